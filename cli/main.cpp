@@ -1,0 +1,32 @@
+// hubbatch: parse flags, run one subcommand, return its exit code.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+int main(int argc, char** argv) {
+  CLI::App app{"hubbatch: archive HubSpot CRM associations in bulk, and a local HubSpot sandbox to test against"};
+  app.set_version_flag("--version", std::string("hubbatch ") + HUBBATCH_VERSION);
+  app.require_subcommand(1, 1);
+  hubbatch::cli::command_runner run;
+  hubbatch::cli::add_sandbox_command(app, &run);
+  hubbatch::cli::add_archive_command(app, &run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "hubbatch: %s\nRun 'hubbatch --help' or 'hubbatch SUBCOMMAND --help' for usage.\n",
+                 e.what());
+    return hubbatch::cli::exit_usage;
+  }
+  if (!run) return hubbatch::cli::exit_usage;
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hubbatch: error: %s\n", e.what());
+    return hubbatch::cli::exit_usage;
+  }
+}

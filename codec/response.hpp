@@ -1,0 +1,96 @@
+// Decoding of HubSpot responses: the X-HubSpot-RateLimit-* headers and every
+// body shape in shared/HUBSPOT_API.md (204 empty, 200/207 BatchResponse with
+// errors[], error envelopes, 429 bodies, HTML or garbage from proxies).
+//
+// The decoder copies what it keeps out of the JSON document, so nothing in a
+// decoded_response points into the body. One decoder per connection: it owns
+// a reusable simdjson parser (STYLE.md rule 11).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hubbatch::codec {
+
+// Rate-limit view announced by one response. Absent headers stay nullopt.
+struct rate_limit_headers {
+  std::optional<std::int64_t> max;                  // X-HubSpot-RateLimit-Max
+  std::optional<std::int64_t> remaining;            // X-HubSpot-RateLimit-Remaining
+  std::optional<std::int64_t> interval_ms;          // X-HubSpot-RateLimit-Interval-Milliseconds
+  std::optional<std::int64_t> daily;                // X-HubSpot-RateLimit-Daily
+  std::optional<std::int64_t> daily_remaining;      // X-HubSpot-RateLimit-Daily-Remaining
+  std::optional<std::int64_t> secondly;             // X-HubSpot-RateLimit-Secondly (legacy)
+  std::optional<std::int64_t> secondly_remaining;   // X-HubSpot-RateLimit-Secondly-Remaining
+  std::optional<std::int64_t> retry_after_ms;       // Retry-After (seconds; HTTP dates ignored) or retry-after-ms
+  std::string correlation_id;                       // x-hubspot-correlation-id (or x-request-id)
+
+  // Offer one response header; names match case-insensitively, values that
+  // are not non-negative integers are ignored. Returns true if recognised.
+  bool offer(std::string_view name, std::string_view value);
+};
+
+// What kind of body came back.
+enum class body_kind {
+  empty,         // no bytes (204, or an empty error)
+  json_object,   // a JSON object, decoded below
+  not_json,      // HTML from a proxy, plain text, a JSON non-object
+  invalid_json,  // started like JSON but failed to parse (truncated, garbage)
+};
+const char* to_string(body_kind k);
+
+// One item of errors[] in a BatchResponse / error envelope.
+struct error_item {
+  std::string category;       // e.g. OBJECT_NOT_FOUND, VALIDATION_ERROR (may be empty)
+  std::string sub_category;   // string form; an object-valued subCategory is kept as its raw JSON
+  std::string message;
+  // Ids named in context: fromObjectId / from / fromId / ids under any key
+  // containing "from" go to from_ids; toObjectId / to / toId / "to"-keys to to_ids.
+  // Values that are not decimal ids are skipped.
+  std::vector<std::uint64_t> from_ids;
+  std::vector<std::uint64_t> to_ids;
+};
+
+struct decoded_response {
+  body_kind kind = body_kind::empty;
+  // Top-level fields (empty when absent).
+  std::string status;           // "error", "COMPLETE", ...
+  std::string message;
+  std::string category;         // VALIDATION_ERROR, INVALID_AUTHENTICATION, MISSING_SCOPES, ...
+  std::string sub_category;
+  std::string correlation_id;
+  std::string error_type;       // 429: "RATE_LIMIT"
+  std::string policy_name;      // 429: TEN_SECONDLY_ROLLING, DAILY, SECONDLY
+  std::int64_t num_errors = 0;  // numErrors, or errors.size() when numErrors is absent
+  std::vector<error_item> errors;       // errors[] (BatchResponse partial failures or error details)
+  std::vector<std::string> required_scopes;  // 403: requiredGranularScopes / requiredScopes, anywhere in errors[].context or context
+  // The same ids for a top-level error's own `context` (e.g. a 400 naming the bad ids).
+  std::vector<std::uint64_t> context_from_ids;
+  std::vector<std::uint64_t> context_to_ids;
+  // "maximum number of inputs" in a 400 message: the batch was too large.
+  bool batch_too_large = false;
+
+  void clear();
+};
+
+class response_decoder {
+ public:
+  response_decoder();
+  ~response_decoder();
+  response_decoder(const response_decoder&) = delete;
+  response_decoder& operator=(const response_decoder&) = delete;
+
+  // Decodes `body` into `out` (cleared first). `body` may be modified: the
+  // decoder may append simdjson padding to its capacity. Never throws for
+  // bad input; bodies larger than max_body_bytes are the caller's to refuse.
+  void decode(std::string& body, decoded_response& out);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace hubbatch::codec

@@ -1,0 +1,91 @@
+// The one set of counters a job keeps, and the report built from them.
+//
+// Every input pair ends in exactly one state:
+//   input_pairs = archived_pairs + failed_pairs + rejected_pairs
+//               + duplicate_pairs + pending_pairs
+// report::check() verifies it before the process exits; a mismatch is a bug.
+// Counters are plain integers: each worker owns one set and they are merged
+// after join (STYLE.md rule 4).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace hubbatch::engine {
+
+// Bounded uniform sample of latencies (Vitter's algorithm R) for percentiles.
+class latency_reservoir {
+ public:
+  explicit latency_reservoir(std::size_t capacity = 4096, std::uint64_t seed = 42);
+  void add(double ms);
+  void merge(const latency_reservoir& other);
+  std::uint64_t count() const noexcept { return count_; }
+  // q in [0,1]; 0 when empty. min/max are exact, the rest estimated.
+  double quantile(double q) const;
+  double min() const noexcept { return count_ ? min_ : 0; }
+  double max() const noexcept { return count_ ? max_ : 0; }
+
+ private:
+  std::size_t capacity_;
+  std::vector<double> sample_;
+  std::uint64_t count_ = 0;
+  double min_ = 0, max_ = 0;
+  std::mt19937_64 rng_;
+};
+
+struct counters {
+  // --- pairs: every input line ends in exactly one of the five states below
+  std::uint64_t input_pairs = 0;      // data lines read (valid pairs + rejected lines); excludes header/blank lines
+  std::uint64_t archived_pairs = 0;   // a 2xx covered the pair and no errors[] item named it
+  std::uint64_t failed_pairs = 0;     // given up on: non-retryable error, or retries exhausted (see errors_by_category)
+  std::uint64_t rejected_pairs = 0;   // bad input lines, never sent (one per line)
+  std::uint64_t duplicate_pairs = 0;  // same pair already waiting in the group window; sent once
+  std::uint64_t pending_pairs = 0;    // not settled when the run stopped (daily limit, interrupt, auth stop)
+
+  // --- requests (each HTTP request sent, retries included)
+  std::uint64_t requests = 0;         // requests written to a connection
+  std::uint64_t responses = 0;        // responses received (subset of requests)
+  std::uint64_t retries = 0;          // requests that resend a batch (subset of requests)
+  std::uint64_t rate_limited = 0;     // 429 responses (subset of responses)
+  std::uint64_t transport_errors = 0; // connect/TLS/reset/timeout failures of a request
+  std::uint64_t batches = 0;          // distinct batches formed by the grouper (before splits)
+  std::uint64_t split_batches = 0;    // extra batches created by halving or bisection
+  std::uint64_t sent_pairs = 0;       // pairs carried by all requests (retries included)
+  std::uint64_t sent_inputs = 0;      // inputs carried by all requests
+  std::uint64_t connections_opened = 0;  // TLS connections established
+
+  std::map<int, std::uint64_t> http_status;                 // status code -> responses
+  std::map<std::string, std::uint64_t> errors_by_category;  // failure category -> failed pairs (sums to failed_pairs)
+  std::map<std::string, std::uint64_t> rejected_by_reason;  // reject reason -> lines (sums to rejected_pairs)
+
+  latency_reservoir latency_ms;  // request write start to response end, ms
+
+  void merge(const counters& other);
+  // input_pairs == archived + failed + rejected + duplicate + pending, and the
+  // per-category maps sum to their totals. Empty string when consistent,
+  // otherwise a description of the mismatch.
+  std::string check() const;
+};
+
+// Everything the report prints besides the counters.
+struct report_context {
+  std::string from_type, to_type, api_version, base_url;
+  int effective_rate_max = 0;          // requests per window actually used at the end (0 = unlimited)
+  double effective_rate_window_s = 0;  // that window, seconds
+  double elapsed_s = 0;
+  int exit_code = 0;
+  std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
+  std::optional<std::string> daily_reset;  // when the daily limit resets, when known
+};
+
+// The report as JSON (fields documented in README.md).
+std::string report_json(const counters& c, const report_context& ctx);
+// The short human summary printed on stderr (fixed shape, one item a line).
+std::string report_summary(const counters& c, const report_context& ctx);
+
+}  // namespace hubbatch::engine

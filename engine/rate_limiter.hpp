@@ -1,0 +1,109 @@
+// Client-side pacing that keeps requests within "max per window" exactly as
+// the server counts them, whatever the network latency.
+//
+// A request occupies a slot from the moment it is sent until `window` after
+// its response arrived. The response time is an upper bound of when the
+// server counted the request, so the (max+1)-th request can never land in the
+// same server window as the first: no 429 from our own traffic, and at most
+// one round-trip per window lost (about 1% on the real API, nothing on
+// loopback). Shared by all connections of a worker; single-threaded.
+#pragma once
+
+#include "engine/clock.hpp"
+
+#include <cstdint>
+#include <deque>
+
+namespace hubbatch::engine {
+
+class window_limiter {
+ public:
+  // max <= 0 means unlimited (acquire never waits except for pauses).
+  window_limiter(int max, duration window);
+
+  // Changes the limit (e.g. adopted from X-HubSpot-RateLimit-* headers). Slots
+  // already occupied keep counting against the new limit.
+  void set_limit(int max, duration window);
+  int max() const noexcept { return max_; }
+  duration window() const noexcept { return window_; }
+
+  // Earliest time at which acquire() may be called: `now` when a slot is free
+  // and no pause is active; the time the oldest completed slot expires when
+  // all are taken; time_point::max() when every slot is held by a request
+  // still in flight (wait for a complete() or cancel()).
+  time_point ready_at(time_point now);
+
+  // Takes a slot for a request sent at `now`. Precondition: ready_at(now) <= now.
+  void acquire(time_point now);
+  // The response to one in-flight request arrived at `at` (monotonic across
+  // calls): that slot frees at `at + window`.
+  void complete(time_point at);
+  // One in-flight request provably never reached the server (connect or
+  // write failed before any byte was sent): its slot frees now.
+  void cancel();
+
+  // No acquisitions before `t` (a 429 pause, Retry-After). Later calls with
+  // an earlier `t` do not shorten an active pause.
+  void pause_until(time_point t);
+  time_point paused_until() const noexcept { return pause_until_; }
+
+  // Slots counted at `now`: requests in flight plus completions within the window.
+  int occupied(time_point now);
+  int in_flight() const noexcept { return in_flight_; }
+
+ private:
+  void expire(time_point now);
+
+  int max_;
+  duration window_;
+  int in_flight_ = 0;
+  std::deque<time_point> completed_;  // completion times, ascending
+  time_point pause_until_{};
+};
+
+// Decides the limit for `--rate auto` from the headers responses carry.
+//
+// Starts conservatively (limit 1 per fallback window, i.e. one probe request)
+// until the first response; then adopts X-HubSpot-RateLimit-Max per
+// -Interval-Milliseconds. When -Remaining shows fewer free slots than our own
+// usage explains, other clients share the budget: the estimate of their use
+// (the largest seen over the last window) is subtracted from the limit. When
+// responses carry no rate headers the fallback (100 per 10 s) applies.
+class rate_controller {
+ public:
+  struct limit {
+    int max;
+    duration window;
+    friend bool operator==(const limit&, const limit&) = default;
+  };
+
+  // fallback: used when no headers come; share: fraction (0,1] of the
+  // announced limit to use (--rate 50%).
+  explicit rate_controller(limit fallback = {100, std::chrono::seconds(10)}, double share = 1.0);
+
+  // The limit to apply now.
+  limit current() const noexcept { return current_; }
+  // True before any response has been seen (the probe phase).
+  bool probing() const noexcept { return !seen_response_; }
+
+  // A response arrived at `now`. `max`, `remaining`, `interval_ms` are the
+  // announced headers (negative when absent); `own_occupied` is our limiter's
+  // occupied() just before this response completed. Returns true when
+  // current() changed.
+  bool on_response(std::int64_t max, std::int64_t remaining, std::int64_t interval_ms, int own_occupied,
+                   time_point now);
+
+  // Estimated use of the window by other clients (0 when alone).
+  int foreign_estimate() const noexcept { return foreign_; }
+
+ private:
+  limit fallback_;
+  double share_;
+  limit current_;
+  bool seen_response_ = false;
+  int announced_max_ = -1;
+  int foreign_ = 0;
+  time_point foreign_seen_at_{};
+};
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,2 @@
+// The one translation unit that compiles Boost.Asio's SSL support.
+#include <boost/asio/ssl/impl/src.hpp>

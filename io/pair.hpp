@@ -1,0 +1,33 @@
+// One association to archive: a source record id and a target record id.
+//
+// Ids are HubSpot record ids: 1 to 20 decimal digits whose value fits in 64
+// bits. They are kept as integers (16 bytes a pair) and written back in
+// canonical decimal form, so "007" and "7" are the same record.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace hubbatch {
+
+struct pair_id {
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  friend bool operator==(const pair_id&, const pair_id&) = default;
+  friend auto operator<=>(const pair_id&, const pair_id&) = default;
+};
+
+struct pair_id_hash {
+  std::size_t operator()(const pair_id& p) const noexcept {
+    // splitmix64 finaliser over both halves: cheap and well mixed.
+    std::uint64_t x = p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL);
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return static_cast<std::size_t>(x);
+  }
+};
+
+}  // namespace hubbatch

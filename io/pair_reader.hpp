@@ -1,0 +1,97 @@
+// Streaming parser for association pair input: CSV, TSV and NDJSON.
+//
+// Push-based so the same code serves files (read synchronously), stdin
+// (read asynchronously with an idle linger) and the sandbox's seed files:
+// callers feed byte chunks of any size and the parser calls the sink once per
+// complete line. Memory is bounded by max_line_bytes regardless of input size.
+//
+// Accepted lines:
+//   csv    "from,to[,extra...]"  with an optional header naming the columns
+//          from_id/to_id or fromObjectId/toObjectId (any order, case-insensitive,
+//          extra columns ignored). Without a header the first two columns are used.
+//   tsv    the same with tabs.
+//   ndjson {"from":"1","to":"2"} (numbers allowed; also fromObjectId/toObjectId
+//          and from_id/to_id keys; other keys ignored).
+// An id is 1-20 decimal digits whose value fits in 64 bits, optionally
+// surrounded by spaces and (csv/tsv) double quotes. Blank lines are skipped
+// silently (not counted as pairs or rejections). CRLF line ends are accepted.
+// A UTF-8 BOM at the start of input is skipped.
+#pragma once
+
+#include "io/pair.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hubbatch::io {
+
+enum class input_format { csv, tsv, ndjson };
+
+// "csv", "tsv", "ndjson" (also "jsonl"); nullopt otherwise.
+std::optional<input_format> parse_input_format(std::string_view name);
+// From the file name's extension (.csv, .tsv, .tab, .ndjson, .jsonl, also
+// behind .gz); csv when unknown or for "-".
+input_format input_format_for_path(std::string_view path);
+const char* to_string(input_format f);
+
+// Why a line was rejected. Each value has a message (to_string).
+enum class reject_reason {
+  wrong_column_count,  // csv/tsv: fewer than 2 columns, or header columns missing
+  bad_id,              // not 1-20 decimal digits
+  id_out_of_range,     // 20 digits above 18446744073709551615
+  invalid_utf8,        // line is not valid UTF-8
+  line_too_long,       // longer than max_line_bytes; the rest of the line is skipped
+  bad_json,            // ndjson: not a JSON object
+  missing_field,       // ndjson: no from/to key
+  nul_byte,            // line contains a NUL byte
+};
+const char* to_string(reject_reason r);
+
+class pair_sink {
+ public:
+  virtual ~pair_sink() = default;
+  // A valid pair from 1-based input line `line`.
+  virtual void on_pair(pair_id pair, std::uint64_t line) = 0;
+  // A rejected line; `detail` names the offending text (truncated to ~64
+  // bytes, printable) and is valid only during the call.
+  virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) = 0;
+};
+
+// Parses one id field (after the caller split columns): trims spaces and one
+// level of double quotes, requires 1-20 digits fitting in uint64.
+// Returns the reason on failure.
+std::optional<reject_reason> parse_id(std::string_view field, std::uint64_t& out);
+
+class pair_parser {
+ public:
+  explicit pair_parser(input_format format, std::size_t max_line_bytes = 4096);
+  ~pair_parser();
+  pair_parser(const pair_parser&) = delete;
+  pair_parser& operator=(const pair_parser&) = delete;
+
+  // Feeds the next chunk; complete lines are parsed and reported to `sink`
+  // before it returns. A partial last line is kept (up to max_line_bytes).
+  void feed(std::string_view chunk, pair_sink& sink);
+  // End of input: parses a last line that had no newline.
+  void finish(pair_sink& sink);
+
+  // Lines seen so far (including header, blank and rejected lines).
+  std::uint64_t lines() const noexcept;
+  // Whether the first line was taken as a header (csv/tsv).
+  bool saw_header() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Reads a whole file (or "-" for stdin) synchronously through a pair_parser.
+// Throws std::runtime_error naming the path if it cannot be opened or read.
+void read_pairs_file(const std::string& path, input_format format, pair_sink& sink,
+                     std::size_t max_line_bytes = 4096);
+
+}  // namespace hubbatch::io

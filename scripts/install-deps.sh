@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs hubbatch's build and test dependencies from Debian 12's archive.
+# Idempotent: packages already present are skipped, so a second run is quick
+# and needs no network. Works as root or through sudo.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config ccache
+  libboost1.81-dev     # Asio, Beast (HTTP/1.1, TLS streams)
+  libssl-dev           # OpenSSL: TLS, test CA generation
+  libsimdjson-dev      # response and request body decoding
+  libgtest-dev         # unit and integration tests
+  libcli11-dev         # command-line flags
+  libtomlplusplus-dev  # configs/*.toml
+  libspdlog-dev libfmt-dev
+  zlib1g-dev
+  curl                 # README examples and smoke tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo_cmd=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
