@@ -1,0 +1,104 @@
+// Configuration of the HubSpot sandbox server (`hubbatch sandbox`).
+//
+// One plain struct, built by cli/sandbox_cmd.cpp from flags (every field has a
+// flag of the same meaning) or directly by tests and `archive --sandbox`.
+// validate_config() checks it; the server takes it by const reference and
+// never changes it. Defaults follow shared/HUBSPOT_API.md ("What the sandbox
+// must emulate").
+#pragma once
+
+#include "io/pair.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hubbatch::sandbox {
+
+// One batch of seed associations for one (from, to) object-type pair: either
+// a CSV file (`from_id,to_id`, header optional) or pairs given in memory.
+// Both may be set; the file's pairs are added to `pairs`.
+struct seed_spec {
+  std::string from_type = "contacts";  // any accepted object-type form (section 6)
+  std::string to_type = "companies";
+  std::string file;                    // CSV path; empty = none
+  std::vector<pair_id> pairs;          // in-memory pairs (tests, archive --sandbox)
+};
+
+// What archiving a pair that is not in the store does (HUBSPOT_API.md section 3).
+enum class missing_mode {
+  ok,       // silent success, as for present pairs (default; HubSpot's behaviour is unknown)
+  error,    // 400 VALIDATION_ERROR crm.associations.INVALID_IDENTIFIER naming the ids; nothing applied
+  partial,  // 2xx BatchResponse with numErrors/errors[] per missing pair; present pairs archived
+};
+std::optional<missing_mode> parse_missing_mode(std::string_view s);
+const char* to_string(missing_mode m);
+
+// A rolling-window rate: at most `max` accepted requests in any `window`.
+// max == 0 means no limit.
+struct rate_spec {
+  std::uint32_t max = 190;
+  std::chrono::milliseconds window{10'000};
+};
+// "N/Ws", "N/Wms", "N/W" (seconds), "N" (per 10 s) or "0" (off). nullopt on bad input.
+std::optional<rate_spec> parse_rate(std::string_view s);
+std::string to_string(const rate_spec& r);
+
+struct config {
+  // --- network and TLS ---
+  std::string listen_host = "127.0.0.1";  // --listen HOST:PORT host part
+  std::uint16_t listen_port = 8443;       // --listen port part; 0 picks a free port
+  std::string cert_file;                  // --cert PEM; empty = generate a fresh test CA + server cert
+  std::string key_file;                   // --key PEM; required with cert_file
+  std::string write_ca;                   // --write-ca PATH: write the CA (PEM) there; empty = don't
+  std::chrono::milliseconds handshake_timeout{10'000};  // --handshake-timeout-ms: TLS handshake deadline
+  std::chrono::milliseconds idle_timeout{60'000};       // --idle-timeout-ms: keep-alive wait for the next request
+  std::chrono::milliseconds io_timeout{30'000};         // --io-timeout-ms: reading a started request, writing a response
+  std::uint64_t max_body_bytes = 8u << 20;  // --max-body-bytes: larger bodies get 413 (8 MiB)
+  std::uint32_t max_header_bytes = 16u << 10;  // --max-header-bytes: larger request heads get 431 (16 KiB)
+
+  // --- store ---
+  std::vector<seed_spec> seeds;  // --seed FILE / --seed-types FROM:TO (repeatable); none = empty store
+
+  // --- API behaviour ---
+  int archive_status_dated = 200;  // --archive-status 200|204: success code of the dated versions (v4 is always 204)
+  std::uint32_t max_inputs = 100;  // --max-inputs N: more inputs per request get 400 (0 = no limit)
+  std::uint32_t max_pairs = 0;     // --max-pairs N: more (from,to) pairs per request get 400 (0 = no limit)
+  missing_mode missing = missing_mode::ok;  // --missing ok|error|partial
+  int partial_status = 200;        // --partial-status 200|207: status of --missing partial responses with errors
+  std::vector<std::uint64_t> reject_ids;  // --reject-ids ID,...: a request naming one of them gets 400 VALIDATION_ERROR
+
+  // --- auth ---
+  std::vector<std::string> tokens;          // --token T (repeatable); empty = any non-empty bearer token
+  std::vector<std::string> expired_tokens;  // --expired-token T (repeatable): 401 EXPIRED_AUTHENTICATION
+  bool missing_scopes = false;              // --missing-scopes: every archive call gets 403 MISSING_SCOPES
+  std::uint64_t portal_id = 62515;          // --portal-id: account id in 429 groupName
+
+  // --- rate limits ---
+  rate_spec rate;                  // --rate N/Ws: rolling window per token (default 190/10s; 0 = off)
+  std::uint64_t daily = 0;         // --daily N: requests per account per day (0 = no daily limit)
+  int daily_utc_offset_minutes = 0;  // --daily-utc-offset-min: account time zone; the daily count resets at its midnight
+  bool rate_headers = true;        // --no-rate-headers clears it: X-HubSpot-RateLimit-* on API responses
+  std::uint32_t retry_after_s = 0;  // --retry-after S: Retry-After on 429s (0 = none, HubSpot's documented default)
+  bool exempt_batch = false;       // --exempt-batch: archive endpoints do not count toward the rolling window
+
+  // --- faults (each drawn per accepted API request with its probability) ---
+  std::uint64_t fault_seed = 0;      // --fault-seed: RNG seed for faults; 0 = seed from the clock
+  double fault_5xx = 0;              // --fault-5xx P: 500 JSON / 502 HTML / 503 empty / 504 HTML, nothing applied
+  double fault_reset = 0;            // --fault-reset P: drop the connection (TCP RST) before applying
+  double fault_reset_after_apply = 0;  // --fault-reset-after-apply P: apply, then drop without a response
+  double fault_slow = 0;             // --fault-slow P:MS probability part: delay the response
+  std::chrono::milliseconds fault_slow_delay{2'000};  // --fault-slow P:MS delay part
+  double fault_garbage = 0;          // --fault-garbage P: apply, then 200 with invalid or truncated JSON
+  double fault_423 = 0;              // --fault-423 P: 423 Locked, Retry-After: 2, nothing applied
+  double fault_477 = 0;              // --fault-477 P[:S]: 477 Migration in Progress, nothing applied
+  std::uint32_t fault_477_retry_after_s = 1;  // --fault-477 P:S Retry-After part (real waits can be ~24 h)
+};
+
+// Empty when valid, else a message naming the offending field/flag.
+std::string validate_config(const config& cfg);
+
+}  // namespace hubbatch::sandbox

@@ -1,0 +1,53 @@
+#include "sandbox/rate_window.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace hubbatch::sandbox;
+
+namespace {
+constexpr std::int64_t ms = 1'000'000;  // ns per ms
+}
+
+TEST(sandbox_rate_window, rolling_window_admits_n_per_window_exactly) {
+  rolling_window w(rate_spec{3, std::chrono::milliseconds(1000)});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(w.has_room(i * ms));
+    w.record(i * ms);
+  }
+  EXPECT_FALSE(w.has_room(500 * ms));
+  EXPECT_FALSE(w.has_room(1000 * ms - 1));  // the window is (now - 1 s, now]
+  EXPECT_TRUE(w.has_room(1000 * ms));       // the request at t=0 has left it
+  w.record(1000 * ms);
+  EXPECT_FALSE(w.has_room(1000 * ms + 500));  // t=1, 2 and 1000 ms are inside
+  EXPECT_EQ(w.max_in_window(), 3u);
+  EXPECT_EQ(w.count_within(1000 * ms + 500, 1000 * ms), 3u);
+  EXPECT_TRUE(w.has_room(1001 * ms));  // t=1 ms has left
+  EXPECT_EQ(w.count_within(1001 * ms, 2 * ms), 1u);
+}
+
+TEST(sandbox_rate_window, zero_means_unlimited_but_still_measures) {
+  rolling_window w(rate_spec{0, std::chrono::milliseconds(10'000)});
+  for (int i = 0; i < 500; ++i) {
+    ASSERT_TRUE(w.has_room(i * ms));
+    w.record(i * ms);
+  }
+  EXPECT_EQ(w.max_in_window(), 500u);
+}
+
+TEST(sandbox_rate_window, daily_budget_resets_at_local_midnight) {
+  const std::int64_t day = 86'400'000;
+  daily_budget utc(2, 0);
+  const std::int64_t t0 = 20'000 * day + 23 * 3'600'000;  // 23:00 UTC
+  EXPECT_TRUE(utc.has_room(t0));
+  utc.record(t0);
+  utc.record(t0);
+  EXPECT_FALSE(utc.has_room(t0 + 1));
+  EXPECT_EQ(utc.remaining(t0), 0u);
+  EXPECT_TRUE(utc.has_room(t0 + 3'600'000));  // 00:00 UTC next day
+  EXPECT_EQ(utc.remaining(t0 + 3'600'000), 2u);
+
+  daily_budget plus2(1, 120);  // UTC+2: midnight local is 22:00 UTC
+  plus2.record(20'000 * day + 21 * 3'600'000);
+  EXPECT_FALSE(plus2.has_room(20'000 * day + 21 * 3'600'000 + 1));
+  EXPECT_TRUE(plus2.has_room(20'000 * day + 22 * 3'600'000));
+}

@@ -1,0 +1,101 @@
+#include "sandbox/store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+using namespace hubbatch;
+using namespace hubbatch::sandbox;
+
+namespace {
+object_type type(const char* t) { return *resolve_object_type(t); }
+}  // namespace
+
+TEST(sandbox_store, archive_removes_both_directions_and_is_idempotent) {
+  association_store s;
+  std::vector<pair_id> seed{{101, 9001}, {101, 9002}, {102, 9001}, {101, 9001}};
+  s.add(type("contacts"), type("companies"), seed);
+  s.finalize();
+  EXPECT_EQ(s.remaining_total(), 3u);  // duplicate dropped
+
+  auto fwd = s.find(type("contact"), type("0-2"));
+  ASSERT_TRUE(fwd.t);
+  EXPECT_TRUE(fwd.t->contains(fwd.oriented({101, 9001})));
+  EXPECT_EQ(fwd.t->remove(fwd.oriented({101, 9001})), 1u);
+  EXPECT_EQ(fwd.t->remove(fwd.oriented({101, 9001})), 0u);
+
+  auto rev = s.find(type("companies"), type("contacts"));  // swapped direction
+  ASSERT_TRUE(rev.t);
+  EXPECT_TRUE(rev.swapped);
+  EXPECT_EQ(rev.t->remove(rev.oriented({9002, 101})), 1u);
+  EXPECT_EQ(s.remaining_pairs(type("contacts"), type("companies")), (std::vector<pair_id>{{102, 9001}}));
+  EXPECT_EQ(s.remaining_pairs(type("companies"), type("contacts")), (std::vector<pair_id>{{9001, 102}}));
+  EXPECT_FALSE(s.find(type("deals"), type("contacts")).t);
+}
+
+TEST(sandbox_store, same_type_associations_are_bidirectional) {
+  association_store s;
+  std::vector<pair_id> seed{{1, 2}, {3, 4}};
+  s.add(type("contacts"), type("contacts"), seed);
+  s.finalize();
+  auto h = s.find(type("contacts"), type("contacts"));
+  EXPECT_TRUE(h.t->contains({2, 1}));
+  EXPECT_EQ(h.t->remove({2, 1}), 1u);
+  EXPECT_EQ(s.remaining_total(), 1u);
+}
+
+TEST(sandbox_store, seeds_from_csv_with_header_and_memory) {
+  std::string path = ::testing::TempDir() + "sandbox_store_seed.csv";
+  {
+    std::ofstream f(path);
+    f << "from_id,to_id\n1,10\n2,20\r\n3,30";
+  }
+  config cfg;
+  cfg.seeds.push_back({"contacts", "companies", path, {{4, 40}}});
+  cfg.seeds.push_back({"deals", "contacts", "", {{7, 1}}});
+  association_store s;
+  load_seeds(cfg, s);
+  EXPECT_EQ(s.remaining_pairs(type("contacts"), type("companies")),
+            (std::vector<pair_id>{{1, 10}, {2, 20}, {3, 30}, {4, 40}}));
+  EXPECT_EQ(s.remaining_pairs(type("contacts"), type("deals")), (std::vector<pair_id>{{1, 7}}));
+  std::remove(path.c_str());
+}
+
+TEST(sandbox_store, bad_seed_line_and_unknown_type_fail_loudly) {
+  std::string path = ::testing::TempDir() + "sandbox_store_bad.csv";
+  {
+    std::ofstream f(path);
+    f << "1,10\nx,20\n";
+  }
+  config cfg;
+  cfg.seeds.push_back({"contacts", "companies", path, {}});
+  association_store s;
+  try {
+    load_seeds(cfg, s);
+    FAIL() << "expected an exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+  config cfg2;
+  cfg2.seeds.push_back({"widgets", "companies", "", {}});
+  association_store s2;
+  EXPECT_THROW(load_seeds(cfg2, s2), std::runtime_error);
+  std::remove(path.c_str());
+}
+
+TEST(sandbox_store, ten_million_pairs_fit_in_well_under_a_gibibyte) {
+  // 16 bytes a pair plus 1 bit: the table itself is the only large allocation.
+  association_store s;
+  std::vector<pair_id> seed;
+  seed.reserve(10'000'000);
+  for (std::uint64_t i = 0; i < 10'000'000; ++i) seed.push_back({i / 4 + 1, 1'000'000 + (i * 7919) % 10'000'000});
+  s.add(type("contacts"), type("companies"), seed);
+  seed.clear();
+  seed.shrink_to_fit();
+  s.finalize();
+  EXPECT_EQ(s.remaining_total(), 10'000'000u);
+  auto h = s.find(type("contacts"), type("companies"));
+  EXPECT_EQ(h.t->remove({1, 1'000'000}), 1u);
+  EXPECT_EQ(s.remaining_total(), 9'999'999u);
+}
