@@ -1,0 +1,122 @@
+// Request handling of the sandbox, without sockets: one parsed HTTP request
+// in, one serialized HTTP response (or a decision to drop the connection)
+// out. The server's sessions call it; unit tests can too.
+//
+// Order of checks for an API route (what a client sees first wins):
+//   route (404 HTML) → method (405 HTML) → bearer token (401; no rate headers,
+//   as no app is identified) → daily budget (429 DAILY) → rolling window
+//   (429 TEN_SECONDLY_ROLLING) → [request now counts as accepted] → injected
+//   pre-apply faults (reset, 5xx, 423, 477) → object types (400) → scopes
+//   (403) → body (400s) → limits (400) → --reject-ids (400) → --missing error
+//   (400) → apply → post-apply faults (reset after apply, garbage) → success.
+//   --fault-slow may delay any answer after acceptance.
+// Rate-limit headers go on every answer from the 429 check on (errors too).
+//
+// Single-threaded: the owner calls every member from one thread.
+#pragma once
+
+#include "io/pair.hpp"
+#include "sandbox/config.hpp"
+#include "sandbox/stats.hpp"
+#include "sandbox/store.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace hubbatch::sandbox {
+
+// Both clocks at one instant (tests may pass any values).
+struct clock_reading {
+  std::int64_t mono_ns = 0;  // monotonic: rate windows, requests_per_second
+  std::int64_t unix_ms = 0;  // wall clock: timestamps, the daily reset
+  static clock_reading now() noexcept;
+};
+
+struct request_in {
+  std::string_view method;         // "POST"
+  std::string_view target;         // "/crm/v4/...?x=y"
+  std::string_view authorization;  // Authorization header value; empty when absent
+  std::string* body = nullptr;     // request body; the handler may grow its capacity (simdjson padding)
+  bool keep_alive = true;          // the client wants the connection kept
+  bool loopback = false;           // the peer is 127.0.0.0/8 or ::1
+  clock_reading now;
+};
+
+// What the session does after handle().
+struct response_plan {
+  bool reset = false;        // drop the connection with a TCP RST and send nothing (`out` is empty)
+  bool close_after = false;  // send `out`, then close the connection
+  std::chrono::milliseconds delay{0};  // wait this long before sending (fault_slow)
+  sandbox_errc outcome = sandbox_errc::ok;
+};
+
+// Reusable per-connection state (JSON parser, pair buffers).
+class session_scratch {
+ public:
+  session_scratch();
+  ~session_scratch();
+  session_scratch(const session_scratch&) = delete;
+  session_scratch& operator=(const session_scratch&) = delete;
+  struct impl;
+  impl& get() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+class request_handler {
+ public:
+  // `store` must be seeded and finalized; it must outlive the handler.
+  request_handler(const config& cfg, association_store& store, clock_reading start);
+  ~request_handler();
+
+  // Handles one request: writes the whole HTTP/1.1 response into `out`
+  // (cleared first) and says what to do with it.
+  response_plan handle(const request_in& in, session_scratch& scratch, std::string& out);
+  // Answers a request the HTTP parser refused (bad_http, body_too_large,
+  // header_too_large) with an HTML error; the connection then closes.
+  response_plan protocol_error(sandbox_errc e, clock_reading now, std::string& out);
+
+  void on_connection() noexcept { ++stats_.connections; }
+  void on_tls_failure() noexcept { ++stats_.tls_failures; }
+
+  stats_snapshot snapshot(clock_reading now) const;
+  association_store& store() noexcept { return store_; }
+  const config& cfg() const noexcept { return cfg_; }
+
+ private:
+  struct bucket;
+  struct token_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct rate_view;
+  struct route;
+
+  response_plan handle_api(const request_in& in, const route& r, session_scratch& scratch, std::string& out);
+  response_plan handle_internal(const request_in& in, std::string_view path, std::string_view query,
+                                std::string& out);
+  bool draw(double p);
+  std::string next_correlation_id();
+  void count_accepted(clock_reading now);
+
+  const config& cfg_;
+  association_store& store_;
+  clock_reading start_;
+  stats_snapshot stats_;  // live counters (remaining_pairs filled in by snapshot())
+  std::unordered_map<std::string, std::unique_ptr<bucket>, token_hash, std::equal_to<>> buckets_;
+  std::unique_ptr<class daily_budget> daily_;
+  std::vector<std::uint64_t> reject_ids_;  // sorted
+  std::mt19937_64 fault_rng_;              // fault draws only (seeded by fault_seed)
+  std::uint64_t id_state_;                 // splitmix64 state for correlation ids
+  std::uint32_t next_app_id_ = 1;
+  std::int64_t expired_at_unix_ms_;        // the "expire time" reported for expired tokens
+};
+
+}  // namespace hubbatch::sandbox

@@ -1,0 +1,80 @@
+// Outcome codes and counters of the sandbox server.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hubbatch::sandbox {
+
+// The sandbox layer's one error enum: why a request did not simply succeed
+// (protocol errors, the API's error answers, injected faults). to_string()
+// gives a message per value.
+enum class sandbox_errc {
+  ok = 0,
+  unknown_route,        // 404 HTML (also /_sandbox/ from a non-loopback peer)
+  method_not_allowed,   // 405 HTML
+  bad_http,             // 400: unparseable HTTP request; connection closed
+  body_too_large,       // 413: body over max_body_bytes; connection closed
+  header_too_large,     // 431: request head over max_header_bytes; connection closed
+  unknown_object_type,  // 400 "Unable to infer object type from: X"
+  missing_token,        // 401 INVALID_AUTHENTICATION, no bearer token
+  invalid_token,        // 401 INVALID_AUTHENTICATION, token not accepted
+  expired_token,        // 401 EXPIRED_AUTHENTICATION
+  missing_scopes,       // 403 MISSING_SCOPES
+  rate_limited,         // 429 TEN_SECONDLY_ROLLING
+  daily_limited,        // 429 DAILY
+  body_missing,         // 400 "Invalid JSON input: a request body was expected, but none found"
+  bad_json,             // 400 "Invalid input JSON on line L, column C: ..." (syntax)
+  bad_shape,            // 400 "Invalid input JSON ...: Cannot deserialize ..." (wrong types, missing fields)
+  bad_id,               // 400 VALIDATION_ERROR: an id that is not 1-20 digits
+  too_many_inputs,      // 400 VALIDATION_ERROR: more than max_inputs inputs or max_pairs pairs
+  rejected_id,          // 400 VALIDATION_ERROR: --reject-ids
+  missing_pairs,        // 400 VALIDATION_ERROR (--missing error) or 2xx with errors[] (--missing partial)
+  fault_5xx,            // injected 500/502/503/504
+  fault_423,            // injected 423 Locked
+  fault_477,            // injected 477 Migration in Progress
+  fault_reset,          // injected connection reset before applying
+  fault_reset_after_apply,  // injected connection reset after applying
+  fault_garbage,        // injected 200 with an invalid or truncated body (applied)
+};
+const char* to_string(sandbox_errc e);
+
+// Injected faults by kind. The kinds are exclusive except `slow`, which may
+// delay any answered request.
+struct fault_counts {
+  std::uint64_t http_5xx = 0;           // 500/502/503/504 (nothing applied)
+  std::uint64_t locked_423 = 0;         // 423 (nothing applied)
+  std::uint64_t migration_477 = 0;      // 477 (nothing applied)
+  std::uint64_t reset = 0;              // dropped before applying
+  std::uint64_t reset_after_apply = 0;  // dropped after applying
+  std::uint64_t garbage = 0;            // 200 with a bad body after applying
+  std::uint64_t slow = 0;               // responses delayed by fault_slow_delay
+  std::uint64_t total() const noexcept {
+    return http_5xx + locked_423 + migration_477 + reset + reset_after_apply + garbage + slow;
+  }
+};
+
+// A copy of the server's counters (GET /_sandbox/stats serves the same).
+// Requests to /_sandbox/ itself are not counted anywhere.
+struct stats_snapshot {
+  std::uint64_t requests = 0;          // HTTP requests received (complete heads), any route
+  std::map<int, std::uint64_t> by_status;  // responses sent, by status; sum = requests - resets - protocol drops
+  std::uint64_t accepted = 0;          // requests past auth and rate limits (counted toward the window/daily)
+  std::uint64_t archived_pairs = 0;    // associations removed from the store (a same-type pair may remove 2)
+  std::uint64_t missing_pairs = 0;     // requested pairs that were not in the store (any --missing mode)
+  std::uint64_t remaining_pairs = 0;   // associations still in the store
+  std::uint64_t rate_limited = 0;      // 429 answers, both policies (= by_status[429])
+  std::uint64_t rate_limited_daily = 0;  // subset of rate_limited with policy DAILY
+  std::uint64_t max_requests_in_window = 0;  // most accepted requests of one token in any rolling window
+  fault_counts faults;                 // injected faults by kind
+  std::uint64_t connections = 0;       // TCP connections accepted
+  std::uint64_t tls_failures = 0;      // connections whose TLS handshake failed or timed out
+  std::vector<std::uint64_t> requests_per_second;  // accepted requests in each second since start
+
+  // The JSON served at /_sandbox/stats.
+  std::string to_json() const;
+};
+
+}  // namespace hubbatch::sandbox
