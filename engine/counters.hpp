@@ -46,6 +46,7 @@ struct counters {
   std::uint64_t rejected_pairs = 0;   // bad input lines, never sent (one per line)
   std::uint64_t duplicate_pairs = 0;  // same pair already waiting in the group window; sent once
   std::uint64_t pending_pairs = 0;    // not settled when the run stopped (daily limit, interrupt, auth stop)
+  std::uint64_t already_absent_pairs = 0;  // subset of archived: the server said the pair was not associated (idempotent archive)
 
   // --- requests (each HTTP request sent, retries included)
   std::uint64_t requests = 0;         // requests written to a connection
