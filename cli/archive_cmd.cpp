@@ -1,9 +1,212 @@
-// Placeholder until archive lands (issue 3).
+// `hubbatch archive`: flags -> archive_config, token from env or file, run
+// the job (optionally against an embedded sandbox), print and write the report.
 #include "cli/commands.hpp"
+#include "cli/sandbox_embed.hpp"
+#include "engine/config.hpp"
+#include "engine/job.hpp"
+#include "io/tls.hpp"
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include <sys/stat.h>
+
 namespace hubbatch::cli {
-void add_archive_command(CLI::App& app, command_runner* run) {
-  auto* cmd = app.add_subcommand("archive", "Archive association pairs");
-  cmd->callback([run] { *run = [] { return 0; }; });
+namespace {
+
+struct archive_flags {
+  engine::archive_config cfg;
+  std::string format;      // "" = from the file name
+  std::string rate = "auto";
+  std::string token_env = "HUBSPOT_ACCESS_TOKEN";
+  std::string token_file;
+  bool sandbox = false;
+  bool quiet = false;
+  std::string sandbox_rate = "190/10s";
+};
+
+// "auto", "0", "N/Ws", "N/Wms", "P%" (share of the announced limit).
+void parse_rate(const std::string& text, engine::archive_config& cfg) {
+  if (text == "auto") {
+    cfg.rate = engine::rate_mode::automatic;
+    return;
+  }
+  if (text == "0") {
+    cfg.rate = engine::rate_mode::unlimited;
+    return;
+  }
+  if (!text.empty() && text.back() == '%') {
+    double pct = std::stod(text.substr(0, text.size() - 1));
+    if (!(pct > 0 && pct <= 100)) throw CLI::ValidationError("--rate", "a share must be in (0%, 100%]");
+    cfg.rate = engine::rate_mode::automatic;
+    cfg.rate_share = pct / 100.0;
+    return;
+  }
+  auto slash = text.find('/');
+  if (slash == std::string::npos) throw CLI::ValidationError("--rate", "expected auto, 0, N/Ws (e.g. 190/10s) or P%");
+  std::size_t used = 0;
+  long n = std::stol(text.substr(0, slash), &used);
+  if (used != slash || n < 1) throw CLI::ValidationError("--rate", "N must be a positive integer in N/Ws");
+  std::string w = text.substr(slash + 1);
+  double scale = 1.0;
+  if (w.ends_with("ms")) {
+    scale = 0.001;
+    w.resize(w.size() - 2);
+  } else if (w.ends_with('s')) {
+    w.resize(w.size() - 1);
+  }
+  double window = w.empty() ? 1.0 : std::stod(w, &used) * scale;
+  if (!w.empty() && used != w.size()) throw CLI::ValidationError("--rate", "bad window in N/Ws");
+  if (!(window > 0)) throw CLI::ValidationError("--rate", "the window must be positive");
+  cfg.rate = engine::rate_mode::fixed;
+  cfg.rate_max = static_cast<int>(n);
+  cfg.rate_window = std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(window));
 }
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return s.substr(i);
+}
+
+// The token comes from a file or an environment variable, never a flag (a
+// flag would show in `ps` and shell history).
+std::string load_token(const archive_flags& f) {
+  if (!f.token_file.empty()) {
+    struct stat st {};
+    if (::stat(f.token_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
+      fmt::print(stderr, "hubbatch: warning: token file '{}' is readable by other users (chmod 600 it)\n",
+                 f.token_file);
+    std::string t = trim(io::read_file(f.token_file));
+    if (t.empty()) throw std::runtime_error("token file '" + f.token_file + "' is empty");
+    return t;
+  }
+  const char* v = std::getenv(f.token_env.c_str());
+  if (!v || !*v) {
+    throw std::runtime_error("no access token: set " + f.token_env +
+                             " (or use --token-env NAME / --token-file PATH)");
+  }
+  return trim(v);
+}
+
+int run_archive(archive_flags& f) {
+  engine::archive_config& cfg = f.cfg;
+  if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
+  if (std::string err = engine::validate(cfg); !err.empty()) {
+    fmt::print(stderr, "hubbatch archive: {}\n", err);
+    return exit_usage;
+  }
+  engine::job_options opt;
+  opt.quiet = f.quiet;
+  std::unique_ptr<embedded_sandbox> sandbox;
+  if (f.sandbox) {
+    sandbox = start_embedded_sandbox(cfg, f.sandbox_rate);
+    cfg.base_url = "https://127.0.0.1:" + std::to_string(sandbox->port());
+    opt.ca_pem = sandbox->ca_pem();
+    opt.token = sandbox->token();
+    if (!f.quiet)
+      fmt::print(stderr, "hubbatch: embedded sandbox on {} seeded with {} pairs (rate {})\n", cfg.base_url,
+                 sandbox->seeded_pairs(), f.sandbox_rate);
+  } else {
+    opt.token = load_token(f);
+  }
+
+  engine::job_result r = engine::run_job(cfg, opt);
+
+  if (!r.invariant_error.empty()) {
+    fmt::print(stderr, "hubbatch: BUG: counters do not add up: {}\n", r.invariant_error);
+  }
+  std::string json = engine::report_json(r.totals, r.context);
+  if (!cfg.report_path.empty()) io::write_file_atomic(cfg.report_path, json + "\n");
+  fmt::print(stderr, "{}", engine::report_summary(r.totals, r.context));
+  if (sandbox) {
+    if (!f.quiet) fmt::print(stderr, "{}", sandbox->summary());
+    fmt::print("{}\n", json);
+  }
+  switch (r.context.exit_code) {
+    case exit_auth:
+      fmt::print(stderr, "hubbatch: stopped: {}\n", r.stop_message);
+      if (!r.required_scopes.empty()) {
+        std::string scopes;
+        for (const auto& s : r.required_scopes) scopes += (scopes.empty() ? "" : ", ") + s;
+        fmt::print(stderr, "hubbatch: the token lacks the scopes: {}\n", scopes);
+      }
+      break;
+    case exit_usage:
+    case exit_pending:
+      if (!r.stop_message.empty()) fmt::print(stderr, "hubbatch: stopped: {}\n", r.stop_message);
+      if (r.context.exit_code == exit_pending)
+        fmt::print(stderr, "hubbatch: {} pairs pending{}\n", r.totals.pending_pairs,
+                   cfg.failures_path.empty() ? " (use --failures PATH to keep them for a rerun)"
+                                             : "; rerun with --input " + cfg.failures_path + " to finish them");
+      break;
+    default: break;
+  }
+  if (!r.invariant_error.empty()) return exit_partial;
+  return r.context.exit_code;
+}
+
+}  // namespace
+
+void add_archive_command(CLI::App& app, command_runner* run) {
+  auto f = std::make_shared<archive_flags>();
+  engine::archive_config& c = f->cfg;
+  auto* cmd = app.add_subcommand("archive", "Archive (remove) the associations listed in a file of from_id,to_id pairs");
+  cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
+      ->required();
+  cmd->add_option("--to-type", c.to_type, "Object type of the target records")->required();
+  cmd->add_option("--input", c.input, "Input file of pairs; - reads stdin")->capture_default_str();
+  cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
+      ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
+  cmd->add_option("--token-env", f->token_env, "Environment variable holding the access token")
+      ->capture_default_str();
+  cmd->add_option("--token-file", f->token_file, "File holding the access token (overrides --token-env)");
+  cmd->add_option("--base-url", c.base_url, "API base URL (https://; http:// only to loopback)")
+      ->capture_default_str();
+  cmd->add_option("--api-version", c.api_version, "API path version: v4, 2025-09, 2026-03 or 2026-09")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"v4", "2025-09", "2026-03", "2026-09"}));
+  cmd->add_option("--ca-file", c.ca_file, "PEM file of CAs to trust instead of the system store");
+  cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--batch-size", c.batch_size, "Inputs (distinct from-ids) per request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
+                  "Cap on pairs per request; 0 = no cap beyond --batch-size")
+      ->capture_default_str();
+  cmd->add_option("--group-window", c.group_window, "Pairs held back to group to-ids by from-id")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+  cmd->add_option("--rate", f->rate,
+                  "Request rate: auto (follow X-HubSpot-RateLimit-* headers), N/Ws (e.g. 190/10s), P% of the "
+                  "announced limit, or 0 (unlimited)")
+      ->capture_default_str();
+  cmd->add_option("--max-retries", c.max_retries, "Resends of one batch after 5xx, 423, 477 and transport errors")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  cmd->add_option("--failures", c.failures_path, "Write every pair not archived to this CSV (readable as --input)");
+  cmd->add_option("--report", c.report_path, "Write the JSON report to this file");
+  cmd->add_flag("--sandbox", f->sandbox,
+                "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");
+  cmd->add_option("--sandbox-rate", f->sandbox_rate, "With --sandbox: the sandbox's rate limit (N/Ws or 0)")
+      ->capture_default_str();
+  cmd->add_flag("--quiet", f->quiet, "Only the summary and errors on stderr");
+  cmd->callback([f, run] {
+    try {
+      parse_rate(f->rate, f->cfg);
+    } catch (const std::logic_error&) {  // std::stol / std::stod
+      throw CLI::ValidationError("--rate", "expected auto, 0, N/Ws (e.g. 190/10s) or P% (got '" + f->rate + "')");
+    }
+    *run = [f] { return run_archive(*f); };
+  });
+}
+
 }  // namespace hubbatch::cli

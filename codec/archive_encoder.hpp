@@ -9,6 +9,7 @@
 #include "io/pair.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 

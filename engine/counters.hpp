@@ -21,11 +21,17 @@ namespace hubbatch::engine {
 // Bounded uniform sample of latencies (Vitter's algorithm R) for percentiles.
 class latency_reservoir {
  public:
-  explicit latency_reservoir(std::size_t capacity = 4096, std::uint64_t seed = 42);
+  // Not explicit, so `counters c{};` and `counters{}` compile (aggregate init).
+  latency_reservoir() : latency_reservoir(4096) {}
+  explicit latency_reservoir(std::size_t capacity, std::uint64_t seed = 42);
   void add(double ms);
+  // Afterwards the sample is (approximately) a uniform sample of both
+  // streams together, weighted by their counts. NaN values are ignored by add().
   void merge(const latency_reservoir& other);
   std::uint64_t count() const noexcept { return count_; }
-  // q in [0,1]; 0 when empty. min/max are exact, the rest estimated.
+  // q in [0,1]; 0 when empty. min/max are exact (q <= 0 and q >= 1 return
+  // them), the rest estimated from the sample by linear interpolation between
+  // closest ranks. Sorts a copy: meant for the report, not the hot path.
   double quantile(double q) const;
   double min() const noexcept { return count_ ? min_ : 0; }
   double max() const noexcept { return count_ ? max_ : 0; }
@@ -46,6 +52,7 @@ struct counters {
   std::uint64_t rejected_pairs = 0;   // bad input lines, never sent (one per line)
   std::uint64_t duplicate_pairs = 0;  // same pair already waiting in the group window; sent once
   std::uint64_t pending_pairs = 0;    // not settled when the run stopped (daily limit, interrupt, auth stop)
+  std::uint64_t already_absent_pairs = 0;  // subset of archived: the server said the pair was not associated (idempotent archive)
 
   // --- requests (each HTTP request sent, retries included)
   std::uint64_t requests = 0;         // requests written to a connection
@@ -67,8 +74,13 @@ struct counters {
 
   void merge(const counters& other);
   // input_pairs == archived + failed + rejected + duplicate + pending, and the
-  // per-category maps sum to their totals. Empty string when consistent,
-  // otherwise a description of the mismatch.
+  // per-category maps sum to their totals (errors_by_category = failed_pairs,
+  // rejected_by_reason = rejected_pairs, http_status = responses), plus the
+  // subset relations above: responses <= requests, retries <= requests,
+  // rate_limited == http_status[429], sent_inputs <= sent_pairs. Empty string
+  // when consistent, otherwise every mismatch described, joined by "; ".
+  // (So count a response in `responses` and `http_status` together, and a 429
+  // in `rate_limited` as well.)
   std::string check() const;
 };
 
@@ -83,9 +95,20 @@ struct report_context {
   std::optional<std::string> daily_reset;  // when the daily limit resets, when known
 };
 
-// The report as JSON (fields documented in README.md).
+// The report as JSON (pretty-printed, one object): hubbatch_version,
+// from_type, to_type, api_version, base_url, exit_code, stop_reason,
+// daily_reset (string or null), every counter under its field name,
+// http_status / errors_by_category / rejected_by_reason as objects (string
+// keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
+// (archived_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
+// rate_limit {max (0 = unlimited), window_s}, invariant_ok, invariant_error
+// (check()'s text or null). Reals have three decimals (null if not finite);
+// ratios with a zero denominator are 0. Strings are escaped and invalid UTF-8
+// becomes U+FFFD, so the output always parses.
 std::string report_json(const counters& c, const report_context& ctx);
-// The short human summary printed on stderr (fixed shape, one item a line).
+// The short human summary (fixed shape: always the same 16 lines, labels in a
+// 14-column field, counts right-aligned; one item a line). The caller picks
+// the stream (STYLE.md rule 10 says stdout, issue 3 says stderr).
 std::string report_summary(const counters& c, const report_context& ctx);
 
 }  // namespace hubbatch::engine

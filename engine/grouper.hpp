@@ -36,7 +36,14 @@ class pair_grouper {
   // Moves the next batch into `out` (cleared first): whole groups, oldest
   // first, at most max_inputs inputs and max_pairs pairs; a group larger than
   // the pair cap is split across batches. Pairs of one from-id are contiguous
-  // in `out`. Returns false when nothing is pending.
+  // in `out`, each from-id appears at most once, and to-ids keep their
+  // arrival order. Returns false when nothing is pending.
+  //
+  // Filling rule: groups are taken whole in FIFO order; the batch closes at
+  // the first group that does not fit in the pairs left (no skipping ahead,
+  // so no group starves). A group that would not fit even an empty batch is
+  // split anyway, so it fills whatever room is left, then continues at the
+  // front of the next batch. O(1) amortised per pair.
   bool take_batch(std::vector<pair_id>& out);
 
   // Changes the caps for later batches (after a "batch too large" 400).
@@ -45,9 +52,13 @@ class pair_grouper {
   std::size_t max_pairs() const noexcept { return max_pairs_; }
 
  private:
+  // One from-id's waiting to-ids: to[head..] are pending, to[..head) were
+  // already taken (a group bigger than the pair cap drains over several
+  // batches; the taken prefix is dropped once it is the larger half).
   struct group {
     std::uint64_t from;
     std::vector<std::uint64_t> to;
+    std::size_t head = 0;
   };
   std::size_t window_;
   std::size_t max_inputs_;
@@ -60,7 +71,12 @@ class pair_grouper {
 };
 
 // Splits a batch (pairs of one from-id contiguous) into batches of at most
-// max_inputs inputs and max_pairs pairs (0 = no pair cap), keeping order.
+// max_inputs inputs and max_pairs pairs (0 = no pair cap), keeping order:
+// concatenated, the result equals `batch`. An input is a maximal run of one
+// from-id; runs are split under the same filling rule as take_batch (only a
+// run bigger than max_pairs is split). Empty batch -> empty result. Use it to
+// halve (max_inputs = inputs / 2 after "batch too large") or to bisect
+// (max_inputs = ceil(inputs / 2)).
 std::vector<std::vector<pair_id>> split_batch(const std::vector<pair_id>& batch, std::size_t max_inputs,
                                               std::size_t max_pairs);
 

@@ -11,11 +11,22 @@
 //          extra columns ignored). Without a header the first two columns are used.
 //   tsv    the same with tabs.
 //   ndjson {"from":"1","to":"2"} (numbers allowed; also fromObjectId/toObjectId
-//          and from_id/to_id keys; other keys ignored).
+//          and from_id/to_id keys, matched case-insensitively; other keys
+//          ignored; a repeated key's last value wins). The whole line must be
+//          one valid JSON object; a number id must be a non-negative integer
+//          (no sign, fraction or exponent), a string id must have no escapes.
 // An id is 1-20 decimal digits whose value fits in 64 bits, optionally
 // surrounded by spaces and (csv/tsv) double quotes. Blank lines are skipped
 // silently (not counted as pairs or rejections). CRLF line ends are accepted.
 // A UTF-8 BOM at the start of input is skipped.
+//
+// Header detection (csv/tsv) looks at the first non-blank line only: if its
+// two id columns parse, it is data; if it names the from and to columns, it
+// is the header; otherwise it is rejected like any bad line (bad_id, with a
+// detail saying it is neither ids nor a recognised header). A field opened
+// by a double quote runs to its closing quote, so a quoted extra column may
+// contain the delimiter. Checks run in this order: line length, NUL, UTF-8,
+// then the format's own rules; each line gets at most one reject.
 #pragma once
 
 #include "io/pair.hpp"
@@ -44,7 +55,8 @@ enum class reject_reason {
   bad_id,              // not 1-20 decimal digits
   id_out_of_range,     // 20 digits above 18446744073709551615
   invalid_utf8,        // line is not valid UTF-8
-  line_too_long,       // longer than max_line_bytes; the rest of the line is skipped
+  line_too_long,       // longer than max_line_bytes (CR/LF not counted); reported as soon as
+                       // the limit is passed, the rest of the line skipped unbuffered
   bad_json,            // ndjson: not a JSON object
   missing_field,       // ndjson: no from/to key
   nul_byte,            // line contains a NUL byte
@@ -57,7 +69,9 @@ class pair_sink {
   // A valid pair from 1-based input line `line`.
   virtual void on_pair(pair_id pair, std::uint64_t line) = 0;
   // A rejected line; `detail` names the offending text (truncated to ~64
-  // bytes, printable) and is valid only during the call.
+  // bytes, printable: other bytes as \xNN, "(empty)" for an empty id) and is
+  // valid only during the call. For line_too_long it is the line's first
+  // min(64, max_line_bytes) bytes and "...", whatever the chunking.
   virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) = 0;
 };
 
@@ -89,8 +103,11 @@ class pair_parser {
   std::unique_ptr<impl> impl_;
 };
 
-// Reads a whole file (or "-" for stdin) synchronously through a pair_parser.
-// Throws std::runtime_error naming the path if it cannot be opened or read.
+// Reads a whole file (or "-" for stdin) synchronously through a pair_parser,
+// with read(2) in 64 KiB chunks. gzip input (recognised by its magic bytes,
+// concatenated members allowed) is inflated. Throws std::runtime_error naming
+// the path if it cannot be opened or read, or if gzip data is corrupt or
+// truncated.
 void read_pairs_file(const std::string& path, input_format format, pair_sink& sink,
                      std::size_t max_line_bytes = 4096);
 

@@ -1,0 +1,122 @@
+#include "engine/config.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <cctype>
+
+namespace hubbatch::engine {
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty() || s.size() > 12) return false;
+  for (char c : s)
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+bool name_chars(std::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+bool valid_object_type(const std::string& type) {
+  std::string_view t(type);
+  if (t.size() >= 3 && std::isdigit(static_cast<unsigned char>(t[0])) && t[1] == '-')
+    return (t[0] == '0' || t[0] == '2') && all_digits(t.substr(2));  // 0-1, 2-123456
+  if (!std::isalpha(static_cast<unsigned char>(t.empty() ? '0' : t[0]))) return false;
+  return name_chars(t);  // contacts, line_items, p_vendor, p7878787_my_object
+}
+
+bool valid_api_version(const std::string& v) {
+  return v == "v4" || v == "2025-09" || v == "2026-03" || v == "2026-09";
+}
+
+std::string archive_target(const std::string& api_version, const std::string& from_type,
+                           const std::string& to_type) {
+  if (api_version == "v4") return "/crm/v4/associations/" + from_type + "/" + to_type + "/batch/archive";
+  return "/crm/associations/" + api_version + "/" + from_type + "/" + to_type + "/batch/archive";
+}
+
+std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& error) {
+  endpoint_url out;
+  std::string_view rest(url);
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    out.tls = false;
+    rest.remove_prefix(7);
+  } else {
+    error = "base URL must start with https:// (got '" + url + "')";
+    return std::nullopt;
+  }
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#@ ") != std::string_view::npos) {
+    error = "base URL must be scheme://host[:port] without a path, query or credentials (got '" + url + "')";
+    return std::nullopt;
+  }
+  std::string_view hostport = rest;
+  if (hostport.starts_with('[')) {
+    auto close = hostport.find(']');
+    if (close == std::string_view::npos) {
+      error = "bad IPv6 address in base URL '" + url + "'";
+      return std::nullopt;
+    }
+    out.host = std::string(hostport.substr(1, close - 1));
+    hostport.remove_prefix(close + 1);
+    if (!hostport.empty() && hostport[0] != ':') {
+      error = "bad base URL '" + url + "'";
+      return std::nullopt;
+    }
+    if (!hostport.empty()) out.port = std::string(hostport.substr(1));
+  } else {
+    auto colon = hostport.rfind(':');
+    if (colon != std::string_view::npos) {
+      out.host = std::string(hostport.substr(0, colon));
+      out.port = std::string(hostport.substr(colon + 1));
+    } else {
+      out.host = std::string(hostport);
+    }
+  }
+  if (out.port.empty()) out.port = out.tls ? "443" : "80";
+  if (out.host.empty() || !all_digits(out.port) || std::stoul(out.port) == 0 || std::stoul(out.port) > 65535) {
+    error = "bad host or port in base URL '" + url + "'";
+    return std::nullopt;
+  }
+  if (!out.tls) {
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(out.host, ec);
+    bool loopback = out.host == "localhost" || (!ec && addr.is_loopback());
+    if (!loopback) {
+      error = "refusing http:// to a non-loopback host ('" + out.host +
+              "'): the token would travel in clear text; use https://";
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::string validate(const archive_config& cfg) {
+  if (!valid_object_type(cfg.from_type))
+    return "invalid --from-type '" + cfg.from_type + "' (expected a name like contacts, an id like 0-1 or 2-123, or p_name)";
+  if (!valid_object_type(cfg.to_type))
+    return "invalid --to-type '" + cfg.to_type + "' (expected a name like companies, an id like 0-2 or 2-123, or p_name)";
+  if (!valid_api_version(cfg.api_version))
+    return "invalid --api-version '" + cfg.api_version + "' (expected v4, 2025-09, 2026-03 or 2026-09)";
+  if (cfg.input.empty()) return "--input is required (a path, or - for stdin)";
+  if (cfg.connections < 1 || cfg.connections > 256) return "--connections must be between 1 and 256";
+  if (cfg.batch_size < 1 || cfg.batch_size > 10000) return "--batch-size must be between 1 and 10000";
+  if (cfg.group_window < 1) return "--group-window must be at least 1";
+  if (cfg.max_retries < 0 || cfg.max_retries > 100) return "--max-retries must be between 0 and 100";
+  if (cfg.rate == rate_mode::fixed && (cfg.rate_max < 1 || cfg.rate_window <= duration::zero()))
+    return "--rate N/Ws needs N >= 1 and W > 0";
+  if (cfg.rate_share <= 0 || cfg.rate_share > 1) return "rate share must be in (0%, 100%]";
+  std::string error;
+  if (!parse_base_url(cfg.base_url, error)) return error;
+  return {};
+}
+
+}  // namespace hubbatch::engine

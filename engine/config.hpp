@@ -1,0 +1,76 @@
+// Configuration of one archive job. Built and validated in cli/ from flags
+// (over a config file later), then passed by const reference (STYLE.md rule 9).
+// The access token is deliberately not here: it travels separately as a
+// secret and is never printed (see engine/job.hpp).
+#pragma once
+
+#include "engine/clock.hpp"
+#include "io/pair_reader.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hubbatch::engine {
+
+enum class rate_mode {
+  automatic,  // --rate auto: probe, then follow X-HubSpot-RateLimit-* headers (fallback 100/10s)
+  fixed,      // --rate N/Ws: exactly N requests per W seconds
+  unlimited,  // --rate 0: no pacing (sandbox benchmarks)
+};
+
+struct archive_config {
+  std::string from_type;                       // object type of the source records (validated by valid_object_type)
+  std::string to_type;                         // object type of the target records
+  std::string input = "-";                     // input path; "-" reads stdin
+  std::optional<io::input_format> format;      // nullopt: from the file name, else csv
+  std::string base_url = "https://api.hubapi.com";  // scheme://host[:port]; http:// only for loopback hosts
+  std::string api_version = "v4";              // v4 | 2025-09 | 2026-03 | 2026-09
+  std::string ca_file;                         // PEM to trust instead of the system store ("" = system store)
+  int connections = 8;                         // concurrent keep-alive TLS connections (sessions)
+  std::size_t batch_size = 100;                // inputs (distinct from-ids) per request
+  std::size_t max_pairs_per_request = 0;       // pairs per request; 0 = no cap beyond batch_size
+  std::size_t group_window = 100000;           // pairs held back to group to-ids by from-id
+  rate_mode rate = rate_mode::automatic;       // see rate_mode
+  int rate_max = 0;                            // with rate_mode::fixed: requests per window
+  duration rate_window = std::chrono::seconds(10);  // with rate_mode::fixed: the window
+  double rate_share = 1.0;                     // with automatic: share of the announced limit to use (0,1]
+  int max_retries = 8;                         // resends of one batch after 5xx/423/477/transport errors (429s not counted)
+  std::string failures_path;                   // CSV of every pair not archived ("" = none)
+  std::string report_path;                     // JSON report ("" = none)
+  std::size_t max_line_bytes = 4096;           // longer input lines are rejected
+  std::size_t max_response_bytes = 4 << 20;    // larger response bodies are refused (transport error)
+  duration connect_timeout = std::chrono::seconds(10);    // TCP connect, per attempt
+  duration handshake_timeout = std::chrono::seconds(10);  // TLS handshake
+  duration request_timeout = std::chrono::seconds(60);    // write of a request plus read of its response
+  duration stdin_linger = std::chrono::milliseconds(200); // idle input this long flushes waiting pairs
+  std::uint64_t seed = 0;                      // jitter RNG seed; 0 = from std::random_device
+};
+
+// Object types allowed into a URL: names ([A-Za-z][A-Za-z0-9_]*), type ids
+// (0-N, 2-N) and custom forms (pNNN_name, p_name). Anything else (slashes,
+// dots, spaces, percent signs) never reaches a request line.
+bool valid_object_type(const std::string& type);
+
+// Versions the client knows how to call.
+bool valid_api_version(const std::string& version);
+
+// Request target for batch/archive, e.g. /crm/v4/associations/contacts/companies/batch/archive.
+std::string archive_target(const std::string& api_version, const std::string& from_type,
+                           const std::string& to_type);
+
+// Checks the whole config; returns "" when valid, else the problem.
+std::string validate(const archive_config& cfg);
+
+// A parsed base URL.
+struct endpoint_url {
+  bool tls = true;
+  std::string host;  // without brackets for IPv6
+  std::string port;  // "443" when absent
+};
+// Parses scheme://host[:port][/]; nullopt with `error` set on failure
+// (unsupported scheme, path present, http:// to a non-loopback host).
+std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& error);
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,368 @@
+#include "engine/counters.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <string_view>
+
+namespace hubbatch::engine {
+
+namespace {
+
+__extension__ using uint128 = unsigned __int128;
+
+// Uniform in [0, n) from 64 random bits (multiply-high). n >= 1.
+std::uint64_t below(std::uint64_t n, std::uint64_t random_bits) noexcept {
+  return static_cast<std::uint64_t>((static_cast<uint128>(random_bits) * n) >> 64);
+}
+
+// Moves a uniformly chosen subset of `k` elements of `v` to its front and
+// drops the rest (partial Fisher-Yates).
+void keep_random_subset(std::vector<double>& v, std::size_t k, std::mt19937_64& rng) {
+  k = std::min(k, v.size());
+  for (std::size_t i = 0; i < k; ++i) std::swap(v[i], v[i + below(v.size() - i, rng())]);
+  v.resize(k);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- latency_reservoir
+
+latency_reservoir::latency_reservoir(std::size_t capacity, std::uint64_t seed)
+    : capacity_(std::max<std::size_t>(capacity, 1)), rng_(seed) {}
+
+void latency_reservoir::add(double ms) {
+  if (std::isnan(ms)) return;  // a bug upstream; keep min/max/quantiles meaningful
+  ++count_;
+  if (count_ == 1) {
+    min_ = max_ = ms;
+  } else {
+    min_ = std::min(min_, ms);
+    max_ = std::max(max_, ms);
+  }
+  // Algorithm R: the n-th value replaces a random slot with probability capacity/n.
+  if (sample_.size() < capacity_) {
+    sample_.push_back(ms);
+  } else if (const std::uint64_t j = below(count_, rng_()); j < capacity_) {
+    sample_[j] = ms;
+  }
+}
+
+void latency_reservoir::merge(const latency_reservoir& other) {
+  if (other.count_ == 0) return;
+  const std::uint64_t total = count_ + other.count_;
+  if (count_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  if (count_ == sample_.size() && other.count_ == other.sample_.size() && total <= capacity_) {
+    // Both samples are complete: the union is exact.
+    sample_.insert(sample_.end(), other.sample_.begin(), other.sample_.end());
+    count_ = total;
+    return;
+  }
+  // A uniform sample of the union: draw how many of k slots come from each
+  // side as k draws without replacement from populations count_ and
+  // other.count_ (hypergeometric), then take that many random elements of
+  // each side's own uniform sample.
+  const auto k = static_cast<std::size_t>(std::min<std::uint64_t>(capacity_, total));
+  std::uint64_t left_a = count_, left_b = other.count_;
+  std::size_t from_a = 0;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (below(left_a + left_b, rng_()) < left_a) {
+      ++from_a;
+      --left_a;
+    } else {
+      --left_b;
+    }
+  }
+  std::vector<double> theirs = other.sample_;
+  keep_random_subset(sample_, from_a, rng_);
+  keep_random_subset(theirs, k - from_a, rng_);
+  sample_.insert(sample_.end(), theirs.begin(), theirs.end());
+  count_ = total;
+}
+
+double latency_reservoir::quantile(double q) const {
+  if (count_ == 0) return 0;
+  if (!(q > 0)) return min_;  // also NaN
+  if (q >= 1) return max_;
+  std::vector<double> sorted = sample_;
+  std::sort(sorted.begin(), sorted.end());
+  // Linear interpolation between closest ranks (numpy's default).
+  const double pos = q * static_cast<double>(sorted.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  const double frac = pos - static_cast<double>(lo);
+  return std::clamp(sorted[lo] + (sorted[hi] - sorted[lo]) * frac, min_, max_);
+}
+
+// ---------------------------------------------------------------- counters
+
+void counters::merge(const counters& o) {
+  input_pairs += o.input_pairs;
+  archived_pairs += o.archived_pairs;
+  failed_pairs += o.failed_pairs;
+  rejected_pairs += o.rejected_pairs;
+  duplicate_pairs += o.duplicate_pairs;
+  pending_pairs += o.pending_pairs;
+  requests += o.requests;
+  responses += o.responses;
+  retries += o.retries;
+  rate_limited += o.rate_limited;
+  transport_errors += o.transport_errors;
+  batches += o.batches;
+  split_batches += o.split_batches;
+  sent_pairs += o.sent_pairs;
+  sent_inputs += o.sent_inputs;
+  connections_opened += o.connections_opened;
+  for (const auto& [k, v] : o.http_status) http_status[k] += v;
+  for (const auto& [k, v] : o.errors_by_category) errors_by_category[k] += v;
+  for (const auto& [k, v] : o.rejected_by_reason) rejected_by_reason[k] += v;
+  latency_ms.merge(o.latency_ms);
+}
+
+namespace {
+
+// Sums in 128 bits so corrupted (huge) counters cannot wrap into agreement.
+template <class Map>
+uint128 map_sum(const Map& m) {
+  uint128 s = 0;
+  for (const auto& kv : m) s += kv.second;
+  return s;
+}
+
+std::string u128_to_string(uint128 v) {
+  if (v <= UINT64_MAX) return std::to_string(static_cast<std::uint64_t>(v));
+  std::string s;
+  while (v) {
+    s.push_back(static_cast<char>('0' + static_cast<int>(v % 10)));
+    v /= 10;
+  }
+  std::reverse(s.begin(), s.end());
+  return s;
+}
+
+}  // namespace
+
+std::string counters::check() const {
+  std::vector<std::string> problems;
+  const uint128 settled = uint128{archived_pairs} + failed_pairs + rejected_pairs + duplicate_pairs + pending_pairs;
+  if (settled != input_pairs) {
+    problems.push_back(fmt::format(
+        "input_pairs {} != archived_pairs {} + failed_pairs {} + rejected_pairs {} + duplicate_pairs {} + "
+        "pending_pairs {} (= {})",
+        input_pairs, archived_pairs, failed_pairs, rejected_pairs, duplicate_pairs, pending_pairs,
+        u128_to_string(settled)));
+  }
+  auto sums_to = [&](const auto& map, std::string_view map_name, std::uint64_t total, std::string_view total_name) {
+    const uint128 s = map_sum(map);
+    if (s != total) {
+      problems.push_back(fmt::format("{} sums to {} but {} is {}", map_name, u128_to_string(s), total_name, total));
+    }
+  };
+  sums_to(errors_by_category, "errors_by_category", failed_pairs, "failed_pairs");
+  sums_to(rejected_by_reason, "rejected_by_reason", rejected_pairs, "rejected_pairs");
+  sums_to(http_status, "http_status", responses, "responses");
+  if (responses > requests) problems.push_back(fmt::format("responses {} > requests {}", responses, requests));
+  if (retries > requests) problems.push_back(fmt::format("retries {} > requests {}", retries, requests));
+  const auto it = http_status.find(429);
+  const std::uint64_t status_429 = it == http_status.end() ? 0 : it->second;
+  if (rate_limited != status_429) {
+    problems.push_back(fmt::format("rate_limited {} != http_status[429] {}", rate_limited, status_429));
+  }
+  if (sent_inputs > sent_pairs) problems.push_back(fmt::format("sent_inputs {} > sent_pairs {}", sent_inputs, sent_pairs));
+  return fmt::format("{}", fmt::join(problems, "; "));
+}
+
+// ---------------------------------------------------------------- report
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], 0 when invalid
+// (overlong forms, surrogates and code points above U+10FFFF are invalid).
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+// A JSON string literal. Invalid UTF-8 becomes U+FFFD so the report always
+// parses, whatever bytes reached a category name or URL.
+std::string json_string(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out.push_back('"');
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (const std::size_t len = utf8_length(s, i)) {
+        out.append(s.substr(i, len));
+        i += len;
+      } else {
+        out += "\\ufffd";
+        ++i;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+  return out;
+}
+
+// Fixed three decimals; JSON has no NaN or infinity, so those become null.
+std::string json_number(double v) { return std::isfinite(v) ? fmt::format("{:.3f}", v) : std::string("null"); }
+
+double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
+
+template <class Map>
+std::string json_count_map(const Map& m) {
+  if (m.empty()) return "{}";
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    fmt::format_to(std::back_inserter(out), "{}{}: {}", first ? "" : ", ", json_string(fmt::format("{}", k)), v);
+    first = false;
+  }
+  out += "}";
+  return out;
+}
+
+}  // namespace
+
+std::string report_json(const counters& c, const report_context& ctx) {
+  const std::string problem = c.check();
+  const auto& lat = c.latency_ms;
+  std::string out;
+  auto o = std::back_inserter(out);
+  out += "{\n";
+  fmt::format_to(o, "  \"hubbatch_version\": {},\n", json_string(HUBBATCH_VERSION));
+  fmt::format_to(o, "  \"from_type\": {},\n  \"to_type\": {},\n", json_string(ctx.from_type), json_string(ctx.to_type));
+  fmt::format_to(o, "  \"api_version\": {},\n  \"base_url\": {},\n", json_string(ctx.api_version),
+                 json_string(ctx.base_url));
+  fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n  \"daily_reset\": {},\n", ctx.exit_code,
+                 json_string(ctx.stop_reason), ctx.daily_reset ? json_string(*ctx.daily_reset) : "null");
+  const std::pair<const char*, std::uint64_t> fields[] = {
+      {"input_pairs", c.input_pairs},         {"archived_pairs", c.archived_pairs},
+      {"failed_pairs", c.failed_pairs},       {"rejected_pairs", c.rejected_pairs},
+      {"duplicate_pairs", c.duplicate_pairs}, {"pending_pairs", c.pending_pairs},
+      {"requests", c.requests},               {"responses", c.responses},
+      {"retries", c.retries},                 {"rate_limited", c.rate_limited},
+      {"transport_errors", c.transport_errors}, {"batches", c.batches},
+      {"split_batches", c.split_batches},     {"sent_pairs", c.sent_pairs},
+      {"sent_inputs", c.sent_inputs},         {"connections_opened", c.connections_opened},
+  };
+  for (const auto& [name, value] : fields) fmt::format_to(o, "  \"{}\": {},\n", name, value);
+  fmt::format_to(o, "  \"http_status\": {},\n", json_count_map(c.http_status));
+  fmt::format_to(o, "  \"errors_by_category\": {},\n", json_count_map(c.errors_by_category));
+  fmt::format_to(o, "  \"rejected_by_reason\": {},\n", json_count_map(c.rejected_by_reason));
+  fmt::format_to(o, "  \"pairs_per_request\": {},\n",
+                 json_number(ratio(static_cast<double>(c.sent_pairs), static_cast<double>(c.requests))));
+  fmt::format_to(o, "  \"elapsed_s\": {},\n", json_number(ctx.elapsed_s));
+  fmt::format_to(o, "  \"pairs_per_s\": {},\n", json_number(ratio(static_cast<double>(c.archived_pairs), ctx.elapsed_s)));
+  fmt::format_to(o, "  \"latency_ms\": {{\"count\": {}, \"min\": {}, \"p50\": {}, \"p95\": {}, \"p99\": {}, \"max\": {}}},\n",
+                 lat.count(), json_number(lat.min()), json_number(lat.quantile(0.50)), json_number(lat.quantile(0.95)),
+                 json_number(lat.quantile(0.99)), json_number(lat.max()));
+  fmt::format_to(o, "  \"rate_limit\": {{\"max\": {}, \"window_s\": {}}},\n", ctx.effective_rate_max,
+                 json_number(ctx.effective_rate_window_s));
+  fmt::format_to(o, "  \"invariant_ok\": {},\n  \"invariant_error\": {}\n", problem.empty(),
+                 problem.empty() ? std::string("null") : json_string(problem));
+  out += "}\n";
+  return out;
+}
+
+namespace {
+
+template <class Map>
+std::string summary_map(const Map& m) {
+  std::string out;
+  for (const auto& [k, v] : m) fmt::format_to(std::back_inserter(out), "{}{} {}", out.empty() ? "" : ", ", k, v);
+  return out;
+}
+
+}  // namespace
+
+std::string report_summary(const counters& c, const report_context& ctx) {
+  const std::string problem = c.check();
+  const auto& lat = c.latency_ms;
+  std::string out;
+  auto o = std::back_inserter(out);
+  // Every line is always present (fixed shape); labels in a 14-column field,
+  // counts right-aligned in 12, details after.
+  auto line = [&](std::string_view label, std::uint64_t n, std::string_view detail) {
+    fmt::format_to(o, "  {:<14}{:>12}{}{}\n", label, n, detail.empty() ? "" : "  ", detail);
+  };
+  auto text = [&](std::string_view label, std::string_view value) { fmt::format_to(o, "  {:<14}{}\n", label, value); };
+
+  fmt::format_to(o, "hubbatch archive {} -> {} ({}, {})\n", ctx.from_type, ctx.to_type, ctx.api_version, ctx.base_url);
+  std::string result = ctx.stop_reason.empty() ? fmt::format("finished, exit {}", ctx.exit_code)
+                                               : fmt::format("stopped ({}), exit {}", ctx.stop_reason, ctx.exit_code);
+  if (ctx.daily_reset) result += fmt::format(", daily limit resets {}", *ctx.daily_reset);
+  text("result", result);
+  line("input pairs", c.input_pairs, "");
+  line("archived", c.archived_pairs, "");
+  line("failed", c.failed_pairs, summary_map(c.errors_by_category));
+  line("rejected", c.rejected_pairs, summary_map(c.rejected_by_reason));
+  line("duplicates", c.duplicate_pairs, "");
+  line("pending", c.pending_pairs, "");
+  line("requests", c.requests,
+       fmt::format("{} responses, {} retries, {} rate-limited, {} transport errors", c.responses, c.retries,
+                   c.rate_limited, c.transport_errors));
+  line("batches", c.batches,
+       fmt::format("{} split, {:.1f} pairs/request", c.split_batches,
+                   ratio(static_cast<double>(c.sent_pairs), static_cast<double>(c.requests))));
+  line("connections", c.connections_opened, "");
+  text("http status", c.http_status.empty() ? std::string("-") : summary_map(c.http_status));
+  text("elapsed", fmt::format("{:.3f} s, {:.1f} pairs/s", ctx.elapsed_s,
+                              ratio(static_cast<double>(c.archived_pairs), ctx.elapsed_s)));
+  text("latency ms", fmt::format("min {:.1f}  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}", lat.min(),
+                                 lat.quantile(0.50), lat.quantile(0.95), lat.quantile(0.99), lat.max()));
+  text("rate limit", ctx.effective_rate_max > 0
+                         ? fmt::format("{} per {:g} s", ctx.effective_rate_max, ctx.effective_rate_window_s)
+                         : std::string("unlimited"));
+  text("accounting", problem.empty() ? std::string("ok") : "MISMATCH: " + problem);
+  return out;
+}
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,377 @@
+#include "engine/dispatcher.hpp"
+
+#include "codec/archive_encoder.hpp"
+#include "engine/grouper.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+namespace hubbatch::engine {
+namespace {
+
+bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool ieq_prefix(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
+      return false;
+  return true;
+}
+
+// Errors saying the association or record is not there. Archive is
+// idempotent (HUBSPOT_API.md section 3): such a pair is no longer associated,
+// which is what the user asked for, so it counts as archived (already_absent).
+bool means_absent(std::string_view category, std::string_view sub_category) {
+  return sub_category == "crm.associations.INVALID_IDENTIFIER" ||
+         sub_category == "crm.associations.NO_ASSOCIATIONS_FOUND" || category == "OBJECT_NOT_FOUND";
+}
+
+std::string http_category(int status) { return "HTTP_" + std::to_string(status); }
+
+}  // namespace
+
+const char* to_string(stop_reason r) {
+  switch (r) {
+    case stop_reason::none: return "";
+    case stop_reason::daily_limit: return "daily_limit";
+    case stop_reason::auth: return "auth";
+    case stop_reason::configuration: return "configuration";
+    case stop_reason::interrupted: return "interrupted";
+  }
+  return "unknown";
+}
+
+dispatcher::dispatcher(const options& opt, counters& c, outcome_fn on_outcome)
+    : opt_(opt), c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
+
+void dispatcher::add(std::vector<pair_id> pairs) {
+  if (pairs.empty()) return;
+  work_item item;
+  item.pairs = std::move(pairs);
+  if (stop_ != stop_reason::none) {
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  ready_.push_back(std::move(item));
+}
+
+std::optional<work_item> dispatcher::take(time_point now) {
+  if (stop_ != stop_reason::none || now < pause_until_) return std::nullopt;
+  std::optional<work_item> out;
+  if (!delayed_.empty() && delayed_.begin()->first <= now) {
+    out.emplace(std::move(delayed_.begin()->second));
+    delayed_.erase(delayed_.begin());
+  } else if (!ready_.empty()) {
+    out.emplace(std::move(ready_.front()));
+    ready_.pop_front();
+  } else {
+    return std::nullopt;
+  }
+  ++in_flight_;
+  return out;
+}
+
+time_point dispatcher::next_due() const {
+  time_point earliest = time_point::max();
+  if (!ready_.empty()) earliest = time_point::min();
+  else if (!delayed_.empty()) earliest = delayed_.begin()->first;
+  if (earliest == time_point::max()) return earliest;
+  return std::max(earliest, pause_until_);
+}
+
+void dispatcher::give_back(work_item&& item) {
+  --in_flight_;
+  if (stop_ != stop_reason::none) {
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  ready_.push_front(std::move(item));
+}
+
+void dispatcher::stop(stop_reason why, std::string message) {
+  if (stop_ != stop_reason::none) return;  // the first reason wins
+  stop_ = why;
+  stop_message_ = std::move(message);
+}
+
+void dispatcher::drain_pending() {
+  for (auto& item : ready_) settle_pending(item.pairs, to_string(stop_));
+  ready_.clear();
+  for (auto& [t, item] : delayed_) settle_pending(item.pairs, to_string(stop_));
+  delayed_.clear();
+}
+
+void dispatcher::requeue_now(work_item&& item, bool front) {
+  if (stop_ != stop_reason::none) {
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  if (front) ready_.push_front(std::move(item));
+  else ready_.push_back(std::move(item));
+}
+
+void dispatcher::retry_later(work_item&& item, time_point now, std::optional<duration> retry_after,
+                             std::string_view category, int status, std::string_view message) {
+  ++item.attempt;
+  if (item.attempt > opt_.max_retries) {
+    std::string why(message);
+    why += " (gave up after " + std::to_string(item.attempt) + " attempts)";
+    settle_failed(item.pairs, category, status, why);
+    return;
+  }
+  if (stop_ != stop_reason::none) {
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  item.resend = true;
+  item.not_before = now + backoff_delay(opt_.backoff, item.attempt, retry_after, rng_());
+  delayed_.emplace(item.not_before, std::move(item));
+}
+
+void dispatcher::bisect(work_item&& item) {
+  // Halve by pairs, keeping order: each half stays grouped by from-id.
+  std::size_t mid = item.pairs.size() / 2;
+  work_item second;
+  second.pairs.assign(item.pairs.begin() + static_cast<std::ptrdiff_t>(mid), item.pairs.end());
+  second.attempt = item.attempt;
+  second.maybe_applied = item.maybe_applied;
+  item.pairs.resize(mid);
+  ++c_.split_batches;
+  requeue_now(std::move(second), true);
+  requeue_now(std::move(item), true);
+}
+
+void dispatcher::settle_archived(std::size_t n) { c_.archived_pairs += n; }
+
+void dispatcher::settle_failed(pair_id p, std::string_view category, int status, std::string_view message) {
+  ++c_.failed_pairs;
+  ++c_.errors_by_category[std::string(category)];
+  if (on_outcome_) on_outcome_(p, {"failed", category, status, message});
+}
+
+void dispatcher::settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
+                               std::string_view message) {
+  for (const auto& p : pairs) settle_failed(p, category, status, message);
+}
+
+void dispatcher::settle_pending(const std::vector<pair_id>& pairs, std::string_view reason) {
+  c_.pending_pairs += pairs.size();
+  if (on_outcome_)
+    for (const auto& p : pairs) on_outcome_(p, {"pending", reason, 0, stop_message_});
+}
+
+void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
+  --in_flight_;
+  if (r.what == attempt_result::kind::transport_error) {
+    ++c_.transport_errors;
+    item.maybe_applied = item.maybe_applied || r.request_written;
+    retry_later(std::move(item), now, std::nullopt, "TRANSPORT", 0, r.error);
+    return;
+  }
+  ++c_.responses;
+  ++c_.http_status[r.status];
+  static const codec::decoded_response empty_body;
+  const codec::decoded_response& body = r.body ? *r.body : empty_body;
+  std::optional<duration> retry_after;
+  if (r.headers && r.headers->retry_after_ms)
+    retry_after = std::chrono::milliseconds(*r.headers->retry_after_ms);
+
+  if (r.status >= 200 && r.status < 300) {
+    on_success(std::move(item), r, now);
+    return;
+  }
+  if (r.status == 429) {
+    ++c_.rate_limited;
+    if (body.policy_name == "DAILY") {
+      stop(stop_reason::daily_limit, body.message.empty() ? "daily limit reached" : body.message);
+      settle_pending(item.pairs, to_string(stop_));
+      return;
+    }
+    // TEN_SECONDLY_ROLLING, SECONDLY or unnamed: everyone waits, then resend
+    // unchanged. Not a failed attempt: the server did nothing with it.
+    duration pause = retry_after ? *retry_after : opt_.rate_pause;
+    pause_until_ = std::max(pause_until_, now + pause);
+    item.resend = true;
+    requeue_now(std::move(item), true);
+    return;
+  }
+  if (r.status == 401 || r.status == 403) {
+    scopes_ = body.required_scopes;
+    std::string msg = "HTTP " + std::to_string(r.status);
+    if (!body.category.empty()) msg += " " + body.category;
+    if (!body.message.empty()) msg += ": " + body.message;
+    stop(stop_reason::auth, msg);
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  if ((r.status >= 300 && r.status < 400) || r.status == 404 || r.status == 405) {
+    std::string msg = "HTTP " + std::to_string(r.status) + " for the archive route";
+    if (r.status < 400) msg += " (redirects are never followed)";
+    else msg += ": check --base-url, --api-version and the object types";
+    if (!body.message.empty()) msg += " (" + body.message + ")";
+    stop(stop_reason::configuration, msg);
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  if (r.status == 400 || r.status == 413 || r.status == 414 || r.status == 422) {
+    on_client_error(std::move(item), r, now);
+    return;
+  }
+  bool retryable = r.status >= 500 || r.status == 408 || r.status == 409 || r.status == 423 ||
+                   r.status == 425 || r.status == 477 || r.status < 200;
+  std::string category = body.category.empty() ? http_category(r.status) : body.category;
+  std::string message = body.message.empty() ? "HTTP " + std::to_string(r.status) : body.message;
+  if (r.status == 423 && !retry_after) retry_after = std::chrono::seconds(2);  // locks last 2 s
+  if (retryable) {
+    // A 5xx may come after the server applied the batch (HUBSPOT_API.md 7).
+    item.maybe_applied = item.maybe_applied || r.status >= 500;
+    retry_later(std::move(item), now, retry_after, category, r.status, message);
+    return;
+  }
+  settle_failed(item.pairs, category, r.status, message);
+}
+
+void dispatcher::on_success(work_item&& item, const attempt_result& r, time_point now) {
+  const codec::decoded_response* body = r.body;
+  if (body && (body->kind == codec::body_kind::invalid_json || body->kind == codec::body_kind::not_json)) {
+    // A 2xx whose body is garbage or cut short: we cannot tell whether the
+    // server finished. Resend (idempotent).
+    item.maybe_applied = true;
+    ++c_.transport_errors;
+    retry_later(std::move(item), now, std::nullopt, "BAD_RESPONSE",
+                r.status, std::string("2xx with ") + codec::to_string(body->kind) + " body");
+    return;
+  }
+  if (!body || (body->errors.empty() && body->num_errors == 0)) {
+    settle_archived(item.pairs.size());
+    return;
+  }
+  // Partial failure: match errors[] to pairs through their context ids.
+  std::vector<char> failed(item.pairs.size(), 0);
+  bool unmatched = body->num_errors > static_cast<std::int64_t>(body->errors.size());
+  for (const auto& e : body->errors) {
+    bool matched = false;
+    if (!e.from_ids.empty() || !e.to_ids.empty()) {
+      for (std::size_t i = 0; i < item.pairs.size(); ++i) {
+        const auto& p = item.pairs[i];
+        bool from_ok = e.from_ids.empty() || contains(e.from_ids, p.from);
+        bool to_ok = e.to_ids.empty() || contains(e.to_ids, p.to);
+        if (!failed[i] && from_ok && to_ok) {
+          failed[i] = 1;
+          matched = true;
+          if (means_absent(e.category, e.sub_category)) {
+            ++c_.already_absent_pairs;
+            settle_archived(1);
+          } else {
+            settle_failed(p, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+                          e.message.empty() ? e.sub_category : e.message);
+          }
+        }
+      }
+    }
+    if (!matched) unmatched = true;
+  }
+  work_item rest;
+  rest.attempt = item.attempt;
+  rest.maybe_applied = true;
+  for (std::size_t i = 0; i < item.pairs.size(); ++i)
+    if (!failed[i]) rest.pairs.push_back(item.pairs[i]);
+  if (rest.pairs.empty()) return;
+  if (!unmatched) {
+    settle_archived(rest.pairs.size());
+    return;
+  }
+  // Some error named no pair we can find: the pairs left may or may not have
+  // been archived. Split until each error is pinned to one pair.
+  if (rest.pairs.size() == 1) {
+    const auto& e = body->errors.empty() ? codec::error_item{} : body->errors.front();
+    if (means_absent(e.category, e.sub_category)) {
+      ++c_.already_absent_pairs;
+      settle_archived(1);
+    } else {
+      settle_failed(rest.pairs.front(), e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+                    e.message.empty() ? "batch reported an error for this pair" : e.message);
+    }
+    return;
+  }
+  bisect(std::move(rest));
+}
+
+void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time_point now) {
+  static const codec::decoded_response empty_body;
+  const codec::decoded_response& body = r.body ? *r.body : empty_body;
+  std::string category = body.category.empty() ? http_category(r.status) : body.category;
+  std::string message = body.message.empty() ? "HTTP " + std::to_string(r.status) : body.message;
+
+  if (body.batch_too_large || r.status == 413 || r.status == 414) {
+    std::size_t inputs = codec::count_inputs(item.pairs);
+    if (item.pairs.size() <= 1) {
+      settle_failed(item.pairs, category, r.status, message);
+      return;
+    }
+    // Halve the caps for the rest of the run, then resend this batch split.
+    if (inputs > 1) opt_.max_inputs = std::min(opt_.max_inputs, std::max<std::size_t>(1, inputs / 2));
+    else opt_.max_pairs = std::max<std::size_t>(1, item.pairs.size() / 2);
+    auto parts = split_batch(item.pairs, opt_.max_inputs, opt_.max_pairs);
+    c_.split_batches += parts.size() - 1;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      work_item w;
+      w.pairs = std::move(*it);
+      w.attempt = item.attempt;
+      w.maybe_applied = item.maybe_applied;
+      requeue_now(std::move(w), true);
+    }
+    return;
+  }
+  if (ieq_prefix(body.message, "Unable to infer object type")) {
+    stop(stop_reason::configuration, message);
+    settle_pending(item.pairs, to_string(stop_));
+    return;
+  }
+  // The body names the offending ids: settle those, resend the rest.
+  if (!body.context_from_ids.empty() || !body.context_to_ids.empty()) {
+    work_item rest;
+    rest.attempt = item.attempt;
+    rest.maybe_applied = item.maybe_applied;
+    std::size_t named = 0;
+    for (const auto& p : item.pairs) {
+      bool from_ok = body.context_from_ids.empty() || contains(body.context_from_ids, p.from);
+      bool to_ok = body.context_to_ids.empty() || contains(body.context_to_ids, p.to);
+      if (from_ok && to_ok) {
+        ++named;
+        if (means_absent(body.category, body.sub_category)) {
+          ++c_.already_absent_pairs;
+          settle_archived(1);
+        } else {
+          settle_failed(p, category, r.status, message);
+        }
+      } else {
+        rest.pairs.push_back(p);
+      }
+    }
+    if (named > 0) {
+      if (!rest.pairs.empty()) {
+        ++c_.split_batches;
+        requeue_now(std::move(rest), true);
+      }
+      return;
+    }
+  }
+  if (item.pairs.size() > 1) {
+    bisect(std::move(item));
+    return;
+  }
+  if (means_absent(body.category, body.sub_category)) {
+    ++c_.already_absent_pairs;
+    settle_archived(1);
+    return;
+  }
+  (void)now;
+  settle_failed(item.pairs, category, r.status, message);
+}
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,145 @@
+// The job's bookkeeping, free of sockets: which batches wait to be sent,
+// which wait for a retry, and what each response means for its pairs.
+//
+// Sessions (engine/session.cpp) take work items, send them and hand back an
+// attempt_result; the dispatcher settles every pair into exactly one of
+// archived / failed / pending, or queues the batch (or its halves) again.
+// Single-threaded; unit tests drive it with a fake clock and fake results.
+#pragma once
+
+#include "codec/response.hpp"
+#include "engine/backoff.hpp"
+#include "engine/clock.hpp"
+#include "engine/counters.hpp"
+#include "io/pair.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hubbatch::engine {
+
+// One request's worth of pairs (pairs of one from-id contiguous).
+struct work_item {
+  std::vector<pair_id> pairs;
+  int attempt = 0;             // failed attempts so far (429s and bisection not counted)
+  bool maybe_applied = false;  // an earlier attempt may have reached the server (reset after write, timeout)
+  bool resend = false;         // these exact pairs were sent before (retry after 429, 5xx, transport error)
+  time_point not_before{};     // do not send before this (backoff)
+};
+
+// What a session observed for one attempt.
+struct attempt_result {
+  enum class kind {
+    response,         // a complete HTTP response: status, headers, body decoded
+    transport_error,  // connect/TLS/write/read failure, timeout, oversized or truncated response
+  };
+  kind what = kind::response;
+  int status = 0;                                   // HTTP status (response only)
+  const codec::decoded_response* body = nullptr;    // response only
+  const codec::rate_limit_headers* headers = nullptr;  // response only (may be null)
+  std::string_view error;                           // transport error description
+  bool request_written = false;                     // transport error: the request may have reached the server
+};
+
+// How a pair ended, for the failures file.
+struct pair_outcome {
+  std::string_view outcome;   // "failed" | "pending"
+  std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500
+  int http_status = 0;        // 0 when no response
+  std::string_view message;
+};
+
+// Why the run stopped early (all unsent pairs become pending).
+enum class stop_reason {
+  none,
+  daily_limit,          // 429 DAILY: resumable after the reset
+  auth,                 // 401/403: exit 4
+  configuration,        // the server refused the route or object type: exit 2
+  interrupted,          // SIGINT/SIGTERM
+};
+const char* to_string(stop_reason r);
+
+class dispatcher {
+ public:
+  // Receives each pair that ends failed or pending (for the failures file).
+  using outcome_fn = std::function<void(pair_id, const pair_outcome&)>;
+
+  struct options {
+    int max_retries = 8;
+    backoff_policy backoff;
+    std::size_t max_inputs = 100;   // current batch caps (halved after "batch too large")
+    std::size_t max_pairs = 0;
+    std::uint64_t seed = 1;
+    duration rate_pause = std::chrono::seconds(1);  // pause after a 429 without Retry-After
+  };
+
+  dispatcher(const options& opt, counters& c, outcome_fn on_outcome);
+
+  // A new batch from the grouper.
+  void add(std::vector<pair_id> pairs);
+  // Number of items waiting to be sent now or later (not in flight).
+  std::size_t queued() const noexcept { return ready_.size() + delayed_.size(); }
+  std::size_t in_flight() const noexcept { return in_flight_; }
+
+  // The next item due at `now`, or nullopt. The item counts as in flight
+  // until on_result() or give_back().
+  std::optional<work_item> take(time_point now);
+  // Earliest time a delayed item becomes due (time_point::max() if none).
+  time_point next_due() const;
+  // Returns an untried item (e.g. the run is stopping before it was sent).
+  void give_back(work_item&& item);
+
+  // Settles or requeues `item` after an attempt completed at `now`.
+  void on_result(work_item&& item, const attempt_result& r, time_point now);
+
+  // Stop: every queued item, and every item given back or finished later
+  // without settling, becomes pending.
+  void stop(stop_reason why, std::string message = {});
+  stop_reason stopped() const noexcept { return stop_; }
+  const std::string& stop_message() const noexcept { return stop_message_; }
+  // Marks everything still queued as pending (call at the end after stop()).
+  void drain_pending();
+
+  // Set after a 429: no request should be sent before this.
+  time_point rate_pause_until() const noexcept { return pause_until_; }
+  // Set after a 429 DAILY or 401/403: details for the report.
+  const std::vector<std::string>& required_scopes() const noexcept { return scopes_; }
+
+  // Current batch caps (they shrink after a "batch too large" 400).
+  std::size_t max_inputs() const noexcept { return opt_.max_inputs; }
+  std::size_t max_pairs() const noexcept { return opt_.max_pairs; }
+
+ private:
+  void requeue_now(work_item&& item, bool front);
+  void retry_later(work_item&& item, time_point now, std::optional<duration> retry_after, std::string_view category,
+                   int status, std::string_view message);
+  void bisect(work_item&& item);
+  void settle_archived(std::size_t n);
+  void settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
+                     std::string_view message);
+  void settle_failed(pair_id p, std::string_view category, int status, std::string_view message);
+  void settle_pending(const std::vector<pair_id>& pairs, std::string_view reason);
+  void on_success(work_item&& item, const attempt_result& r, time_point now);
+  void on_client_error(work_item&& item, const attempt_result& r, time_point now);
+
+  options opt_;
+  counters& c_;
+  outcome_fn on_outcome_;
+  std::deque<work_item> ready_;
+  std::multimap<time_point, work_item> delayed_;
+  std::size_t in_flight_ = 0;
+  stop_reason stop_ = stop_reason::none;
+  std::string stop_message_;
+  time_point pause_until_{};
+  std::vector<std::string> scopes_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace hubbatch::engine

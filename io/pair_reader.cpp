@@ -1,0 +1,728 @@
+#include "io/pair_reader.hpp"
+
+#include <simdjson.h>
+#include <zlib.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+
+namespace hubbatch::io {
+
+namespace {
+
+// Bytes of offending text kept in a reject detail.
+constexpr std::size_t detail_bytes = 64;
+
+constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
+
+constexpr char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim_spaces(std::string_view s) noexcept {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Spaces, then one level of double quotes, then spaces inside them.
+std::string_view unquote(std::string_view s) noexcept {
+  s = trim_spaces(s);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = trim_spaces(s.substr(1, s.size() - 2));
+  return s;
+}
+
+// Which bytes a line contains, one 8-byte word at a time: any NUL, any byte
+// >= 0x80 (only then is the slower UTF-8 validation needed).
+struct byte_scan {
+  bool nul = false;
+  bool high = false;
+};
+
+byte_scan scan_bytes(const char* s, std::size_t n) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t highs = 0x8080808080808080ULL;
+  std::uint64_t zero_bits = 0;
+  std::uint64_t high_bits = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    // Classic "has zero byte" test; exact in its any-byte answer.
+    zero_bits |= (w - ones) & ~w & highs;
+    high_bits |= w & highs;
+  }
+  byte_scan r{zero_bits != 0, high_bits != 0};
+  for (; i < n; ++i) {
+    r.nul |= s[i] == '\0';
+    r.high |= (static_cast<unsigned char>(s[i]) & 0x80) != 0;
+  }
+  return r;
+}
+
+// Appends a printable rendering of `s` (bytes outside 0x20..0x7e as \xNN) to
+// `out`, keeping at most `budget` input bytes; returns the bytes kept.
+std::size_t append_printable(std::string& out, std::string_view s, std::size_t budget) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::size_t kept = std::min(s.size(), budget);
+  for (std::size_t i = 0; i < kept; ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    }
+  }
+  return kept;
+}
+
+// ---------------------------------------------------------------- NDJSON ---
+//
+// A small strict scanner for one line holding one JSON object. It validates
+// the whole line (so `{"from":1,"to":2,}` is bad_json) but only materialises
+// the from/to values. UTF-8 was validated by the caller.
+
+enum class json_kind { none, string, number, other };
+
+struct json_value_ref {
+  json_kind kind = json_kind::none;
+  std::string_view text;   // string contents (between the quotes) or number token
+  bool escaped = false;    // string contained a backslash escape
+};
+
+class json_line_scanner {
+ public:
+  json_line_scanner(const char* s, std::size_t n) : p_(s), e_(s + n) {}
+
+  // Scans the line; false if it is not exactly one JSON object.
+  bool scan_object(json_value_ref& from, json_value_ref& to) {
+    skip_ws();
+    if (!eat('{')) return false;
+    skip_ws();
+    if (eat('}')) return at_end_after_ws();
+    for (;;) {
+      skip_ws();
+      json_value_ref key;
+      if (!scan_string(key)) return false;
+      skip_ws();
+      if (!eat(':')) return false;
+      skip_ws();
+      json_value_ref* slot = nullptr;
+      if (!key.escaped) {
+        if (iequals(key.text, "from") || iequals(key.text, "fromObjectId") || iequals(key.text, "from_id")) {
+          slot = &from;
+        } else if (iequals(key.text, "to") || iequals(key.text, "toObjectId") || iequals(key.text, "to_id")) {
+          slot = &to;
+        }
+      }
+      json_value_ref value;
+      if (!scan_value(value, 0)) return false;
+      if (slot) *slot = value;  // a repeated key: the last one wins, as in most JSON parsers
+      skip_ws();
+      if (eat(',')) continue;
+      if (eat('}')) return at_end_after_ws();
+      return false;
+    }
+  }
+
+ private:
+  static constexpr int max_depth = 64;
+
+  void skip_ws() noexcept {
+    while (p_ < e_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+  }
+  bool eat(char c) noexcept {
+    if (p_ < e_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  bool at_end_after_ws() noexcept {
+    skip_ws();
+    return p_ == e_;
+  }
+  static bool is_hex(char c) noexcept {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  bool scan_string(json_value_ref& v) noexcept {
+    if (!eat('"')) return false;
+    const char* start = p_;
+    v.escaped = false;
+    while (p_ < e_) {
+      char c = *p_;
+      if (c == '"') {
+        v.kind = json_kind::string;
+        v.text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c == '\\') {
+        v.escaped = true;
+        if (++p_ == e_) return false;
+        switch (*p_) {
+          case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            ++p_;
+            break;
+          case 'u':
+            if (e_ - p_ < 5) return false;
+            for (int i = 1; i <= 4; ++i) {
+              if (!is_hex(p_[i])) return false;
+            }
+            p_ += 5;
+            break;
+          default:
+            return false;
+        }
+        continue;
+      }
+      ++p_;
+    }
+    return false;
+  }
+
+  // JSON number grammar, except that leading zeros are tolerated (an id
+  // written as 007 is still the id 7).
+  bool scan_number(json_value_ref& v) noexcept {
+    const char* start = p_;
+    eat('-');
+    if (!scan_digits()) return false;
+    if (eat('.') && !scan_digits()) return false;
+    if (p_ < e_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (!eat('+')) eat('-');
+      if (!scan_digits()) return false;
+    }
+    v.kind = json_kind::number;
+    v.text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    return true;
+  }
+  bool scan_digits() noexcept {
+    const char* start = p_;
+    while (p_ < e_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    return p_ != start;
+  }
+  bool scan_literal(std::string_view lit) noexcept {
+    if (static_cast<std::size_t>(e_ - p_) < lit.size() || std::string_view(p_, lit.size()) != lit) return false;
+    p_ += lit.size();
+    return true;
+  }
+
+  bool scan_value(json_value_ref& v, int depth) noexcept {
+    if (p_ == e_) return false;
+    const char* start = p_;
+    switch (*p_) {
+      case '"':
+        return scan_string(v);
+      case '-': case '0': case '1': case '2': case '3': case '4':
+      case '5': case '6': case '7': case '8': case '9':
+        return scan_number(v);
+      case 't':
+        if (!scan_literal("true")) return false;
+        break;
+      case 'f':
+        if (!scan_literal("false")) return false;
+        break;
+      case 'n':
+        if (!scan_literal("null")) return false;
+        break;
+      case '{':
+      case '[':
+        if (!scan_container(depth + 1)) return false;
+        break;
+      default:
+        return false;
+    }
+    v.kind = json_kind::other;
+    v.text = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    return true;
+  }
+
+  bool scan_container(int depth) noexcept {
+    if (depth > max_depth) return false;
+    const bool object = *p_ == '{';
+    const char close = object ? '}' : ']';
+    ++p_;
+    skip_ws();
+    if (eat(close)) return true;
+    for (;;) {
+      skip_ws();
+      json_value_ref ignored;
+      if (object) {
+        if (!scan_string(ignored)) return false;
+        skip_ws();
+        if (!eat(':')) return false;
+        skip_ws();
+      }
+      if (!scan_value(ignored, depth)) return false;
+      skip_ws();
+      if (eat(',')) continue;
+      return eat(close);
+    }
+  }
+
+  const char* p_;
+  const char* e_;
+};
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+// read(2) retrying EINTR; throws naming `path` on error. 0 at end of input.
+std::size_t read_some(int fd, char* buf, std::size_t n, const std::string& path) {
+  for (;;) {
+    ssize_t got = ::read(fd, buf, n);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR) throw std::runtime_error(path + ": read failed: " + std::generic_category().message(errno));
+  }
+}
+
+// Reads `fd` to the end through `parser`, inflating gzip (recognised by its
+// magic bytes, so the file name does not matter; concatenated members are
+// read in turn). A truncated gzip stream is an error, not a short input.
+void pump_fd(int fd, const std::string& path, pair_parser& parser, pair_sink& sink) {
+  std::unique_ptr<char[]> in(new char[read_chunk_bytes]);
+  // The first read must see both magic bytes even if a pipe delivers one.
+  std::size_t n = 0;
+  for (std::size_t got = 1; n < 2 && got > 0; n += got) got = read_some(fd, in.get() + n, read_chunk_bytes - n, path);
+  const bool gzip = n >= 2 && static_cast<unsigned char>(in[0]) == 0x1f && static_cast<unsigned char>(in[1]) == 0x8b;
+  if (!gzip) {
+    while (n > 0) {
+      parser.feed(std::string_view(in.get(), n), sink);
+      n = read_some(fd, in.get(), read_chunk_bytes, path);
+    }
+    parser.finish(sink);
+    return;
+  }
+
+  z_stream zs{};
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error(path + ": zlib init failed");
+  struct z_guard {
+    z_stream* zs;
+    ~z_guard() { inflateEnd(zs); }
+  } guard{&zs};
+  std::unique_ptr<char[]> out(new char[read_chunk_bytes]);
+  bool member_open = false;
+  while (n > 0) {
+    zs.next_in = reinterpret_cast<Bytef*>(in.get());
+    zs.avail_in = static_cast<uInt>(n);
+    while (zs.avail_in > 0) {
+      zs.next_out = reinterpret_cast<Bytef*>(out.get());
+      zs.avail_out = static_cast<uInt>(read_chunk_bytes);
+      const int rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        throw std::runtime_error(path + ": corrupt gzip data" + (zs.msg ? std::string(": ") + zs.msg : ""));
+      }
+      parser.feed(std::string_view(out.get(), read_chunk_bytes - zs.avail_out), sink);
+      member_open = rc != Z_STREAM_END;
+      if (rc == Z_STREAM_END) {
+        inflateReset(&zs);  // another member may follow
+      } else if (rc == Z_BUF_ERROR && zs.avail_out != 0) {
+        break;  // no progress possible without more input
+      }
+    }
+    n = read_some(fd, in.get(), read_chunk_bytes, path);
+  }
+  // Flush what inflate still holds for a member whose input all arrived.
+  while (member_open) {
+    zs.next_out = reinterpret_cast<Bytef*>(out.get());
+    zs.avail_out = static_cast<uInt>(read_chunk_bytes);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    parser.feed(std::string_view(out.get(), read_chunk_bytes - zs.avail_out), sink);
+    if (rc == Z_STREAM_END) {
+      member_open = false;
+    } else if (rc != Z_OK || zs.avail_out != 0) {
+      throw std::runtime_error(path + ": truncated gzip data");
+    }
+  }
+  parser.finish(sink);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- names -------
+
+std::optional<input_format> parse_input_format(std::string_view name) {
+  if (iequals(name, "csv")) return input_format::csv;
+  if (iequals(name, "tsv")) return input_format::tsv;
+  if (iequals(name, "ndjson") || iequals(name, "jsonl")) return input_format::ndjson;
+  return std::nullopt;
+}
+
+input_format input_format_for_path(std::string_view path) {
+  auto ends_with = [](std::string_view s, std::string_view suffix) {
+    return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
+  };
+  if (ends_with(path, ".gz")) path.remove_suffix(3);
+  if (ends_with(path, ".tsv") || ends_with(path, ".tab")) return input_format::tsv;
+  if (ends_with(path, ".ndjson") || ends_with(path, ".jsonl")) return input_format::ndjson;
+  return input_format::csv;
+}
+
+const char* to_string(input_format f) {
+  switch (f) {
+    case input_format::csv: return "csv";
+    case input_format::tsv: return "tsv";
+    case input_format::ndjson: return "ndjson";
+  }
+  return "unknown";
+}
+
+const char* to_string(reject_reason r) {
+  switch (r) {
+    case reject_reason::wrong_column_count: return "wrong column count";
+    case reject_reason::bad_id: return "id is not 1-20 decimal digits";
+    case reject_reason::id_out_of_range: return "id above 18446744073709551615";
+    case reject_reason::invalid_utf8: return "invalid UTF-8";
+    case reject_reason::line_too_long: return "line too long";
+    case reject_reason::bad_json: return "not a JSON object";
+    case reject_reason::missing_field: return "missing from/to field";
+    case reject_reason::nul_byte: return "NUL byte in line";
+  }
+  return "unknown";
+}
+
+std::optional<reject_reason> parse_id(std::string_view field, std::uint64_t& out) {
+  field = unquote(field);
+  const std::size_t n = field.size();
+  if (n == 0 || n > 20) return reject_reason::bad_id;
+  std::uint64_t v = 0;
+  const std::size_t head = n == 20 ? 19 : n;  // 19 digits always fit in 64 bits
+  for (std::size_t i = 0; i < head; ++i) {
+    auto d = static_cast<unsigned>(static_cast<unsigned char>(field[i]) - '0');
+    if (d > 9) return reject_reason::bad_id;
+    v = v * 10 + d;
+  }
+  if (n == 20) {
+    auto d = static_cast<unsigned>(static_cast<unsigned char>(field[19]) - '0');
+    if (d > 9) return reject_reason::bad_id;
+    constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+    if (v > (max - d) / 10) return reject_reason::id_out_of_range;
+    v = v * 10 + d;
+  }
+  out = v;
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------- parser ------
+
+struct pair_parser::impl {
+  impl(input_format f, std::size_t max_line)
+      : format(f), delim(f == input_format::tsv ? '\t' : ','), max_line_bytes(max_line) {
+    // The partial line holds at most max_line_bytes plus a CR whose LF is in
+    // the next chunk; reserving it now keeps the steady state allocation-free.
+    partial.reserve(max_line_bytes + 1);
+    detail.reserve(4 * detail_bytes + 128);
+  }
+
+  const input_format format;
+  const char delim;
+  const std::size_t max_line_bytes;
+  std::string partial;     // bytes of an unfinished line carried across chunks
+  std::string detail;      // scratch for reject details
+  std::uint64_t line = 0;  // lines completed so far
+  bool skipping = false;   // inside an over-long line already reported
+  // csv/tsv: the first non-blank line decides whether there is a header.
+  bool header_pending = true;
+  bool saw_header = false;
+  std::size_t from_col = 0;
+  std::size_t to_col = 1;
+
+  void feed(std::string_view chunk, pair_sink& sink);
+  void finish(pair_sink& sink);
+
+ private:
+  void complete_line(const char* s, std::size_t n, pair_sink& sink);
+  void process_line(const char* s, std::size_t n, pair_sink& sink);
+  void parse_delimited(std::string_view text, pair_sink& sink);
+  bool try_header(std::string_view text, pair_sink& sink);
+  void parse_ndjson(std::string_view text, pair_sink& sink);
+  void report_too_long(std::string_view a, std::string_view b, pair_sink& sink);
+
+  void reject(reject_reason r, std::string_view prefix, std::string_view text, pair_sink& sink) {
+    detail.clear();
+    detail += prefix;
+    if (text.empty()) {
+      detail += "(empty)";
+    } else if (append_printable(detail, text, detail_bytes) < text.size()) {
+      detail += "...";
+    }
+    sink.on_reject(line, r, detail);
+  }
+
+  // Calls f(column, field) for each field of a delimited line until it
+  // returns false; returns the number of fields visited. A field opened by a
+  // double quote runs to its closing quote ("" escapes one), so a quoted
+  // extra column may contain the delimiter.
+  template <class F>
+  std::size_t for_each_field(std::string_view text, F&& f) const {
+    const char* p = text.data();
+    const char* e = p + text.size();
+    std::size_t col = 0;
+    for (;;) {
+      const char* q = p;
+      while (q < e && *q == ' ') ++q;
+      if (q < e && *q == '"') {
+        for (++q; q < e; ++q) {
+          if (*q == '"') {
+            if (q + 1 < e && q[1] == '"') {
+              ++q;
+            } else {
+              ++q;
+              break;
+            }
+          }
+        }
+      }
+      const void* hit = q < e ? std::memchr(q, delim, static_cast<std::size_t>(e - q)) : nullptr;
+      const char* d = hit ? static_cast<const char*>(hit) : e;
+      bool more = f(col, std::string_view(p, static_cast<std::size_t>(d - p)));
+      ++col;
+      if (!more || d == e) return col;
+      p = d + 1;
+    }
+  }
+};
+
+void pair_parser::impl::feed(std::string_view chunk, pair_sink& sink) {
+  const char* p = chunk.data();
+  const char* const end = p + chunk.size();
+  while (p < end) {
+    const auto left = static_cast<std::size_t>(end - p);
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', left));
+    if (skipping) {
+      if (!nl) return;
+      skipping = false;
+      p = nl + 1;
+      continue;
+    }
+    if (!nl) {
+      // Unfinished line: keep it unless it is already certainly too long
+      // (more than max plus a CR that may belong to a CRLF).
+      const std::size_t total = partial.size() + left;
+      if (total > max_line_bytes + 1 || (total == max_line_bytes + 1 && end[-1] != '\r')) {
+        report_too_long(partial, std::string_view(p, left), sink);
+        partial.clear();
+        skipping = true;
+      } else {
+        partial.append(p, left);
+      }
+      return;
+    }
+    const auto n = static_cast<std::size_t>(nl - p);
+    if (partial.empty()) {
+      complete_line(p, n, sink);
+    } else if (partial.size() + n > max_line_bytes + 1) {
+      report_too_long(partial, std::string_view(p, n), sink);
+      partial.clear();
+    } else {
+      partial.append(p, n);
+      complete_line(partial.data(), partial.size(), sink);
+      partial.clear();
+    }
+    p = nl + 1;
+  }
+}
+
+void pair_parser::impl::finish(pair_sink& sink) {
+  if (skipping) {
+    skipping = false;  // already counted and reported
+  } else if (!partial.empty()) {
+    complete_line(partial.data(), partial.size(), sink);
+    partial.clear();
+  }
+}
+
+void pair_parser::impl::report_too_long(std::string_view a, std::string_view b, pair_sink& sink) {
+  // The line may be reported before all of it arrived, with at least
+  // max_line_bytes + 1 of its bytes in hand. Showing a fixed prefix keeps the
+  // detail independent of how the input was chunked.
+  ++line;
+  detail.clear();
+  const std::size_t budget = std::min(detail_bytes, max_line_bytes);
+  const std::size_t kept = append_printable(detail, a, budget);
+  append_printable(detail, b, budget - kept);
+  detail += "...";
+  sink.on_reject(line, reject_reason::line_too_long, detail);
+}
+
+void pair_parser::impl::complete_line(const char* s, std::size_t n, pair_sink& sink) {
+  if (n > 0 && s[n - 1] == '\r') --n;
+  if (n > max_line_bytes) {
+    report_too_long(std::string_view(s, n), {}, sink);
+    return;
+  }
+  process_line(s, n, sink);
+}
+
+void pair_parser::impl::process_line(const char* s, std::size_t n, pair_sink& sink) {
+  ++line;
+  if (line == 1 && n >= 3 && std::memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+    s += 3;
+    n -= 3;
+  }
+  std::size_t i = 0;
+  while (i < n && is_space(s[i])) ++i;
+  if (i == n) return;  // blank
+
+  const std::string_view text(s, n);
+  const byte_scan bytes = scan_bytes(s, n);
+  if (bytes.nul) {
+    header_pending = false;
+    reject(reject_reason::nul_byte, "", text, sink);
+    return;
+  }
+  if (bytes.high && !simdjson::validate_utf8(s, n)) {
+    header_pending = false;
+    reject(reject_reason::invalid_utf8, "", text, sink);
+    return;
+  }
+  if (format == input_format::ndjson) {
+    parse_ndjson(text, sink);
+  } else {
+    parse_delimited(text, sink);
+  }
+}
+
+void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) {
+  std::string_view from_field;
+  std::string_view to_field;
+  const std::size_t need = std::max(from_col, to_col) + 1;
+  const std::size_t cols = for_each_field(text, [&](std::size_t col, std::string_view field) {
+    if (col == from_col) from_field = field;
+    if (col == to_col) to_field = field;
+    return col + 1 < need;
+  });
+  const bool first = header_pending;
+  header_pending = false;
+  if (cols < need) {
+    // A lone header name is still a header with a column missing.
+    if (first && try_header(text, sink)) return;
+    reject(reject_reason::wrong_column_count, "", text, sink);
+    return;
+  }
+  pair_id pair;
+  std::string_view bad_field = from_field;
+  std::optional<reject_reason> err = parse_id(from_field, pair.from);
+  if (!err) {
+    bad_field = to_field;
+    err = parse_id(to_field, pair.to);
+  }
+  if (!err) {
+    sink.on_pair(pair, line);
+    return;
+  }
+  if (first) {
+    if (try_header(text, sink)) return;
+    if (*err == reject_reason::bad_id) {
+      reject(*err, "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: ",
+             text, sink);
+      return;
+    }
+  }
+  reject(*err, "", trim_spaces(bad_field), sink);
+}
+
+// Takes `text` as the header if any field names a from or to column. Returns
+// false if it names neither (the caller rejects it as data); true if it was
+// handled, either as a header or rejected for naming only one column.
+bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  std::size_t f = none;
+  std::size_t t = none;
+  for_each_field(text, [&](std::size_t col, std::string_view field) {
+    std::string_view name = unquote(field);
+    if (f == none && (iequals(name, "from_id") || iequals(name, "fromObjectId"))) f = col;
+    if (t == none && (iequals(name, "to_id") || iequals(name, "toObjectId"))) t = col;
+    return true;
+  });
+  if (f == none && t == none) return false;
+  if (f == none || t == none) {
+    reject(reject_reason::wrong_column_count,
+           f == none ? "header has no from_id/fromObjectId column: " : "header has no to_id/toObjectId column: ", text,
+           sink);
+    return true;
+  }
+  from_col = f;
+  to_col = t;
+  saw_header = true;
+  return true;
+}
+
+void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
+  json_value_ref from;
+  json_value_ref to;
+  json_line_scanner scanner(text.data(), text.size());
+  if (!scanner.scan_object(from, to)) {
+    reject(reject_reason::bad_json, "", text, sink);
+    return;
+  }
+  if (from.kind == json_kind::none || to.kind == json_kind::none) {
+    reject(reject_reason::missing_field,
+           from.kind == json_kind::none ? "no from/fromObjectId/from_id key: " : "no to/toObjectId/to_id key: ", text,
+           sink);
+    return;
+  }
+  pair_id pair;
+  for (auto [ref, out] : {std::pair{&from, &pair.from}, std::pair{&to, &pair.to}}) {
+    std::optional<reject_reason> err;
+    if (ref->kind == json_kind::other || ref->escaped) {
+      err = reject_reason::bad_id;
+    } else if (ref->kind == json_kind::number &&
+               ref->text.find_first_not_of("0123456789") != std::string_view::npos) {
+      err = reject_reason::bad_id;  // negative, fraction or exponent
+    } else {
+      err = parse_id(ref->text, *out);
+    }
+    if (err) {
+      reject(*err, "", ref->text, sink);
+      return;
+    }
+  }
+  sink.on_pair(pair, line);
+}
+
+pair_parser::pair_parser(input_format format, std::size_t max_line_bytes)
+    : impl_(std::make_unique<impl>(format, max_line_bytes)) {}
+pair_parser::~pair_parser() = default;
+
+void pair_parser::feed(std::string_view chunk, pair_sink& sink) { impl_->feed(chunk, sink); }
+void pair_parser::finish(pair_sink& sink) { impl_->finish(sink); }
+std::uint64_t pair_parser::lines() const noexcept { return impl_->line; }
+bool pair_parser::saw_header() const noexcept { return impl_->saw_header; }
+
+void read_pairs_file(const std::string& path, input_format format, pair_sink& sink, std::size_t max_line_bytes) {
+  pair_parser parser(format, max_line_bytes);
+  if (path == "-") {
+    pump_fd(STDIN_FILENO, path, parser, sink);
+    return;
+  }
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open: " + std::generic_category().message(errno));
+  struct fd_guard {
+    int fd;
+    ~fd_guard() { ::close(fd); }
+  } guard{fd};
+  pump_fd(fd, path, parser, sink);
+}
+
+}  // namespace hubbatch::io

@@ -1,0 +1,58 @@
+#include "engine/config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace hubbatch::engine;
+
+TEST(config, object_types_allow_list) {
+  for (const char* ok : {"contacts", "Companies", "line_items", "0-1", "0-410", "2-123456", "p_vendor",
+                         "p7878787_my_object"})
+    EXPECT_TRUE(valid_object_type(ok)) << ok;
+  for (const char* bad : {"", "../admin", "contacts/companies", "a b", "1-2", "0-", "0-1a", "%2e", "contacts?x=1",
+                          "_x", "2-1234567890123"})
+    EXPECT_FALSE(valid_object_type(bad)) << bad;
+}
+
+TEST(config, archive_targets_per_version) {
+  EXPECT_EQ(archive_target("v4", "contacts", "companies"), "/crm/v4/associations/contacts/companies/batch/archive");
+  EXPECT_EQ(archive_target("2026-03", "0-1", "0-2"), "/crm/associations/2026-03/0-1/0-2/batch/archive");
+}
+
+TEST(config, base_url_parsing) {
+  std::string err;
+  auto u = parse_base_url("https://api.hubapi.com", err);
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "api.hubapi.com");
+  EXPECT_EQ(u->port, "443");
+  u = parse_base_url("https://127.0.0.1:8443/", err);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, "8443");
+  u = parse_base_url("https://[::1]:9000", err);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_TRUE(parse_base_url("http://127.0.0.1:8080", err));
+  EXPECT_TRUE(parse_base_url("http://localhost:8080", err));
+  EXPECT_FALSE(parse_base_url("http://api.hubapi.com", err));
+  EXPECT_NE(err.find("clear text"), std::string::npos);
+  EXPECT_FALSE(parse_base_url("ftp://x", err));
+  EXPECT_FALSE(parse_base_url("https://user:pw@host", err));
+  EXPECT_FALSE(parse_base_url("https://host/path", err));
+  EXPECT_FALSE(parse_base_url("https://host:99999", err));
+}
+
+TEST(config, validate_names_the_problem) {
+  archive_config c;
+  c.from_type = "contacts";
+  c.to_type = "companies";
+  c.input = "pairs.csv";
+  EXPECT_EQ(validate(c), "");
+  c.to_type = "comp/anies";
+  EXPECT_NE(validate(c).find("--to-type"), std::string::npos);
+  c.to_type = "companies";
+  c.api_version = "v3";
+  EXPECT_NE(validate(c).find("--api-version"), std::string::npos);
+  c.api_version = "2026-09";
+  c.base_url = "http://example.com";
+  EXPECT_NE(validate(c).find("http://"), std::string::npos);
+}

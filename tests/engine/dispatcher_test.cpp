@@ -1,0 +1,370 @@
+#include "engine/dispatcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+using namespace hubbatch;
+using namespace hubbatch::engine;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<pair_id> make_pairs(std::uint64_t from0, std::size_t froms, std::size_t tos_each) {
+  std::vector<pair_id> v;
+  for (std::uint64_t f = 0; f < froms; ++f)
+    for (std::uint64_t t = 0; t < tos_each; ++t) v.push_back({from0 + f, 9000 + f * 100 + t});
+  return v;
+}
+
+struct harness {
+  counters c;
+  std::map<std::string, std::vector<pair_id>> outcomes;  // "failed:CAT" / "pending:reason" -> pairs
+  dispatcher d;
+  time_point now = time_point{} + 1000s;
+
+  explicit harness(dispatcher::options o = {})
+      : d(o, c, [this](pair_id p, const pair_outcome& out) {
+          outcomes[std::string(out.outcome) + ":" + std::string(out.category)].push_back(p);
+        }) {}
+
+  // Adds pairs as a batch, mirroring the job's input accounting.
+  void add(std::vector<pair_id> pairs) {
+    c.input_pairs += pairs.size();
+    ++c.batches;
+    d.add(std::move(pairs));
+  }
+
+  work_item take() {
+    auto item = d.take(now);
+    EXPECT_TRUE(item.has_value());
+    return item ? std::move(*item) : work_item{};
+  }
+
+  void respond(work_item&& item, int status, const codec::decoded_response* body = nullptr,
+               const codec::rate_limit_headers* headers = nullptr) {
+    attempt_result r;
+    r.status = status;
+    r.body = body;
+    r.headers = headers;
+    d.on_result(std::move(item), r, now);
+  }
+
+  void reset(work_item&& item, bool written) {
+    attempt_result r;
+    r.what = attempt_result::kind::transport_error;
+    r.error = "connection reset";
+    r.request_written = written;
+    d.on_result(std::move(item), r, now);
+  }
+
+  // Answers every due item with `answer` until nothing is queued; advances
+  // the fake clock past backoffs.
+  template <typename F>
+  void drain(F answer, int max_steps = 100000) {
+    for (int i = 0; i < max_steps && d.queued() > 0; ++i) {
+      auto item = d.take(now);
+      if (!item) {
+        now = std::max(d.next_due(), now + 1ms);
+        continue;
+      }
+      answer(std::move(*item));
+    }
+  }
+
+  void expect_balanced() {
+    EXPECT_EQ(c.input_pairs, c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
+    EXPECT_EQ(c.check(), "");
+  }
+};
+
+codec::decoded_response error_body(std::string category, std::string message) {
+  codec::decoded_response b;
+  b.kind = codec::body_kind::json_object;
+  b.status = "error";
+  b.category = std::move(category);
+  b.message = std::move(message);
+  return b;
+}
+
+}  // namespace
+
+TEST(dispatcher, success_archives_every_pair) {
+  harness h;
+  h.add(make_pairs(1, 10, 4));
+  h.respond(h.take(), 204);
+  EXPECT_EQ(h.c.archived_pairs, 40u);
+  EXPECT_EQ(h.d.queued(), 0u);
+  EXPECT_EQ(h.d.in_flight(), 0u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, server_errors_retry_with_backoff_then_succeed) {
+  harness h;
+  h.add(make_pairs(1, 2, 2));
+  auto body = error_body("", "internal error");
+  h.respond(h.take(), 500, &body);
+  EXPECT_EQ(h.c.archived_pairs, 0u);
+  EXPECT_FALSE(h.d.take(h.now).has_value()) << "a retry must wait for its backoff";
+  h.now = h.d.next_due();
+  auto item = h.take();
+  EXPECT_TRUE(item.resend);
+  EXPECT_TRUE(item.maybe_applied);
+  EXPECT_EQ(item.attempt, 1);
+  h.respond(std::move(item), 204);
+  EXPECT_EQ(h.c.archived_pairs, 4u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, retries_exhausted_fail_with_reason) {
+  dispatcher::options o;
+  o.max_retries = 3;
+  harness h(o);
+  h.add(make_pairs(1, 1, 3));
+  int sends = 0;
+  h.drain([&](work_item&& w) {
+    ++sends;
+    h.respond(std::move(w), 503);
+  });
+  EXPECT_EQ(sends, 4);  // first try + 3 retries
+  EXPECT_EQ(h.c.failed_pairs, 3u);
+  EXPECT_EQ(h.c.errors_by_category["HTTP_503"], 3u);
+  EXPECT_EQ(h.outcomes["failed:HTTP_503"].size(), 3u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, transport_errors_are_retried_and_mark_maybe_applied) {
+  harness h;
+  h.add(make_pairs(1, 1, 1));
+  h.reset(h.take(), true);
+  EXPECT_EQ(h.c.transport_errors, 1u);
+  h.now = h.d.next_due();
+  auto item = h.take();
+  EXPECT_TRUE(item.maybe_applied);
+  h.respond(std::move(item), 204);
+  EXPECT_EQ(h.c.archived_pairs, 1u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, ten_secondly_429_pauses_everyone_and_resends_without_counting_an_attempt) {
+  harness h;
+  h.add(make_pairs(1, 1, 1));
+  h.add(make_pairs(2, 1, 1));
+  auto body = error_body("", "You have reached your ten_secondly_rolling limit.");
+  body.policy_name = "TEN_SECONDLY_ROLLING";
+  codec::rate_limit_headers hdr;
+  hdr.retry_after_ms = 3000;
+  auto first = h.take();
+  h.respond(std::move(first), 429, &body, &hdr);
+  EXPECT_EQ(h.c.rate_limited, 1u);
+  EXPECT_EQ(h.d.rate_pause_until(), h.now + 3s);
+  EXPECT_FALSE(h.d.take(h.now + 2s).has_value()) << "paused";
+  h.now += 3s;
+  auto again = h.take();
+  EXPECT_EQ(again.attempt, 0);
+  EXPECT_TRUE(again.resend);
+  EXPECT_EQ(again.pairs.front().from, 1u) << "the rate-limited batch goes first";
+  h.respond(std::move(again), 204);
+  h.respond(h.take(), 204);
+  EXPECT_EQ(h.c.archived_pairs, 2u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, daily_429_stops_and_leaves_everything_pending) {
+  harness h;
+  for (int i = 0; i < 5; ++i) h.add(make_pairs(1 + i * 10, 2, 2));
+  auto body = error_body("", "You have reached your daily limit.");
+  body.policy_name = "DAILY";
+  auto a = h.take();
+  auto b = h.take();
+  h.respond(std::move(a), 429, &body);
+  EXPECT_EQ(h.d.stopped(), stop_reason::daily_limit);
+  EXPECT_FALSE(h.d.take(h.now).has_value());
+  h.respond(std::move(b), 204);  // an in-flight success still counts
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.pending_pairs, 16u);
+  EXPECT_EQ(h.outcomes["pending:daily_limit"].size(), 16u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, auth_errors_stop_with_scopes) {
+  harness h;
+  h.add(make_pairs(1, 2, 1));
+  auto body = error_body("MISSING_SCOPES", "This app hasn't been granted all required scopes to make this call.");
+  body.required_scopes = {"crm.objects.contacts.write"};
+  h.respond(h.take(), 403, &body);
+  EXPECT_EQ(h.d.stopped(), stop_reason::auth);
+  EXPECT_EQ(h.d.required_scopes(), std::vector<std::string>{"crm.objects.contacts.write"});
+  EXPECT_EQ(h.c.pending_pairs, 2u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, batch_too_large_halves_caps_and_resends_split) {
+  dispatcher::options o;
+  o.max_inputs = 100;
+  harness h(o);
+  h.add(make_pairs(1, 100, 4));
+  auto too_large = error_body("VALIDATION_ERROR",
+                              "The maximum number of inputs supported in a batch is 50. Please reduce the number of items and try again");
+  too_large.batch_too_large = true;
+  std::multiset<std::size_t> sizes;
+  h.drain([&](work_item&& w) {
+    if (codec::count_inputs(w.pairs) > 25) {
+      h.respond(std::move(w), 400, &too_large);
+    } else {
+      sizes.insert(codec::count_inputs(w.pairs));
+      h.respond(std::move(w), 204);
+    }
+  });
+  EXPECT_EQ(h.d.max_inputs(), 25u);
+  EXPECT_EQ(h.c.archived_pairs, 400u);
+  EXPECT_EQ(h.c.failed_pairs, 0u);
+  EXPECT_EQ(sizes, (std::multiset<std::size_t>{25, 25, 25, 25}));
+  h.expect_balanced();
+}
+
+TEST(dispatcher, poisoned_input_is_isolated_by_bisection) {
+  harness h;
+  auto pairs = make_pairs(1, 100, 4);
+  const pair_id poison = pairs[137];
+  h.add(pairs);
+  auto bad = error_body("VALIDATION_ERROR", "invalid id");
+  int requests = 0;
+  h.drain([&](work_item&& w) {
+    ++requests;
+    bool poisoned = std::find(w.pairs.begin(), w.pairs.end(), poison) != w.pairs.end();
+    h.respond(std::move(w), poisoned ? 400 : 204, poisoned ? &bad : nullptr);
+  });
+  EXPECT_EQ(h.c.failed_pairs, 1u);
+  EXPECT_EQ(h.c.archived_pairs, 399u);
+  ASSERT_EQ(h.outcomes["failed:VALIDATION_ERROR"].size(), 1u);
+  EXPECT_EQ(h.outcomes["failed:VALIDATION_ERROR"][0], poison);
+  EXPECT_LE(requests, 2 * 9 + 1) << "bisection costs O(log n) requests";
+  h.expect_balanced();
+}
+
+TEST(dispatcher, error_naming_ids_fails_those_and_resends_the_rest) {
+  harness h;
+  h.add(make_pairs(1, 3, 2));
+  auto bad = error_body("VALIDATION_ERROR", "bad ids");
+  bad.context_from_ids = {2};
+  int requests = 0;
+  h.drain([&](work_item&& w) {
+    ++requests;
+    bool has2 = std::any_of(w.pairs.begin(), w.pairs.end(), [](pair_id p) { return p.from == 2; });
+    h.respond(std::move(w), has2 ? 400 : 204, has2 ? &bad : nullptr);
+  });
+  EXPECT_EQ(requests, 2);
+  EXPECT_EQ(h.c.failed_pairs, 2u);
+  EXPECT_EQ(h.c.archived_pairs, 4u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, partial_errors_in_2xx_match_pairs_by_context_ids) {
+  harness h;
+  h.add(make_pairs(1, 3, 2));  // from 1..3, to 9000+f*100+t
+  codec::decoded_response body;
+  body.kind = codec::body_kind::json_object;
+  body.status = "COMPLETE";
+  body.num_errors = 1;
+  codec::error_item e;
+  e.category = "VALIDATION_ERROR";
+  e.message = "bad";
+  e.from_ids = {2};
+  e.to_ids = {9101};
+  body.errors.push_back(e);
+  h.respond(h.take(), 200, &body);
+  EXPECT_EQ(h.c.failed_pairs, 1u);
+  EXPECT_EQ(h.c.archived_pairs, 5u);
+  ASSERT_EQ(h.outcomes["failed:VALIDATION_ERROR"].size(), 1u);
+  EXPECT_EQ(h.outcomes["failed:VALIDATION_ERROR"][0], (pair_id{2, 9101}));
+  h.expect_balanced();
+}
+
+TEST(dispatcher, absent_pairs_count_as_archived) {
+  harness h;
+  h.add(make_pairs(1, 2, 1));
+  codec::decoded_response body;
+  body.kind = codec::body_kind::json_object;
+  body.num_errors = 1;
+  codec::error_item e;
+  e.category = "VALIDATION_ERROR";
+  e.sub_category = "crm.associations.INVALID_IDENTIFIER";
+  e.from_ids = {1};
+  body.errors.push_back(e);
+  h.respond(h.take(), 200, &body);
+  EXPECT_EQ(h.c.archived_pairs, 2u);
+  EXPECT_EQ(h.c.already_absent_pairs, 1u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, garbage_2xx_body_is_resent) {
+  harness h;
+  h.add(make_pairs(1, 1, 2));
+  codec::decoded_response garbage;
+  garbage.kind = codec::body_kind::invalid_json;
+  h.respond(h.take(), 200, &garbage);
+  EXPECT_EQ(h.c.archived_pairs, 0u);
+  h.now = h.d.next_due();
+  auto item = h.take();
+  EXPECT_TRUE(item.maybe_applied);
+  h.respond(std::move(item), 200);
+  EXPECT_EQ(h.c.archived_pairs, 2u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, unknown_object_type_stops_as_configuration_error) {
+  harness h;
+  h.add(make_pairs(1, 4, 1));
+  h.add(make_pairs(10, 4, 1));
+  auto body = error_body("", "Unable to infer object type from: widgets");
+  h.respond(h.take(), 400, &body);
+  EXPECT_EQ(h.d.stopped(), stop_reason::configuration);
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.pending_pairs, 8u);
+  EXPECT_EQ(h.c.failed_pairs, 0u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, give_back_after_stop_counts_pending) {
+  harness h;
+  h.add(make_pairs(1, 1, 3));
+  auto item = h.take();
+  h.d.stop(stop_reason::interrupted, "SIGINT");
+  h.d.give_back(std::move(item));
+  EXPECT_EQ(h.c.pending_pairs, 3u);
+  EXPECT_EQ(h.d.in_flight(), 0u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, random_faults_never_lose_a_pair) {
+  dispatcher::options o;
+  o.max_retries = 5;
+  harness h(o);
+  std::mt19937_64 rng(7);
+  std::size_t total = 0;
+  for (int b = 0; b < 200; ++b) {
+    auto p = make_pairs(1000 + b * 50, 1 + rng() % 10, 1 + rng() % 5);
+    total += p.size();
+    h.add(std::move(p));
+  }
+  auto too_large = error_body("VALIDATION_ERROR", "The maximum number of inputs supported in a batch is 3.");
+  too_large.batch_too_large = true;
+  auto bad = error_body("VALIDATION_ERROR", "bad");
+  h.drain([&](work_item&& w) {
+    switch (rng() % 8) {
+      case 0: h.respond(std::move(w), 500); break;
+      case 1: h.reset(std::move(w), rng() % 2 == 0); break;
+      case 2: h.respond(std::move(w), 400, &bad); break;
+      case 3: h.respond(std::move(w), 400, &too_large); break;
+      default: h.respond(std::move(w), 204); break;
+    }
+  });
+  EXPECT_EQ(h.c.input_pairs, total);
+  EXPECT_EQ(h.d.queued(), 0u);
+  EXPECT_GT(h.c.archived_pairs, 0u);
+  EXPECT_GT(h.c.failed_pairs, 0u);
+  h.expect_balanced();
+}

@@ -1,0 +1,607 @@
+#include "io/pair_reader.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using hubbatch::pair_id;
+using hubbatch::io::input_format;
+using hubbatch::io::pair_parser;
+using hubbatch::io::reject_reason;
+
+// One sink callback, recorded for exact comparison.
+struct event {
+  bool ok = false;
+  std::uint64_t line = 0;
+  pair_id pair;
+  reject_reason reason{};
+  std::string detail;
+  friend bool operator==(const event&, const event&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const event& e) {
+    if (e.ok) return os << "pair(" << e.line << ": " << e.pair.from << "," << e.pair.to << ")";
+    return os << "reject(" << e.line << ": " << hubbatch::io::to_string(e.reason) << " '" << e.detail << "')";
+  }
+};
+
+event ok(std::uint64_t line, std::uint64_t from, std::uint64_t to) { return {true, line, {from, to}, {}, {}}; }
+event bad(std::uint64_t line, reject_reason r, std::string detail = {}) { return {false, line, {}, r, detail}; }
+
+struct recording_sink : hubbatch::io::pair_sink {
+  std::vector<event> events;
+  // When false, details are not recorded (for tests that check only reasons).
+  bool keep_detail = true;
+  void on_pair(pair_id pair, std::uint64_t line) override { events.push_back({true, line, pair, {}, {}}); }
+  void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) override {
+    events.push_back({false, line, {}, reason, keep_detail ? std::string(detail) : std::string()});
+  }
+};
+
+struct parse_result {
+  std::vector<event> events;
+  std::uint64_t lines = 0;
+  bool header = false;
+};
+
+// Feeds `input` in chunks of `chunk` bytes (0 = all at once), then finishes.
+parse_result parse(input_format f, std::string_view input, std::size_t chunk = 0, std::size_t max_line = 4096,
+                   bool keep_detail = false) {
+  pair_parser parser(f, max_line);
+  recording_sink sink;
+  sink.keep_detail = keep_detail;
+  if (chunk == 0) chunk = input.size() + 1;
+  for (std::size_t i = 0; i < input.size(); i += chunk) parser.feed(input.substr(i, chunk), sink);
+  parser.finish(sink);
+  return {sink.events, parser.lines(), parser.saw_header()};
+}
+
+std::vector<event> events(input_format f, std::string_view input, std::size_t max_line = 4096) {
+  return parse(f, input, 0, max_line).events;
+}
+std::vector<event> detailed(input_format f, std::string_view input, std::size_t max_line = 4096) {
+  return parse(f, input, 0, max_line, true).events;
+}
+
+using E = std::vector<event>;
+constexpr auto csv = input_format::csv;
+constexpr auto tsv = input_format::tsv;
+constexpr auto ndjson = input_format::ndjson;
+
+// ------------------------------------------------------------ names -------
+
+TEST(input_format, parse_names) {
+  EXPECT_EQ(hubbatch::io::parse_input_format("csv"), input_format::csv);
+  EXPECT_EQ(hubbatch::io::parse_input_format("tsv"), input_format::tsv);
+  EXPECT_EQ(hubbatch::io::parse_input_format("ndjson"), input_format::ndjson);
+  EXPECT_EQ(hubbatch::io::parse_input_format("jsonl"), input_format::ndjson);
+  EXPECT_EQ(hubbatch::io::parse_input_format("CSV"), input_format::csv);
+  EXPECT_EQ(hubbatch::io::parse_input_format("json"), std::nullopt);
+  EXPECT_EQ(hubbatch::io::parse_input_format(""), std::nullopt);
+  EXPECT_STREQ(hubbatch::io::to_string(input_format::tsv), "tsv");
+}
+
+TEST(input_format, from_path) {
+  using hubbatch::io::input_format_for_path;
+  EXPECT_EQ(input_format_for_path("a.csv"), csv);
+  EXPECT_EQ(input_format_for_path("a.tsv"), tsv);
+  EXPECT_EQ(input_format_for_path("dir.x/a.TAB"), tsv);
+  EXPECT_EQ(input_format_for_path("a.ndjson"), ndjson);
+  EXPECT_EQ(input_format_for_path("a.jsonl.gz"), ndjson);
+  EXPECT_EQ(input_format_for_path("a.tsv.GZ"), tsv);
+  EXPECT_EQ(input_format_for_path("a.txt"), csv);
+  EXPECT_EQ(input_format_for_path("-"), csv);
+  EXPECT_EQ(input_format_for_path("gz"), csv);
+}
+
+TEST(reject_reason, every_value_has_a_message) {
+  for (auto r : {reject_reason::wrong_column_count, reject_reason::bad_id, reject_reason::id_out_of_range,
+                 reject_reason::invalid_utf8, reject_reason::line_too_long, reject_reason::bad_json,
+                 reject_reason::missing_field, reject_reason::nul_byte}) {
+    EXPECT_STRNE(hubbatch::io::to_string(r), "unknown");
+  }
+}
+
+// ------------------------------------------------------------ parse_id ----
+
+TEST(parse_id, accepts_digits_spaces_quotes) {
+  std::uint64_t v = 99;
+  EXPECT_EQ(hubbatch::io::parse_id("0", v), std::nullopt);
+  EXPECT_EQ(v, 0u);
+  EXPECT_EQ(hubbatch::io::parse_id("  123 ", v), std::nullopt);
+  EXPECT_EQ(v, 123u);
+  EXPECT_EQ(hubbatch::io::parse_id("\"456\"", v), std::nullopt);
+  EXPECT_EQ(v, 456u);
+  EXPECT_EQ(hubbatch::io::parse_id(" \" 789 \" ", v), std::nullopt);
+  EXPECT_EQ(v, 789u);
+  EXPECT_EQ(hubbatch::io::parse_id("007", v), std::nullopt);
+  EXPECT_EQ(v, 7u);
+  EXPECT_EQ(hubbatch::io::parse_id("\t42\t", v), std::nullopt);
+  EXPECT_EQ(v, 42u);
+}
+
+TEST(parse_id, twenty_digit_boundary) {
+  std::uint64_t v = 0;
+  EXPECT_EQ(hubbatch::io::parse_id("18446744073709551615", v), std::nullopt);
+  EXPECT_EQ(v, 18446744073709551615ULL);
+  EXPECT_EQ(hubbatch::io::parse_id("18446744073709551614", v), std::nullopt);
+  EXPECT_EQ(v, 18446744073709551614ULL);
+  EXPECT_EQ(hubbatch::io::parse_id("9999999999999999999", v), std::nullopt);  // 19 nines
+  EXPECT_EQ(v, 9999999999999999999ULL);
+  EXPECT_EQ(hubbatch::io::parse_id("00000000000000000001", v), std::nullopt);  // 20 digits, leading zeros
+  EXPECT_EQ(v, 1u);
+  EXPECT_EQ(hubbatch::io::parse_id("18446744073709551616", v), reject_reason::id_out_of_range);
+  EXPECT_EQ(hubbatch::io::parse_id("18446744073709551620", v), reject_reason::id_out_of_range);
+  EXPECT_EQ(hubbatch::io::parse_id("99999999999999999999", v), reject_reason::id_out_of_range);
+  EXPECT_EQ(hubbatch::io::parse_id("20000000000000000000", v), reject_reason::id_out_of_range);
+  EXPECT_EQ(hubbatch::io::parse_id("000000000000000000001", v), reject_reason::bad_id);  // 21 digits
+  EXPECT_EQ(hubbatch::io::parse_id("1844674407370955161x", v), reject_reason::bad_id);
+  EXPECT_EQ(v, 1u);  // untouched on failure
+}
+
+TEST(parse_id, rejects_non_digits) {
+  std::uint64_t v = 0;
+  for (std::string_view s : {"", " ", "\"\"", "-1", "+1", "1.0", "1e3", "0x10", "12 34", "abc", "1_000",
+                             "\"12", "12\"", "\xD9\xA1\xD9\xA2",  // Arabic-Indic digits 1 2
+                             "\xEF\xBC\x91",                      // fullwidth 1
+                             "\xC2\xB2"}) {                       // superscript 2
+    EXPECT_EQ(hubbatch::io::parse_id(s, v), reject_reason::bad_id) << s;
+  }
+}
+
+// ------------------------------------------------------------ csv/tsv -----
+
+TEST(pair_reader_csv, plain_lines_without_header) {
+  auto r = parse(csv, "1,2\n3,4\n");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2), ok(2, 3, 4)}));
+  EXPECT_EQ(r.lines, 2u);
+  EXPECT_FALSE(r.header);
+}
+
+TEST(pair_reader_csv, extra_columns_ignored_without_header) {
+  EXPECT_EQ(events(csv, "1,2,x,\"y, z\"\n3,4,\n"), (E{ok(1, 1, 2), ok(2, 3, 4)}));
+}
+
+TEST(pair_reader_csv, header_snake_case) {
+  auto r = parse(csv, "from_id,to_id\n10,20\n");
+  EXPECT_EQ(r.events, (E{ok(2, 10, 20)}));
+  EXPECT_TRUE(r.header);
+  EXPECT_EQ(r.lines, 2u);
+}
+
+TEST(pair_reader_csv, header_hubspot_names_case_insensitive) {
+  auto r = parse(csv, "FROMOBJECTID,toObjectId\n10,20\n");
+  EXPECT_EQ(r.events, (E{ok(2, 10, 20)}));
+  EXPECT_TRUE(r.header);
+}
+
+TEST(pair_reader_csv, header_reordered_and_extra_columns) {
+  auto r = parse(csv, "label,toObjectId,note,fromObjectId\nx,20,\"a,b\",10\ny,21,c,11,extra\n");
+  EXPECT_EQ(r.events, (E{ok(2, 10, 20), ok(3, 11, 21)}));
+  EXPECT_TRUE(r.header);
+}
+
+TEST(pair_reader_csv, header_quoted_with_spaces_after_blank_lines_and_bom) {
+  auto r = parse(csv, "\xEF\xBB\xBF\n \n \"to_id\" , \"FROM_ID\"\r\n5,6\r\n");
+  EXPECT_EQ(r.events, (E{ok(4, 6, 5)}));
+  EXPECT_TRUE(r.header);
+  EXPECT_EQ(r.lines, 4u);
+}
+
+TEST(pair_reader_csv, header_mixing_schemes) {
+  EXPECT_EQ(events(csv, "fromObjectId,to_id\n1,2\n"), (E{ok(2, 1, 2)}));
+}
+
+TEST(pair_reader_csv, header_with_missing_column_is_rejected) {
+  EXPECT_EQ(detailed(csv, "from_id,other\n1,2\n"),
+            (E{bad(1, reject_reason::wrong_column_count, "header has no to_id/toObjectId column: from_id,other"),
+               ok(2, 1, 2)}));
+  EXPECT_EQ(detailed(csv, "to_id\n1,2\n"),
+            (E{bad(1, reject_reason::wrong_column_count, "header has no from_id/fromObjectId column: to_id"),
+               ok(2, 1, 2)}));
+}
+
+TEST(pair_reader_csv, unrecognised_first_line_is_rejected_with_hint) {
+  auto r = parse(csv, "from,to\n1,2\n", 0, 4096, true);
+  EXPECT_EQ(r.events,
+            (E{bad(1, reject_reason::bad_id,
+                   "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: from,to"),
+               ok(2, 1, 2)}));
+  EXPECT_FALSE(r.header);
+}
+
+TEST(pair_reader_csv, header_only_detected_on_first_non_blank_line) {
+  EXPECT_EQ(detailed(csv, "1,2\nfrom_id,to_id\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::bad_id, "from_id")}));
+}
+
+TEST(pair_reader_csv, header_column_mapping_requires_enough_columns) {
+  EXPECT_EQ(events(csv, "a,b,from_id,to_id\n1,2,3,4\n1,2,3\n"),
+            (E{ok(2, 3, 4), bad(3, reject_reason::wrong_column_count)}));
+}
+
+TEST(pair_reader_csv, quotes_and_spaces) {
+  EXPECT_EQ(events(csv, "\"1\",\"2\"\n 3 , 4 \n\" 5 \",6\n\t7\t,8\n"),
+            (E{ok(1, 1, 2), ok(2, 3, 4), ok(3, 5, 6), ok(4, 7, 8)}));
+}
+
+TEST(pair_reader_csv, leading_zeros_and_extremes) {
+  EXPECT_EQ(events(csv, "007,0000000000000000042\n18446744073709551615,0\n"),
+            (E{ok(1, 7, 42), ok(2, 18446744073709551615ULL, 0)}));
+}
+
+TEST(pair_reader_csv, out_of_range_ids) {
+  EXPECT_EQ(detailed(csv, "1,2\n18446744073709551616,1\n1,99999999999999999999\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::id_out_of_range, "18446744073709551616"),
+               bad(3, reject_reason::id_out_of_range, "99999999999999999999")}));
+}
+
+TEST(pair_reader_csv, bad_lines_with_line_numbers) {
+  const std::string input =
+      "1,2\n"        // 1
+      "3\n"          // 2 one column
+      "a,4\n"        // 3
+      "5,\n"         // 4 empty id
+      "\n"           // 5 blank
+      "6,7\n"        // 6
+      "-1,2\n"       // 7
+      "1 2,3\n"      // 8
+      "123456789012345678901,1\n"  // 9: 21 digits
+      "8;9\n"        // 10
+      "10,11\n";     // 11
+  EXPECT_EQ(detailed(csv, input),
+            (E{ok(1, 1, 2), bad(2, reject_reason::wrong_column_count, "3"), bad(3, reject_reason::bad_id, "a"),
+               bad(4, reject_reason::bad_id, "(empty)"), ok(6, 6, 7), bad(7, reject_reason::bad_id, "-1"),
+               bad(8, reject_reason::bad_id, "1 2"), bad(9, reject_reason::bad_id, "123456789012345678901"),
+               bad(10, reject_reason::wrong_column_count, "8;9"), ok(11, 10, 11)}));
+}
+
+TEST(pair_reader_csv, unicode_digits_rejected) {
+  // Arabic-Indic one-two and fullwidth three: valid UTF-8, not ASCII digits.
+  EXPECT_EQ(detailed(csv, "1,2\n\xD9\xA1\xD9\xA2,3\n4,\xEF\xBC\x93\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::bad_id, "\\xD9\\xA1\\xD9\\xA2"),
+               bad(3, reject_reason::bad_id, "\\xEF\\xBC\\x93")}));
+}
+
+TEST(pair_reader_csv, crlf_and_blank_lines) {
+  auto r = parse(csv, "1,2\r\n\r\n   \r\n\t\n3,4\r\n");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2), ok(5, 3, 4)}));
+  EXPECT_EQ(r.lines, 5u);
+}
+
+TEST(pair_reader_csv, bom_only_at_start) {
+  EXPECT_EQ(events(csv, "\xEF\xBB\xBF" "1,2\n"), (E{ok(1, 1, 2)}));
+  EXPECT_EQ(detailed(csv, "1,2\n\xEF\xBB\xBF" "3,4\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::bad_id, "\\xEF\\xBB\\xBF3")}));
+}
+
+TEST(pair_reader_csv, last_line_without_newline) {
+  auto r = parse(csv, "1,2\n3,4");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2), ok(2, 3, 4)}));
+  EXPECT_EQ(r.lines, 2u);
+  EXPECT_EQ(parse(csv, "1,2\n3,4\r").events, (E{ok(1, 1, 2), ok(2, 3, 4)}));
+}
+
+TEST(pair_reader_csv, empty_input) {
+  auto r = parse(csv, "");
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_EQ(r.lines, 0u);
+  EXPECT_TRUE(parse(csv, "\n\n").events.empty());
+  EXPECT_EQ(parse(csv, "\n\n").lines, 2u);
+}
+
+TEST(pair_reader_csv, invalid_utf8) {
+  EXPECT_EQ(detailed(csv, "1,2\n3,4\xFF\n\xC3\x28,1\n5,6\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::invalid_utf8, "3,4\\xFF"),
+               bad(3, reject_reason::invalid_utf8, "\\xC3(,1"), ok(4, 5, 6)}));
+  // Overlong encoding and a surrogate, longer than one 8-byte word.
+  EXPECT_EQ(events(csv, "12345678,\xC0\xAF\n12345678,\xED\xA0\x80\n"),
+            (E{bad(1, reject_reason::invalid_utf8), bad(2, reject_reason::invalid_utf8)}));
+}
+
+TEST(pair_reader_csv, invalid_utf8_first_line_ends_header_detection) {
+  EXPECT_EQ(events(csv, "\xFF\nfrom_id,to_id\n1,2\n"),
+            (E{bad(1, reject_reason::invalid_utf8), bad(2, reject_reason::bad_id), ok(3, 1, 2)}));
+}
+
+TEST(pair_reader_csv, nul_bytes) {
+  using namespace std::string_literals;
+  EXPECT_EQ(detailed(csv, "1,2\n3,\0" "4\n123456789,\0\xFF\n5,6\n"s),
+            (E{ok(1, 1, 2), bad(2, reject_reason::nul_byte, "3,\\x004"),
+               bad(3, reject_reason::nul_byte, "123456789,\\x00\\xFF"), ok(4, 5, 6)}));
+}
+
+TEST(pair_reader_csv, long_line_limit_is_exact) {
+  // 10 bytes allowed: "1234,56789" is exactly 10, CRLF not counted.
+  EXPECT_EQ(events(csv, "1234,56789\n1234,56789\r\n1234,567890\n1,2\n", 10),
+            (E{ok(1, 1234, 56789), ok(2, 1234, 56789), bad(3, reject_reason::line_too_long), ok(4, 1, 2)}));
+}
+
+TEST(pair_reader_csv, over_long_lines_skipped_then_good_lines) {
+  std::string huge(100000, '9');
+  std::string input = "1,2\n" + huge + "\n3,4\n" + huge + "," + huge + "\r\n5,6\n" + huge;
+  auto r = parse(csv, input, 4096, 64, true);
+  ASSERT_EQ(r.events.size(), 6u);
+  EXPECT_EQ(r.events[0], ok(1, 1, 2));
+  EXPECT_EQ(r.events[1], bad(2, reject_reason::line_too_long, std::string(64, '9') + "..."));
+  EXPECT_EQ(r.events[2], ok(3, 3, 4));
+  EXPECT_EQ(r.events[3].reason, reject_reason::line_too_long);
+  EXPECT_EQ(r.events[3].line, 4u);
+  EXPECT_EQ(r.events[4], ok(5, 5, 6));
+  EXPECT_EQ(r.events[5], bad(6, reject_reason::line_too_long, std::string(64, '9') + "..."));
+  EXPECT_EQ(r.lines, 6u);
+}
+
+TEST(pair_reader_csv, too_long_line_detail_spans_partial_and_chunk) {
+  // 70 bytes fed 7 at a time: the detail keeps exactly the first 64, or
+  // max_line_bytes when that is smaller.
+  std::string line;
+  for (int i = 0; i < 7; ++i) line += "abcdefghij";
+  auto r = parse(csv, line + "\n1,2\n", 7, 64, true);
+  EXPECT_EQ(r.events, (E{bad(1, reject_reason::line_too_long, line.substr(0, 64) + "..."), ok(2, 1, 2)}));
+  r = parse(csv, line + "\n1,2\n", 7, 20, true);
+  EXPECT_EQ(r.events, (E{bad(1, reject_reason::line_too_long, line.substr(0, 20) + "..."), ok(2, 1, 2)}));
+}
+
+TEST(pair_reader_tsv, tabs_and_header) {
+  auto r = parse(tsv, "to_id\tfrom_id\n2\t1\n 4 \t 3 \t x\n5,6\t7\n");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2), ok(3, 3, 4), bad(4, reject_reason::bad_id)}));
+  EXPECT_TRUE(r.header);
+}
+
+TEST(pair_reader_tsv, no_header_and_comma_is_not_a_delimiter) {
+  EXPECT_EQ(events(tsv, "1\t2\n1,2\n\"3\"\t\"4\"\r\n"),
+            (E{ok(1, 1, 2), bad(2, reject_reason::wrong_column_count), ok(3, 3, 4)}));
+}
+
+// ------------------------------------------------------------ ndjson ------
+
+TEST(pair_reader_ndjson, key_schemes_strings_and_numbers) {
+  const std::string input =
+      "{\"from\":\"1\",\"to\":\"2\"}\n"
+      "{\"fromObjectId\":3,\"toObjectId\":4}\n"
+      "{ \"to_id\" : \"6\" , \"from_id\" : 5 , \"extra\": {\"a\":[1,2,{\"b\":null}]}, \"t\": true }\r\n"
+      "{\"from\":18446744073709551615,\"to\":\"007\"}\n"
+      "\n"
+      "{\"from\":\" 9 \",\"to\":10}";
+  auto r = parse(ndjson, input);
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2), ok(2, 3, 4), ok(3, 5, 6), ok(4, 18446744073709551615ULL, 7), ok(6, 9, 10)}));
+  EXPECT_EQ(r.lines, 6u);
+}
+
+TEST(pair_reader_ndjson, repeated_key_last_wins) {
+  EXPECT_EQ(events(ndjson, "{\"from\":1,\"to\":2,\"from\":3}\n"), (E{ok(1, 3, 2)}));
+}
+
+TEST(pair_reader_ndjson, bad_json) {
+  for (std::string_view line : {
+           "[1,2]", "\"x\"", "1,2", "{", "{\"from\":1,\"to\":2", "{\"from\":1,\"to\":2,}", "{\"from\":1 \"to\":2}",
+           "{\"from\":1,\"to\":2} x", "{\"from\":1,\"to\":2}{}", "{from:1,to:2}", "{'from':1,'to':2}",
+           "{\"from\":01x,\"to\":2}", "{\"from\":1,\"to\":tru}", "{\"from\":\"1\\q\",\"to\":2}",
+           "{\"from\":\"1\\u12\",\"to\":2}", "{\"from\":\"1\t\",\"to\":2}", "{\"from\":1,\"to\":2,\"x\":[1,]}",
+           "{\"from\":1,\"to\":2,\"x\":-}", "{\"from\":1,\"to\":2,\"x\":1.}", "{\"from\":1,\"to\":2,\"x\":1e}",
+           "from,to"}) {
+    EXPECT_EQ(events(ndjson, std::string(line) + "\n"), (E{bad(1, reject_reason::bad_json)})) << line;
+  }
+}
+
+TEST(pair_reader_ndjson, deep_nesting_is_bad_json_not_a_crash) {
+  std::string deep = "{\"from\":1,\"to\":2,\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}\n";
+  EXPECT_EQ(events(ndjson, deep, 1 << 20), (E{bad(1, reject_reason::bad_json)}));
+  std::string ok_depth = "{\"from\":1,\"to\":2,\"x\":" + std::string(60, '[') + std::string(60, ']') + "}\n";
+  EXPECT_EQ(events(ndjson, ok_depth), (E{ok(1, 1, 2)}));
+}
+
+TEST(pair_reader_ndjson, missing_fields) {
+  EXPECT_EQ(detailed(ndjson, "{\"from\":1}\n{\"to\":1}\n{}\n{\"src\":1,\"dst\":2}\n"),
+            (E{bad(1, reject_reason::missing_field, "no to/toObjectId/to_id key: {\"from\":1}"),
+               bad(2, reject_reason::missing_field, "no from/fromObjectId/from_id key: {\"to\":1}"),
+               bad(3, reject_reason::missing_field, "no from/fromObjectId/from_id key: {}"),
+               bad(4, reject_reason::missing_field, "no from/fromObjectId/from_id key: {\"src\":1,\"dst\":2}")}));
+}
+
+TEST(pair_reader_ndjson, bad_id_values) {
+  EXPECT_EQ(detailed(ndjson,
+                     "{\"from\":-1,\"to\":2}\n{\"from\":1.5,\"to\":2}\n{\"from\":1e3,\"to\":2}\n"
+                     "{\"from\":null,\"to\":2}\n{\"from\":1,\"to\":[2]}\n{\"from\":\"x\",\"to\":2}\n"
+                     "{\"from\":\"\\u0031\",\"to\":2}\n{\"from\":1,\"to\":{\"id\":\"2\"}}\n"
+                     "{\"from\":\"\",\"to\":2}\n{\"from\":true,\"to\":2}\n"),
+            (E{bad(1, reject_reason::bad_id, "-1"), bad(2, reject_reason::bad_id, "1.5"),
+               bad(3, reject_reason::bad_id, "1e3"), bad(4, reject_reason::bad_id, "null"),
+               bad(5, reject_reason::bad_id, "[2]"), bad(6, reject_reason::bad_id, "x"),
+               bad(7, reject_reason::bad_id, "\\u0031"), bad(8, reject_reason::bad_id, "{\"id\":\"2\"}"),
+               bad(9, reject_reason::bad_id, "(empty)"), bad(10, reject_reason::bad_id, "true")}));
+}
+
+TEST(pair_reader_ndjson, out_of_range_and_unicode) {
+  EXPECT_EQ(detailed(ndjson,
+                     "{\"from\":18446744073709551616,\"to\":2}\n{\"from\":\"99999999999999999999\",\"to\":2}\n"
+                     "{\"from\":\"\xD9\xA1\",\"to\":2}\n{\"from\":1,\"to\":2,\"name\":\"J\xC3\xBCrgen\"}\n"
+                     "{\"from\":1,\"to\":\"2\xFF\"}\n"),
+            (E{bad(1, reject_reason::id_out_of_range, "18446744073709551616"),
+               bad(2, reject_reason::id_out_of_range, "99999999999999999999"),
+               bad(3, reject_reason::bad_id, "\\xD9\\xA1"), ok(4, 1, 2),
+               bad(5, reject_reason::invalid_utf8, "{\"from\":1,\"to\":\"2\\xFF\"}")}));
+}
+
+TEST(pair_reader_ndjson, bom_crlf_nul_and_long_lines) {
+  using namespace std::string_literals;
+  const std::string input = "\xEF\xBB\xBF{\"from\":1,\"to\":2}\r\n{\"from\":1,\0\"to\":2}\n"s +
+                            "{\"from\":1,\"to\":2,\"pad\":\"" + std::string(200, 'x') + "\"}\n{\"to\":4,\"from\":3}";
+  EXPECT_EQ(events(ndjson, input, 100),
+            (E{ok(1, 1, 2), bad(2, reject_reason::nul_byte), bad(3, reject_reason::line_too_long), ok(4, 3, 4)}));
+}
+
+// ------------------------------------------------------------ chunking ----
+
+// Every reject reason and edge in one input, per format.
+const std::string csv_mix = std::string("\xEF\xBB\xBF") +
+                            "fromObjectId,toObjectId,x\r\n"
+                            "1,2,a\r\n"
+                            "\r\n"
+                            "\"3\", 4 ,\"q,q\"\n"
+                            "5\n"
+                            "x,6\n"
+                            "18446744073709551616,7\n"
+                            "8,9\xFF\n" +
+                            std::string("8,\0,9\n", 6) + std::string(40, '7') + "," + std::string(40, '8') + "\n" +
+                            "007,18446744073709551615\n"
+                            "10,11";
+const std::string ndjson_mix = std::string("\xEF\xBB\xBF") +
+                               "{\"from\":\"1\",\"to\":2}\r\n"
+                               "\n"
+                               "{\"fromObjectId\":3,\"toObjectId\":\"4\",\"n\":[1,{\"a\":\"}\"}]}\n"
+                               "[1]\n"
+                               "{\"from\":1}\n"
+                               "{\"from\":-1,\"to\":2}\n"
+                               "{\"from\":1,\"to\":\"\xC3\"}\n" +
+                               std::string("{\"from\":1,\"to\":\"\0\"}\n", 20) + "{\"from\":\"" +
+                               std::string(70, '1') + "\",\"to\":2}\n" +
+                               "{\"from_id\":\"18446744073709551616\",\"to_id\":1}\n"
+                               "{\"from\":5,\"to\":6}";
+
+class chunk_split : public ::testing::TestWithParam<input_format> {};
+
+TEST_P(chunk_split, every_split_point_and_chunk_size_gives_the_same_result) {
+  const input_format f = GetParam();
+  const std::string& input = f == ndjson ? ndjson_mix : csv_mix;
+  const std::size_t max_line = 60;
+  const parse_result whole = parse(f, input, 0, max_line, true);
+  ASSERT_GE(whole.events.size(), 9u);
+  // One split at every byte position.
+  for (std::size_t cut = 0; cut <= input.size(); ++cut) {
+    pair_parser parser(f, max_line);
+    recording_sink sink;
+    parser.feed(std::string_view(input).substr(0, cut), sink);
+    parser.feed(std::string_view(input).substr(cut), sink);
+    parser.finish(sink);
+    ASSERT_EQ(sink.events, whole.events) << "cut at " << cut;
+    ASSERT_EQ(parser.lines(), whole.lines);
+  }
+  // Fixed chunk sizes, including one byte at a time.
+  for (std::size_t chunk = 1; chunk <= 17; ++chunk) {
+    auto r = parse(f, input, chunk, max_line, true);
+    ASSERT_EQ(r.events, whole.events) << "chunk " << chunk;
+    ASSERT_EQ(r.header, whole.header);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(formats, chunk_split, ::testing::Values(input_format::csv, input_format::ndjson));
+
+TEST(chunk_split, expected_csv_mix_result) {
+  auto r = parse(csv, csv_mix, 0, 60, false);
+  EXPECT_TRUE(r.header);
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2), ok(4, 3, 4), bad(5, reject_reason::wrong_column_count),
+                          bad(6, reject_reason::bad_id), bad(7, reject_reason::id_out_of_range),
+                          bad(8, reject_reason::invalid_utf8), bad(9, reject_reason::nul_byte),
+                          bad(10, reject_reason::line_too_long), ok(11, 7, 18446744073709551615ULL),
+                          ok(12, 10, 11)}));
+  EXPECT_EQ(r.lines, 12u);
+}
+
+TEST(chunk_split, expected_ndjson_mix_result) {
+  auto r = parse(ndjson, ndjson_mix, 0, 60, false);
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2), ok(3, 3, 4), bad(4, reject_reason::bad_json),
+                          bad(5, reject_reason::missing_field), bad(6, reject_reason::bad_id),
+                          bad(7, reject_reason::invalid_utf8), bad(8, reject_reason::nul_byte),
+                          bad(9, reject_reason::line_too_long), bad(10, reject_reason::id_out_of_range),
+                          ok(11, 5, 6)}));
+  EXPECT_EQ(r.lines, 11u);
+}
+
+// ------------------------------------------------------------ files -------
+
+class temp_file {
+ public:
+  explicit temp_file(std::string_view suffix) {
+    std::string tmpl = ::testing::TempDir() + "hubbatch_pairs_XXXXXX";
+    tmpl += suffix;
+    int fd = ::mkstemps(tmpl.data(), static_cast<int>(suffix.size()));
+    if (fd < 0) throw std::runtime_error("mkstemps failed");
+    ::close(fd);
+    path_ = tmpl;
+  }
+  ~temp_file() { std::remove(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(read_pairs_file, reads_a_large_file_across_chunk_boundaries) {
+  temp_file tmp(".csv");
+  std::string content = "from_id,to_id\n";
+  for (std::uint64_t i = 0; i < 50000; ++i) content += std::to_string(i) + "," + std::to_string(i * 7) + "\n";
+  content += "bad\n";
+  std::ofstream(tmp.path(), std::ios::binary) << content;
+  recording_sink sink;
+  hubbatch::io::read_pairs_file(tmp.path(), csv, sink);
+  ASSERT_EQ(sink.events.size(), 50001u);
+  for (std::uint64_t i = 0; i < 50000; ++i) ASSERT_EQ(sink.events[i], ok(i + 2, i, i * 7));
+  EXPECT_EQ(sink.events.back(), bad(50002, reject_reason::wrong_column_count, "bad"));
+}
+
+TEST(read_pairs_file, inflates_gzip_members) {
+  temp_file tmp(".ndjson.gz");
+  std::string part1;
+  for (int i = 1; i <= 30000; ++i) part1 += "{\"from\":" + std::to_string(i) + ",\"to\":\"2\"}\n";
+  // Two gzip members, the line split across them.
+  for (std::string_view piece : {std::string_view(part1), std::string_view("{\"from\":7,\"t"),
+                                 std::string_view("o\":8}")}) {
+    gzFile gz = gzopen(tmp.path().c_str(), "ab");
+    ASSERT_NE(gz, nullptr);
+    ASSERT_EQ(gzwrite(gz, piece.data(), static_cast<unsigned>(piece.size())), static_cast<int>(piece.size()));
+    gzclose(gz);
+  }
+  recording_sink sink;
+  hubbatch::io::read_pairs_file(tmp.path(), ndjson, sink);
+  ASSERT_EQ(sink.events.size(), 30001u);
+  EXPECT_EQ(sink.events[29999], ok(30000, 30000, 2));
+  EXPECT_EQ(sink.events.back(), ok(30001, 7, 8));
+}
+
+TEST(read_pairs_file, truncated_gzip_throws) {
+  temp_file tmp(".csv.gz");
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
+  gzFile gz = gzopen(tmp.path().c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(gz);
+  std::string bytes;
+  {
+    std::ifstream in(tmp.path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 100u);
+  std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  recording_sink sink;
+  EXPECT_THROW(hubbatch::io::read_pairs_file(tmp.path(), csv, sink), std::runtime_error);
+}
+
+TEST(read_pairs_file, missing_file_names_the_path) {
+  recording_sink sink;
+  try {
+    hubbatch::io::read_pairs_file("/nonexistent/hubbatch/pairs.csv", csv, sink);
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/hubbatch/pairs.csv"), std::string::npos) << e.what();
+  }
+}
+
+TEST(read_pairs_file, directory_is_a_read_error) {
+  recording_sink sink;
+  EXPECT_THROW(hubbatch::io::read_pairs_file(::testing::TempDir(), csv, sink), std::runtime_error);
+}
+
+}  // namespace
