@@ -452,6 +452,10 @@ class session {
     if (j_.controller) {
       bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
                                                 headers_.interval_ms.value_or(-1), own_occupied, now);
+      // A 429 for the rolling window is the one signal that the limit is too
+      // high even when Remaining (clamped at 0) cannot say by how much.
+      if (res.result_int() == 429 && decoded_.policy_name != "DAILY")
+        changed = j_.controller->on_rate_limited(own_occupied, now) || changed;
       if (changed) {
         auto l = j_.controller->current();
         j_.limiter.set_limit(l.max, l.window);

@@ -1,5 +1,7 @@
 #include "engine/dispatcher.hpp"
 
+#include "codec/archive_encoder.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -36,8 +38,18 @@ struct harness {
     d.add(std::move(pairs));
   }
 
+  // Takes the next due item and counts it as sent, as a session would.
+  std::optional<work_item> send(time_point at) {
+    auto item = d.take(at);
+    if (item) {
+      ++c.requests;
+      if (item->resend) ++c.retries;
+    }
+    return item;
+  }
+
   work_item take() {
-    auto item = d.take(now);
+    auto item = send(now);
     EXPECT_TRUE(item.has_value());
     return item ? std::move(*item) : work_item{};
   }
@@ -64,7 +76,7 @@ struct harness {
   template <typename F>
   void drain(F answer, int max_steps = 100000) {
     for (int i = 0; i < max_steps && d.queued() > 0; ++i) {
-      auto item = d.take(now);
+      auto item = send(now);
       if (!item) {
         now = std::max(d.next_due(), now + 1ms);
         continue;
