@@ -3,7 +3,6 @@
 #include "io/pair_reader.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <stdexcept>
 
 namespace hubbatch::sandbox {
@@ -18,70 +17,10 @@ struct seed_sink final : io::pair_sink {
   std::string path;
   void on_pair(pair_id p, std::uint64_t) override { out->push_back(p); }
   void on_reject(std::uint64_t line, io::reject_reason reason, std::string_view detail) override {
-    throw std::runtime_error("seed file " + path + " line " + std::to_string(line) + ": rejected (reason " +
-                             std::to_string(static_cast<int>(reason)) + ": " + std::string(detail) + ")");
+    throw std::runtime_error("seed file " + path + " line " + std::to_string(line) + ": " + io::to_string(reason) +
+                             " (" + std::string(detail) + ")");
   }
 };
-
-// STOPGAP until io/pair_reader.cpp lands on main: a minimal CSV reader with
-// io::read_pairs_file's contract for the csv case (optional header, first two
-// columns, ids of 1-20 digits). Delete it and call io::read_pairs_file after
-// `git merge main`.
-void read_seed_csv_stopgap(const std::string& path, io::pair_sink& sink) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error("cannot open seed file " + path);
-  std::string line;
-  std::uint64_t line_no = 0;
-  auto parse = [](std::string_view v, std::uint64_t& out) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '"')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '"' || v.back() == '\r')) v.remove_suffix(1);
-    if (v.empty() || v.size() > 20) return false;
-    std::uint64_t x = 0;
-    for (char c : v) {
-      if (c < '0' || c > '9') return false;
-      auto d = static_cast<std::uint64_t>(c - '0');
-      if (x > (UINT64_MAX - d) / 10) return false;
-      x = x * 10 + d;
-    }
-    out = x;
-    return true;
-  };
-  auto handle = [&] {
-    ++line_no;
-    std::string_view v(line);
-    if (!v.empty() && v.back() == '\r') v.remove_suffix(1);
-    if (v.empty()) return;
-    auto c1 = v.find(',');
-    if (c1 == std::string_view::npos) {
-      sink.on_reject(line_no, io::reject_reason::wrong_column_count, v.substr(0, 64));
-      return;
-    }
-    auto c2 = v.find(',', c1 + 1);
-    pair_id p;
-    if (!parse(v.substr(0, c1), p.from) || !parse(v.substr(c1 + 1, c2 == std::string_view::npos ? v.npos : c2 - c1 - 1), p.to)) {
-      if (line_no == 1) return;  // header
-      sink.on_reject(line_no, io::reject_reason::bad_id, v.substr(0, 64));
-      return;
-    }
-    sink.on_pair(p, line_no);
-  };
-  char buf[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (buf[i] == '\n') {
-        handle();
-        line.clear();
-      } else {
-        line.push_back(buf[i]);
-      }
-    }
-  }
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) throw std::runtime_error("cannot read seed file " + path);
-  if (!line.empty()) handle();
-}
 
 }  // namespace
 
@@ -183,7 +122,7 @@ void load_seeds(const config& cfg, association_store& store) {
       seed_sink sink;
       sink.out = &buf;
       sink.path = s.file;
-      read_seed_csv_stopgap(s.file, sink);  // io::read_pairs_file(s.file, io::input_format::csv, sink) after merge
+      io::read_pairs_file(s.file, io::input_format::csv, sink);
       store.add(*from, *to, buf);
     }
   }
