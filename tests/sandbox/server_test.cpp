@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 using namespace hubbatch;
 using namespace hubbatch::test;
@@ -635,4 +637,40 @@ TEST(sandbox_server, raw_malformed_http_gets_400_and_close) {
   auto r = f.client.send_raw("BREW /pot HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
   EXPECT_EQ(r.response.status, 400);
   EXPECT_FALSE(f.client.connected());
+}
+
+// Throughput probe, not a pass/fail check (the machine may be shared):
+//   hubbatch_tests --gtest_also_run_disabled_tests --gtest_filter='*DISABLED_throughput*'
+TEST(sandbox_server, DISABLED_throughput_keep_alive) {
+  auto c = local_config();
+  c.rate = sandbox::rate_spec{0, std::chrono::milliseconds(10'000)};
+  std::vector<pair_id> seed;
+  for (std::uint64_t i = 1; i <= 1'000'000; ++i) seed.push_back({i, i + 10'000'000});
+  c.seeds.push_back({"contacts", "companies", "", seed});
+  sandbox::background_sandbox sb(c);
+  const int threads = 4, per_thread = 5000;
+  std::atomic<int> failures{0};
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      https_client client("127.0.0.1", sb.port(), sb.ca_pem());
+      std::vector<pair_id> batch;
+      for (int i = 0; i < per_thread; ++i) {
+        batch.clear();
+        for (std::uint64_t k = 0; k < 100; ++k) {
+          std::uint64_t id = 1 + (static_cast<std::uint64_t>(t * per_thread + i) * 100 + k) % 1'000'000;
+          batch.push_back({id, id + 10'000'000});
+        }
+        if (client.post(v4_archive, archive_body(batch)).status != 204) ++failures;
+      }
+    });
+  for (auto& th : pool) th.join();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto st = sb.stats();
+  std::printf("throughput: %d requests (100 pairs each) over %d keep-alive connections in %.2f s = %.0f req/s, "
+              "%.0f pairs/s; archived %llu\n",
+              threads * per_thread, threads, secs, threads * per_thread / secs, threads * per_thread * 100 / secs,
+              static_cast<unsigned long long>(st.archived_pairs));
+  EXPECT_EQ(failures.load(), 0);
 }
