@@ -1,5 +1,7 @@
 #include "sandbox/config.hpp"
 
+#include "sandbox/object_types.hpp"
+
 #include <charconv>
 #include <cmath>
 
@@ -87,7 +89,8 @@ std::string validate_config(const config& cfg) {
   if (cfg.fault_slow_delay.count() < 0 || cfg.fault_slow_delay.count() > 600'000)
     return "--fault-slow: delay must be within 0..600000 ms";
   for (const auto& s : cfg.seeds)
-    if (s.from_type.empty() || s.to_type.empty()) return "--seed-types: empty object type";
+    for (const auto& t : {s.from_type, s.to_type})
+      if (!resolve_object_type(t)) return "--seed-types: unknown object type '" + t + "'";
   return {};
 }
 

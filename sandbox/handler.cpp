@@ -4,6 +4,7 @@
 #include "sandbox/rate_window.hpp"
 
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -216,7 +217,32 @@ struct session_scratch::impl {
   std::string body;                   // response body being built
   std::string message;                // error message being built
   std::size_t inputs = 0;
-  std::int64_t labels_removing = 0;   // labels/archive: inputs whose types remove the association
+  // gzip of response bodies for clients that ask (Accept-Encoding: gzip);
+  // the deflate state (~256 KiB) is created on first use and then reset.
+  z_stream zs{};
+  bool zs_ready = false;
+  std::string gz;
+
+  // Compresses `in` into gz; false if zlib fails (the caller sends identity).
+  bool gzip(std::string_view in) {
+    if (!zs_ready) {
+      if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+      zs_ready = true;
+    } else if (deflateReset(&zs) != Z_OK) {
+      return false;
+    }
+    gz.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    zs.next_out = reinterpret_cast<Bytef*>(gz.data());
+    zs.avail_out = static_cast<uInt>(gz.size());
+    if (deflate(&zs, Z_FINISH) != Z_STREAM_END) return false;
+    gz.resize(gz.size() - zs.avail_out);
+    return true;
+  }
+  ~impl() {
+    if (zs_ready) deflateEnd(&zs);
+  }
 };
 
 session_scratch::session_scratch() : impl_(std::make_unique<impl>()) {}
@@ -308,6 +334,7 @@ struct response_headers {
   std::string_view correlation_id;
   std::uint32_t retry_after_s = 0;
   std::string_view allow;      // Allow header (405)
+  bool gzip = false;           // body is gzip-compressed: Content-Encoding: gzip
 };
 
 }  // namespace
@@ -368,6 +395,8 @@ void write_response(std::string& out, int status, std::string_view content_type,
     out += "\r\nAllow: ";
     out += h.allow;
   }
+  if (h.gzip) out += "\r\nContent-Encoding: gzip";
+  if (!content_type.empty() && status != 204) out += "\r\nVary: origin, accept-encoding";
   out +=
       "\r\nstrict-transport-security: max-age=31536000; includeSubDomains; preload"
       "\r\nx-content-type-options: nosniff"
@@ -780,6 +809,10 @@ response_plan request_handler::handle_api(const request_in& in, const route& r, 
   const rate_view* rate = nullptr;
 
   auto send = [&](int status, std::string_view type, std::string_view body, sandbox_errc outcome) {
+    if (in.accepts_gzip && !body.empty() && s.gzip(body)) {
+      h.gzip = true;
+      body = s.gz;
+    }
     write_response(out, status, type, body, h, rate, in.keep_alive, now.unix_ms);
     ++stats_.by_status[status];
     plan.outcome = outcome;

@@ -44,6 +44,7 @@ struct request_in {
   std::string_view authorization;  // Authorization header value; empty when absent
   std::string* body = nullptr;     // request body; the handler may grow its capacity (simdjson padding)
   bool keep_alive = true;          // the client wants the connection kept
+  bool accepts_gzip = false;       // Accept-Encoding names gzip: API bodies are sent gzip-encoded
   bool loopback = false;           // the peer is 127.0.0.0/8 or ::1
   clock_reading now;
 };

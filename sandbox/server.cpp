@@ -44,10 +44,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 struct server_core {
   explicit server_core(config c) : cfg(std::move(c)), ssl_ctx(asio::ssl::context::tls_server) {
     if (auto err = validate_config(cfg); !err.empty()) throw std::invalid_argument(err);
-    for (const auto& s : cfg.seeds) {
-      if (!resolve_object_type(s.from_type)) throw std::invalid_argument("unknown object type '" + s.from_type + "'");
-      if (!resolve_object_type(s.to_type)) throw std::invalid_argument("unknown object type '" + s.to_type + "'");
-    }
     if (cfg.cert_file.empty()) {
       auto pki = io::generate_test_pki();
       ca_pem = pki.ca_cert_pem;
@@ -79,6 +75,25 @@ bool iequals(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
+}
+
+// Whether an Accept-Encoding value lists gzip (without q=0).
+bool accepts_gzip(std::string_view v) {
+  while (!v.empty()) {
+    auto comma = v.find(',');
+    auto item = v.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    auto semi = item.find(';');
+    auto name = item.substr(0, semi);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (iequals(name, "gzip") || name == "*") {
+      auto params = semi == std::string_view::npos ? std::string_view{} : item.substr(semi + 1);
+      return params.find("q=0") == std::string_view::npos || params.find("q=0.") != std::string_view::npos;
+    }
+    if (comma == std::string_view::npos) break;
+    v.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 sandbox_errc classify_parse_error(const boost::system::error_code& ec) {
@@ -149,6 +164,7 @@ asio::awaitable<void> session(server_core& core, tcp::socket socket) {
       in.authorization = req[http::field::authorization];
       in.body = &req.body();
       in.keep_alive = req.keep_alive();
+      in.accepts_gzip = accepts_gzip(req[http::field::accept_encoding]);
       in.loopback = loopback;
       in.now = clock_reading::now();
       plan = handler.handle(in, scratch, out);

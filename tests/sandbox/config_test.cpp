@@ -33,6 +33,9 @@ TEST(sandbox_config, defaults_are_valid_and_bad_values_are_named) {
   c = config{};
   c.cert_file = "x.pem";
   EXPECT_NE(validate_config(c).find("--key"), std::string::npos);
+  c = config{};
+  c.seeds.push_back({"contacts", "widgets", "", {}});
+  EXPECT_NE(validate_config(c).find("widgets"), std::string::npos);
   EXPECT_EQ(parse_missing_mode("partial"), missing_mode::partial);
   EXPECT_FALSE(parse_missing_mode("maybe"));
 }

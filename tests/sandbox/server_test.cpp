@@ -6,6 +6,13 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <zlib.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <set>
@@ -637,6 +644,65 @@ TEST(sandbox_server, raw_malformed_http_gets_400_and_close) {
   auto r = f.client.send_raw("BREW /pot HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n");
   EXPECT_EQ(r.response.status, 400);
   EXPECT_FALSE(f.client.connected());
+}
+
+TEST(sandbox_server, gzip_when_asked) {
+  sandbox_fixture f(seeded_config());
+  auto r = f.client.send("POST", "/crm/associations/2026-03/contacts/companies/batch/archive", one_pair_body(),
+                         {{"Authorization", "Bearer t"}, {"Accept-Encoding", "gzip, deflate"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.response.status, 200);
+  EXPECT_EQ(r.response.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(r.response.header("Vary"), "origin, accept-encoding");
+  // Inflate and compare.
+  z_stream zs{};
+  ASSERT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  std::string plain(4096, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(r.response.body.data());
+  zs.avail_in = static_cast<uInt>(r.response.body.size());
+  zs.next_out = reinterpret_cast<Bytef*>(plain.data());
+  zs.avail_out = static_cast<uInt>(plain.size());
+  EXPECT_EQ(inflate(&zs, Z_FINISH), Z_STREAM_END);
+  plain.resize(plain.size() - zs.avail_out);
+  inflateEnd(&zs);
+  r.response.body = plain;
+  EXPECT_EQ(normalized(r.response), R"({"status":"COMPLETE","results":[],"startedAt":"TS","completedAt":"TS"})");
+  // Without Accept-Encoding: identity.
+  auto plain_r = f.client.post("/crm/associations/2026-03/contacts/companies/batch/archive", one_pair_body());
+  EXPECT_FALSE(plain_r.has_header("Content-Encoding"));
+}
+
+TEST(sandbox_server, silent_peer_is_dropped_at_the_handshake_deadline) {
+  auto c = seeded_config();
+  c.handshake_timeout = std::chrono::milliseconds(200);
+  sandbox_fixture f(c);
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket sock(io);
+  sock.connect({boost::asio::ip::make_address("127.0.0.1"), f.sb->port()});
+  timeval tv{10, 0};  // a broken server fails the test instead of hanging it
+  setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  auto t0 = std::chrono::steady_clock::now();
+  char b;
+  boost::system::error_code ec;
+  sock.read_some(boost::asio::buffer(&b, 1), ec);  // returns when the server gives up on us
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_TRUE(ec);
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  EXPECT_TRUE(eventually([&] { return f.sb->stats().tls_failures == 1; }));
+}
+
+TEST(sandbox_server, idle_keep_alive_connection_is_closed_at_the_deadline) {
+  auto c = seeded_config();
+  c.idle_timeout = std::chrono::milliseconds(200);
+  sandbox_fixture f(c);
+  EXPECT_EQ(f.client.post(v4_archive, one_pair_body()).status, 204);
+  // Idle past the deadline (the wait is what is under test, not a race fix).
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  auto stale = f.client.send("POST", v4_archive, one_pair_body(), {{"Authorization", "Bearer t"}});
+  EXPECT_FALSE(stale.ok());  // the server had closed the connection
+  EXPECT_EQ(f.client.post(v4_archive, one_pair_body()).status, 204);
+  EXPECT_EQ(f.client.connections_opened(), 2u);
 }
 
 // Throughput probe, not a pass/fail check (the machine may be shared):
