@@ -291,7 +291,7 @@ bool request_handler::draw(double p) {
 }
 
 // UUIDv7: 48-bit Unix ms, version 7, 74 random bits, RFC 4122 variant.
-std::string request_handler::next_correlation_id() {
+correlation_id request_handler::next_correlation_id() {
   auto next = [this] {
     std::uint64_t z = (id_state_ += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -308,14 +308,14 @@ std::string request_handler::next_correlation_id() {
   b[8] = static_cast<std::uint8_t>(0x80 | ((r1 >> 16) & 0x3f));
   for (int i = 9; i < 16; ++i) b[i] = static_cast<std::uint8_t>(r2 >> (8 * (i - 9)));
   static const char* hex = "0123456789abcdef";
-  std::string s;
-  s.reserve(36);
+  correlation_id id;
+  char* p = id.text;
   for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(hex[b[i] >> 4]);
-    s.push_back(hex[b[i] & 15]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = hex[b[i] >> 4];
+    *p++ = hex[b[i] & 15];
   }
-  return s;
+  return id;
 }
 
 void request_handler::count_accepted(clock_reading now) {
@@ -783,8 +783,8 @@ response_plan request_handler::handle(const request_in& in, session_scratch& scr
       }
     }
   }
-  auto id = next_correlation_id();
   if (!known || in.method != "POST") {
+    auto id = next_correlation_id();
     int status = known ? 405 : 404;
     jetty_error_page(s.body, status, path);
     response_headers h{id, 0, {}};

@@ -49,6 +49,12 @@ struct request_in {
   clock_reading now;
 };
 
+// A UUIDv7 in text form, without a heap allocation.
+struct correlation_id {
+  char text[36];
+  operator std::string_view() const noexcept { return {text, sizeof text}; }
+};
+
 // What the session does after handle().
 struct response_plan {
   bool reset = false;        // drop the connection with a TCP RST and send nothing (`out` is empty)
@@ -104,7 +110,7 @@ class request_handler {
   response_plan handle_internal(const request_in& in, std::string_view path, std::string_view query,
                                 std::string& out);
   bool draw(double p);
-  std::string next_correlation_id();
+  correlation_id next_correlation_id();
   void count_accepted(clock_reading now);
 
   const config& cfg_;
