@@ -11,6 +11,10 @@
 //   (400) → apply → post-apply faults (reset after apply, garbage) → success.
 //   --fault-slow may delay any answer after acceptance.
 // Rate-limit headers go on every answer from the 429 check on (errors too).
+// batch/labels/archive: the store holds only unlabelled associations, so an
+// input removes its pair when its types[] include a HUBSPOT_DEFINED type
+// (the unlabelled type cascades to all labels per the spec); inputs naming
+// only USER_DEFINED/INTEGRATOR_DEFINED/WORK labels change nothing.
 //
 // Single-threaded: the owner calls every member from one thread.
 #pragma once
