@@ -1,8 +1,71 @@
-// Temporary until the sandbox lands.
 #include "cli/sandbox_embed.hpp"
+
+#include "io/pair_reader.hpp"
+#include "sandbox/config.hpp"
+#include "sandbox/server.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
 #include <stdexcept>
+
 namespace hubbatch::cli {
-std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config&, const std::string&) {
-  throw std::runtime_error("--sandbox is not available in this build");
+namespace {
+
+// Collects the valid pairs of the input; rejections are the job's to report.
+struct collect_sink : io::pair_sink {
+  std::vector<pair_id> pairs;
+  void on_pair(pair_id p, std::uint64_t) override { pairs.push_back(p); }
+  void on_reject(std::uint64_t, io::reject_reason, std::string_view) override {}
+};
+
+class embedded final : public embedded_sandbox {
+ public:
+  explicit embedded(sandbox::config cfg, std::uint64_t seeded, std::string token)
+      : token_(std::move(token)), seeded_(seeded), server_(std::move(cfg)) {}
+  std::uint16_t port() const override { return server_.port(); }
+  const std::string& ca_pem() const override { return server_.ca_pem(); }
+  const std::string& token() const override { return token_; }
+  std::uint64_t seeded_pairs() const override { return seeded_; }
+  std::string summary() const override {
+    auto s = server_.stats();
+    std::string statuses;
+    for (const auto& [code, n] : s.by_status) statuses += fmt::format("{}{}: {}", statuses.empty() ? "" : ", ", code, n);
+    return fmt::format(
+        "sandbox: {} requests ({}), {} rate-limited, max {} requests in one window, {} pairs archived, {} left\n",
+        s.requests, statuses, s.rate_limited, s.max_requests_in_window, s.archived_pairs, s.remaining_pairs);
+  }
+
+ private:
+  std::string token_;
+  std::uint64_t seeded_;
+  sandbox::background_sandbox server_;
+};
+
+}  // namespace
+
+std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate) {
+  if (cfg.input == "-") throw std::runtime_error("--sandbox needs --input FILE (stdin cannot be read twice)");
+  collect_sink sink;
+  io::read_pairs_file(cfg.input, cfg.format ? *cfg.format : io::input_format_for_path(cfg.input), sink,
+                      cfg.max_line_bytes);
+  sandbox::config sc;
+  sc.listen_host = "127.0.0.1";
+  sc.listen_port = 0;
+  auto r = sandbox::parse_rate(rate);
+  if (!r) throw std::runtime_error("bad --sandbox-rate '" + rate + "' (expected N/Ws or 0)");
+  sc.rate = *r;
+  // A throwaway token in the shape of a private app token; only this process knows it.
+  std::random_device rd;
+  std::string token = fmt::format("pat-sandbox-{:08x}{:08x}", rd(), rd());
+  sc.tokens = {token};
+  sandbox::seed_spec seed;
+  seed.from_type = cfg.from_type;
+  seed.to_type = cfg.to_type;
+  std::uint64_t n = sink.pairs.size();
+  seed.pairs = std::move(sink.pairs);
+  sc.seeds.push_back(std::move(seed));
+  return std::make_unique<embedded>(std::move(sc), n, std::move(token));
 }
+
 }  // namespace hubbatch::cli

@@ -22,12 +22,13 @@ bool ieq_prefix(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// Errors saying the association or record is not there. Archive is
-// idempotent (HUBSPOT_API.md section 3): such a pair is no longer associated,
-// which is what the user asked for, so it counts as archived (already_absent).
+// Errors saying the association is not there. Archive is idempotent
+// (HUBSPOT_API.md section 3): such a pair is no longer associated, which is
+// what the user asked for, so it counts as archived (already_absent).
+// INVALID_IDENTIFIER is deliberately not one of them: HubSpot uses it for
+// malformed ids too, and calling a rejected pair archived would hide it.
 bool means_absent(std::string_view category, std::string_view sub_category) {
-  return sub_category == "crm.associations.INVALID_IDENTIFIER" ||
-         sub_category == "crm.associations.NO_ASSOCIATIONS_FOUND" || category == "OBJECT_NOT_FOUND";
+  return sub_category == "crm.associations.NO_ASSOCIATIONS_FOUND" || category == "OBJECT_NOT_FOUND";
 }
 
 std::string http_category(int status) { return "HTTP_" + std::to_string(status); }
@@ -130,6 +131,27 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
   item.resend = true;
   item.not_before = now + backoff_delay(opt_.backoff, item.attempt, retry_after, rng_());
   delayed_.emplace(item.not_before, std::move(item));
+}
+
+void dispatcher::split_into(work_item&& item, bool front) {
+  if (codec::count_inputs(item.pairs) <= opt_.max_inputs &&
+      (opt_.max_pairs == 0 || item.pairs.size() <= opt_.max_pairs)) {
+    requeue_now(std::move(item), front);
+    return;
+  }
+  auto parts = split_batch(item.pairs, opt_.max_inputs, opt_.max_pairs);
+  c_.split_batches += parts.size() - 1;
+  auto place = [&](std::vector<pair_id>&& pairs) {
+    work_item w;
+    w.pairs = std::move(pairs);
+    w.attempt = item.attempt;
+    w.maybe_applied = item.maybe_applied;
+    requeue_now(std::move(w), front);
+  };
+  if (front)
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) place(std::move(*it));
+  else
+    for (auto& part : parts) place(std::move(part));
 }
 
 void dispatcher::bisect(work_item&& item) {
@@ -316,15 +338,12 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     // Halve the caps for the rest of the run, then resend this batch split.
     if (inputs > 1) opt_.max_inputs = std::min(opt_.max_inputs, std::max<std::size_t>(1, inputs / 2));
     else opt_.max_pairs = std::max<std::size_t>(1, item.pairs.size() / 2);
-    auto parts = split_batch(item.pairs, opt_.max_inputs, opt_.max_pairs);
-    c_.split_batches += parts.size() - 1;
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-      work_item w;
-      w.pairs = std::move(*it);
-      w.attempt = item.attempt;
-      w.maybe_applied = item.maybe_applied;
-      requeue_now(std::move(w), true);
-    }
+    // Batches already waiting were cut to the old caps: cut them again now
+    // rather than collect one 400 each.
+    std::deque<work_item> waiting;
+    waiting.swap(ready_);
+    for (auto& w : waiting) split_into(std::move(w), false);
+    split_into(std::move(item), true);
     return;
   }
   if (ieq_prefix(body.message, "Unable to infer object type")) {

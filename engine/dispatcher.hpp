@@ -121,6 +121,8 @@ class dispatcher {
   void retry_later(work_item&& item, time_point now, std::optional<duration> retry_after, std::string_view category,
                    int status, std::string_view message);
   void bisect(work_item&& item);
+  // Requeues `item` cut to the current caps (one piece when it fits).
+  void split_into(work_item&& item, bool front);
   void settle_archived(std::size_t n);
   void settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
                      std::string_view message);

@@ -221,6 +221,7 @@ struct job_state : io::pair_sink {
   asio::posix::stream_descriptor* stdin_desc = nullptr;
   time_point last_input{};
   std::optional<std::int64_t> daily_remaining;  // last X-HubSpot-RateLimit-Daily-Remaining seen
+  std::uint64_t acquired = 0;                   // limiter slots taken so far
 };
 
 // ---------------------------------------------------------------- input
@@ -330,7 +331,13 @@ class session {
         j_.disp.give_back(std::move(*item));
         break;
       }
-      j_.limiter.acquire(clock::now());
+      auto now = clock::now();
+      // What the server can count of ours when it answers: everything
+      // occupying a slot now, plus everything sent after (see attempt()).
+      own_base_ = j_.limiter.occupied(now);
+      own_seq_ = j_.acquired;
+      j_.limiter.acquire(now);
+      ++j_.acquired;
       co_await attempt(std::move(*item));
       j_.sync_caps();
       j_.wake.notify_all();
@@ -441,7 +448,12 @@ class session {
     }
     auto now = clock::now();
     tcp_layer.expires_never();
-    int own_occupied = j_.limiter.occupied(now);
+    // Our requests the server may have counted in its window when it
+    // answered: those occupying a slot when this one was sent plus all sent
+    // since (this one included). An upper bound, so the estimate of other
+    // clients' use never comes out too high; the limiter's own occupied(now)
+    // can miss requests that left our window but not yet the server's.
+    int own_occupied = own_base_ + static_cast<int>(j_.acquired - own_seq_);
     j_.limiter.complete(now);
     j_.totals.latency_ms.add(std::chrono::duration<double, std::milli>(now - started).count());
 
@@ -484,6 +496,8 @@ class session {
   codec::decoded_response decoded_;
   codec::rate_limit_headers headers_;
   std::string error_text_;
+  int own_base_ = 0;          // limiter.occupied() just before this request took its slot
+  std::uint64_t own_seq_ = 0;  // job_state::acquired just before this request took its slot
 };
 
 void rethrow_if(std::exception_ptr e) {

@@ -302,13 +302,50 @@ TEST(dispatcher, absent_pairs_count_as_archived) {
   body.kind = codec::body_kind::json_object;
   body.num_errors = 1;
   codec::error_item e;
-  e.category = "VALIDATION_ERROR";
-  e.sub_category = "crm.associations.INVALID_IDENTIFIER";
+  e.category = "OBJECT_NOT_FOUND";
+  e.sub_category = "crm.associations.NO_ASSOCIATIONS_FOUND";
   e.from_ids = {1};
   body.errors.push_back(e);
   h.respond(h.take(), 200, &body);
   EXPECT_EQ(h.c.archived_pairs, 2u);
   EXPECT_EQ(h.c.already_absent_pairs, 1u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, invalid_identifier_is_a_failure_not_absence) {
+  harness h;
+  h.add(make_pairs(1, 2, 1));
+  auto bad = error_body("VALIDATION_ERROR", "One or more object ids are invalid for this association batch.");
+  bad.sub_category = "crm.associations.INVALID_IDENTIFIER";
+  bad.context_from_ids = {1};
+  h.drain([&](work_item&& w) {
+    bool has1 = std::any_of(w.pairs.begin(), w.pairs.end(), [](pair_id p) { return p.from == 1; });
+    h.respond(std::move(w), has1 ? 400 : 204, has1 ? &bad : nullptr);
+  });
+  EXPECT_EQ(h.c.failed_pairs, 1u);
+  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.already_absent_pairs, 0u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, halving_recuts_batches_already_waiting) {
+  dispatcher::options o;
+  o.max_inputs = 8;
+  harness h(o);
+  for (int b = 0; b < 5; ++b) h.add(make_pairs(100 * (b + 1), 8, 1));
+  auto too_large = error_body("VALIDATION_ERROR", "The maximum number of inputs supported in a batch is 4.");
+  too_large.batch_too_large = true;
+  int rejected = 0;
+  h.drain([&](work_item&& w) {
+    if (codec::count_inputs(w.pairs) > 4) {
+      ++rejected;
+      h.respond(std::move(w), 400, &too_large);
+    } else {
+      h.respond(std::move(w), 204);
+    }
+  });
+  EXPECT_EQ(rejected, 1) << "one 400 is enough to cut every waiting batch";
+  EXPECT_EQ(h.c.archived_pairs, 40u);
   h.expect_balanced();
 }
 

@@ -1,0 +1,375 @@
+// hubbatch archive's engine against the sandbox, in-process, over real TLS
+// on 127.0.0.1. Each test checks the store afterwards (what is left must be
+// exactly the pairs that were never in the input) and that the books balance.
+#include "engine/job.hpp"
+
+#include "sandbox/config.hpp"
+#include "sandbox/server.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+using namespace hubbatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+// HubSpot-shaped pairs: ~4 to-ids per from-id, shuffled.
+std::vector<pair_id> make_pairs(std::size_t n, std::uint64_t seed, std::uint64_t id_base = 10'000'000'000ULL) {
+  std::mt19937_64 rng(seed);
+  std::vector<pair_id> v;
+  v.reserve(n);
+  while (v.size() < n) {
+    std::uint64_t from = id_base + rng() % 1'000'000'000ULL;
+    for (int k = 1 + static_cast<int>(rng() % 7); k > 0 && v.size() < n; --k)
+      v.push_back({from, 1'000'000'000ULL + rng() % 1'000'000'000ULL});
+  }
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  std::shuffle(v.begin(), v.end(), rng);
+  return v;
+}
+
+class temp_dir {
+ public:
+  temp_dir() {
+    path_ = fs::temp_directory_path() / ("hubbatch-test-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(counter_++));
+    fs::create_directories(path_);
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+  static inline int counter_ = 0;
+};
+
+std::string write_csv(const std::string& path, const std::vector<pair_id>& pairs, bool header = true) {
+  std::ofstream out(path);
+  if (header) out << "from_id,to_id\n";
+  for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
+  return path;
+}
+
+sandbox::config sandbox_with(const std::vector<pair_id>& seeded, const std::string& rate = "0") {
+  sandbox::config c;
+  c.listen_host = "127.0.0.1";
+  c.listen_port = 0;
+  c.rate = *sandbox::parse_rate(rate);
+  c.tokens = {"pat-test-token"};
+  c.fault_seed = 12345;
+  sandbox::seed_spec s;
+  s.from_type = "contacts";
+  s.to_type = "companies";
+  s.pairs = seeded;
+  c.seeds.push_back(std::move(s));
+  return c;
+}
+
+engine::archive_config job_for(const sandbox::background_sandbox& sb, const std::string& input) {
+  engine::archive_config cfg;
+  cfg.from_type = "contacts";
+  cfg.to_type = "companies";
+  cfg.input = input;
+  cfg.base_url = sb.base_url();
+  cfg.rate = engine::rate_mode::unlimited;
+  cfg.connections = 4;
+  cfg.seed = 99;
+  return cfg;
+}
+
+engine::job_options options_for(const sandbox::background_sandbox& sb, std::string token = "pat-test-token") {
+  engine::job_options o;
+  o.token = std::move(token);
+  o.ca_pem = sb.ca_pem();
+  o.handle_signals = false;
+  o.quiet = true;
+  return o;
+}
+
+std::vector<pair_id> sorted(std::vector<pair_id> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+void expect_books_balance(const engine::job_result& r) {
+  const auto& c = r.totals;
+  EXPECT_EQ(r.invariant_error, "");
+  EXPECT_EQ(c.input_pairs, c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
+}
+
+std::size_t count_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::size_t n = 0;
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(archive_integration, archives_200k_pairs_and_leaves_only_the_extras) {
+  auto input = make_pairs(200'000, 1);
+  auto extras = make_pairs(5'000, 2, 20'000'000'000ULL);  // never in the input: must survive
+  std::vector<pair_id> seeded = input;
+  seeded.insert(seeded.end(), extras.begin(), extras.end());
+  sandbox::background_sandbox sb(sandbox_with(seeded));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.report_path = dir.file("report.json");
+
+  auto r = engine::run_job(cfg, options_for(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.input_pairs, 200'000u);
+  EXPECT_EQ(r.totals.archived_pairs, 200'000u);
+  EXPECT_EQ(r.totals.failed_pairs, 0u);
+  EXPECT_EQ(r.context.exit_code, 0);
+  EXPECT_GT(r.totals.sent_pairs / std::max<std::uint64_t>(1, r.totals.requests), 100u)
+      << "grouping should put several to-ids in each input";
+  EXPECT_EQ(sorted(sb.remaining_pairs("contacts", "companies")), sorted(extras));
+  EXPECT_EQ(sb.stats().requests, r.totals.requests);
+}
+
+TEST(archive_integration, nothing_lost_under_429s_5xx_resets_and_slow_responses) {
+  auto input = make_pairs(20'000, 3);
+  auto extras = make_pairs(1'000, 4, 20'000'000'000ULL);
+  std::vector<pair_id> seeded = input;
+  seeded.insert(seeded.end(), extras.begin(), extras.end());
+  auto sc = sandbox_with(seeded, "40/1s");  // the client does not pace: 429 bursts
+  sc.fault_5xx = 0.05;
+  sc.fault_reset = 0.02;
+  sc.fault_reset_after_apply = 0.02;
+  sc.fault_slow = 0.02;
+  sc.fault_slow_delay = std::chrono::milliseconds(200);
+  sc.fault_garbage = 0.02;
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.batch_size = 20;  // more requests, more faults
+  cfg.max_retries = 30;
+  cfg.failures_path = dir.file("failures.csv");
+
+  auto r = engine::run_job(cfg, options_for(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.failed_pairs, 0u);
+  EXPECT_GT(r.totals.rate_limited, 0u) << "the scenario must actually produce 429s";
+  EXPECT_GT(r.totals.transport_errors, 0u) << "and resets";
+  EXPECT_GT(r.totals.http_status[500] + r.totals.http_status[502] + r.totals.http_status[503] +
+                r.totals.http_status[504],
+            0u);
+  EXPECT_EQ(sorted(sb.remaining_pairs("contacts", "companies")), sorted(extras));
+  EXPECT_EQ(count_lines(cfg.failures_path), 1u) << "header only";
+}
+
+TEST(archive_integration, auto_rate_follows_headers_without_429) {
+  auto input = make_pairs(3'000, 5);
+  sandbox::background_sandbox sb(sandbox_with(input, "15/1s"));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.rate = engine::rate_mode::automatic;
+  cfg.batch_size = 10;  // ~75 requests: several windows
+
+  auto r = engine::run_job(cfg, options_for(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.rate_limited, 0u);
+  EXPECT_EQ(r.context.effective_rate_max, 15);
+  EXPECT_DOUBLE_EQ(r.context.effective_rate_window_s, 1.0);
+  EXPECT_LE(sb.stats().max_requests_in_window, 15u);
+  EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+}
+
+TEST(archive_integration, poisoned_input_fails_alone) {
+  auto input = make_pairs(2'000, 6);
+  auto sc = sandbox_with(input);
+  const pair_id poison = input[777];
+  sc.reject_ids = {poison.to};
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.failures_path = dir.file("failures.csv");
+
+  auto r = engine::run_job(cfg, options_for(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.failed_pairs, 1u);
+  EXPECT_EQ(r.totals.archived_pairs, input.size() - 1);
+  EXPECT_EQ(r.context.exit_code, 1);
+  EXPECT_EQ(sb.remaining_pairs("contacts", "companies"), std::vector<pair_id>{poison});
+  std::ifstream f(cfg.failures_path);
+  std::string header, line;
+  std::getline(f, header);
+  std::getline(f, line);
+  EXPECT_EQ(header, "from_id,to_id,outcome,category,http_status,message");
+  EXPECT_EQ(line.rfind(std::to_string(poison.from) + "," + std::to_string(poison.to) + ",failed,VALIDATION_ERROR,400,", 0),
+            0u)
+      << line;
+}
+
+TEST(archive_integration, wrong_token_exits_4_and_leaves_everything_pending) {
+  auto input = make_pairs(500, 7);
+  sandbox::background_sandbox sb(sandbox_with(input));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.report_path = dir.file("report.json");
+
+  auto r = engine::run_job(cfg, options_for(sb, "pat-wrong"));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.context.exit_code, 4);
+  EXPECT_EQ(r.totals.pending_pairs, input.size());
+  EXPECT_NE(r.stop_message.find("INVALID_AUTHENTICATION"), std::string::npos) << r.stop_message;
+  EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
+}
+
+TEST(archive_integration, missing_scopes_exit_4_with_the_scopes) {
+  auto input = make_pairs(100, 8);
+  auto sc = sandbox_with(input);
+  sc.missing_scopes = true;
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
+  expect_books_balance(r);
+  EXPECT_EQ(r.context.exit_code, 4);
+  EXPECT_FALSE(r.required_scopes.empty());
+  EXPECT_EQ(r.totals.pending_pairs, input.size());
+}
+
+TEST(archive_integration, daily_budget_exhausted_exits_3_with_the_rest_pending) {
+  auto input = make_pairs(10'000, 9);
+  auto sc = sandbox_with(input);
+  sc.daily = 5;
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.batch_size = 10;
+  cfg.connections = 1;  // exactly 5 requests get through
+  cfg.failures_path = dir.file("failures.csv");
+
+  auto r = engine::run_job(cfg, options_for(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.context.exit_code, 3);
+  EXPECT_EQ(r.context.stop_reason, "daily_limit");
+  EXPECT_EQ(r.totals.input_pairs, input.size()) << "the rest of the file is still counted";
+  EXPECT_GT(r.totals.archived_pairs, 0u);
+  EXPECT_EQ(r.totals.archived_pairs + r.totals.pending_pairs, input.size());
+  EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), r.totals.pending_pairs);
+  EXPECT_EQ(count_lines(cfg.failures_path), 1 + r.totals.pending_pairs);
+
+  // The failures file is valid input for the next run, which finishes the job.
+  auto sc2 = sandbox_with(sb.remaining_pairs("contacts", "companies"));
+  sandbox::background_sandbox sb2(sc2);
+  auto cfg2 = job_for(sb2, cfg.failures_path);
+  auto r2 = engine::run_job(cfg2, options_for(sb2));
+  expect_books_balance(r2);
+  EXPECT_EQ(r2.context.exit_code, 0);
+  EXPECT_EQ(r2.totals.archived_pairs, r.totals.pending_pairs);
+  EXPECT_TRUE(sb2.remaining_pairs("contacts", "companies").empty());
+}
+
+TEST(archive_integration, dated_versions_with_200_bodies) {
+  for (const char* version : {"2025-09", "2026-03", "2026-09"}) {
+    auto input = make_pairs(1'000, 10);
+    sandbox::background_sandbox sb(sandbox_with(input));
+    temp_dir dir;
+    auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+    cfg.api_version = version;
+    auto r = engine::run_job(cfg, options_for(sb));
+    expect_books_balance(r);
+    EXPECT_EQ(r.totals.archived_pairs, input.size()) << version;
+    EXPECT_GT(r.totals.http_status[200], 0u) << version;
+    EXPECT_EQ(r.totals.http_status[204], 0u) << version;
+    EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty()) << version;
+  }
+}
+
+TEST(archive_integration, too_large_batches_are_halved) {
+  auto input = make_pairs(4'000, 11);
+  auto sc = sandbox_with(input);
+  sc.max_pairs = 100;  // the server counts pairs; the client sends ~400 per request
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.failed_pairs, 0u);
+  EXPECT_GT(r.totals.http_status[400], 0u);
+  EXPECT_LE(r.totals.http_status[400], 12u) << "halving is remembered: at most a few rounds per connection";
+  EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+}
+
+TEST(archive_integration, missing_pairs_reported_partially_count_as_already_absent) {
+  auto input = make_pairs(1'000, 12);
+  std::vector<pair_id> seeded(input.begin(), input.begin() + 600);  // 400 are not associated
+  auto sc = sandbox_with(seeded);
+  sc.missing = sandbox::missing_mode::partial;
+  sandbox::background_sandbox sb(sc);
+  temp_dir dir;
+  auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.already_absent_pairs, 400u);
+  EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+}
+
+TEST(archive_integration, bad_lines_duplicates_and_blank_lines_are_accounted) {
+  auto input = make_pairs(300, 13);
+  sandbox::background_sandbox sb(sandbox_with(input));
+  temp_dir dir;
+  std::string path = dir.file("pairs.csv");
+  {
+    std::ofstream out(path);
+    out << "fromObjectId,toObjectId,note\n";
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      out << input[i].from << ',' << input[i].to << ",x\n";
+      if (i == 10) out << "abc,123\n";            // bad id
+      if (i == 20) out << "\n";                    // blank: ignored
+      if (i == 30) out << input[i].from << ',' << input[i].to << "\n";  // duplicate
+      if (i == 40) out << "123\n";                 // one column
+    }
+  }
+  auto cfg = job_for(sb, path);
+  cfg.failures_path = dir.file("failures.csv");
+  auto r = engine::run_job(cfg, options_for(sb));
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.input_pairs, input.size() + 3);
+  EXPECT_EQ(r.totals.rejected_pairs, 2u);
+  EXPECT_EQ(r.totals.duplicate_pairs, 1u);
+  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.context.exit_code, 1);
+  EXPECT_EQ(count_lines(cfg.failures_path), 3u);
+}
+
+TEST(archive_integration, unknown_ca_is_a_transport_failure_not_a_hang) {
+  auto input = make_pairs(50, 14);
+  sandbox::background_sandbox sb(sandbox_with(input));
+  sandbox::background_sandbox other(sandbox_with({}));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.max_retries = 1;
+  auto opt = options_for(sb);
+  opt.ca_pem = other.ca_pem();  // trusts the wrong CA
+  auto r = engine::run_job(cfg, opt);
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.failed_pairs, input.size());
+  EXPECT_EQ(r.totals.errors_by_category["TRANSPORT"], input.size());
+  EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
+}
