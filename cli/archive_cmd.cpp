@@ -28,7 +28,26 @@ struct archive_flags {
   bool sandbox = false;
   bool quiet = false;
   std::string sandbox_rate = "190/10s";
+  bool no_journal = false;
+  std::string drain_timeout = "30s";
+  std::string deadline;
 };
+
+// "90" (seconds), "500ms", "30s", "15m", "2h".
+engine::duration parse_duration(const std::string& flag, const std::string& text) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::logic_error&) {
+    throw CLI::ValidationError(flag, "expected a duration like 30s, 500ms, 15m or 2h (got '" + text + "')");
+  }
+  std::string unit = text.substr(used);
+  double scale = unit.empty() || unit == "s" ? 1 : unit == "ms" ? 0.001 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (scale < 0 || !(v >= 0))
+    throw CLI::ValidationError(flag, "expected a duration like 30s, 500ms, 15m or 2h (got '" + text + "')");
+  return std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(v * scale));
+}
 
 // "auto", "0", "N/Ws", "N/Wms", "P%" (share of the announced limit).
 void parse_rate(const std::string& text, engine::archive_config& cfg) {
@@ -102,6 +121,15 @@ int run_archive(archive_flags& f) {
     fmt::print(stderr, "hubbatch archive: {}\n", err);
     return exit_usage;
   }
+  // The journal goes next to the report unless told otherwise.
+  if (f.no_journal) cfg.journal_path.clear();
+  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-")
+    cfg.journal_path = cfg.report_path + ".journal";
+  if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
+    fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "
+                       "with an input file)\n");
+    return exit_usage;
+  }
   engine::job_options opt;
   opt.quiet = f.quiet;
   std::unique_ptr<embedded_sandbox> sandbox;
@@ -141,10 +169,14 @@ int run_archive(archive_flags& f) {
     case exit_usage:
     case exit_pending:
       if (!r.stop_message.empty()) fmt::print(stderr, "hubbatch: stopped: {}\n", r.stop_message);
-      if (r.context.exit_code == exit_pending)
-        fmt::print(stderr, "hubbatch: {} pairs pending{}\n", r.totals.pending_pairs,
-                   cfg.failures_path.empty() ? " (use --failures PATH to keep them for a rerun)"
-                                             : "; rerun with --input " + cfg.failures_path + " to finish them");
+      if (r.context.exit_code == exit_pending) {
+        std::string how = !cfg.journal_path.empty()
+                              ? "; to continue, run the same command again with --resume"
+                              : cfg.failures_path.empty()
+                                    ? " (use --report or --journal to be able to resume)"
+                                    : "; rerun with --input " + cfg.failures_path + " to finish them";
+        fmt::print(stderr, "hubbatch: {} pairs pending{}\n", r.totals.pending_pairs, how);
+      }
       break;
     default: break;
   }
@@ -199,12 +231,28 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--sandbox-rate", f->sandbox_rate, "With --sandbox: the sandbox's rate limit (N/Ws or 0)")
       ->capture_default_str();
   cmd->add_flag("--quiet", f->quiet, "Only the summary and errors on stderr");
+  cmd->add_option("--journal", c.journal_path,
+                  "Append-only journal of settled pairs, for --resume (default: REPORT.journal when --report is "
+                  "given and the input is a file)");
+  cmd->add_flag("--no-journal", f->no_journal, "Do not keep a journal");
+  cmd->add_flag("--resume", c.resume, "Continue the job recorded in the journal: skip every pair already settled");
+  cmd->add_flag("--restart", c.restart, "Discard an existing journal and start the job over");
+  cmd->add_option("--drain-timeout", f->drain_timeout,
+                  "After SIGINT/SIGTERM or another stop, wait this long for requests in flight")
+      ->capture_default_str();
+  cmd->add_option("--max-requests", c.max_requests,
+                  "Stop after this many requests (exit 3, resumable); 0 = no cap")
+      ->capture_default_str();
+  cmd->add_option("--deadline", f->deadline, "Stop after running this long, e.g. 45m (exit 3, resumable)");
   cmd->callback([f, run] {
     try {
       parse_rate(f->rate, f->cfg);
     } catch (const std::logic_error&) {  // std::stol / std::stod
       throw CLI::ValidationError("--rate", "expected auto, 0, N/Ws (e.g. 190/10s) or P% (got '" + f->rate + "')");
     }
+    f->cfg.drain_timeout = parse_duration("--drain-timeout", f->drain_timeout);
+    if (!f->deadline.empty()) f->cfg.deadline = parse_duration("--deadline", f->deadline);
+    if (f->cfg.resume && f->cfg.restart) throw CLI::ValidationError("--resume", "--resume and --restart exclude each other");
     *run = [f] { return run_archive(*f); };
   });
 }

@@ -46,6 +46,15 @@ struct archive_config {
   duration request_timeout = std::chrono::seconds(60);    // write of a request plus read of its response
   duration stdin_linger = std::chrono::milliseconds(200); // idle input this long flushes waiting pairs
   std::uint64_t seed = 0;                      // jitter RNG seed; 0 = from std::random_device
+
+  // --- journal and stopping (README "Journals and resuming") ---
+  std::string journal_path;                    // append-only journal of settled lines ("" = none; needs a file input)
+  bool resume = false;                         // continue the job recorded in journal_path
+  bool restart = false;                        // discard an existing journal and start over
+  duration journal_sync_interval = std::chrono::seconds(1);  // fdatasync at most this often (grouped)
+  duration drain_timeout = std::chrono::seconds(30);  // after a stop, wait this long for in-flight requests
+  std::uint64_t max_requests = 0;              // stop (exit 3, resumable) after this many requests; 0 = no cap
+  duration deadline = duration::zero();        // stop (exit 3, resumable) after running this long; 0 = none
 };
 
 // Object types allowed into a URL: names ([A-Za-z][A-Za-z0-9_]*), type ids

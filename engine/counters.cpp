@@ -121,6 +121,9 @@ void counters::merge(const counters& o) {
   sent_pairs += o.sent_pairs;
   sent_inputs += o.sent_inputs;
   connections_opened += o.connections_opened;
+  already_absent_pairs += o.already_absent_pairs;
+  resent_pairs += o.resent_pairs;
+  skipped_pairs += o.skipped_pairs;
   for (const auto& [k, v] : o.http_status) http_status[k] += v;
   for (const auto& [k, v] : o.errors_by_category) errors_by_category[k] += v;
   for (const auto& [k, v] : o.rejected_by_reason) rejected_by_reason[k] += v;
@@ -292,6 +295,8 @@ std::string report_json(const counters& c, const report_context& ctx) {
       {"transport_errors", c.transport_errors}, {"batches", c.batches},
       {"split_batches", c.split_batches},     {"sent_pairs", c.sent_pairs},
       {"sent_inputs", c.sent_inputs},         {"connections_opened", c.connections_opened},
+      {"already_absent_pairs", c.already_absent_pairs}, {"resent_pairs", c.resent_pairs},
+      {"skipped_pairs", c.skipped_pairs},
   };
   for (const auto& [name, value] : fields) fmt::format_to(o, "  \"{}\": {},\n", name, value);
   fmt::format_to(o, "  \"http_status\": {},\n", json_count_map(c.http_status));
@@ -306,6 +311,15 @@ std::string report_json(const counters& c, const report_context& ctx) {
                  json_number(lat.quantile(0.99)), json_number(lat.max()));
   fmt::format_to(o, "  \"rate_limit\": {{\"max\": {}, \"window_s\": {}}},\n", ctx.effective_rate_max,
                  json_number(ctx.effective_rate_window_s));
+  if (ctx.totals) {
+    const auto& t = *ctx.totals;
+    fmt::format_to(o,
+                   "  \"job_totals\": {{\"runs\": {}, \"input_pairs\": {}, \"archived_pairs\": {}, "
+                   "\"already_absent_pairs\": {}, \"failed_pairs\": {}, \"rejected_pairs\": {}, "
+                   "\"duplicate_pairs\": {}, \"pending_pairs\": {}, \"journal\": {}}},\n",
+                   t.runs, t.input_pairs, t.archived_pairs, t.already_absent_pairs, t.failed_pairs, t.rejected_pairs,
+                   t.duplicate_pairs, t.pending_pairs, json_string(t.journal_path));
+  }
   fmt::format_to(o, "  \"invariant_ok\": {},\n  \"invariant_error\": {}\n", problem.empty(),
                  problem.empty() ? std::string("null") : json_string(problem));
   out += "}\n";
@@ -341,7 +355,8 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   if (ctx.daily_reset) result += fmt::format(", daily limit resets {}", *ctx.daily_reset);
   text("result", result);
   line("input pairs", c.input_pairs, "");
-  line("archived", c.archived_pairs, "");
+  line("archived", c.archived_pairs,
+       c.already_absent_pairs ? fmt::format("{} already absent", c.already_absent_pairs) : std::string());
   line("failed", c.failed_pairs, summary_map(c.errors_by_category));
   line("rejected", c.rejected_pairs, summary_map(c.rejected_by_reason));
   line("duplicates", c.duplicate_pairs, "");
@@ -362,6 +377,15 @@ std::string report_summary(const counters& c, const report_context& ctx) {
                          ? fmt::format("{} per {:g} s", ctx.effective_rate_max, ctx.effective_rate_window_s)
                          : std::string("unlimited"));
   text("accounting", problem.empty() ? std::string("ok") : "MISMATCH: " + problem);
+  if (ctx.totals) {
+    const auto& t = *ctx.totals;
+    text("job totals", fmt::format("{} runs: {} input = {} archived + {} failed + {} rejected + {} duplicates + {} pending",
+                                   t.runs, t.input_pairs, t.archived_pairs, t.failed_pairs, t.rejected_pairs,
+                                   t.duplicate_pairs, t.pending_pairs));
+    if (c.skipped_pairs || c.resent_pairs)
+      text("resumed", fmt::format("{} pairs settled by earlier runs skipped, {} resent (outcome unknown)",
+                                  c.skipped_pairs, c.resent_pairs));
+  }
   return out;
 }
 

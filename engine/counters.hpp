@@ -52,6 +52,8 @@ struct counters {
   std::uint64_t rejected_pairs = 0;   // bad input lines, never sent (one per line)
   std::uint64_t duplicate_pairs = 0;  // same pair already waiting in the group window; sent once
   std::uint64_t pending_pairs = 0;    // not settled when the run stopped (daily limit, interrupt, auth stop)
+  std::uint64_t resent_pairs = 0;     // subset of input_pairs: an earlier run sent them but stopped before learning the outcome
+  std::uint64_t skipped_pairs = 0;    // lines an earlier run of the job settled (journal): not read again, not in input_pairs
   std::uint64_t already_absent_pairs = 0;  // subset of archived: the server said the pair was not associated (idempotent archive)
 
   // --- requests (each HTTP request sent, retries included)
@@ -84,6 +86,15 @@ struct counters {
   std::string check() const;
 };
 
+// Figures over every run of a journaled job (earlier runs from the journal
+// plus this one). input = archived + failed + rejected + duplicate + pending.
+struct job_totals {
+  std::uint64_t runs = 0;
+  std::uint64_t input_pairs = 0, archived_pairs = 0, already_absent_pairs = 0, failed_pairs = 0,
+                rejected_pairs = 0, duplicate_pairs = 0, pending_pairs = 0;
+  std::string journal_path;
+};
+
 // Everything the report prints besides the counters.
 struct report_context {
   std::string from_type, to_type, api_version, base_url;
@@ -93,6 +104,7 @@ struct report_context {
   int exit_code = 0;
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
   std::optional<std::string> daily_reset;  // when the daily limit resets, when known
+  std::optional<job_totals> totals;        // with a journal: figures over all runs of the job
 };
 
 // The report as JSON (pretty-printed, one object): hubbatch_version,

@@ -42,6 +42,8 @@ const char* to_string(stop_reason r) {
     case stop_reason::auth: return "auth";
     case stop_reason::configuration: return "configuration";
     case stop_reason::interrupted: return "interrupted";
+    case stop_reason::request_budget: return "request_budget";
+    case stop_reason::deadline: return "deadline";
   }
   return "unknown";
 }
@@ -167,7 +169,22 @@ void dispatcher::bisect(work_item&& item) {
   requeue_now(std::move(item), true);
 }
 
-void dispatcher::settle_archived(std::size_t n) { c_.archived_pairs += n; }
+void dispatcher::settle_archived(pair_id p) {
+  ++c_.archived_pairs;
+  if (on_outcome_) on_outcome_(p, {"archived", {}, 0, {}});
+}
+
+void dispatcher::settle_absent(pair_id p) {
+  ++c_.archived_pairs;
+  ++c_.already_absent_pairs;
+  if (on_outcome_) on_outcome_(p, {"archived", "already_absent", 0, {}});
+}
+
+void dispatcher::settle_archived(const std::vector<pair_id>& pairs) {
+  c_.archived_pairs += pairs.size();
+  if (on_outcome_)
+    for (const auto& p : pairs) on_outcome_(p, {"archived", {}, 0, {}});
+}
 
 void dispatcher::settle_failed(pair_id p, std::string_view category, int status, std::string_view message) {
   ++c_.failed_pairs;
@@ -269,7 +286,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     return;
   }
   if (!body || (body->errors.empty() && body->num_errors == 0)) {
-    settle_archived(item.pairs.size());
+    settle_archived(item.pairs);
     return;
   }
   // Partial failure: match errors[] to pairs through their context ids.
@@ -286,8 +303,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
           failed[i] = 1;
           matched = true;
           if (means_absent(e.category, e.sub_category)) {
-            ++c_.already_absent_pairs;
-            settle_archived(1);
+            settle_absent(p);
           } else {
             settle_failed(p, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                           e.message.empty() ? e.sub_category : e.message);
@@ -304,7 +320,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     if (!failed[i]) rest.pairs.push_back(item.pairs[i]);
   if (rest.pairs.empty()) return;
   if (!unmatched) {
-    settle_archived(rest.pairs.size());
+    settle_archived(rest.pairs);
     return;
   }
   // Some error named no pair we can find: the pairs left may or may not have
@@ -312,8 +328,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
   if (rest.pairs.size() == 1) {
     const auto& e = body->errors.empty() ? codec::error_item{} : body->errors.front();
     if (means_absent(e.category, e.sub_category)) {
-      ++c_.already_absent_pairs;
-      settle_archived(1);
+      settle_absent(rest.pairs.front());
     } else {
       settle_failed(rest.pairs.front(), e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                     e.message.empty() ? "batch reported an error for this pair" : e.message);
@@ -363,8 +378,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
       if (from_ok && to_ok) {
         ++named;
         if (means_absent(body.category, body.sub_category)) {
-          ++c_.already_absent_pairs;
-          settle_archived(1);
+          settle_absent(p);
         } else {
           settle_failed(p, category, r.status, message);
         }
@@ -385,8 +399,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     return;
   }
   if (means_absent(body.category, body.sub_category)) {
-    ++c_.already_absent_pairs;
-    settle_archived(1);
+    settle_absent(item.pairs.front());
     return;
   }
   (void)now;

@@ -48,10 +48,11 @@ struct attempt_result {
   bool request_written = false;                     // transport error: the request may have reached the server
 };
 
-// How a pair ended, for the failures file.
+// How a pair ended (failures file, journal).
 struct pair_outcome {
-  std::string_view outcome;   // "failed" | "pending"
-  std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500
+  std::string_view outcome;   // "archived" | "failed" | "pending"
+  std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500; "already_absent" for archived pairs
+                              // the server said were not associated
   int http_status = 0;        // 0 when no response
   std::string_view message;
 };
@@ -63,12 +64,14 @@ enum class stop_reason {
   auth,                 // 401/403: exit 4
   configuration,        // the server refused the route or object type: exit 2
   interrupted,          // SIGINT/SIGTERM
+  request_budget,       // --max-requests reached
+  deadline,             // --deadline passed
 };
 const char* to_string(stop_reason r);
 
 class dispatcher {
  public:
-  // Receives each pair that ends failed or pending (for the failures file).
+  // Receives every pair as it settles (archived or failed) or is left pending.
   using outcome_fn = std::function<void(pair_id, const pair_outcome&)>;
 
   struct options {
@@ -123,7 +126,9 @@ class dispatcher {
   void bisect(work_item&& item);
   // Requeues `item` cut to the current caps (one piece when it fits).
   void split_into(work_item&& item, bool front);
-  void settle_archived(std::size_t n);
+  void settle_archived(pair_id p);
+  void settle_absent(pair_id p);  // archived; the server said it was not associated
+  void settle_archived(const std::vector<pair_id>& pairs);
   void settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
                      std::string_view message);
   void settle_failed(pair_id p, std::string_view category, int status, std::string_view message);

@@ -8,6 +8,7 @@
 #include "codec/response.hpp"
 #include "engine/dispatcher.hpp"
 #include "engine/grouper.hpp"
+#include "engine/journal.hpp"
 #include "engine/rate_limiter.hpp"
 #include "io/pair_reader.hpp"
 #include "io/tls.hpp"
@@ -41,6 +42,7 @@
 #include <random>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_map>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -85,7 +87,7 @@ class failures_file {
   failures_file& operator=(const failures_file&) = delete;
 
   void pair(pair_id p, const pair_outcome& o) {
-    if (!file_) return;
+    if (!file_ || o.outcome == "archived") return;
     std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
     fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, o.outcome, csv_field(o.category), status,
                csv_field(o.message));
@@ -126,8 +128,7 @@ struct job_state : io::pair_sink {
         ioc(io),
         failures(c.failures_path),
         grouper(c.group_window, c.batch_size, c.max_pairs_per_request),
-        disp(make_dispatcher_options(c), totals,
-             [this](pair_id p, const pair_outcome& out) { failures.pair(p, out); }),
+        disp(make_dispatcher_options(c), totals, [this](pair_id p, const pair_outcome& out) { on_outcome(p, out); }),
         limiter(1, std::chrono::seconds(10)) {
     switch (c.rate) {
       case rate_mode::automatic: {
@@ -151,21 +152,66 @@ struct job_state : io::pair_sink {
   }
 
   // pair_sink: the parser's output.
-  void on_pair(pair_id p, std::uint64_t) override {
+  void on_pair(pair_id p, std::uint64_t line) override {
+    if (previous && previous->settled.contains(line)) {  // an earlier run settled it
+      ++totals.skipped_pairs;
+      return;
+    }
     ++totals.input_pairs;
     if (counting_only) {  // stopped: the rest of a file is counted, not sent
       ++totals.pending_pairs;
       failures.pair(p, {"pending", to_string(disp.stopped()), 0, disp.stop_message()});
       return;
     }
+    if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
     if (!grouper.add(p)) {
       ++totals.duplicate_pairs;
+      if (journal) journal->settled(settled_outcome::duplicate, {}, line);
       return;
     }
+    if (journal) lines.emplace(p, line_entry{line, false});
     ++grouped_since_flush;
     while (grouper.full()) take_one_batch();
   }
+
+  // The dispatcher settled a pair (or left it pending).
+  void on_outcome(pair_id p, const pair_outcome& out) {
+    failures.pair(p, out);
+    if (!journal || out.outcome == "pending") return;
+    auto it = lines.find(p);
+    if (it == lines.end()) return;
+    settled_outcome o = out.outcome == "failed"         ? settled_outcome::failed
+                        : out.category == "already_absent" ? settled_outcome::already_absent
+                                                           : settled_outcome::archived;
+    journal->settled(o, o == settled_outcome::failed ? out.category : std::string_view{}, it->second.line);
+    lines.erase(it);
+  }
+
+  // A request is about to carry these pairs: journal the ones sent for the first time.
+  void on_send(const std::vector<pair_id>& pairs) {
+    if (!journal) return;
+    for (const auto& p : pairs) {
+      auto range = lines.equal_range(p);
+      for (auto it = range.first; it != range.second; ++it) {
+        if (!it->second.sent) {
+          it->second.sent = true;
+          journal->sent(it->second.line);
+          break;
+        }
+      }
+    }
+  }
+
+  void flush_journal() {
+    if (journal) journal->flush(clock::now());
+  }
+
   void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+    if (previous && previous->settled.contains(line)) {
+      ++totals.skipped_pairs;
+      return;
+    }
+    if (journal) journal->settled(settled_outcome::rejected, io::to_string(r), line);
     ++totals.input_pairs;
     ++totals.rejected_pairs;
     ++totals.rejected_by_reason[io::to_string(r)];
@@ -221,6 +267,17 @@ struct job_state : io::pair_sink {
   asio::posix::stream_descriptor* stdin_desc = nullptr;
   time_point last_input{};
   std::optional<std::int64_t> daily_remaining;  // last X-HubSpot-RateLimit-Daily-Remaining seen
+  // Journal (null without --journal): what earlier runs settled, the writer,
+  // and the input line of every pair between reading and settling.
+  struct line_entry {
+    std::uint64_t line;
+    bool sent;  // journaled as sent
+  };
+  const journal_state* previous = nullptr;
+  journal_writer* journal = nullptr;
+  std::unordered_multimap<pair_id, line_entry, pair_id_hash> lines;
+  std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
+  int active_sessions = 0;
   std::uint64_t acquired = 0;                   // limiter slots taken so far
 };
 
@@ -289,15 +346,49 @@ asio::awaitable<void> feed_input(job_state& j) {
     if (n == 0) break;
     j.last_input = clock::now();
     parser.feed(std::string_view(buf.data(), n), j);
+    j.flush_journal();
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
   parser.finish(j);
+  j.flush_journal();
   if (fd != 0) ::close(fd);
   j.stdin_desc = nullptr;
   j.flush_grouper();
   j.reading_done = true;
   j.wake.notify_all();
+}
+
+// Ends the run on --deadline, and after any stop gives in-flight requests
+// cfg.drain_timeout to finish before cutting their connections (those
+// pairs then end pending, to be resent by a resumed run).
+asio::awaitable<void> stop_watcher(job_state& j, time_point started) {
+  asio::steady_timer timer(j.ioc);
+  time_point deadline = j.cfg.deadline > duration::zero() ? started + j.cfg.deadline : time_point::max();
+  for (;;) {
+    if (j.disp.stopped() != stop_reason::none) break;
+    if (j.reading_done && j.active_sessions == 0) co_return;
+    if (clock::now() >= deadline) {
+      j.stop(stop_reason::deadline, "--deadline reached");
+      break;
+    }
+    co_await j.wake.wait(timer, deadline);
+  }
+  if (j.stdin_desc) {
+    boost::system::error_code ec;
+    j.stdin_desc->cancel(ec);
+  }
+  j.wake.notify_all();
+  time_point drain_end = clock::now() + j.cfg.drain_timeout;
+  while (j.active_sessions > 0) {
+    if (clock::now() >= drain_end) {
+      fmt::print(stderr, "hubbatch: drain timeout: cutting {} connection(s) with requests in flight\n",
+                 j.active_sessions);
+      for (auto& abort : j.aborters) abort();
+      break;
+    }
+    co_await j.wake.wait(timer, drain_end);
+  }
 }
 
 // ---------------------------------------------------------------- sessions
@@ -324,10 +415,27 @@ class session {
   }
 
   asio::awaitable<void> run() {
+    j_.aborters.push_back([this] { abort(); });
+    ++j_.active_sessions;
+    struct leave {
+      job_state& j;
+      ~leave() {
+        --j.active_sessions;
+        j.wake.notify_all();
+      }
+    } on_exit{j_};
     for (;;) {
       std::optional<work_item> item = co_await next_item();
       if (!item) break;
       if (!co_await wait_for_slot()) {
+        j_.disp.give_back(std::move(*item));
+        break;
+      }
+      // Checked in the same step as taking the slot, so concurrent sessions
+      // cannot overshoot the budget.
+      if (j_.cfg.max_requests && j_.acquired >= j_.cfg.max_requests) {
+        j_.stop(stop_reason::request_budget,
+                "--max-requests " + std::to_string(j_.cfg.max_requests) + " reached");
         j_.disp.give_back(std::move(*item));
         break;
       }
@@ -393,6 +501,13 @@ class session {
     co_return boost::system::error_code{};
   }
 
+  // Drain timeout: fail the request in progress; its coroutine then cleans up.
+  void abort() {
+    if (!stream_) return;
+    boost::system::error_code ec;
+    beast::get_lowest_layer(*stream_).socket().close(ec);
+  }
+
   void close() {
     if (!stream_) return;
     boost::system::error_code ec;
@@ -410,6 +525,7 @@ class session {
     r.error = error_text_;
     r.request_written = written;
     j_.disp.on_result(std::move(item), r, clock::now());
+    j_.flush_journal();
   }
 
   asio::awaitable<void> attempt(work_item item) {
@@ -423,6 +539,7 @@ class session {
     req_.body().clear();
     codec::encode_archive_body(item.pairs, req_.body());
     req_.prepare_payload();
+    j_.on_send(item.pairs);
     ++j_.totals.requests;
     if (item.resend) ++j_.totals.retries;
     j_.totals.sent_pairs += item.pairs.size();
@@ -480,6 +597,7 @@ class session {
     r.body = &decoded_;
     r.headers = &headers_;
     j_.disp.on_result(std::move(item), r, now);
+    j_.flush_journal();
     if (!keep) close();
   }
 
@@ -525,9 +643,33 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   if (cfg.input != "-" && ::access(cfg.input.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot read input '" + cfg.input + "': " + std::strerror(errno));
 
+  // The journal: refuse to silently redo or mix up jobs (README "Journals and resuming").
+  std::optional<journal_state> previous;
+  std::optional<journal_writer> journal;
+  if (!cfg.journal_path.empty()) {
+    if (cfg.input == "-") throw std::runtime_error("a journal needs --input FILE (stdin cannot be resumed)");
+    job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version);
+    auto existing = read_journal(cfg.journal_path);
+    if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written
+    if (existing && !cfg.restart) {
+      if (!cfg.resume)
+        throw std::runtime_error("journal '" + cfg.journal_path + "' exists from " +
+                                 (existing->finished ? "a finished" : "an unfinished") +
+                                 " run of a job: rerun with --resume to continue it, or --restart to start over");
+      if (std::string diff = describe_difference(existing->identity, id); !diff.empty())
+        throw std::runtime_error("cannot resume from journal '" + cfg.journal_path + "': " + diff +
+                                 " (use --restart to start over)");
+      previous = std::move(existing);
+    }
+    journal.emplace(cfg.journal_path, id, previous ? &*previous : nullptr, cfg.journal_sync_interval);
+    journal->run_started();
+  }
+
   asio::io_context ioc(1);
   job_state j(cfg, opt, ioc);
   j.input_name = cfg.input == "-" ? "<stdin>" : cfg.input;
+  j.previous = previous ? &*previous : nullptr;
+  j.journal = journal ? &*journal : nullptr;
   auto started = clock::now();
   std::string target = archive_target(cfg.api_version, cfg.from_type, cfg.to_type);
 
@@ -549,6 +691,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     });
   };
   spawn(feed_input(j));
+  spawn(stop_watcher(j, started));
 
   std::vector<std::unique_ptr<session<true>>> tls_sessions;
   std::vector<std::unique_ptr<session<false>>> plain_sessions;
@@ -582,6 +725,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   // Whatever is still waiting after a stop is pending.
   j.flush_grouper();
   j.disp.drain_pending();
+  if (journal) journal->run_ended(j.totals.pending_pairs == 0);
 
   job_result out;
   out.totals = j.totals;
@@ -597,6 +741,22 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.elapsed_s = std::chrono::duration<double>(clock::now() - started).count();
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.exit_code = exit_code_for(out.totals, j.disp.stopped());
+  if (journal) {
+    job_totals t;
+    const auto& c = out.totals;
+    t.journal_path = cfg.journal_path;
+    t.runs = previous ? previous->runs + 1 : 1;
+    t.archived_pairs = c.archived_pairs + (previous ? previous->archived : 0);
+    t.already_absent_pairs = c.already_absent_pairs + (previous ? previous->already_absent : 0);
+    t.failed_pairs = c.failed_pairs + (previous ? previous->failed : 0);
+    t.rejected_pairs = c.rejected_pairs + (previous ? previous->rejected : 0);
+    t.duplicate_pairs = c.duplicate_pairs + (previous ? previous->duplicate : 0);
+    t.pending_pairs = c.pending_pairs;
+    t.input_pairs = t.archived_pairs + t.failed_pairs + t.rejected_pairs + t.duplicate_pairs + t.pending_pairs;
+    ctx.totals = t;
+    // The exit code speaks for the whole job: failures of earlier runs still count.
+    if (ctx.exit_code == 0 && (t.failed_pairs > 0 || t.rejected_pairs > 0)) ctx.exit_code = 1;
+  }
   out.invariant_error = out.totals.check();
   return out;
 }

@@ -1104,6 +1104,7 @@ response_plan request_handler::handle_api(const request_in& in, const route& r, 
 
   // --- apply ---
   std::int64_t started = now.unix_ms;
+  stats_.applied_request_pairs += s.pairs.size();
   if (handle_t.t)
     for (std::size_t i = 0; i < s.pairs.size(); ++i)
       if (s.present[i]) stats_.archived_pairs += handle_t.t->remove(handle_t.oriented(s.pairs[i]));
@@ -1254,6 +1255,8 @@ std::string stats_snapshot::to_json() const {
   append_u64(o, accepted);
   o += ",\"archived_pairs\":";
   append_u64(o, archived_pairs);
+  o += ",\"applied_request_pairs\":";
+  append_u64(o, applied_request_pairs);
   o += ",\"missing_pairs\":";
   append_u64(o, missing_pairs);
   o += ",\"remaining_pairs\":";

@@ -63,6 +63,7 @@ struct stats_snapshot {
   std::map<int, std::uint64_t> by_status;  // responses sent, by status; sum = requests - resets - protocol drops
   std::uint64_t accepted = 0;          // requests past auth and rate limits (counted toward the window/daily)
   std::uint64_t archived_pairs = 0;    // associations removed from the store (a same-type pair may remove 2)
+  std::uint64_t applied_request_pairs = 0;  // pairs carried by requests that were applied (each send counts: resends show here)
   std::uint64_t missing_pairs = 0;     // requested pairs that were not in the store (any --missing mode)
   std::uint64_t remaining_pairs = 0;   // associations still in the store
   std::uint64_t rate_limited = 0;      // 429 answers, both policies (= by_status[429])

@@ -1,0 +1,394 @@
+#include "engine/journal.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hubbatch::engine {
+namespace {
+
+constexpr std::size_t head_bytes = 64 * 1024;
+constexpr std::uint32_t max_record = 64u << 20;  // a larger length field means corruption
+
+std::string errno_text() { return std::strerror(errno); }
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::uint32_t get_u32(const unsigned char* p) {
+  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
+         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+void put_str(std::string& out, std::string_view s) {
+  put_varint(out, s.size());
+  out += s;
+}
+
+// Bounds-checked cursor over one record's payload.
+struct cursor {
+  const unsigned char* p;
+  const unsigned char* end;
+  bool ok = true;
+
+  std::uint64_t varint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p >= end) break;
+      unsigned char b = *p++;
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  std::uint8_t byte() {
+    if (p >= end) {
+      ok = false;
+      return 0;
+    }
+    return *p++;
+  }
+  std::string str() {
+    std::uint64_t n = varint();
+    if (!ok || n > static_cast<std::uint64_t>(end - p)) {
+      ok = false;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(p), n);
+    p += n;
+    return s;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(byte()) << (8 * i);
+    return v;
+  }
+};
+
+void encode_lines(std::string& out, std::vector<std::uint64_t>& lines) {
+  std::sort(lines.begin(), lines.end());
+  put_varint(out, lines.size());
+  std::uint64_t prev = 0;
+  for (auto l : lines) {
+    put_varint(out, l - prev);
+    prev = l;
+  }
+}
+
+template <typename F>
+bool decode_lines(cursor& c, F&& each) {
+  std::uint64_t n = c.varint();
+  std::uint64_t line = 0;
+  for (std::uint64_t i = 0; i < n && c.ok; ++i) {
+    line += c.varint();
+    if (c.ok) each(line);
+  }
+  return c.ok;
+}
+
+std::uint64_t unix_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+job_identity identify_job(const std::string& input, const std::string& from_type, const std::string& to_type,
+                          const std::string& api_version) {
+  job_identity id;
+  id.from_type = from_type;
+  id.to_type = to_type;
+  id.api_version = api_version;
+  int fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read input '" + input + "': " + errno_text());
+  struct stat st {};
+  ::fstat(fd, &st);
+  id.input_size = static_cast<std::uint64_t>(st.st_size);
+  id.input_mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  std::vector<unsigned char> head(head_bytes);
+  ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+  ::close(fd);
+  if (n < 0) throw std::runtime_error("cannot read input '" + input + "': " + errno_text());
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (ssize_t i = 0; i < n; ++i) {
+    h ^= head[static_cast<std::size_t>(i)];
+    h *= 0x100000001b3ULL;
+  }
+  id.head_hash = h;
+  return id;
+}
+
+std::string describe_difference(const job_identity& j, const job_identity& now) {
+  if (j.from_type != now.from_type || j.to_type != now.to_type)
+    return "the journal is for " + j.from_type + " -> " + j.to_type + ", not " + now.from_type + " -> " + now.to_type;
+  if (j.api_version != now.api_version)
+    return "the journal is for API version " + j.api_version + ", not " + now.api_version;
+  if (j.input_size != now.input_size) return "the input's size changed since the journal was started";
+  if (j.head_hash != now.head_hash) return "the input's content changed since the journal was started";
+  if (j.input_mtime_ns != now.input_mtime_ns) return "the input's modification time changed since the journal was started";
+  return {};
+}
+
+void line_set::insert(std::uint64_t line) {
+  std::size_t w = static_cast<std::size_t>(line >> 6);
+  if (w >= words_.size()) words_.resize(std::max(w + 1, words_.size() * 2), 0);
+  std::uint64_t bit = 1ULL << (line & 63);
+  if (!(words_[w] & bit)) {
+    words_[w] |= bit;
+    ++count_;
+  }
+}
+
+bool line_set::contains(std::uint64_t line) const noexcept {
+  std::size_t w = static_cast<std::size_t>(line >> 6);
+  return w < words_.size() && (words_[w] >> (line & 63)) & 1;
+}
+
+std::optional<journal_state> read_journal(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw std::runtime_error("cannot read journal '" + path + "': " + errno_text());
+  }
+  std::vector<unsigned char> data;
+  unsigned char chunk[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      throw std::runtime_error("cannot read journal '" + path + "': " + errno_text());
+    }
+    if (n == 0) break;
+    data.insert(data.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+
+  journal_state st;
+  std::size_t off = 0;
+  bool have_header = false;
+  while (off + 8 <= data.size()) {
+    std::uint32_t len = get_u32(&data[off]);
+    std::uint32_t crc = get_u32(&data[off + 4]);
+    if (len == 0 || len > max_record || off + 8 + len > data.size()) break;
+    const unsigned char* payload = &data[off + 8];
+    if (static_cast<std::uint32_t>(::crc32(0L, payload, len)) != crc) break;
+    cursor c{payload, payload + len};
+    char type = static_cast<char>(c.byte());
+    if (!have_header && type != 'H') break;
+    switch (type) {
+      case 'H': {
+        if (have_header) {
+          c.ok = false;
+          break;
+        }
+        st.identity.input_size = c.varint();
+        st.identity.input_mtime_ns = static_cast<std::int64_t>(c.varint());
+        st.identity.head_hash = c.u64();
+        st.identity.from_type = c.str();
+        st.identity.to_type = c.str();
+        st.identity.api_version = c.str();
+        have_header = c.ok;
+        break;
+      }
+      case 'R':
+        c.varint();
+        ++st.runs;
+        st.finished = false;
+        break;
+      case 'E': {
+        c.varint();
+        bool finished = c.byte() != 0;
+        st.finished = finished;
+        break;
+      }
+      case 'T':
+        decode_lines(c, [&](std::uint64_t l) { st.sent.insert(l); });
+        if (c.ok) st.finished = false;
+        break;
+      case 'S': {
+        auto outcome = static_cast<settled_outcome>(c.byte());
+        std::string category = c.str();
+        std::uint64_t n = 0;
+        decode_lines(c, [&](std::uint64_t l) {
+          if (st.settled.contains(l)) return;  // settled twice (a resent batch): count once
+          st.settled.insert(l);
+          ++n;
+        });
+        if (!c.ok) break;
+        switch (outcome) {
+          case settled_outcome::archived: st.archived += n; break;
+          case settled_outcome::already_absent:
+            st.archived += n;
+            st.already_absent += n;
+            break;
+          case settled_outcome::failed:
+            st.failed += n;
+            if (n) st.failed_by_category[category] += n;
+            break;
+          case settled_outcome::rejected:
+            st.rejected += n;
+            if (n) st.rejected_by_reason[category] += n;
+            break;
+          case settled_outcome::duplicate: st.duplicate += n; break;
+          default: c.ok = false; break;
+        }
+        break;
+      }
+      default: c.ok = false; break;
+    }
+    if (!c.ok || c.p != c.end) {
+      if (!have_header) break;
+      // A record with a valid CRC but a body we cannot parse: stop trusting
+      // the file from here (a newer format or corruption CRC missed).
+      break;
+    }
+    off += 8 + len;
+    st.valid_bytes = off;
+  }
+  if (!have_header) {
+    if (data.empty()) return st;  // created but never written: treat as a fresh journal with no identity
+    throw std::runtime_error("'" + path + "' is not a hubbatch journal (or its header is damaged)");
+  }
+  st.torn_tail = st.valid_bytes < data.size();
+  return st;
+}
+
+journal_writer::journal_writer(const std::string& path, const job_identity& id, const journal_state* resume,
+                               duration sync_interval)
+    : path_(path), sync_interval_(sync_interval) {
+  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC);
+  fd_ = ::open(path.c_str(), flags, 0600);
+  if (fd_ < 0) throw std::runtime_error("cannot write journal '" + path + "': " + errno_text());
+  if (resume && resume->valid_bytes > 0) {
+    // Cut a torn tail so new records follow the last intact one.
+    if (::ftruncate(fd_, static_cast<off_t>(resume->valid_bytes)) != 0 ||
+        ::lseek(fd_, 0, SEEK_END) < 0) {
+      ::close(fd_);
+      throw std::runtime_error("cannot write journal '" + path + "': " + errno_text());
+    }
+  } else {
+    if (::ftruncate(fd_, 0) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("cannot write journal '" + path + "': " + errno_text());
+    }
+    std::string h = "H";
+    put_varint(h, id.input_size);
+    put_varint(h, static_cast<std::uint64_t>(id.input_mtime_ns));
+    for (int i = 0; i < 8; ++i) h += static_cast<char>((id.head_hash >> (8 * i)) & 0xff);
+    put_str(h, id.from_type);
+    put_str(h, id.to_type);
+    put_str(h, id.api_version);
+    append_record(h);
+    write_out();
+    sync();
+  }
+  last_sync_ = clock::now();
+}
+
+journal_writer::~journal_writer() {
+  if (fd_ >= 0) {
+    try {
+      flush(time_point::max());
+      sync();
+    } catch (...) {
+    }
+    ::close(fd_);
+  }
+}
+
+void journal_writer::append_record(std::string_view payload) {
+  put_u32(buf_, static_cast<std::uint32_t>(payload.size()));
+  put_u32(buf_, static_cast<std::uint32_t>(
+                    ::crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()))));
+  buf_ += payload;
+}
+
+void journal_writer::write_out() {
+  std::size_t done = 0;
+  while (done < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + done, buf_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("cannot write journal '" + path_ + "': " + errno_text());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  bytes_ += buf_.size();
+  if (!buf_.empty()) dirty_ = true;
+  buf_.clear();
+}
+
+void journal_writer::sync() {
+  if (!dirty_) return;
+  ::fdatasync(fd_);
+  ++syncs_;
+  dirty_ = false;
+}
+
+void journal_writer::run_started() {
+  std::string r = "R";
+  put_varint(r, unix_ms());
+  append_record(r);
+  write_out();
+}
+
+void journal_writer::sent(std::uint64_t line) { sent_.push_back(line); }
+
+void journal_writer::settled(settled_outcome outcome, std::string_view category, std::uint64_t line) {
+  settled_[{outcome, std::string(category)}].push_back(line);
+}
+
+void journal_writer::flush(time_point now) {
+  if (!sent_.empty()) {
+    std::string t = "T";
+    encode_lines(t, sent_);
+    append_record(t);
+    sent_.clear();
+  }
+  for (auto& [key, lines] : settled_) {
+    if (lines.empty()) continue;
+    std::string s = "S";
+    s += static_cast<char>(key.first);
+    put_str(s, key.second);
+    encode_lines(s, lines);
+    append_record(s);
+  }
+  settled_.clear();
+  if (!buf_.empty()) write_out();
+  if (dirty_ && now != time_point::max() && now - last_sync_ >= sync_interval_) {
+    sync();
+    last_sync_ = now;
+  }
+}
+
+void journal_writer::run_ended(bool finished) {
+  flush(time_point::max());
+  std::string e = "E";
+  put_varint(e, unix_ms());
+  e += static_cast<char>(finished ? 1 : 0);
+  append_record(e);
+  write_out();
+  sync();
+}
+
+}  // namespace hubbatch::engine

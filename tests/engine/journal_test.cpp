@@ -1,0 +1,192 @@
+#include "engine/journal.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+using namespace hubbatch::engine;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_file {
+  std::string path;
+  explicit temp_file(const std::string& name)
+      : path((fs::temp_directory_path() / ("hubbatch-journal-" + std::to_string(::getpid()) + "-" + name)).string()) {
+    fs::remove(path);
+  }
+  ~temp_file() { fs::remove(path); }
+};
+
+job_identity sample_identity() {
+  job_identity id;
+  id.input_size = 12345;
+  id.input_mtime_ns = 1700000000123456789;
+  id.head_hash = 0xdeadbeefcafef00dULL;
+  id.from_type = "contacts";
+  id.to_type = "companies";
+  id.api_version = "v4";
+  return id;
+}
+
+}  // namespace
+
+TEST(journal, round_trip_of_settled_and_sent_lines) {
+  temp_file f("rt");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.run_started();
+    for (std::uint64_t l : {5, 3, 9, 1000000}) w.sent(l);
+    w.settled(settled_outcome::archived, {}, 5);
+    w.settled(settled_outcome::archived, {}, 3);
+    w.settled(settled_outcome::failed, "VALIDATION_ERROR", 9);
+    w.settled(settled_outcome::rejected, "bad_id", 2);
+    w.settled(settled_outcome::duplicate, {}, 7);
+    w.settled(settled_outcome::already_absent, {}, 11);
+    w.flush(clock::now());
+    w.run_ended(false);
+  }
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->identity, sample_identity());
+  EXPECT_EQ(st->runs, 1u);
+  EXPECT_FALSE(st->finished);
+  EXPECT_FALSE(st->torn_tail);
+  EXPECT_EQ(st->archived, 3u);  // 5, 3 and the already-absent 11
+  EXPECT_EQ(st->already_absent, 1u);
+  EXPECT_EQ(st->failed, 1u);
+  EXPECT_EQ(st->failed_by_category.at("VALIDATION_ERROR"), 1u);
+  EXPECT_EQ(st->rejected, 1u);
+  EXPECT_EQ(st->rejected_by_reason.at("bad_id"), 1u);
+  EXPECT_EQ(st->duplicate, 1u);
+  for (std::uint64_t l : {2, 3, 5, 7, 9, 11}) EXPECT_TRUE(st->settled.contains(l)) << l;
+  EXPECT_FALSE(st->settled.contains(1000000));
+  EXPECT_TRUE(st->sent.contains(1000000));
+  EXPECT_FALSE(st->sent.contains(4));
+}
+
+TEST(journal, torn_tail_is_ignored_and_cut_before_appending) {
+  temp_file f("torn");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.run_started();
+    w.settled(settled_outcome::archived, {}, 1);
+    w.flush(clock::now());
+    w.settled(settled_outcome::archived, {}, 2);
+    w.flush(clock::now());
+  }
+  auto full = fs::file_size(f.path);
+  // Every possible crash point inside the last record: never trusted, never fatal.
+  for (std::uintmax_t cut = 1; cut < 12; ++cut) {
+    fs::resize_file(f.path, full - cut);
+    auto st = read_journal(f.path);
+    ASSERT_TRUE(st);
+    EXPECT_TRUE(st->torn_tail);
+    EXPECT_TRUE(st->settled.contains(1));
+    EXPECT_FALSE(st->settled.contains(2));
+  }
+  // Garbage appended (a torn write of random bytes) is ignored as well.
+  {
+    std::ofstream out(f.path, std::ios::app | std::ios::binary);
+    out << "\x10\x00\x00\x00garbagegarbagegarbage";
+  }
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->torn_tail);
+  // Resuming cuts the tail, then appends intact records.
+  {
+    journal_writer w(f.path, sample_identity(), &*st);
+    w.run_started();
+    w.settled(settled_outcome::archived, {}, 3);
+    w.run_ended(true);
+  }
+  auto again = read_journal(f.path);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->torn_tail);
+  EXPECT_TRUE(again->settled.contains(1));
+  EXPECT_TRUE(again->settled.contains(3));
+  EXPECT_TRUE(again->finished);
+  EXPECT_EQ(again->runs, 2u);
+}
+
+TEST(journal, flipped_bit_stops_trust_at_that_record) {
+  temp_file f("crc");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.settled(settled_outcome::archived, {}, 1);
+    w.flush(clock::now());
+    w.settled(settled_outcome::archived, {}, 2);
+    w.flush(clock::now());
+  }
+  auto size = fs::file_size(f.path);
+  {
+    std::fstream io(f.path, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(static_cast<std::streamoff>(size - 1));
+    char c;
+    io.seekg(static_cast<std::streamoff>(size - 1));
+    io.get(c);
+    io.seekp(static_cast<std::streamoff>(size - 1));
+    io.put(static_cast<char>(c ^ 0x01));
+  }
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->settled.contains(1));
+  EXPECT_FALSE(st->settled.contains(2));
+  EXPECT_TRUE(st->torn_tail);
+}
+
+TEST(journal, not_a_journal_is_an_error_and_absent_is_nullopt) {
+  temp_file f("bad");
+  EXPECT_FALSE(read_journal(f.path));
+  {
+    std::ofstream out(f.path);
+    out << "from_id,to_id\n1,2\n";
+  }
+  EXPECT_THROW(read_journal(f.path), std::runtime_error);
+}
+
+TEST(journal, identity_differences_are_named) {
+  auto a = sample_identity();
+  auto b = a;
+  EXPECT_EQ(describe_difference(a, b), "");
+  b.to_type = "deals";
+  EXPECT_NE(describe_difference(a, b).find("contacts -> companies"), std::string::npos);
+  b = a;
+  b.input_size += 1;
+  EXPECT_NE(describe_difference(a, b).find("size"), std::string::npos);
+  b = a;
+  b.head_hash ^= 1;
+  EXPECT_NE(describe_difference(a, b).find("content"), std::string::npos);
+  b = a;
+  b.api_version = "2026-03";
+  EXPECT_NE(describe_difference(a, b).find("API version"), std::string::npos);
+}
+
+TEST(journal, line_set_counts_distinct_lines) {
+  line_set s;
+  s.insert(0);
+  s.insert(63);
+  s.insert(64);
+  s.insert(64);
+  s.insert(10'000'000);
+  EXPECT_EQ(s.size(), 4u);
+  EXPECT_TRUE(s.contains(63));
+  EXPECT_TRUE(s.contains(10'000'000));
+  EXPECT_FALSE(s.contains(62));
+  EXPECT_FALSE(s.contains(99'999'999));
+}
+
+TEST(journal, writes_are_grouped_into_few_syncs) {
+  temp_file f("sync");
+  journal_writer w(f.path, sample_identity(), nullptr, std::chrono::seconds(1));
+  auto t = clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    w.settled(settled_outcome::archived, {}, static_cast<std::uint64_t>(i));
+    w.flush(t + std::chrono::milliseconds(i));  // 1000 flushes within one second
+  }
+  EXPECT_LE(w.syncs(), 2u) << "one at creation, at most one for the interval";
+  EXPECT_GT(w.bytes_written(), 0u);
+}
