@@ -33,14 +33,122 @@ void pair_grouper::set_limits(std::size_t max_inputs, std::size_t max_pairs) {
   max_pairs_ = max_pairs;
 }
 
-bool pair_grouper::add(pair_id p) {
-  if (!waiting_.insert(p).second) return false;
-  const auto [it, inserted] = index_.try_emplace(p.from, popped_ + groups_.size());
-  if (inserted) {
-    groups_.push_back(group{p.from, {p.to}, 0});
-  } else {
-    groups_[it->second - popped_].to.push_back(p.to);
+namespace {
+
+std::size_t mix(std::uint64_t x) noexcept {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return static_cast<std::size_t>(x);
+}
+
+}  // namespace
+
+pair_grouper::id_list::id_list(id_list&& o) noexcept : heap_(o.heap_), size_(o.size_), cap_(o.cap_) {
+  std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
+  o.heap_ = nullptr;
+  o.size_ = 0;
+  o.cap_ = 3;
+}
+
+pair_grouper::id_list::~id_list() { delete[] heap_; }
+
+void pair_grouper::id_list::push_back(std::uint64_t v) {
+  if (size_ == cap_) {
+    std::uint32_t cap = cap_ * 2;
+    auto* grown = new std::uint64_t[cap];
+    std::copy(data(), data() + size_, grown);
+    delete[] heap_;
+    heap_ = grown;
+    cap_ = cap;
   }
+  data()[size_++] = v;
+}
+
+void pair_grouper::id_list::erase_prefix(std::size_t n) noexcept {
+  std::copy(data() + n, data() + size_, data());
+  size_ -= static_cast<std::uint32_t>(n);
+}
+
+void pair_grouper::rebuild_index(std::size_t live_after_insert) {
+  std::size_t cap = 64;
+  while (cap < 4 * live_after_insert) cap *= 2;
+  table_.assign(cap, slot{});
+  table_filled_ = 0;
+  const std::size_t mask = cap - 1;
+  for (std::size_t k = 0; k < groups_.size(); ++k) {
+    group& g = groups_[k];
+    std::size_t i = mix(g.from) & mask;
+    while (table_[i].group != 0) i = (i + 1) & mask;
+    table_[i] = slot{g.from, popped_ + k + 1};
+    g.slot = static_cast<std::uint32_t>(i);
+    ++table_filled_;
+  }
+}
+
+bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
+  if (g.big) return g.big->count(to) != 0;
+  return std::find(g.to.begin() + g.head, g.to.end(), to) != g.to.end();
+}
+
+bool pair_grouper::add(pair_id p) {
+  if (2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
+  return add_at(p, mix(p.from) & (table_.size() - 1));
+}
+
+void pair_grouper::add_many(const pair_id* pairs, std::size_t n, bool* accepted) {
+  constexpr std::size_t block = 16;
+  std::size_t home[block];
+  for (std::size_t base = 0; base < n; base += block) {
+    const std::size_t m = std::min(block, n - base);
+    // Room for the whole block first, so no rebuild moves slots under the prefetches.
+    if (2 * (table_filled_ + m) > table_.size()) rebuild_index(groups_.size() + m);
+    const std::size_t mask = table_.size() - 1;
+    for (std::size_t k = 0; k < m; ++k) {
+      home[k] = mix(pairs[base + k].from) & mask;
+      __builtin_prefetch(&table_[home[k]]);
+    }
+    // Second stage: where the home slot already holds the from-id, fetch its group too.
+    for (std::size_t k = 0; k < m; ++k) {
+      const slot& sl = table_[home[k]];
+      if (sl.group != 0 && sl.group != tombstone && sl.from == pairs[base + k].from)
+        __builtin_prefetch(&groups_[sl.group - 1 - popped_]);
+    }
+    for (std::size_t k = 0; k < m; ++k) accepted[base + k] = add_at(pairs[base + k], home[k]);
+  }
+}
+
+bool pair_grouper::add_at(pair_id p, std::size_t i) {
+  const std::size_t mask = table_.size() - 1;
+  std::size_t free_slot = table_.size();  // first tombstone on the probe path
+  for (; table_[i].group != 0; i = (i + 1) & mask) {
+    if (table_[i].group == tombstone) {
+      if (free_slot == table_.size()) free_slot = i;
+    } else if (table_[i].from == p.from) {
+      group& g = groups_[table_[i].group - 1 - popped_];
+      if (waiting(g, p.to)) return false;
+      g.to.push_back(p.to);
+      if (g.big) {
+        g.big->insert(p.to);
+      } else if (g.to.size() - g.head > small_group) {
+        g.big = std::make_unique<std::unordered_set<std::uint64_t>>(g.to.begin() + g.head, g.to.end());
+      }
+      ++pending_;
+      return true;
+    }
+  }
+  if (free_slot == table_.size()) {
+    free_slot = i;
+    ++table_filled_;  // a tombstone reused does not fill more of the table
+  }
+  table_[free_slot] = slot{p.from, popped_ + groups_.size() + 1};
+  groups_.emplace_back();
+  group& g = groups_.back();
+  g.from = p.from;
+  g.to.push_back(p.to);
+  g.slot = static_cast<std::uint32_t>(free_slot);
   ++pending_;
   return true;
 }
@@ -55,15 +163,15 @@ bool pair_grouper::take_batch(std::vector<pair_id>& out) {
     const std::size_t avail = g.to.size() - g.head;
     const std::size_t n = take_count(avail, cap - out.size(), cap);
     if (n == 0) break;
-    const auto first = g.to.begin() + static_cast<std::ptrdiff_t>(g.head);
-    for (auto it = first; it != first + static_cast<std::ptrdiff_t>(n); ++it) {
+    const auto* first = g.to.begin() + g.head;
+    for (const auto* it = first; it != first + n; ++it) {
       out.push_back(pair_id{g.from, *it});
-      waiting_.erase(pair_id{g.from, *it});
+      if (g.big) g.big->erase(*it);
     }
     pending_ -= n;
     ++inputs;
     if (n == avail) {
-      index_.erase(g.from);
+      table_[g.slot].group = tombstone;
       groups_.pop_front();
       ++popped_;
     } else {
@@ -72,7 +180,7 @@ bool pair_grouper::take_batch(std::vector<pair_id>& out) {
       // pair, and a from-id that keeps receiving pairs while it drains does
       // not grow its vector without bound.
       if (2 * g.head > g.to.size()) {
-        g.to.erase(g.to.begin(), g.to.begin() + static_cast<std::ptrdiff_t>(g.head));
+        g.to.erase_prefix(g.head);
         g.head = 0;
       }
     }

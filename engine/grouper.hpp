@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
+#include <memory>
 #include <unordered_set>
 #include <vector>
 
@@ -27,6 +27,9 @@ class pair_grouper {
 
   // Adds a pair; false (and nothing stored) when the same pair is already waiting.
   bool add(pair_id p);
+  // add() for each pair in order, accepted[i] receiving its result. Faster
+  // for runs of pairs: the table slots are prefetched a block at a time.
+  void add_many(const pair_id* pairs, std::size_t n, bool* accepted);
 
   std::size_t pending_pairs() const noexcept { return pending_; }
   // The window holds window_pairs or more: take batches before adding more.
@@ -55,19 +58,65 @@ class pair_grouper {
   // One from-id's waiting to-ids: to[head..] are pending, to[..head) were
   // already taken (a group bigger than the pair cap drains over several
   // batches; the taken prefix is dropped once it is the larger half).
+  // The to-ids of one group: up to three inline (most groups in shuffled
+  // input hold one to four), the rest on the heap. Saves an allocation and
+  // a cache miss per group on the hot path.
+  class id_list {
+   public:
+    id_list() noexcept = default;
+    id_list(id_list&& o) noexcept;
+    id_list& operator=(id_list&&) = delete;
+    id_list(const id_list&) = delete;
+    ~id_list();
+    void push_back(std::uint64_t v);
+    std::size_t size() const noexcept { return size_; }
+    const std::uint64_t* begin() const noexcept { return data(); }
+    const std::uint64_t* end() const noexcept { return data() + size_; }
+    std::uint64_t operator[](std::size_t i) const noexcept { return data()[i]; }
+    void erase_prefix(std::size_t n) noexcept;
+
+   private:
+    const std::uint64_t* data() const noexcept { return heap_ ? heap_ : inline_; }
+    std::uint64_t* data() noexcept { return heap_ ? heap_ : inline_; }
+    std::uint64_t* heap_ = nullptr;
+    std::uint32_t size_ = 0;
+    std::uint32_t cap_ = 3;
+    std::uint64_t inline_[3] = {};
+  };
+
   struct group {
     std::uint64_t from;
-    std::vector<std::uint64_t> to;
-    std::size_t head = 0;
+    id_list to;
+    std::uint32_t head = 0;
+    std::uint32_t slot = 0;  // its entry in table_ (kept current across rehashes)
+    // For a group with more than small_group waiting to-ids: those ids, for
+    // O(1) duplicate checks (small groups are scanned, which is faster).
+    std::unique_ptr<std::unordered_set<std::uint64_t>> big;
   };
+  static constexpr std::size_t small_group = 16;
+
+  // from-id -> absolute group number, open addressing with linear probing.
+  // A flat table keeps the per-pair cost to one or two cache lines (node-based
+  // maps were most of the CPU). Groups remember their slot, so removal is one
+  // store (a tombstone) instead of a second probe; tombstones are cleared by
+  // rebuilding the table from the live groups when it gets half full.
+  static constexpr std::uint64_t tombstone = ~0ULL;
+  struct slot {
+    std::uint64_t from = 0;
+    std::uint64_t group = 0;  // absolute group number + 1; 0 = empty; tombstone = removed
+  };
+  void rebuild_index(std::size_t live_after_insert);
+  bool add_at(pair_id p, std::size_t home);  // add() with the slot index to start probing at
+  bool waiting(const group& g, std::uint64_t to) const;
+
   std::size_t window_;
   std::size_t max_inputs_;
   std::size_t max_pairs_;
   std::size_t pending_ = 0;
-  std::deque<group> groups_;                                // FIFO by first appearance
-  std::unordered_map<std::uint64_t, std::size_t> index_;    // from -> position in groups_ (offset by popped_)
-  std::size_t popped_ = 0;                                  // groups popped from the front so far
-  std::unordered_set<pair_id, pair_id_hash> waiting_;       // pairs in the window, for dedup
+  std::deque<group> groups_;      // FIFO by first appearance
+  std::size_t popped_ = 0;        // groups popped from the front so far
+  std::vector<slot> table_;       // capacity a power of two, live + tombstones at most half full
+  std::size_t table_filled_ = 0;  // live entries plus tombstones
 };
 
 // Splits a batch (pairs of one from-id contiguous) into batches of at most

@@ -164,13 +164,26 @@ struct job_state : io::pair_sink {
       return;
     }
     if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
-    if (!grouper.add(p)) {
-      ++totals.duplicate_pairs;
-      if (journal) journal->settled(settled_outcome::duplicate, {}, line);
-      return;
+    staged_pairs[staged] = p;
+    staged_lines[staged] = line;
+    if (++staged == stage_size) add_staged();
+  }
+
+  // Pairs go to the grouper a block at a time (it prefetches their table
+  // slots). Call add_staged() before anything that looks at the grouper.
+  void add_staged() {
+    if (staged == 0) return;
+    bool accepted[stage_size];
+    grouper.add_many(staged_pairs, staged, accepted);
+    for (std::size_t k = 0; k < staged; ++k) {
+      if (!accepted[k]) {
+        ++totals.duplicate_pairs;
+        if (journal) journal->settled(settled_outcome::duplicate, {}, staged_lines[k]);
+      } else if (journal) {
+        lines.emplace(staged_pairs[k], line_entry{staged_lines[k], false});
+      }
     }
-    if (journal) lines.emplace(p, line_entry{line, false});
-    ++grouped_since_flush;
+    staged = 0;
     while (grouper.full()) take_one_batch();
   }
 
@@ -229,8 +242,8 @@ struct job_state : io::pair_sink {
     }
   }
   void flush_grouper() {
+    add_staged();
     while (!grouper.empty()) take_one_batch();
-    grouped_since_flush = 0;
   }
   // After a "batch too large" the dispatcher halves its caps; the grouper follows.
   void sync_caps() {
@@ -262,11 +275,14 @@ struct job_state : io::pair_sink {
   std::string input_name;
   bool reading_done = false;
   bool counting_only = false;
-  std::uint64_t grouped_since_flush = 0;
   std::uint64_t rejects_printed = 0;
   asio::posix::stream_descriptor* stdin_desc = nullptr;
   time_point last_input{};
   std::optional<std::int64_t> daily_remaining;  // last X-HubSpot-RateLimit-Daily-Remaining seen
+  static constexpr std::size_t stage_size = 64;
+  pair_id staged_pairs[stage_size];
+  std::uint64_t staged_lines[stage_size];
+  std::size_t staged = 0;
   // Journal (null without --journal): what earlier runs settled, the writer,
   // and the input line of every pair between reading and settling.
   struct line_entry {
@@ -346,11 +362,13 @@ asio::awaitable<void> feed_input(job_state& j) {
     if (n == 0) break;
     j.last_input = clock::now();
     parser.feed(std::string_view(buf.data(), n), j);
+    j.add_staged();
     j.flush_journal();
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
   parser.finish(j);
+  j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
   j.stdin_desc = nullptr;
