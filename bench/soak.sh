@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 pairs=${1:-2000000}
 extras=10000
 work=$(mktemp -d /tmp/hubbatch-soak.XXXXXX)
-trap 'kill $sandbox_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $sandbox_pid 2>/dev/null || true; [[ -n "${KEEP:-}" ]] || rm -rf "$work"' EXIT
 
 ./scripts/install-deps.sh >/dev/null
 [[ -x /usr/bin/time ]] || { sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo); "${sudo[@]}" apt-get install -y -qq time >/dev/null; }
@@ -20,7 +20,7 @@ cmake --build build -j2 --target hubbatch gen-pairs >/dev/null
 
 ./build/gen-pairs --pairs "$pairs" --seed 11 > "$work/pairs.csv"
 # Extra pairs with ids outside the generator's range: they must survive.
-awk -v n=$extras 'BEGIN { print "from_id,to_id"; for (i = 1; i <= n; i++) printf "%d,%d\n", 5000000000000 + i, 7000000000000 + i }' > "$work/extras.csv"
+awk -v n=$extras 'BEGIN { print "from_id,to_id"; for (i = 1; i <= n; i++) printf "%.0f,%.0f\n", 5000000000000 + i, 7000000000000 + i }' > "$work/extras.csv"
 
 faults=(--fault-seed 2026 --fault-5xx 0.1 --fault-reset 0.02 --fault-reset-after-apply 0.02 --fault-slow 0.02:2000)
 # 600 requests/s at most: the unpaced client runs into 429 bursts.
@@ -62,7 +62,7 @@ cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$wo
   echo "| requests (retries) | $(field requests "$work/report.json") ($(field retries "$work/report.json")) |"
   echo "| 429 responses | $(field rate_limited "$work/report.json") |"
   echo "| transport errors (resets, garbage) | $(field transport_errors "$work/report.json") |"
-  echo "| sandbox faults injected | $(grep -o '"faults":{[^}]*}' "$work/stats.json") |"
+  echo "| sandbox faults injected | $(grep -o "\"faults_by_kind\":{[^}]*}" "$work/stats.json") |"
   echo "| store after the run | $store |"
   echo "| accounting | $(grep -o '"invariant_ok": [a-z]*' "$work/report.json") |"
   echo "| wall time | $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f s", b - a}') |"
