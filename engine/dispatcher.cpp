@@ -51,12 +51,13 @@ const char* to_string(stop_reason r) {
 dispatcher::dispatcher(const options& opt, counters& c, outcome_fn on_outcome)
     : opt_(opt), c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
 
-void dispatcher::add(std::vector<pair_id> pairs) {
+void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines) {
   if (pairs.empty()) return;
   work_item item;
   item.pairs = std::move(pairs);
+  item.lines = std::move(lines);
   if (stop_ != stop_reason::none) {
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   ready_.push_back(std::move(item));
@@ -89,7 +90,7 @@ time_point dispatcher::next_due() const {
 void dispatcher::give_back(work_item&& item) {
   --in_flight_;
   if (stop_ != stop_reason::none) {
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   ready_.push_front(std::move(item));
@@ -102,15 +103,15 @@ void dispatcher::stop(stop_reason why, std::string message) {
 }
 
 void dispatcher::drain_pending() {
-  for (auto& item : ready_) settle_pending(item.pairs, to_string(stop_));
+  for (auto& item : ready_) settle_pending(item, to_string(stop_));
   ready_.clear();
-  for (auto& [t, item] : delayed_) settle_pending(item.pairs, to_string(stop_));
+  for (auto& [t, item] : delayed_) settle_pending(item, to_string(stop_));
   delayed_.clear();
 }
 
 void dispatcher::requeue_now(work_item&& item, bool front) {
   if (stop_ != stop_reason::none) {
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   if (front) ready_.push_front(std::move(item));
@@ -123,11 +124,11 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
   if (item.attempt > opt_.max_retries) {
     std::string why(message);
     why += " (gave up after " + std::to_string(item.attempt) + " attempts)";
-    settle_failed(item.pairs, category, status, why);
+    settle_failed(item, category, status, why);
     return;
   }
   if (stop_ != stop_reason::none) {
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   item.resend = true;
@@ -143,17 +144,24 @@ void dispatcher::split_into(work_item&& item, bool front) {
   }
   auto parts = split_batch(item.pairs, opt_.max_inputs, opt_.max_pairs);
   c_.split_batches += parts.size() - 1;
-  auto place = [&](std::vector<pair_id>&& pairs) {
+  // split_batch keeps order, so the lines are sliced at the same offsets.
+  std::vector<work_item> pieces;
+  std::size_t offset = 0;
+  for (auto& part : parts) {
     work_item w;
-    w.pairs = std::move(pairs);
     w.attempt = item.attempt;
     w.maybe_applied = item.maybe_applied;
-    requeue_now(std::move(w), front);
-  };
+    if (item.lines.size() == item.pairs.size())
+      w.lines.assign(item.lines.begin() + static_cast<std::ptrdiff_t>(offset),
+                     item.lines.begin() + static_cast<std::ptrdiff_t>(offset + part.size()));
+    offset += part.size();
+    w.pairs = std::move(part);
+    pieces.push_back(std::move(w));
+  }
   if (front)
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) place(std::move(*it));
+    for (auto it = pieces.rbegin(); it != pieces.rend(); ++it) requeue_now(std::move(*it), true);
   else
-    for (auto& part : parts) place(std::move(part));
+    for (auto& w : pieces) requeue_now(std::move(w), false);
 }
 
 void dispatcher::bisect(work_item&& item) {
@@ -161,6 +169,10 @@ void dispatcher::bisect(work_item&& item) {
   std::size_t mid = item.pairs.size() / 2;
   work_item second;
   second.pairs.assign(item.pairs.begin() + static_cast<std::ptrdiff_t>(mid), item.pairs.end());
+  if (item.lines.size() == item.pairs.size()) {
+    second.lines.assign(item.lines.begin() + static_cast<std::ptrdiff_t>(mid), item.lines.end());
+    item.lines.resize(mid);
+  }
   second.attempt = item.attempt;
   second.maybe_applied = item.maybe_applied;
   item.pairs.resize(mid);
@@ -169,38 +181,49 @@ void dispatcher::bisect(work_item&& item) {
   requeue_now(std::move(item), true);
 }
 
-void dispatcher::settle_archived(pair_id p) {
+namespace {
+std::uint64_t line_of(const work_item& w, std::size_t i) { return i < w.lines.size() ? w.lines[i] : 0; }
+
+// Appends pair i of `src` (and its line) to `dst`.
+void push_pair(work_item& dst, const work_item& src, std::size_t i) {
+  dst.pairs.push_back(src.pairs[i]);
+  if (src.lines.size() == src.pairs.size()) dst.lines.push_back(src.lines[i]);
+}
+}  // namespace
+
+void dispatcher::settle_archived(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
-  if (on_outcome_) on_outcome_(p, {"archived", {}, 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"archived", {}, 0, {}});
 }
 
-void dispatcher::settle_absent(pair_id p) {
+void dispatcher::settle_absent(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
   ++c_.already_absent_pairs;
-  if (on_outcome_) on_outcome_(p, {"archived", "already_absent", 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"archived", "already_absent", 0, {}});
 }
 
-void dispatcher::settle_archived(const std::vector<pair_id>& pairs) {
-  c_.archived_pairs += pairs.size();
+void dispatcher::settle_archived(const work_item& w) {
+  c_.archived_pairs += w.pairs.size();
   if (on_outcome_)
-    for (const auto& p : pairs) on_outcome_(p, {"archived", {}, 0, {}});
+    for (std::size_t i = 0; i < w.pairs.size(); ++i) on_outcome_(w.pairs[i], line_of(w, i), {"archived", {}, 0, {}});
 }
 
-void dispatcher::settle_failed(pair_id p, std::string_view category, int status, std::string_view message) {
+void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
+                               std::string_view message) {
   ++c_.failed_pairs;
   ++c_.errors_by_category[std::string(category)];
-  if (on_outcome_) on_outcome_(p, {"failed", category, status, message});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"failed", category, status, message});
 }
 
-void dispatcher::settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
-                               std::string_view message) {
-  for (const auto& p : pairs) settle_failed(p, category, status, message);
+void dispatcher::settle_failed(const work_item& w, std::string_view category, int status, std::string_view message) {
+  for (std::size_t i = 0; i < w.pairs.size(); ++i) settle_failed(w, i, category, status, message);
 }
 
-void dispatcher::settle_pending(const std::vector<pair_id>& pairs, std::string_view reason) {
-  c_.pending_pairs += pairs.size();
+void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
+  c_.pending_pairs += w.pairs.size();
   if (on_outcome_)
-    for (const auto& p : pairs) on_outcome_(p, {"pending", reason, 0, stop_message_});
+    for (std::size_t i = 0; i < w.pairs.size(); ++i)
+      on_outcome_(w.pairs[i], line_of(w, i), {"pending", reason, 0, stop_message_});
 }
 
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
@@ -227,7 +250,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     ++c_.rate_limited;
     if (body.policy_name == "DAILY") {
       stop(stop_reason::daily_limit, body.message.empty() ? "daily limit reached" : body.message);
-      settle_pending(item.pairs, to_string(stop_));
+      settle_pending(item, to_string(stop_));
       return;
     }
     // TEN_SECONDLY_ROLLING, SECONDLY or unnamed: everyone waits, then resend
@@ -244,7 +267,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     if (!body.category.empty()) msg += " " + body.category;
     if (!body.message.empty()) msg += ": " + body.message;
     stop(stop_reason::auth, msg);
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   if ((r.status >= 300 && r.status < 400) || r.status == 404 || r.status == 405) {
@@ -253,7 +276,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     else msg += ": check --base-url, --api-version and the object types";
     if (!body.message.empty()) msg += " (" + body.message + ")";
     stop(stop_reason::configuration, msg);
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   if (r.status == 400 || r.status == 413 || r.status == 414 || r.status == 422) {
@@ -271,7 +294,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     retry_later(std::move(item), now, retry_after, category, r.status, message);
     return;
   }
-  settle_failed(item.pairs, category, r.status, message);
+  settle_failed(item, category, r.status, message);
 }
 
 void dispatcher::on_success(work_item&& item, const attempt_result& r, time_point now) {
@@ -286,7 +309,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     return;
   }
   if (!body || (body->errors.empty() && body->num_errors == 0)) {
-    settle_archived(item.pairs);
+    settle_archived(item);
     return;
   }
   // Partial failure: match errors[] to pairs through their context ids.
@@ -303,9 +326,9 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
           failed[i] = 1;
           matched = true;
           if (means_absent(e.category, e.sub_category)) {
-            settle_absent(p);
+            settle_absent(item, i);
           } else {
-            settle_failed(p, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+            settle_failed(item, i, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                           e.message.empty() ? e.sub_category : e.message);
           }
         }
@@ -317,10 +340,10 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
   rest.attempt = item.attempt;
   rest.maybe_applied = true;
   for (std::size_t i = 0; i < item.pairs.size(); ++i)
-    if (!failed[i]) rest.pairs.push_back(item.pairs[i]);
+    if (!failed[i]) push_pair(rest, item, i);
   if (rest.pairs.empty()) return;
   if (!unmatched) {
-    settle_archived(rest.pairs);
+    settle_archived(rest);
     return;
   }
   // Some error named no pair we can find: the pairs left may or may not have
@@ -328,9 +351,9 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
   if (rest.pairs.size() == 1) {
     const auto& e = body->errors.empty() ? codec::error_item{} : body->errors.front();
     if (means_absent(e.category, e.sub_category)) {
-      settle_absent(rest.pairs.front());
+      settle_absent(rest, 0);
     } else {
-      settle_failed(rest.pairs.front(), e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+      settle_failed(rest, 0, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                     e.message.empty() ? "batch reported an error for this pair" : e.message);
     }
     return;
@@ -347,7 +370,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
   if (body.batch_too_large || r.status == 413 || r.status == 414) {
     std::size_t inputs = codec::count_inputs(item.pairs);
     if (item.pairs.size() <= 1) {
-      settle_failed(item.pairs, category, r.status, message);
+      settle_failed(item, category, r.status, message);
       return;
     }
     // Halve the caps for the rest of the run, then resend this batch split.
@@ -363,7 +386,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
   }
   if (ieq_prefix(body.message, "Unable to infer object type")) {
     stop(stop_reason::configuration, message);
-    settle_pending(item.pairs, to_string(stop_));
+    settle_pending(item, to_string(stop_));
     return;
   }
   // The body names the offending ids: settle those, resend the rest.
@@ -372,18 +395,19 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     rest.attempt = item.attempt;
     rest.maybe_applied = item.maybe_applied;
     std::size_t named = 0;
-    for (const auto& p : item.pairs) {
+    for (std::size_t i = 0; i < item.pairs.size(); ++i) {
+      const auto& p = item.pairs[i];
       bool from_ok = body.context_from_ids.empty() || contains(body.context_from_ids, p.from);
       bool to_ok = body.context_to_ids.empty() || contains(body.context_to_ids, p.to);
       if (from_ok && to_ok) {
         ++named;
         if (means_absent(body.category, body.sub_category)) {
-          settle_absent(p);
+          settle_absent(item, i);
         } else {
-          settle_failed(p, category, r.status, message);
+          settle_failed(item, i, category, r.status, message);
         }
       } else {
-        rest.pairs.push_back(p);
+        push_pair(rest, item, i);
       }
     }
     if (named > 0) {
@@ -399,11 +423,11 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     return;
   }
   if (means_absent(body.category, body.sub_category)) {
-    settle_absent(item.pairs.front());
+    settle_absent(item, 0);
     return;
   }
   (void)now;
-  settle_failed(item.pairs, category, r.status, message);
+  settle_failed(item, category, r.status, message);
 }
 
 }  // namespace hubbatch::engine

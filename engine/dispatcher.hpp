@@ -28,6 +28,7 @@ namespace hubbatch::engine {
 // One request's worth of pairs (pairs of one from-id contiguous).
 struct work_item {
   std::vector<pair_id> pairs;
+  std::vector<std::uint64_t> lines;  // input line of each pair (parallel to pairs), or empty when not tracked
   int attempt = 0;             // failed attempts so far (429s and bisection not counted)
   bool maybe_applied = false;  // an earlier attempt may have reached the server (reset after write, timeout)
   bool resend = false;         // these exact pairs were sent before (retry after 429, 5xx, transport error)
@@ -72,7 +73,7 @@ const char* to_string(stop_reason r);
 class dispatcher {
  public:
   // Receives every pair as it settles (archived or failed) or is left pending.
-  using outcome_fn = std::function<void(pair_id, const pair_outcome&)>;
+  using outcome_fn = std::function<void(pair_id, std::uint64_t line, const pair_outcome&)>;
 
   struct options {
     int max_retries = 8;
@@ -85,8 +86,8 @@ class dispatcher {
 
   dispatcher(const options& opt, counters& c, outcome_fn on_outcome);
 
-  // A new batch from the grouper.
-  void add(std::vector<pair_id> pairs);
+  // A new batch from the grouper, with the input line of each pair (or none).
+  void add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines = {});
   // Number of items waiting to be sent now or later (not in flight).
   std::size_t queued() const noexcept { return ready_.size() + delayed_.size(); }
   std::size_t in_flight() const noexcept { return in_flight_; }
@@ -126,13 +127,14 @@ class dispatcher {
   void bisect(work_item&& item);
   // Requeues `item` cut to the current caps (one piece when it fits).
   void split_into(work_item&& item, bool front);
-  void settle_archived(pair_id p);
-  void settle_absent(pair_id p);  // archived; the server said it was not associated
-  void settle_archived(const std::vector<pair_id>& pairs);
-  void settle_failed(const std::vector<pair_id>& pairs, std::string_view category, int status,
+  // Settle pair i of w, or all of w (the outcome callback gets each pair's line).
+  void settle_archived(const work_item& w, std::size_t i);
+  void settle_absent(const work_item& w, std::size_t i);  // archived; the server said it was not associated
+  void settle_archived(const work_item& w);
+  void settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                      std::string_view message);
-  void settle_failed(pair_id p, std::string_view category, int status, std::string_view message);
-  void settle_pending(const std::vector<pair_id>& pairs, std::string_view reason);
+  void settle_failed(const work_item& w, std::string_view category, int status, std::string_view message);
+  void settle_pending(const work_item& w, std::string_view reason);
   void on_success(work_item&& item, const attempt_result& r, time_point now);
   void on_client_error(work_item&& item, const attempt_result& r, time_point now);
 

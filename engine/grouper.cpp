@@ -93,12 +93,12 @@ bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
   return std::find(g.to.begin() + g.head, g.to.end(), to) != g.to.end();
 }
 
-bool pair_grouper::add(pair_id p) {
+bool pair_grouper::add(pair_id p, std::uint64_t line) {
   if (2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
-  return add_at(p, mix(p.from) & (table_.size() - 1));
+  return add_at(p, line, mix(p.from) & (table_.size() - 1));
 }
 
-void pair_grouper::add_many(const pair_id* pairs, std::size_t n, bool* accepted) {
+void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
   constexpr std::size_t block = 16;
   std::size_t home[block];
   for (std::size_t base = 0; base < n; base += block) {
@@ -116,11 +116,12 @@ void pair_grouper::add_many(const pair_id* pairs, std::size_t n, bool* accepted)
       if (sl.group != 0 && sl.group != tombstone && sl.from == pairs[base + k].from)
         __builtin_prefetch(&groups_[sl.group - 1 - popped_]);
     }
-    for (std::size_t k = 0; k < m; ++k) accepted[base + k] = add_at(pairs[base + k], home[k]);
+    for (std::size_t k = 0; k < m; ++k)
+      accepted[base + k] = add_at(pairs[base + k], lines ? lines[base + k] : 0, home[k]);
   }
 }
 
-bool pair_grouper::add_at(pair_id p, std::size_t i) {
+bool pair_grouper::add_at(pair_id p, std::uint64_t line, std::size_t i) {
   const std::size_t mask = table_.size() - 1;
   std::size_t free_slot = table_.size();  // first tombstone on the probe path
   for (; table_[i].group != 0; i = (i + 1) & mask) {
@@ -130,6 +131,7 @@ bool pair_grouper::add_at(pair_id p, std::size_t i) {
       group& g = groups_[table_[i].group - 1 - popped_];
       if (waiting(g, p.to)) return false;
       g.to.push_back(p.to);
+      g.lines.push_back(line);
       if (g.big) {
         g.big->insert(p.to);
       } else if (g.to.size() - g.head > small_group) {
@@ -148,13 +150,21 @@ bool pair_grouper::add_at(pair_id p, std::size_t i) {
   group& g = groups_.back();
   g.from = p.from;
   g.to.push_back(p.to);
+  g.lines.push_back(line);
   g.slot = static_cast<std::uint32_t>(free_slot);
   ++pending_;
   return true;
 }
 
-bool pair_grouper::take_batch(std::vector<pair_id>& out) {
+bool pair_grouper::take_batch(std::vector<pair_id>& out) { return take(out, nullptr); }
+
+bool pair_grouper::take_batch(std::vector<pair_id>& out, std::vector<std::uint64_t>& lines) {
+  return take(out, &lines);
+}
+
+bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines) {
   out.clear();
+  if (lines) lines->clear();
   if (pending_ == 0) return false;
   const std::size_t cap = pair_cap(max_pairs_);
   std::size_t inputs = 0;
@@ -168,6 +178,7 @@ bool pair_grouper::take_batch(std::vector<pair_id>& out) {
       out.push_back(pair_id{g.from, *it});
       if (g.big) g.big->erase(*it);
     }
+    if (lines) lines->insert(lines->end(), g.lines.begin() + g.head, g.lines.begin() + g.head + n);
     pending_ -= n;
     ++inputs;
     if (n == avail) {
@@ -181,6 +192,7 @@ bool pair_grouper::take_batch(std::vector<pair_id>& out) {
       // not grow its vector without bound.
       if (2 * g.head > g.to.size()) {
         g.to.erase_prefix(g.head);
+        g.lines.erase_prefix(g.head);
         g.head = 0;
       }
     }

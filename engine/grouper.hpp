@@ -25,11 +25,12 @@ class pair_grouper {
   // pairs per batch (0 = no cap beyond max_inputs).
   pair_grouper(std::size_t window_pairs, std::size_t max_inputs, std::size_t max_pairs);
 
-  // Adds a pair; false (and nothing stored) when the same pair is already waiting.
-  bool add(pair_id p);
+  // Adds a pair read from input line `line`; false (and nothing stored) when
+  // the same pair is already waiting.
+  bool add(pair_id p, std::uint64_t line = 0);
   // add() for each pair in order, accepted[i] receiving its result. Faster
   // for runs of pairs: the table slots are prefetched a block at a time.
-  void add_many(const pair_id* pairs, std::size_t n, bool* accepted);
+  void add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
 
   std::size_t pending_pairs() const noexcept { return pending_; }
   // The window holds window_pairs or more: take batches before adding more.
@@ -48,6 +49,8 @@ class pair_grouper {
   // split anyway, so it fills whatever room is left, then continues at the
   // front of the next batch. O(1) amortised per pair.
   bool take_batch(std::vector<pair_id>& out);
+  // The same, with the input line of each pair in `lines` (parallel to `out`).
+  bool take_batch(std::vector<pair_id>& out, std::vector<std::uint64_t>& lines);
 
   // Changes the caps for later batches (after a "batch too large" 400).
   void set_limits(std::size_t max_inputs, std::size_t max_pairs);
@@ -87,6 +90,7 @@ class pair_grouper {
   struct group {
     std::uint64_t from;
     id_list to;
+    id_list lines;  // input line of each to-id (same indices)
     std::uint32_t head = 0;
     std::uint32_t slot = 0;  // its entry in table_ (kept current across rehashes)
     // For a group with more than small_group waiting to-ids: those ids, for
@@ -106,7 +110,8 @@ class pair_grouper {
     std::uint64_t group = 0;  // absolute group number + 1; 0 = empty; tombstone = removed
   };
   void rebuild_index(std::size_t live_after_insert);
-  bool add_at(pair_id p, std::size_t home);  // add() with the slot index to start probing at
+  bool add_at(pair_id p, std::uint64_t line, std::size_t home);  // add() with the slot index to start probing at
+  bool take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines);
   bool waiting(const group& g, std::uint64_t to) const;
 
   std::size_t window_;

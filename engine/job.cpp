@@ -128,7 +128,8 @@ struct job_state : io::pair_sink {
         ioc(io),
         failures(c.failures_path),
         grouper(c.group_window, c.batch_size, c.max_pairs_per_request),
-        disp(make_dispatcher_options(c), totals, [this](pair_id p, const pair_outcome& out) { on_outcome(p, out); }),
+        disp(make_dispatcher_options(c), totals,
+             [this](pair_id p, std::uint64_t line, const pair_outcome& out) { on_outcome(p, line, out); }),
         limiter(1, std::chrono::seconds(10)) {
     switch (c.rate) {
       case rate_mode::automatic: {
@@ -174,13 +175,11 @@ struct job_state : io::pair_sink {
   void add_staged() {
     if (staged == 0) return;
     bool accepted[stage_size];
-    grouper.add_many(staged_pairs, staged, accepted);
+    grouper.add_many(staged_pairs, staged_lines, staged, accepted);
     for (std::size_t k = 0; k < staged; ++k) {
       if (!accepted[k]) {
         ++totals.duplicate_pairs;
         if (journal) journal->settled(settled_outcome::duplicate, {}, staged_lines[k]);
-      } else if (journal) {
-        lines.emplace(staged_pairs[k], line_entry{staged_lines[k], false});
       }
     }
     staged = 0;
@@ -188,31 +187,20 @@ struct job_state : io::pair_sink {
   }
 
   // The dispatcher settled a pair (or left it pending).
-  void on_outcome(pair_id p, const pair_outcome& out) {
+  void on_outcome(pair_id p, std::uint64_t line, const pair_outcome& out) {
     failures.pair(p, out);
-    if (!journal || out.outcome == "pending") return;
-    auto it = lines.find(p);
-    if (it == lines.end()) return;
+    if (!journal || out.outcome == "pending" || line == 0) return;
     settled_outcome o = out.outcome == "failed"         ? settled_outcome::failed
                         : out.category == "already_absent" ? settled_outcome::already_absent
                                                            : settled_outcome::archived;
-    journal->settled(o, o == settled_outcome::failed ? out.category : std::string_view{}, it->second.line);
-    lines.erase(it);
+    journal->settled(o, o == settled_outcome::failed ? out.category : std::string_view{}, line);
   }
 
-  // A request is about to carry these pairs: journal the ones sent for the first time.
-  void on_send(const std::vector<pair_id>& pairs) {
-    if (!journal) return;
-    for (const auto& p : pairs) {
-      auto range = lines.equal_range(p);
-      for (auto it = range.first; it != range.second; ++it) {
-        if (!it->second.sent) {
-          it->second.sent = true;
-          journal->sent(it->second.line);
-          break;
-        }
-      }
-    }
+  // A request is about to carry these pairs: journal them as sent (a resend
+  // of the same pairs needs no new record).
+  void on_send(const work_item& item) {
+    if (!journal || item.resend) return;
+    for (auto line : item.lines) journal->sent(line);
   }
 
   void flush_journal() {
@@ -236,9 +224,10 @@ struct job_state : io::pair_sink {
   void take_one_batch() {
     sync_caps();
     std::vector<pair_id> batch;
-    if (grouper.take_batch(batch)) {
+    std::vector<std::uint64_t> batch_lines;
+    if (grouper.take_batch(batch, batch_lines)) {
       ++totals.batches;
-      disp.add(std::move(batch));
+      disp.add(std::move(batch), std::move(batch_lines));
     }
   }
   void flush_grouper() {
@@ -283,15 +272,9 @@ struct job_state : io::pair_sink {
   pair_id staged_pairs[stage_size];
   std::uint64_t staged_lines[stage_size];
   std::size_t staged = 0;
-  // Journal (null without --journal): what earlier runs settled, the writer,
-  // and the input line of every pair between reading and settling.
-  struct line_entry {
-    std::uint64_t line;
-    bool sent;  // journaled as sent
-  };
+  // Journal (null without --journal): what earlier runs settled, and the writer.
   const journal_state* previous = nullptr;
   journal_writer* journal = nullptr;
-  std::unordered_multimap<pair_id, line_entry, pair_id_hash> lines;
   std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
   int active_sessions = 0;
   std::uint64_t acquired = 0;                   // limiter slots taken so far
@@ -557,7 +540,7 @@ class session {
     req_.body().clear();
     codec::encode_archive_body(item.pairs, req_.body());
     req_.prepare_payload();
-    j_.on_send(item.pairs);
+    j_.on_send(item);
     ++j_.totals.requests;
     if (item.resend) ++j_.totals.retries;
     j_.totals.sent_pairs += item.pairs.size();

@@ -355,7 +355,13 @@ void journal_writer::run_started() {
 void journal_writer::sent(std::uint64_t line) { sent_.push_back(line); }
 
 void journal_writer::settled(settled_outcome outcome, std::string_view category, std::uint64_t line) {
-  settled_[{outcome, std::string(category)}].push_back(line);
+  auto matches = [&](const settled_group& g) { return g.outcome == outcome && g.category == category; };
+  if (last_group_ >= settled_.size() || !matches(settled_[last_group_])) {
+    last_group_ = 0;
+    while (last_group_ < settled_.size() && !matches(settled_[last_group_])) ++last_group_;
+    if (last_group_ == settled_.size()) settled_.push_back({outcome, std::string(category), {}});
+  }
+  settled_[last_group_].lines.push_back(line);
 }
 
 void journal_writer::flush(time_point now) {
@@ -365,15 +371,15 @@ void journal_writer::flush(time_point now) {
     append_record(t);
     sent_.clear();
   }
-  for (auto& [key, lines] : settled_) {
-    if (lines.empty()) continue;
+  for (auto& g : settled_) {
+    if (g.lines.empty()) continue;
     std::string s = "S";
-    s += static_cast<char>(key.first);
-    put_str(s, key.second);
-    encode_lines(s, lines);
+    s += static_cast<char>(g.outcome);
+    put_str(s, g.category);
+    encode_lines(s, g.lines);
     append_record(s);
+    g.lines.clear();  // keep the group (and its capacity) for the next flush
   }
-  settled_.clear();
   if (!buf_.empty()) write_out();
   if (dirty_ && now != time_point::max() && now - last_sync_ >= sync_interval_) {
     sync();

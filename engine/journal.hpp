@@ -122,7 +122,13 @@ class journal_writer {
   time_point last_sync_{};
   std::string buf_;                   // encoded records not yet written
   std::vector<std::uint64_t> sent_;   // collected sent lines
-  std::map<std::pair<settled_outcome, std::string>, std::vector<std::uint64_t>> settled_;
+  struct settled_group {
+    settled_outcome outcome;
+    std::string category;
+    std::vector<std::uint64_t> lines;
+  };
+  std::vector<settled_group> settled_;  // few distinct (outcome, category) keys: searched linearly
+  std::size_t last_group_ = 0;          // the one used last (the common case repeats it)
   std::uint64_t bytes_ = 0;
   std::uint64_t syncs_ = 0;
   bool dirty_ = false;                // written since the last sync

@@ -27,7 +27,7 @@ struct harness {
   time_point now = time_point{} + 1000s;
 
   explicit harness(dispatcher::options o = {})
-      : d(o, c, [this](pair_id p, const pair_outcome& out) {
+      : d(o, c, [this](pair_id p, std::uint64_t, const pair_outcome& out) {
           outcomes[std::string(out.outcome) + ":" + std::string(out.category)].push_back(p);
         }) {}
 
