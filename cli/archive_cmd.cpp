@@ -121,9 +121,10 @@ int run_archive(archive_flags& f) {
     fmt::print(stderr, "hubbatch archive: {}\n", err);
     return exit_usage;
   }
-  // The journal goes next to the report unless told otherwise.
+  // The journal goes next to the report unless told otherwise. Not with
+  // --sandbox: each run gets a fresh embedded store, so there is nothing to resume.
   if (f.no_journal) cfg.journal_path.clear();
-  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-")
+  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && !f.sandbox)
     cfg.journal_path = cfg.report_path + ".journal";
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
     fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "

@@ -249,7 +249,9 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   if (r.status == 429) {
     ++c_.rate_limited;
     if (body.policy_name == "DAILY") {
-      stop(stop_reason::daily_limit, body.message.empty() ? "daily limit reached" : body.message);
+      stop(stop_reason::daily_limit,
+           (body.message.empty() ? std::string("daily limit reached") : body.message) +
+               " (HubSpot resets it at midnight in the portal's time zone)");
       settle_pending(item, to_string(stop_));
       return;
     }
