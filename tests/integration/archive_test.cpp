@@ -5,6 +5,7 @@
 
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/test_data.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,46 +25,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// HubSpot-shaped pairs: ~4 to-ids per from-id, shuffled.
-std::vector<pair_id> make_pairs(std::size_t n, std::uint64_t seed, std::uint64_t id_base = 10'000'000'000ULL) {
-  std::mt19937_64 rng(seed);
-  std::vector<pair_id> v;
-  v.reserve(n);
-  while (v.size() < n) {
-    std::uint64_t from = id_base + rng() % 1'000'000'000ULL;
-    for (int k = 1 + static_cast<int>(rng() % 7); k > 0 && v.size() < n; --k)
-      v.push_back({from, 1'000'000'000ULL + rng() % 1'000'000'000ULL});
-  }
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::shuffle(v.begin(), v.end(), rng);
-  return v;
-}
+using test::make_pairs;
+using test::sorted;
+using test::temp_dir;
+using test::write_csv;
 
-class temp_dir {
- public:
-  temp_dir() {
-    path_ = fs::temp_directory_path() / ("hubbatch-test-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter_++));
-    fs::create_directories(path_);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
- private:
-  fs::path path_;
-  static inline int counter_ = 0;
-};
 
-std::string write_csv(const std::string& path, const std::vector<pair_id>& pairs, bool header = true) {
-  std::ofstream out(path);
-  if (header) out << "from_id,to_id\n";
-  for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
-  return path;
-}
 
 sandbox::config sandbox_with(const std::vector<pair_id>& seeded, const std::string& rate = "0") {
   sandbox::config c;
@@ -101,10 +69,6 @@ engine::job_options options_for(const sandbox::background_sandbox& sb, std::stri
   return o;
 }
 
-std::vector<pair_id> sorted(std::vector<pair_id> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 void expect_books_balance(const engine::job_result& r) {
   const auto& c = r.totals;

@@ -6,6 +6,7 @@
 #include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/test_data.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -26,40 +27,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<pair_id> make_pairs(std::size_t n, std::uint64_t seed, std::uint64_t id_base = 10'000'000'000ULL) {
-  std::mt19937_64 rng(seed);
-  std::vector<pair_id> v;
-  while (v.size() < n) {
-    std::uint64_t from = id_base + rng() % 1'000'000'000ULL;
-    for (int k = 1 + static_cast<int>(rng() % 7); k > 0 && v.size() < n; --k)
-      v.push_back({from, 1'000'000'000ULL + rng() % 1'000'000'000ULL});
-  }
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::shuffle(v.begin(), v.end(), rng);
-  return v;
-}
+using test::make_pairs;
+using test::sorted;
+using test::temp_dir;
+using test::write_csv;
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("hubbatch-resume-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
-std::string write_csv(const std::string& path, const std::vector<pair_id>& pairs) {
-  std::ofstream out(path);
-  out << "from_id,to_id\n";
-  for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
-  return path;
-}
+
 
 sandbox::config sandbox_config(std::vector<pair_id> seeded, const std::string& rate = "0") {
   sandbox::config c;
@@ -73,10 +47,6 @@ sandbox::config sandbox_config(std::vector<pair_id> seeded, const std::string& r
   return c;
 }
 
-std::vector<pair_id> sorted(std::vector<pair_id> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
 
 // Pulls one integer field out of the report JSON (`"name": 123`), searching
 // from `from` (e.g. the position of "job_totals").
