@@ -218,6 +218,8 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--group-window", c.group_window, "Pairs held back to group to-ids by from-id")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+  cmd->add_flag("--no-partition", [f](std::int64_t) { f->cfg.partition_input = false; },
+                "Do not pre-split a file larger than the group window by from-id (one pass, less grouping)");
   cmd->add_option("--rate", f->rate,
                   "Request rate: auto (follow X-HubSpot-RateLimit-* headers), N/Ws (e.g. 190/10s), P% of the "
                   "announced limit, or 0 (unlimited)")

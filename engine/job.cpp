@@ -120,6 +120,58 @@ class notifier {
   std::vector<asio::steady_timer*> waiters_;
 };
 
+// Temporary partitions of a large input file, by a hash of the from-id: all
+// pairs of one from-id land in the same partition, and a partition is about
+// half a group window, so reading the partitions one after the other brings
+// every from-id's to-ids together in the window whatever the input order
+// (a shuffled file otherwise fills requests with one to-id per input).
+// The files are unlinked at creation, so they vanish with the process.
+class spill_files {
+ public:
+  struct record {
+    std::uint64_t from, to, line;
+  };
+
+  explicit spill_files(std::size_t count) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string base = (dir && *dir ? std::string(dir) : std::string("/tmp")) + "/hubbatch-spill-XXXXXX";
+    for (std::size_t i = 0; i < count; ++i) {
+      std::vector<char> name(base.begin(), base.end());
+      name.push_back('\0');
+      int fd = ::mkstemp(name.data());
+      if (fd < 0) throw std::runtime_error("cannot create a temporary file in " + base + ": " + std::strerror(errno));
+      ::unlink(name.data());
+      std::FILE* f = ::fdopen(fd, "w+b");
+      if (!f) throw std::runtime_error(std::string("fdopen: ") + std::strerror(errno));
+      std::setvbuf(f, nullptr, _IOFBF, 16 * 1024);
+      files_.push_back(f);
+    }
+  }
+  ~spill_files() {
+    for (auto* f : files_) std::fclose(f);
+  }
+  spill_files(const spill_files&) = delete;
+  spill_files& operator=(const spill_files&) = delete;
+
+  void write(pair_id p, std::uint64_t line) {
+    std::uint64_t h = p.from * 0x9e3779b97f4a7c15ULL;
+    record r{p.from, p.to, line};
+    if (std::fwrite(&r, sizeof r, 1, files_[(h >> 32) % files_.size()]) != 1)
+      throw std::runtime_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
+  }
+  std::size_t count() const noexcept { return files_.size(); }
+  // Rewinds partition i for reading.
+  std::FILE* open_for_reading(std::size_t i) {
+    std::FILE* f = files_[i];
+    if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0)
+      throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+    return f;
+  }
+
+ private:
+  std::vector<std::FILE*> files_;
+};
+
 // State shared by the feeder and the sessions (one thread, no locks).
 struct job_state : io::pair_sink {
   job_state(const archive_config& c, const job_options& o, asio::io_context& io)
@@ -165,6 +217,10 @@ struct job_state : io::pair_sink {
       return;
     }
     if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
+    if (spill) {  // first pass of a partitioned file: only sort the pair into its partition
+      spill->write(p, line);
+      return;
+    }
     staged_pairs[staged] = p;
     staged_lines[staged] = line;
     if (++staged == stage_size) add_staged();
@@ -272,6 +328,7 @@ struct job_state : io::pair_sink {
   pair_id staged_pairs[stage_size];
   std::uint64_t staged_lines[stage_size];
   std::size_t staged = 0;
+  class spill_files* spill = nullptr;  // set during the first pass over a partitioned file
   // Journal (null without --journal): what earlier runs settled, and the writer.
   const journal_state* previous = nullptr;
   journal_writer* journal = nullptr;
@@ -297,6 +354,39 @@ asio::awaitable<void> linger_flusher(job_state& j) {
   }
 }
 
+// Second pass over a partitioned file: the pairs, partition by partition,
+// into the grouper (input lines, rejections and resends were counted in the
+// first pass). After a stop the rest is only counted, as pending.
+asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::steady_timer& timer,
+                                      std::size_t high_water) {
+  std::vector<spill_files::record> recs(4096);
+  for (std::size_t i = 0; i < spill.count(); ++i) {
+    std::FILE* f = spill.open_for_reading(i);
+    for (;;) {
+      while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)
+        co_await j.wake.wait(timer, time_point::max());
+      std::size_t n = std::fread(recs.data(), sizeof recs[0], recs.size(), f);
+      if (n == 0) break;
+      for (std::size_t k = 0; k < n; ++k) {
+        pair_id p{recs[k].from, recs[k].to};
+        if (j.disp.stopped() != stop_reason::none) {
+          ++j.totals.pending_pairs;
+          j.failures.pair(p, {"pending", to_string(j.disp.stopped()), 0, j.disp.stop_message()});
+          continue;
+        }
+        j.staged_pairs[j.staged] = p;
+        j.staged_lines[j.staged] = recs[k].line;
+        if (++j.staged == job_state::stage_size) j.add_staged();
+      }
+      j.add_staged();
+      j.flush_journal();
+      j.wake.notify_all();
+      co_await asio::post(j.ioc, asio::use_awaitable);
+    }
+    if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+  }
+}
+
 asio::awaitable<void> feed_input(job_state& j) {
   int fd = 0;
   if (j.cfg.input != "-") {
@@ -313,6 +403,20 @@ asio::awaitable<void> feed_input(job_state& j) {
   // Enough ready batches to keep every connection busy; beyond that, stop reading.
   const std::size_t high_water = static_cast<std::size_t>(j.cfg.connections) * 4 + 4;
 
+  // A file that cannot fit in one window is read twice: first split by
+  // from-id into partitions of about half a window, then fed partition by
+  // partition (see spill_files). Line lengths vary, so 16 bytes a line is
+  // taken as a cautious estimate of the number of pairs.
+  std::optional<spill_files> spill;
+  if (regular && j.cfg.partition_input) {
+    std::size_t estimate = static_cast<std::size_t>(st.st_size) / 16;
+    std::size_t parts = (2 * estimate + j.cfg.group_window - 1) / std::max<std::size_t>(1, j.cfg.group_window);
+    if (parts > 1) {
+      spill.emplace(std::min<std::size_t>(parts, 1024));
+      j.spill = &*spill;
+    }
+  }
+
   std::optional<asio::posix::stream_descriptor> desc;
   if (!regular) {
     desc.emplace(j.ioc, ::dup(fd));
@@ -322,7 +426,7 @@ asio::awaitable<void> feed_input(job_state& j) {
   for (;;) {
     if (j.disp.stopped() != stop_reason::none) {
       if (!regular) break;  // a pipe may never end: stop reading it
-      j.counting_only = true;
+      if (!j.spill) j.counting_only = true;  // (the first pass only counts anyway)
     }
     while (!j.counting_only && j.disp.queued() >= high_water && j.disp.stopped() == stop_reason::none)
       co_await j.wake.wait(timer, time_point::max());
@@ -354,6 +458,10 @@ asio::awaitable<void> feed_input(job_state& j) {
   j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
+  if (spill) {
+    j.spill = nullptr;
+    co_await feed_partitions(j, *spill, timer, high_water);
+  }
   j.stdin_desc = nullptr;
   j.flush_grouper();
   j.reading_done = true;

@@ -337,3 +337,25 @@ TEST(archive_integration, unknown_ca_is_a_transport_failure_not_a_hang) {
   EXPECT_EQ(r.totals.errors_by_category["TRANSPORT"], input.size());
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
 }
+
+TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input) {
+  auto input = make_pairs(30'000, 15);  // shuffled: a from-id's pairs are spread over the whole file
+  std::set<std::uint64_t> froms;
+  for (const auto& p : input) froms.insert(p.from);
+  for (bool partition : {true, false}) {
+    sandbox::background_sandbox sb(sandbox_with(input));
+    temp_dir dir;
+    auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+    cfg.group_window = 2'000;  // far smaller than the file
+    cfg.partition_input = partition;
+    auto r = engine::run_job(cfg, options_for(sb));
+    expect_books_balance(r);
+    EXPECT_EQ(r.totals.archived_pairs, input.size());
+    EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+    if (partition) {
+      EXPECT_EQ(r.totals.sent_inputs, froms.size()) << "each from-id sent as exactly one input";
+    } else {
+      EXPECT_GT(r.totals.sent_inputs, froms.size() * 2) << "without partitions a small window splits groups";
+    }
+  }
+}
