@@ -292,7 +292,7 @@ def chart_rate(raw, out, by, scenario, limit, title, png):
             f.write(f"{i} " + " ".join(f"{per_s[t][i]} {cols[t][i]:.2f}" if i < len(cols[t]) else "NaN NaN"
                                        for t in tools) + "\n")
     style = {"hubbatch": "lw 3 lc rgb '#1f77b4'", "sdk": "lw 3 lc rgb '#ff7f0e'",
-             "hubbatch-gw": "lw 2 dt 3 lc rgb '#2ca02c'"}
+             "hubbatch-gw": "lw 3 dt (6,4) lc rgb '#2ca02c'"}
     plots = [f"{limit} with lines dt 2 lw 1.5 lc rgb 'red' title 'limit ({limit * 10:.0f} per 10 s)'"]
     plots += [f"'{dat}' using 1:{2 * i + 3} with lines {style[t]} title '{TOOL_NAMES[t]}'"
               for i, t in enumerate(tools)]
@@ -335,7 +335,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set key top left
+set key outside top center horizontal
 set grid ytics
 set yrange [0:*]
 plot '{dat}' using 2:xtic(1) title 'hubbatch' lc rgb '#1f77b4', \
