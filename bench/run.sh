@@ -134,8 +134,18 @@ client_cmd() {
 # one_run SCENARIO TOOL RUN RATE [sandbox args...]
 # Globals in: input, input_pairs, seeds, hb_rate; optional bg (shared budget).
 one_run() {
-  local scenario=$1 tool=$2 run=$3 rate=$4; shift 4
+  local scenario=$1 tool=$2 tool_id=$2 run=$3 rate=$4; shift 4
   local tag="$scenario-$tool-$run"
+  # TOOL@DATASET: this run uses another data set (the Scale scenario's 1M
+  # reference runs, alternated with the 10M runs so the ratio is side by side).
+  local input=$input input_pairs=$input_pairs seeds=("${seeds[@]}")
+  if [[ $tool == *@* ]]; then
+    input="$data/${tool#*@}.csv"
+    input_pairs=$(cut -d' ' -f1 "$input.meta")
+    seeds=(--seed "$input" --seed-types contacts:companies)
+    tool=${tool%@*}
+  fi
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
   start_sandbox "$rate" "$@"
   local sb_t0; sb_t0=$(cpu_ticks "$sandbox_pid")
   if ((${#bg_args[@]})); then
@@ -169,7 +179,8 @@ one_run() {
     grep -c 'will retry' "$work/client.err" > "$raw/$tag.sdk-retries.txt" || true
   fi
   [[ -f "$work/bg.json" ]] && mv "$work/bg.json" "$raw/$tag.bg-report.json"
-  python3 "$here/tools/record_run.py" --runs "$raw/runs.csv" --scenario "$scenario" --tool "$tool" \
+  python3 "$here/tools/record_run.py" --runs "$raw/runs.csv" --scenario "$scenario" --tool "$tool_id" \
+      --loadavg "$load" \
       --run "$run" --exit "$rc" --time "$work/time.txt" --stats "$raw/$tag.stats.json" \
       --report "$raw/$tag.report.json" --input-pairs "$input_pairs" --rate "$rate" \
       --sandbox-cpu-s "$(awk -v a="$sb_t0" -v b="$sb_t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/hz}')" \
@@ -246,7 +257,7 @@ seeds=(--seed "$data/unthrottled.csv" --seed-types contacts:companies)
 scenario unthrottled 0 0 unthrottled "$runs" "hubbatch sdk-nolimit"
 
 seeds=(--seed "$data/scale.csv" --seed-types contacts:companies)
-scenario scale 0 0 scale "$runs" "hubbatch"
+scenario scale 0 0 scale "$runs" "hubbatch hubbatch@unthrottled"
 if ((sdk_scale_runs)); then
   # The SDK holds the whole input in memory; give Node room, and a deadline.
   export NODE_OPTIONS=--max-old-space-size=12288

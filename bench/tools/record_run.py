@@ -14,7 +14,7 @@ COLUMNS = [
     "requests", "accepted", "rate_limited", "remaining_pairs", "max_requests_in_window",
     "faults_injected", "client_requests", "client_failed_pairs",
     "start_s", "active_s", "rate_after_first_window", "share_after_first_window",
-    "bg_requests", "bg_rate_limited", "bg_rate_per_s",
+    "bg_requests", "bg_rate_limited", "bg_rate_per_s", "loadavg",
 ]
 
 
@@ -58,7 +58,7 @@ def load_json(path):
 def main():
     ap = argparse.ArgumentParser()
     for a in ["runs", "scenario", "tool", "run", "exit", "time", "stats", "report", "input-pairs", "rate",
-              "sandbox-cpu-s", "wall-s", "stats-pre", "bg-report", "bg-rate"]:
+              "sandbox-cpu-s", "wall-s", "stats-pre", "bg-report", "bg-rate", "loadavg"]:
         ap.add_argument("--" + a)
     a = ap.parse_args()
 
@@ -115,6 +115,7 @@ def main():
         "rate_after_first_window": rate_after, "share_after_first_window": share_after,
         "bg_requests": bg.get("requests", ""), "bg_rate_limited": bg.get("rate_limited", ""),
         "bg_rate_per_s": round(bg_rate, 3) if bg else "",
+        "loadavg": a.loadavg or "",
     }
     new = not os.path.exists(a.runs)
     with open(a.runs, "a", newline="") as f:
