@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# Benchmarks hubbatch side by side with the official HubSpot Node SDK
+# (bench/peer/sdk-archive.mjs) against a fresh `hubbatch sandbox` per run.
+#
+#   bench/run.sh            full run (about 25 minutes on 2 cores)
+#   bench/run.sh --quick    smaller inputs, one run per tool (under 5 minutes)
+#
+# Writes bench/results/latest.md, bench/results/*.png and the raw figures in
+# bench/results/raw/ (runs.csv plus each run's sandbox stats and client report).
+# Generated pair files go to bench/data/ (gitignored). See bench/README.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+quick=0
+for a in "$@"; do
+  case "$a" in
+    --quick) quick=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
+  esac
+done
+
+data="$here/data"
+results="$here/results"
+raw="$results/raw"
+build="$root/build"
+hubbatch="$build/hubbatch"
+work=$(mktemp -d /tmp/hubbatch-bench.XXXXXX)
+token=bench-token
+export HUBSPOT_ACCESS_TOKEN=$token
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# ------------------------------------------------------------ processes
+sandbox_pid=""
+bg_pid=""
+cleanup() {
+  # Only the processes this script started, by pid.
+  [[ -n "$bg_pid" ]] && kill "$bg_pid" 2>/dev/null || true
+  [[ -n "$sandbox_pid" ]] && kill "$sandbox_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# ------------------------------------------------------------ install, build
+install_deps() {
+  "$root/scripts/install-deps.sh"
+  local missing=()
+  for p in gnuplot-nox time nodejs npm; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  # nodejs/npm may come from elsewhere than Debian; only install what is absent.
+  command -v node >/dev/null && command -v npm >/dev/null &&
+    missing=("${missing[@]/nodejs}") && missing=("${missing[@]/npm}")
+  local need=()
+  for p in "${missing[@]}"; do [[ -n "$p" ]] && need+=("$p"); done
+  if ((${#need[@]})); then
+    local sudo_cmd=()
+    [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+    log "installing ${need[*]}"
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  # The SDK exactly as pinned by the committed lock file.
+  if [[ ! -f "$here/peer/node_modules/@hubspot/api-client/package.json" ||
+        "$here/peer/package-lock.json" -nt "$here/peer/node_modules/.package-lock.json" ]]; then
+    log "npm ci in bench/peer"
+    (cd "$here/peer" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
+build_tools() {
+  log "building hubbatch and gen-pairs (Release)"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target hubbatch gen-pairs >/dev/null
+}
+
+# gen_data NAME PAIRS SEED: bench/data/NAME.csv, regenerated only when missing.
+gen_data() {
+  local f="$data/$1.csv"
+  if [[ ! -s "$f" || "$(head -c 0 "$f"; cat "$f.meta" 2>/dev/null)" != "$2 $3" ]]; then
+    log "generating $1 ($2 pairs, seed $3)"
+    "$build/gen-pairs" --pairs "$2" --seed "$3" > "$f.tmp" && mv "$f.tmp" "$f"
+    echo "$2 $3" > "$f.meta"
+  fi
+}
+
+# ------------------------------------------------------------ one run
+# cpu_ticks PID: user+sys clock ticks of a live process.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# start_sandbox RATE EXTRA_ARGS... ; seeds come from $seeds (array of --seed/--seed-types args).
+start_sandbox() {
+  local rate=$1; shift
+  : > "$work/sb.out"
+  "$hubbatch" sandbox --listen 127.0.0.1:0 --write-ca "$work/ca.pem" "${seeds[@]}" --rate "$rate" "$@" \
+      > "$work/sb.out" 2> "$work/sb.err" &
+  sandbox_pid=$!
+  local i
+  for ((i = 0; i < 600; i++)); do
+    grep -q '^listening on ' "$work/sb.out" && break
+    kill -0 "$sandbox_pid" 2>/dev/null || { cat "$work/sb.err" >&2; echo "sandbox died" >&2; exit 1; }
+    sleep 0.1
+  done
+  base_url=$(sed -n 's/^listening on \(https:[^ ]*\).*/\1/p' "$work/sb.out" | head -1)
+  [[ -n "$base_url" ]] || { echo "sandbox did not start" >&2; exit 1; }
+}
+
+stop_sandbox() {
+  kill -TERM "$sandbox_pid" 2>/dev/null || true
+  wait "$sandbox_pid" 2>/dev/null || true
+  sandbox_pid=""
+}
+
+stats() { curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/stats"; }
+
+# client_cmd TOOL: the command line of one client run into the array `cmd`.
+#   hubbatch     defaults, --rate $hb_rate
+#   hubbatch-gw  hubbatch with --group-window covering the whole input
+#   sdk          the SDK with DEFAULT_LIMITER_OPTIONS; sdk-nolimit with --no-limit
+client_cmd() {
+  case "$1" in
+    hubbatch) cmd=("$hubbatch" archive --from-type contacts --to-type companies --input "$input"
+                   --base-url "$base_url" --ca-file "$work/ca.pem" --rate "$hb_rate"
+                   --report "$work/report.json" --quiet) ;;
+    hubbatch-gw) client_cmd hubbatch; cmd+=(--group-window "$input_pairs") ;;
+    sdk) cmd=(node "$here/peer/sdk-archive.mjs" --input "$input" --base-url "$base_url"
+              --ca-file "$work/ca.pem") ;;
+    sdk-nolimit) client_cmd sdk; cmd+=(--no-limit) ;;
+  esac
+}
+
+# one_run SCENARIO TOOL RUN RATE [sandbox args...]
+# Globals in: input, input_pairs, seeds, hb_rate; optional bg (shared budget).
+one_run() {
+  local scenario=$1 tool=$2 tool_id=$2 run=$3 rate=$4; shift 4
+  local tag="$scenario-$tool-$run"
+  # TOOL@DATASET: this run uses another data set (the Scale scenario's 1M
+  # reference runs, alternated with the 10M runs so the ratio is side by side).
+  local input=$input input_pairs=$input_pairs seeds=("${seeds[@]}")
+  if [[ $tool == *@* ]]; then
+    input="$data/${tool#*@}.csv"
+    input_pairs=$(cut -d' ' -f1 "$input.meta")
+    seeds=(--seed "$input" --seed-types contacts:companies)
+    tool=${tool%@*}
+  fi
+  local load; load=$(cut -d' ' -f1 /proc/loadavg)
+  start_sandbox "$rate" "$@"
+  local sb_t0; sb_t0=$(cpu_ticks "$sandbox_pid")
+  if ((${#bg_args[@]})); then
+    # Shared budget: a second integration on the same token, started first.
+    "$hubbatch" archive "${bg_args[@]}" --base-url "$base_url" --ca-file "$work/ca.pem" \
+        --report "$work/bg.json" --quiet > /dev/null 2> "$work/bg.err" &
+    bg_pid=$!
+    sleep "$bg_lead_s"
+  fi
+  client_cmd "$tool"
+  cmd=(timeout --signal=TERM "${client_timeout:-1800}" "${cmd[@]}")
+  rm -f "$work/report.json"
+  # Where the client starts in the sandbox's per-second series.
+  stats > "$work/pre.json"
+  local t_start; t_start=$(date +%s.%N)
+  local rc=0
+  (cd "$here/peer" && /usr/bin/time -v -o "$work/time.txt" "${cmd[@]}" > "$work/client.out" 2> "$work/client.err") || rc=$?
+  local t_end; t_end=$(date +%s.%N)
+  local sb_t1; sb_t1=$(cpu_ticks "$sandbox_pid")
+  if [[ -n "$bg_pid" ]]; then
+    kill -TERM "$bg_pid" 2>/dev/null || true
+    wait "$bg_pid" 2>/dev/null || true
+    bg_pid=""
+  fi
+  stats > "$raw/$tag.stats.json"
+  stop_sandbox
+  if [[ $tool == hubbatch* ]]; then
+    cp "$work/report.json" "$raw/$tag.report.json" 2>/dev/null || echo '{}' > "$raw/$tag.report.json"
+  else
+    tail -n 1 "$work/client.out" > "$raw/$tag.report.json"
+    grep -c 'will retry' "$work/client.err" > "$raw/$tag.sdk-retries.txt" || true
+  fi
+  [[ -f "$work/bg.json" ]] && mv "$work/bg.json" "$raw/$tag.bg-report.json"
+  python3 "$here/tools/record_run.py" --runs "$raw/runs.csv" --scenario "$scenario" --tool "$tool_id" \
+      --loadavg "$load" \
+      --run "$run" --exit "$rc" --time "$work/time.txt" --stats "$raw/$tag.stats.json" \
+      --report "$raw/$tag.report.json" --input-pairs "$input_pairs" --rate "$rate" \
+      --sandbox-cpu-s "$(awk -v a="$sb_t0" -v b="$sb_t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/hz}')" \
+      --wall-s "$(awk -v a="$t_start" -v b="$t_end" 'BEGIN{print b-a}')" --stats-pre "$work/pre.json" \
+      ${bg_args:+--bg-report "$raw/$tag.bg-report.json" --bg-rate "$bg_rate"}
+  log "  $tag: exit $rc, $(tail -n 1 "$raw/runs.csv" | awk -F, '{printf "wall %ss cpu %ss rss %sMB %s pairs/s, %s 429s, %s left", $7, $10, $11, $14, $18, $19}')"
+}
+
+# scenario NAME RATE HB_RATE INPUT RUNS "TOOLS..." [sandbox args...]
+# Alternates the tools run by run: A B A B A B.
+scenario() {
+  local name=$1 rate=$2 dataset=$4 runs=$5 tools=$6
+  hb_rate=$3
+  input="$data/$dataset.csv"
+  shift 6
+  input_pairs=$(cut -d' ' -f1 "$input.meta")
+  log "scenario $name: $dataset, sandbox --rate $rate $*, $runs run(s) of: $tools"
+  local r t
+  for ((r = 1; r <= runs; r++)); do
+    for t in $tools; do one_run "$name" "$t" "$r" "$rate" "$@"; done
+  done
+}
+
+# ------------------------------------------------------------ profile
+profile_hubbatch() {
+  local pairs=$1
+  log "profiling hubbatch (perf, unthrottled, $pairs pairs)"
+  seeds=(--seed "$data/profile.csv" --seed-types contacts:companies)
+  start_sandbox 0
+  local prof="$raw/profile"
+  if perf record -e cpu-clock -F 4000 -o "$work/perf.data" -- "$hubbatch" archive --from-type contacts \
+       --to-type companies --input "$data/profile.csv" --base-url "$base_url" --ca-file "$work/ca.pem" \
+       --rate 0 --report "$prof.report.json" --quiet > /dev/null 2> "$work/perf.err"; then
+    perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
+      | grep -E '%|^# (Samples|Event count)' | sed 's/  */ /g' > "$prof.txt"
+    echo "perf cpu-clock" > "$prof.tool"
+  else
+    # No perf events here: fall back to callgrind on a tenth of the input.
+    head -n $((pairs / 10 + 1)) "$data/profile.csv" > "$work/small.csv"
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$hubbatch" archive --from-type contacts \
+      --to-type companies --input "$work/small.csv" --base-url "$base_url" --ca-file "$work/ca.pem" \
+      --rate 0 --report "$prof.report.json" --quiet > /dev/null 2>&1
+    callgrind_annotate "$work/cg.out" | sed -n '/Ir/,$p' | head -40 > "$prof.txt"
+    echo "callgrind" > "$prof.tool"
+  fi
+  stop_sandbox
+}
+
+# ------------------------------------------------------------ main
+cd "$root"
+install_deps
+build_tools
+mkdir -p "$data" "$raw"
+rm -f "$raw"/*
+
+if ((quick)); then
+  p_pro=100000; p_unth=200000; p_scale=1000000; p_fault=50000; runs=1; sdk_scale_runs=0
+else
+  p_pro=200000; p_unth=1000000; p_scale=10000000; p_fault=200000; runs=3; sdk_scale_runs=1
+fi
+gen_data pro "$p_pro" 1
+gen_data unthrottled "$p_unth" 2
+gen_data scale "$p_scale" 3
+gen_data faults "$p_fault" 4
+gen_data background 200000 5
+gen_data profile 200000 6
+
+bg_args=()
+seeds=(--seed "$data/pro.csv" --seed-types contacts:companies)
+scenario professional 190/10s auto pro "$runs" "hubbatch sdk hubbatch-gw"
+scenario free 100/10s auto pro "$runs" "hubbatch sdk"
+
+seeds=(--seed "$data/unthrottled.csv" --seed-types contacts:companies)
+scenario unthrottled 0 0 unthrottled "$runs" "hubbatch sdk-nolimit"
+
+seeds=(--seed "$data/scale.csv" --seed-types contacts:companies)
+scenario scale 0 0 scale "$runs" "hubbatch hubbatch@unthrottled"
+if ((sdk_scale_runs)); then
+  # The SDK holds the whole input in memory; give Node room, and a deadline.
+  export NODE_OPTIONS=--max-old-space-size=12288
+  client_timeout=600 scenario scale 0 0 scale "$sdk_scale_runs" "sdk-nolimit"
+  unset NODE_OPTIONS
+fi
+
+seeds=(--seed "$data/faults.csv" --seed-types contacts:companies)
+scenario faults 0 0 faults "$runs" "hubbatch sdk-nolimit" --fault-5xx 0.05 --fault-reset 0.05 --fault-seed 7
+
+# Shared budget: a second integration (hubbatch --rate 60/10s on deals->companies,
+# same token) runs throughout; the tool under test uses what is left of 190/10s.
+seeds=(--seed "$data/pro.csv" --seed-types contacts:companies --seed "$data/background.csv" --seed-types deals:companies)
+bg_args=(--from-type deals --to-type companies --input "$data/background.csv" --rate 60/10s)
+bg_rate=60/10s
+bg_lead_s=3
+scenario shared 190/10s auto pro "$runs" "hubbatch sdk"
+bg_args=()
+
+profile_hubbatch 200000
+
+log "writing results"
+python3 "$here/tools/summarize.py" --raw "$raw" --out "$results" --hubbatch "$hubbatch" \
+    --peer "$here/peer" --mode "$([[ $quick == 1 ]] && echo quick || echo full)"
+log "done: $results/latest.md"

@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""Turns bench/results/raw/ (runs.csv, per-run sandbox stats, the profile) into
+bench/results/latest.md and the PNG charts. Called by bench/run.sh."""
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+from collections import defaultdict
+
+TOOL_NAMES = {
+    "hubbatch": "hubbatch (defaults)",
+    "hubbatch-gw": "hubbatch --group-window = input",
+    "sdk": "Node SDK, DEFAULT_LIMITER_OPTIONS",
+    "sdk-nolimit": "Node SDK, --no-limit",
+    "hubbatch@unthrottled": "hubbatch on the Unthrottled input (reference, alternated)",
+}
+SCENARIOS = [
+    ("professional", "Professional limit: sandbox --rate 190/10s"),
+    ("free", "Free/Starter limit: sandbox --rate 100/10s"),
+    ("unthrottled", "Unthrottled: sandbox --rate 0"),
+    ("scale", "Scale: sandbox --rate 0"),
+    ("faults", "Faults: sandbox --rate 0 --fault-5xx 0.05 --fault-reset 0.05"),
+    ("shared", "Shared budget: sandbox --rate 190/10s, a second client at --rate 60/10s on the same token"),
+]
+
+# What each family of costs in the profile is, and what would cut it.
+PROFILE_FAMILIES = [
+    ("grouping (pair_grouper, its hash tables)",
+     r"pair_grouper|_Hashtable|pair_id_hash|_M_rehash",
+     "node-based std::unordered_set of every waiting pair (dedup) plus std::unordered_map from-id->group plus "
+     "one std::vector per group: ~3 allocations and ~4 cache misses per pair on add, the same again on "
+     "take_batch's erases. An open-addressing flat map from-id->slot with to-ids in one slab (dedup by "
+     "scanning the group's few to-ids, no global pair set) would cut most of it."),
+    ("malloc/free", r"malloc|_int_free|cfree|free@|operator new|operator delete|unlink_chunk|consolidate|tcache",
+     "mostly the grouper's per-pair nodes and per-group vectors, then per-batch vectors; goes with the grouper fix "
+     "(slab + reused batch buffers)."),
+    ("kernel (syscalls, TCP loopback, scheduling)", r"\[kernel|\[k\]",
+     "one write and one read per request: fewer, fuller requests (better grouping) cut it; batching several "
+     "requests per TLS write would too."),
+    ("TLS (OpenSSL)", r"libcrypto|libssl",
+     "AES-GCM on the bodies; already small. Fewer requests carrying the same pairs is the only lever."),
+    ("HTTP + JSON codec (Beast, encode, simdjson)",
+     r"beast|encode_archive_body|simdjson|rate_limit_headers|count_inputs|http::",
+     "serialising bodies and parsing response heads; reuse one body buffer per session and write ids with a "
+     "table-driven itoa."),
+    ("input parsing", r"parse_id|pair_parser|memchr|parse_delimited|process_line",
+     "the CSV reader; already ~1-2% — SIMD line splitting would halve it, not worth it yet."),
+    ("Asio scheduling", r"asio|any_io_executor|awaitable|co_spawn",
+     "coroutine resumptions and executor copies per operation; small."),
+]
+
+
+def load_runs(raw):
+    with open(os.path.join(raw, "runs.csv")) as f:
+        return list(csv.DictReader(f))
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def agg(rows, key):
+    vals = [num(r.get(key)) for r in rows if num(r.get(key)) is not None]
+    if not vals:
+        return None
+    return statistics.median(vals), min(vals), max(vals), len(vals)
+
+
+def fmt(a, digits=1, unit=""):
+    if a is None:
+        return "—"
+    med, lo, hi, n = a
+    f = "{:,.%df}" % digits
+    s = f.format(med) + unit
+    if n > 1:
+        s += " (" + f.format(lo) + "–" + f.format(hi) + ")"
+    return s
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:
+        return ""
+
+
+def machine(args):
+    model = sh("lscpu | sed -n 's/^Model name: *//p' | head -1")
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    sdk = "?"
+    try:
+        with open(os.path.join(args.peer, "node_modules/@hubspot/api-client/package.json")) as f:
+            sdk = json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return [
+        ("CPU", f"{model}, {sh('nproc')} CPUs online (`nproc`)"),
+        ("memory", mem),
+        ("kernel", platform.release()),
+        ("hubbatch", sh(f"{args.hubbatch} --version") + f" (git {sh('git rev-parse --short HEAD')}, Release)"),
+        ("Node.js", sh("node --version")),
+        ("@hubspot/api-client", sdk + " (bench/peer/package-lock.json)"),
+        ("date", sh("date -u +%Y-%m-%dT%H:%MZ")),
+    ]
+
+
+def tool_429(r):
+    """429s that went to the tool under test (the shared scenario's background client's are left out)."""
+    total = num(r["rate_limited"]) or 0
+    bg = num(r.get("bg_rate_limited")) or 0
+    return total - bg
+
+
+def table(rows_by_tool, cols):
+    head = "| tool | runs | " + " | ".join(c[0] for c in cols) + " |"
+    sep = "|---|---|" + "---|" * len(cols)
+    out = [head, sep]
+    for tool, rows in rows_by_tool.items():
+        cells = [TOOL_NAMES.get(tool, tool), str(len(rows))]
+        for _, fn in cols:
+            cells.append(fn(rows))
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def col(key, digits=1, unit=""):
+    return lambda rows: fmt(agg(rows, key), digits, unit)
+
+
+def col_429(rows):
+    vals = [tool_429(r) for r in rows]
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), 0)
+
+
+def col_share(rows):
+    vals = [num(r["share_after_first_window"]) for r in rows if num(r["share_after_first_window"]) is not None]
+    if not vals:
+        return "—"
+    return fmt((statistics.median(vals) * 100, min(vals) * 100, max(vals) * 100, len(vals)), 1, "%")
+
+
+def col_pairs_per_req(rows):
+    vals = [num(r["archived_pairs"]) / num(r["client_requests"]) for r in rows
+            if num(r["client_requests"]) and num(r["archived_pairs"]) is not None]
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), 0) if vals else "—"
+
+
+def col_requests(rows):
+    vals = [(num(r["requests"]) or 0) - (num(r.get("bg_requests")) or 0) for r in rows]
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), 0)
+
+
+def col_exit(rows):
+    return ",".join(r["exit"] for r in rows)
+
+
+COMMON = [
+    ("pairs/s", col("pairs_per_s", 0)),
+    ("wall s", col("wall_s", 1)),
+    ("requests", col_requests),
+    ("pairs/request", col_pairs_per_req),
+    ("429s", col_429),
+]
+RATED = COMMON + [
+    ("rate used after 1st window", col_share),
+    ("max req in any window", col("max_requests_in_window", 0)),
+    ("pairs left", col("remaining_pairs", 0)),
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("sandbox CPU s", col("sandbox_cpu_s", 2)),
+    ("exit", col_exit),
+]
+UNRATED = COMMON + [
+    ("load avg", col("loadavg", 1)),
+    ("client CPU s / M pairs", col("cpu_s_per_m_pairs", 2)),
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("sandbox CPU s", col("sandbox_cpu_s", 2)),
+    ("pairs left", col("remaining_pairs", 0)),
+    ("exit", col_exit),
+]
+FAULTS = COMMON + [
+    ("faults injected", col("faults_injected", 0)),
+    ("pairs left", col("remaining_pairs", 0)),
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("exit", col_exit),
+]
+SHARED = COMMON + [
+    ("share of the remaining budget after 1st window", col_share),
+    ("background client's 429s", col("bg_rate_limited", 0)),
+    ("background rate req/s", col("bg_rate_per_s", 2)),
+    ("max req in any window", col("max_requests_in_window", 0)),
+    ("exit", col_exit),
+]
+
+
+def med(rows, key):
+    a = agg(rows, key)
+    return a[0] if a else None
+
+
+def worst_share(rows):
+    vals = [num(r["share_after_first_window"]) for r in rows]
+    if any(v is None for v in vals):
+        return None, "n/a: the run ended within its first two windows"
+    return min(vals) >= 0.97, f"{min(vals) * 100:.1f}% (worst run)"
+
+
+def targets(by):
+    """[(scenario, target, met?, measured)]"""
+    out = []
+    g = lambda s, t: by.get(s, {}).get(t, [])
+    hb, sdk = g("professional", "hubbatch"), g("professional", "sdk")
+    if hb and sdk:
+        ratio = med(hb, "pairs_per_s") / med(sdk, "pairs_per_s")
+        out.append(("professional", "≥ 2× the SDK's pairs/s", ratio >= 2, f"{ratio:.2f}×"))
+        out.append(("professional", "≥ 97% of the allowed rate after the first window", *worst_share(hb)))
+        n429 = sum(tool_429(r) for r in hb)
+        out.append(("professional", "zero 429", n429 == 0, f"{n429:.0f} over {len(hb)} runs"))
+    hb, sdk = g("free", "hubbatch"), g("free", "sdk")
+    if hb and sdk:
+        out.append(("free", "≥ 97% of the allowed rate", *worst_share(hb)))
+        n429 = sum(tool_429(r) for r in hb)
+        out.append(("free", "zero 429", n429 == 0, f"{n429:.0f} over {len(hb)} runs"))
+        ratio = med(hb, "pairs_per_s") / med(sdk, "pairs_per_s")
+        out.append(("free", "faster than the SDK", ratio > 1, f"{ratio:.2f}×"))
+    hb, sdk = g("unthrottled", "hubbatch"), g("unthrottled", "sdk-nolimit")
+    if hb and sdk:
+        ratio = med(sdk, "cpu_s_per_m_pairs") / med(hb, "cpu_s_per_m_pairs")
+        out.append(("unthrottled", "≤ 1/20 of the SDK's CPU per million pairs", ratio >= 20,
+                    f"1/{ratio:.1f} ({med(hb, 'cpu_s_per_m_pairs'):.2f} vs {med(sdk, 'cpu_s_per_m_pairs'):.2f} s)"))
+        rss = max(num(r["peak_rss_mb"]) for r in hb)
+        out.append(("unthrottled", "peak RSS ≤ 64 MB", rss <= 64, f"{rss:.1f} MB (worst run)"))
+    # The 1M reference alternated with the 10M runs when present, else the Unthrottled runs.
+    sc, un = g("scale", "hubbatch"), g("scale", "hubbatch@unthrottled") or g("unthrottled", "hubbatch")
+    if sc:
+        rss = max(num(r["peak_rss_mb"]) for r in sc)
+        out.append(("scale", "peak RSS ≤ 64 MB", rss <= 64, f"{rss:.1f} MB (worst run)"))
+        if un:
+            d = med(sc, "pairs_per_s") / med(un, "pairs_per_s") - 1
+            out.append(("scale", "pairs/s within 10% of the 1M run", abs(d) <= 0.10 or d > 0, f"{d * 100:+.1f}%"))
+    hb = g("faults", "hubbatch")
+    if hb:
+        left = max(num(r["remaining_pairs"]) for r in hb)
+        out.append(("faults", "zero pairs left", left == 0, f"{left:.0f} (worst run)"))
+    hb = g("shared", "hubbatch")
+    if hb:
+        n429 = [tool_429(r) for r in hb]
+        shares = [num(r["share_after_first_window"]) for r in hb if num(r["share_after_first_window"]) is not None]
+        share = f"{statistics.median(shares) * 100:.1f}%" if shares else "n/a (run shorter than two windows)"
+        out.append(("shared", "adapts through the headers with few 429s", max(n429) <= 5,
+                    f"{statistics.median(n429):.0f} 429s (max {max(n429):.0f}); {share} of the remaining budget"))
+    return out
+
+
+def series(raw, scenario, tool, run):
+    st = json.load(open(os.path.join(raw, f"{scenario}-{tool}-{run['run']}.stats.json")))
+    rps = st.get("requests_per_second", [])
+    start = int(run["start_s"])
+    end = min(len(rps), start + int(float(run["wall_s"])) + 2)
+    return rps[start:end]
+
+
+def median_run(rows):
+    rows = sorted(rows, key=lambda r: num(r["pairs_per_s"]) or 0)
+    return rows[len(rows) // 2]
+
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def chart_rate(raw, out, by, scenario, limit, title, png):
+    tools = [t for t in ("hubbatch", "sdk", "hubbatch-gw") if by.get(scenario, {}).get(t)]
+    if not tools:
+        return None
+    dat = os.path.join(raw, f"{scenario}-rps.dat")
+    per_s = {t: series(raw, scenario, t, median_run(by[scenario][t])) for t in tools}
+    # Trailing 10 s mean: what the rolling window limits, and legible for a
+    # client that sends a window's allowance in one burst.
+    cols = {t: [sum(v[max(0, i - 9):i + 1]) / 10.0 for i in range(len(v))] for t, v in per_s.items()}
+    n = max(len(v) for v in cols.values())
+    with open(dat, "w") as f:
+        f.write("# second, then per tool: accepted requests in that second and the trailing 10 s mean "
+                "(seconds since the client started): " + " ".join(tools) + "\n")
+        for i in range(n):
+            f.write(f"{i} " + " ".join(f"{per_s[t][i]} {cols[t][i]:.2f}" if i < len(cols[t]) else "NaN NaN"
+                                       for t in tools) + "\n")
+    style = {"hubbatch": "lw 3 lc rgb '#1f77b4'", "sdk": "lw 3 lc rgb '#ff7f0e'",
+             "hubbatch-gw": "lw 3 dt (6,4) lc rgb '#2ca02c'"}
+    plots = [f"{limit} with lines dt 2 lw 1.5 lc rgb 'red' title 'limit ({limit * 10:.0f} per 10 s)'"]
+    plots += [f"'{dat}' using 1:{2 * i + 3} with lines {style[t]} title '{TOOL_NAMES[t]}'"
+              for i, t in enumerate(tools)]
+    gnuplot(f"""
+set terminal pngcairo size 1000,560 font 'DejaVu Sans,11' noenhanced
+set output '{os.path.join(out, png)}'
+set title '{title}'
+set xlabel 'seconds since the client started'
+set ylabel 'requests accepted per second (trailing 10 s mean)'
+set yrange [0:{limit * 1.5:.0f}]
+set key bottom right opaque box
+set grid
+plot {', '.join(plots)}
+""")
+    return png
+
+
+def chart_cpu(raw, out, by, png):
+    rows = []
+    for s, _ in SCENARIOS:
+        if s == "shared":
+            continue
+        hb = by.get(s, {}).get("hubbatch")
+        sdk = by.get(s, {}).get("sdk") or by.get(s, {}).get("sdk-nolimit")
+        if not hb:
+            continue
+        rows.append((s, med(hb, "cpu_s_per_m_pairs"), med(sdk, "cpu_s_per_m_pairs") if sdk else None))
+    dat = os.path.join(raw, "cpu-per-million.dat")
+    with open(dat, "w") as f:
+        f.write("# scenario hubbatch sdk  (client user+sys CPU seconds per million input pairs, medians)\n")
+        for s, h, n in rows:
+            f.write(f"{s} {h:.3f} {n if n is not None else 'NaN'}\n")
+    gnuplot(f"""
+set terminal pngcairo size 1000,560 font 'DejaVu Sans,11' noenhanced
+set output '{os.path.join(out, png)}'
+set title 'Client CPU (user+sys) per million pairs, median of the runs'
+set ylabel 'CPU seconds per million pairs'
+set xlabel 'scenario'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set key outside top center horizontal
+set grid ytics
+set yrange [0:*]
+plot '{dat}' using 2:xtic(1) title 'hubbatch' lc rgb '#1f77b4', \
+     '' using 3 title '@hubspot/api-client' lc rgb '#ff7f0e', \
+     '' using ($0-0.15):($2):(sprintf('%.2f',$2)) with labels offset 0,0.8 notitle, \
+     '' using ($0+0.15):($3):(sprintf('%.2f',$3)) with labels offset 0,0.8 notitle
+""")
+    return png
+
+
+def profile_section(raw):
+    path = os.path.join(raw, "profile.txt")
+    if not os.path.exists(path):
+        return "No profile was taken."
+    tool = open(os.path.join(raw, "profile.tool")).read().strip() if os.path.exists(
+        os.path.join(raw, "profile.tool")) else "?"
+    rep = json.load(open(os.path.join(raw, "profile.report.json"))) if os.path.exists(
+        os.path.join(raw, "profile.report.json")) else {}
+    pairs = rep.get("input_pairs") or 0
+    text = open(path).read()
+    total_ns = None
+    m = re.search(r"Event count \(approx\.\): (\d+)", text)
+    if m:
+        total_ns = int(m.group(1))
+    fam = defaultdict(float)
+    top_sym = defaultdict(list)
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[.k]\]\s+(.*)", line)
+        if not m:
+            continue
+        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3).strip().rstrip(" -")
+        key = f"{dso} {sym}"
+        name = "other"
+        for fname, rx, _ in PROFILE_FAMILIES:
+            if re.search(rx, key):
+                name = fname
+                break
+        fam[name] += pct
+        if len(top_sym[name]) < 3 and pct >= 0.3:
+            top_sym[name].append(f"`{sym[:60]}` {pct:.1f}%")
+    notes = {f: n for f, _, n in PROFILE_FAMILIES}
+    cpu_s = total_ns / 1e9 if total_ns else None
+    lines = [
+        f"hubbatch, unthrottled sandbox, {pairs:,} pairs (default flags, --rate 0), sampled with {tool}. "
+        + (f"The samples add up to {cpu_s:.2f} CPU s, {cpu_s / pairs * 1e6:.2f} s per million pairs. "
+           if cpu_s and pairs else ""),
+        "",
+        "| # | cost | share of samples | CPU s per million pairs | top symbols | what would cut it |",
+        "|---|---|---|---|---|---|",
+    ]
+    ranked = sorted(((v, k) for k, v in fam.items() if k != "other"), reverse=True)[:5]
+    for i, (pct, name) in enumerate(ranked, 1):
+        per_m = f"{cpu_s * pct / 100 / pairs * 1e6:.2f}" if cpu_s and pairs else "—"
+        lines.append(f"| {i} | {name} | {pct:.1f}% | {per_m} | {'; '.join(top_sym[name])} | {notes.get(name, '')} |")
+    if "other" in fam:
+        lines.append(f"\nUnclassified symbols: {fam['other']:.1f}% of the samples. Raw listing: `raw/profile.txt`.")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--hubbatch", required=True)
+    ap.add_argument("--peer", required=True)
+    ap.add_argument("--mode", default="full")
+    args = ap.parse_args()
+
+    runs = load_runs(args.raw)
+    by = defaultdict(lambda: defaultdict(list))
+    for r in runs:
+        by[r["scenario"]][r["tool"]].append(r)
+
+    md = ["# hubbatch vs the official HubSpot Node SDK — benchmark results", ""]
+    md.append(f"Written by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}` "
+              f"(see `bench/README.md`). Every figure is the **median of the runs, with the min–max in "
+              f"brackets**; the tools ran alternately, each against a fresh sandbox, on the same machine in "
+              f"the same session. Raw figures: `raw/runs.csv`, per-run sandbox stats and client reports in `raw/`.")
+    md += ["", "## Machine and versions", "", "| | |", "|---|---|"]
+    md += [f"| {k} | {v} |" for k, v in machine(args)]
+    md += ["",
+           "Client CPU is user+sys and peak RSS is the maximum resident set, both from `/usr/bin/time -v` around "
+           "the client process (Node's startup included for the SDK). Sandbox CPU is the sandbox process's "
+           "user+sys ticks (`/proc/PID/stat`) over the client's run. pairs/s = pairs the client reports archived "
+           "/ the client's wall time. \"Rate used after the 1st window\" is the mean of the sandbox's accepted "
+           "requests per second from the 10th second of the client's run to its last full second, over the "
+           "limit. 429s are the sandbox's count (the background client's own 429s are subtracted in the shared "
+           "scenario).", ""]
+
+    md += ["## Targets", "", "| scenario | target | met | measured |", "|---|---|---|---|"]
+    for s, t, ok, m in targets(by):
+        md.append(f"| {s} | {t} | {'—' if ok is None else 'yes' if ok else '**no**'} | {m} |")
+    md.append("")
+
+    for s, title in SCENARIOS:
+        if s not in by:
+            continue
+        pairs = next(iter(by[s].values()))[0]["input_pairs"]
+        md += [f"## {title}, {int(pairs):,} pairs", ""]
+        cols = {"professional": RATED, "free": RATED, "faults": FAULTS, "shared": SHARED}.get(s, UNRATED)
+        md.append(table(by[s], cols))
+        md.append("")
+
+    os.makedirs(args.out, exist_ok=True)
+    charts = []
+    c = chart_rate(args.raw, args.out, by, "professional", 19.0,
+                   "Professional limit (190 requests / 10 s): requests per second, median run of each tool",
+                   "professional-requests-per-second.png")
+    if c:
+        charts.append((c, "Requests per second over time against the limit, Professional scenario"))
+    c = chart_rate(args.raw, args.out, by, "free", 10.0,
+                   "Free/Starter limit (100 requests / 10 s): requests per second, median run of each tool",
+                   "free-requests-per-second.png")
+    if c:
+        charts.append((c, "Requests per second over time against the limit, Free/Starter scenario"))
+    charts.append((chart_cpu(args.raw, args.out, by, "cpu-per-million-pairs.png"),
+                   "Client CPU seconds per million pairs"))
+    md += ["## Charts", ""]
+    md += [f"![{alt}]({png})" for png, alt in charts]
+    md += ["", "## Profile of hubbatch: top five costs per million pairs", "", profile_section(args.raw), ""]
+
+    analysis = os.path.join(args.out, "analysis.md")
+    if os.path.exists(analysis):
+        md += [open(analysis).read().strip(), ""]
+
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
