@@ -1,6 +1,7 @@
 // `hubbatch archive`: flags -> archive_config, token from env or file, run
 // the job (optionally against an embedded sandbox), print and write the report.
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
@@ -190,6 +191,7 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   auto f = std::make_shared<archive_flags>();
   engine::archive_config& c = f->cfg;
   auto* cmd = app.add_subcommand("archive", "Archive (remove) the associations listed in a file of from_id,to_id pairs");
+  add_config_option(*cmd);  // first: its callback feeds the options declared below
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
   cmd->add_option("--to-type", c.to_type, "Object type of the target records")->required();
