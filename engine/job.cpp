@@ -33,6 +33,7 @@
 #include <boost/beast/version.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -218,7 +219,7 @@ struct job_state : io::pair_sink {
     ++totals.rejected_by_reason[io::to_string(r)];
     failures.rejected(line, r, detail);
     if (!opt.quiet && ++rejects_printed <= 10)
-      fmt::print(stderr, "hubbatch: {}:{}: rejected: {}: {}\n", input_name, line, io::to_string(r), detail);
+      spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
   }
 
   void take_one_batch() {
@@ -278,6 +279,8 @@ struct job_state : io::pair_sink {
   std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
   int active_sessions = 0;
   std::uint64_t acquired = 0;                   // limiter slots taken so far
+  std::uint64_t input_bytes_read = 0;           // for job_progress
+  std::uint64_t input_bytes_total = 0;          // size of a regular input file, else 0
 };
 
 // ---------------------------------------------------------------- input
@@ -306,6 +309,7 @@ asio::awaitable<void> feed_input(job_state& j) {
   struct stat st {};
   ::fstat(fd, &st);
   bool regular = S_ISREG(st.st_mode);
+  if (regular) j.input_bytes_total = static_cast<std::uint64_t>(st.st_size);
   io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(j.cfg.input);
   io::pair_parser parser(format, j.cfg.max_line_bytes);
   std::vector<char> buf(1 << 16);
@@ -343,6 +347,7 @@ asio::awaitable<void> feed_input(job_state& j) {
       n = r;
     }
     if (n == 0) break;
+    j.input_bytes_read += n;
     j.last_input = clock::now();
     parser.feed(std::string_view(buf.data(), n), j);
     j.add_staged();
@@ -383,12 +388,27 @@ asio::awaitable<void> stop_watcher(job_state& j, time_point started) {
   time_point drain_end = clock::now() + j.cfg.drain_timeout;
   while (j.active_sessions > 0) {
     if (clock::now() >= drain_end) {
-      fmt::print(stderr, "hubbatch: drain timeout: cutting {} connection(s) with requests in flight\n",
-                 j.active_sessions);
+      spdlog::warn("drain timeout: cutting {} connection(s) with requests in flight", j.active_sessions);
       for (auto& abort : j.aborters) abort();
       break;
     }
     co_await j.wake.wait(timer, drain_end);
+  }
+}
+
+// ---------------------------------------------------------------- progress
+
+// The one place progress leaves the job (STYLE.md rule 10): every
+// opt.progress_tick, hand the live counters to opt.on_progress. Ends when it
+// is the last task left (`live_tasks` counts it too).
+asio::awaitable<void> progress_ticker(job_state& j, time_point started, const int& live_tasks) {
+  asio::steady_timer timer(j.ioc);
+  while (live_tasks > 1) {
+    co_await j.wake.wait(timer, clock::now() + j.opt.progress_tick);
+    if (live_tasks <= 1) break;
+    job_progress p{j.totals, j.input_bytes_read, j.input_bytes_total, j.reading_done,
+                   std::chrono::duration<double>(clock::now() - started).count()};
+    j.opt.on_progress(p);
   }
 }
 
@@ -521,6 +541,7 @@ class session {
     if (written) j_.limiter.complete(clock::now());
     else j_.limiter.cancel();
     error_text_ = what + ": " + ec.message();
+    spdlog::debug("transport error for a batch of {} pairs: {}", item.pairs.size(), error_text_);
     attempt_result r;
     r.what = attempt_result::kind::transport_error;
     r.error = error_text_;
@@ -597,9 +618,25 @@ class session {
     r.status = static_cast<int>(res.result_int());
     r.body = &decoded_;
     r.headers = &headers_;
+    log_response(r.status, item.pairs.size());
     j_.disp.on_result(std::move(item), r, now);
     j_.flush_journal();
     if (!keep) close();
+  }
+
+  // Responses worth a log line carry HubSpot's correlation id, for support tickets.
+  void log_response(int status, std::size_t pairs) const {
+    if (status < 400 && decoded_.num_errors == 0) return;
+    const std::string& id = !headers_.correlation_id.empty() ? headers_.correlation_id : decoded_.correlation_id;
+    auto level = status == 429 || status < 400 ? spdlog::level::debug : spdlog::level::warn;
+    if (!spdlog::should_log(level)) return;
+    std::string what = !decoded_.category.empty() ? decoded_.category
+                       : !decoded_.message.empty() ? decoded_.message
+                                                   : std::string(codec::to_string(decoded_.kind));
+    if (status == 429 && !decoded_.policy_name.empty()) what += " " + decoded_.policy_name;
+    if (status < 400) what = fmt::format("{} error(s) in the response", decoded_.num_errors);
+    spdlog::log(level, "HTTP {} for a batch of {} pairs: {} correlation_id={}", status, pairs, what,
+                id.empty() ? "-" : id);
   }
 
   job_state& j_;
@@ -689,10 +726,12 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
         boost::system::error_code ec;
         signals.cancel(ec);
       }
+      j.wake.notify_all();  // the progress ticker ends with the last other task
     });
   };
   spawn(feed_input(j));
   spawn(stop_watcher(j, started));
+  if (opt.on_progress) spawn(progress_ticker(j, started, live_tasks));
 
   std::vector<std::unique_ptr<session<true>>> tls_sessions;
   std::vector<std::unique_ptr<session<false>>> plain_sessions;
@@ -713,8 +752,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     on_signal = [&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (j.disp.stopped() == stop_reason::interrupted) std::_Exit(3);  // second signal: leave now
-      fmt::print(stderr, "hubbatch: {} received: finishing in-flight requests, then stopping (again to exit now)\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::warn("{} received: finishing in-flight requests, then stopping (again to exit now)",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
       j.stop(stop_reason::interrupted, sig == SIGINT ? "interrupted by SIGINT" : "terminated by SIGTERM");
       signals.async_wait(on_signal);
     };
