@@ -18,6 +18,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ namespace {
 
 struct archive_flags {
   engine::archive_config cfg;
+  std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name
   std::string rate = "auto";
   std::string token_env = "HUBSPOT_ACCESS_TOKEN";
@@ -137,6 +139,7 @@ int run_plan(archive_flags& f) {
     parse_rate(f.plan_rate, *plan_rate_cfg, "--plan-rate");
   }
   std::vector<std::string> inputs{f.cfg.input};
+  inputs.insert(inputs.end(), f.cfg.extra_inputs.begin(), f.cfg.extra_inputs.end());
   plan_figures fig = plan_inputs(f.cfg, inputs, f.quiet);
   fmt::print("{}", plan_text(fig, rate_for_plan(f.cfg, plan_rate_cfg), f.daily_budget, inputs, f.cfg));
   return fig.rejected > 0 ? exit_partial : exit_ok;
@@ -153,7 +156,7 @@ int run_archive(archive_flags& f) {
   if (f.plan) return run_plan(f);
   // The journal goes next to the report unless told otherwise.
   if (f.no_journal) cfg.journal_path.clear();
-  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-")
+  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && cfg.extra_inputs.empty())
     cfg.journal_path = cfg.report_path + ".journal";
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
     fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "
@@ -237,7 +240,10 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
   cmd->add_option("--to-type", c.to_type, "Object type of the target records")->required();
-  cmd->add_option("--input", c.input, "Input file of pairs; - reads stdin")->capture_default_str();
+  cmd->add_option("--input", f->inputs,
+                  "Input file of pairs (gzip is read as it streams); repeat for several files, read in order; - "
+                  "reads stdin")
+      ->capture_default_str();
   cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
       ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
   cmd->add_option("--token-env", f->token_env, "Environment variable holding the access token")
@@ -313,6 +319,14 @@ void add_archive_command(CLI::App& app, command_runner* run) {
     }
     f->cfg.drain_timeout = parse_duration("--drain-timeout", f->drain_timeout);
     if (!f->deadline.empty()) f->cfg.deadline = parse_duration("--deadline", f->deadline);
+    f->cfg.input = f->inputs.empty() ? "-" : f->inputs.front();
+    f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());
+    if (!f->cfg.extra_inputs.empty()) {
+      for (const auto& in : f->inputs)
+        if (in == "-") throw CLI::ValidationError("--input", "stdin (-) cannot be one of several inputs");
+      if (!f->cfg.journal_path.empty() || f->cfg.resume || f->cfg.restart)
+        throw CLI::ValidationError("--input", "--journal, --resume and --restart need a single --input (one file per job)");
+    }
     f->progress_every = parse_duration("--progress-interval", f->progress_interval);
     if (f->progress_every < std::chrono::milliseconds(100))
       throw CLI::ValidationError("--progress-interval", "must be at least 100ms");

@@ -23,7 +23,9 @@ enum class rate_mode {
 struct archive_config {
   std::string from_type;                       // object type of the source records (validated by valid_object_type)
   std::string to_type;                         // object type of the target records
-  std::string input = "-";                     // input path; "-" reads stdin
+  std::string input = "-";                     // input path; "-" reads stdin; gzip (by magic bytes) is inflated
+  std::vector<std::string> extra_inputs;       // further input files read after `input`, in order (not stdin;
+                                               // no journal: its identity and line numbers cover one file)
   std::optional<io::input_format> format;      // nullopt: from the file name, else csv
   std::string base_url = "https://api.hubapi.com";  // scheme://host[:port]; http:// only for loopback hosts
   std::string api_version = "v4";              // v4 | 2025-09 | 2026-03 | 2026-09

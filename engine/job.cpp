@@ -10,6 +10,7 @@
 #include "engine/grouper.hpp"
 #include "engine/journal.hpp"
 #include "engine/rate_limiter.hpp"
+#include "io/input_decoder.hpp"
 #include "io/pair_reader.hpp"
 #include "io/tls.hpp"
 
@@ -300,18 +301,20 @@ asio::awaitable<void> linger_flusher(job_state& j) {
   }
 }
 
-asio::awaitable<void> feed_input(job_state& j) {
+// Reads one input to its end (or until a stop) through the gzip-aware decoder.
+asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
+  j.input_name = path == "-" ? "<stdin>" : path;
   int fd = 0;
-  if (j.cfg.input != "-") {
-    fd = ::open(j.cfg.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot open input '" + j.cfg.input + "': " + std::strerror(errno));
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open input '" + path + "': " + std::strerror(errno));
   }
   struct stat st {};
   ::fstat(fd, &st);
   bool regular = S_ISREG(st.st_mode);
-  if (regular) j.input_bytes_total = static_cast<std::uint64_t>(st.st_size);
-  io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(j.cfg.input);
+  io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
   io::pair_parser parser(format, j.cfg.max_line_bytes);
+  io::input_decoder decoder(j.input_name);
   std::vector<char> buf(1 << 16);
   asio::steady_timer timer(j.ioc);
   // Enough ready batches to keep every connection busy; beyond that, stop reading.
@@ -336,7 +339,7 @@ asio::awaitable<void> feed_input(job_state& j) {
       ssize_t r = ::read(fd, buf.data(), buf.size());
       if (r < 0) {
         if (errno == EINTR) continue;
-        throw std::runtime_error("cannot read input '" + j.cfg.input + "': " + std::strerror(errno));
+        throw std::runtime_error("cannot read input '" + path + "': " + std::strerror(errno));
       }
       n = static_cast<std::size_t>(r);
     } else {
@@ -349,17 +352,38 @@ asio::awaitable<void> feed_input(job_state& j) {
     if (n == 0) break;
     j.input_bytes_read += n;
     j.last_input = clock::now();
-    parser.feed(std::string_view(buf.data(), n), j);
+    decoder.feed(std::string_view(buf.data(), n), parser, j);
     j.add_staged();
     j.flush_journal();
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
+  // A pipe cut short by a stop may end mid-member: only a complete read is checked.
+  if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
   parser.finish(j);
   j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
   j.stdin_desc = nullptr;
+}
+
+// Reads cfg.input, then cfg.extra_inputs in order (line numbers restart at
+// each file), and flushes what is left in the group window.
+asio::awaitable<void> feed_input(job_state& j) {
+  std::vector<std::string> paths{j.cfg.input};
+  paths.insert(paths.end(), j.cfg.extra_inputs.begin(), j.cfg.extra_inputs.end());
+  for (const auto& p : paths) {  // total size for the progress estimate; 0 if any is not a regular file
+    struct stat st {};
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      j.input_bytes_total = 0;
+      break;
+    }
+    j.input_bytes_total += static_cast<std::uint64_t>(st.st_size);
+  }
+  for (const auto& p : paths) {
+    if (j.disp.stopped() != stop_reason::none && p == "-") break;
+    co_await feed_one(j, p);
+  }
   j.flush_grouper();
   j.reading_done = true;
   j.wake.notify_all();
@@ -680,6 +704,14 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
                                        : io::make_client_context_from_pem(opt.ca_pem));
   if (cfg.input != "-" && ::access(cfg.input.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot read input '" + cfg.input + "': " + std::strerror(errno));
+  for (const auto& extra : cfg.extra_inputs) {
+    if (extra == "-" || cfg.input == "-") throw std::runtime_error("stdin (-) cannot be one of several inputs");
+    if (::access(extra.c_str(), R_OK) != 0)
+      throw std::runtime_error("cannot read input '" + extra + "': " + std::strerror(errno));
+  }
+  // The journal's identity and line numbers describe one file.
+  if (!cfg.journal_path.empty() && !cfg.extra_inputs.empty())
+    throw std::runtime_error("a journal (and --resume) needs a single --input; give one file per job");
 
   // The journal: refuse to silently redo or mix up jobs (README "Journals and resuming").
   std::optional<journal_state> previous;

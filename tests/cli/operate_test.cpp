@@ -8,6 +8,7 @@
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <filesystem>
@@ -207,4 +208,41 @@ TEST(operate, metrics_file_of_a_run) {
   EXPECT_GT(responses, 0);
   for (const auto& e : fs::directory_iterator(f.dir))  // the temporary was renamed away
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+TEST(operate, gzip_input_and_several_inputs) {
+  fixture f(300);
+  // The first 100 pairs gzip-compressed (name without .gz: recognised by its
+  // magic bytes), the rest plain in a second file.
+  std::string all = test::slurp(f.file("pairs.csv"));
+  std::size_t cut = 0;
+  for (int lines = 0; lines < 101; ++lines) cut = all.find('\n', cut) + 1;
+  {
+    gzFile gz = gzopen(f.file("first.csv").c_str(), "wb");
+    ASSERT_NE(gz, nullptr);
+    gzwrite(gz, all.data(), static_cast<unsigned>(cut));
+    gzclose(gz);
+    std::ofstream(f.file("second.csv")) << all.substr(cut) << "junk\n";
+  }
+  auto s = f.spec({"--rate", "0", "--report", f.file("report.json")});
+  s.args.erase(s.args.begin() + 10, s.args.begin() + 12);  // the fixture's --input
+  s.args.insert(s.args.end(), {"--input", f.file("first.csv"), "--input", f.file("second.csv")});
+  EXPECT_EQ(test::run(s), 1) << f.err();  // the junk line
+  std::string report = test::slurp(f.file("report.json"));
+  EXPECT_NE(report.find("\"archived_pairs\": 300"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"rejected_pairs\": 1"), std::string::npos) << report;
+  EXPECT_NE(f.err().find("second.csv:201: rejected"), std::string::npos) << f.err();  // numbered per file
+  EXPECT_FALSE(fs::exists(f.file("report.json.journal")));                          // no journal for several inputs
+
+  // A journal covers one file: refused with several.
+  s.args.insert(s.args.end(), {"--journal", f.file("j")});
+  EXPECT_EQ(test::run(s), 2);
+  EXPECT_NE(f.err().find("single --input"), std::string::npos) << f.err();
+
+  // --plan reads gzip too.
+  auto p = f.spec({"--plan", "--input", f.file("first.csv")});
+  p.args.erase(p.args.begin() + 10, p.args.begin() + 12);
+  EXPECT_EQ(test::run(p), 0) << f.err();
+  EXPECT_NE(test::slurp(f.file("out.txt")).find("pairs         100\n"), std::string::npos)
+      << test::slurp(f.file("out.txt"));
 }
