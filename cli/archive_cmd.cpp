@@ -40,6 +40,7 @@ struct archive_flags {
   std::string drain_timeout = "30s";
   std::string deadline;
   // Operating (README "Operating hubbatch").
+  std::string proxy;                 // --proxy URL | direct; "" = HTTPS_PROXY / NO_PROXY from the environment
   bool plan = false;                 // --plan: read and validate, send nothing, print the plan
   std::string plan_rate;             // --plan-rate N/Ws: the rate to plan with when --rate is auto
   std::uint64_t daily_budget = 0;    // --daily-budget N: requests per day, for the plan's share
@@ -111,6 +112,39 @@ std::string trim(std::string s) {
   return s.substr(i);
 }
 
+std::string env_or(const char* upper, const char* lower) {
+  const char* v = std::getenv(upper);
+  if (!v || !*v) v = std::getenv(lower);
+  return v ? v : "";
+}
+
+// HTTPS_PROXY (or https_proxy) for an https:// API, unless NO_PROXY (or
+// no_proxy) names the host: "*", the host itself, or a domain it is in
+// (".example.com" and "example.com" both cover api.example.com). Loopback
+// hosts (the sandbox) never go through an environment proxy.
+std::string proxy_from_env(const std::string& base_url) {
+  std::string error;
+  auto url = engine::parse_base_url(base_url, error);
+  if (!url || !url->tls) return {};
+  const std::string& host = url->host;
+  if (host == "localhost" || host == "::1" || host.starts_with("127.")) return {};
+  std::string proxy = env_or("HTTPS_PROXY", "https_proxy");
+  if (proxy.empty()) return {};
+  std::string no_proxy = env_or("NO_PROXY", "no_proxy");
+  std::size_t start = 0;
+  while (start <= no_proxy.size()) {
+    std::size_t comma = no_proxy.find(',', start);
+    std::string entry = trim(no_proxy.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? no_proxy.size() + 1 : comma + 1;
+    if (entry.empty()) continue;
+    if (entry == "*") return {};
+    if (entry.front() == '.') entry.erase(0, 1);
+    if (host == entry || (host.size() > entry.size() && host.ends_with("." + entry))) return {};
+  }
+  if (proxy.find("://") == std::string::npos) proxy = "http://" + proxy;
+  return proxy;
+}
+
 // The token comes from a file or an environment variable, never a flag (a
 // flag would show in `ps` and shell history).
 std::string load_token(const archive_flags& f) {
@@ -154,6 +188,13 @@ int run_archive(archive_flags& f) {
     return exit_usage;
   }
   if (f.plan) return run_plan(f);
+  if (f.proxy == "direct") cfg.proxy.clear();
+  else if (!f.proxy.empty()) cfg.proxy = f.proxy;
+  else if (!f.sandbox) cfg.proxy = proxy_from_env(cfg.base_url);
+  if (std::string err = engine::validate(cfg); !err.empty()) {  // the proxy URL
+    fmt::print(stderr, "hubbatch archive: {}\n", err);
+    return exit_usage;
+  }
   // The journal goes next to the report unless told otherwise.
   if (f.no_journal) cfg.journal_path.clear();
   else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && cfg.extra_inputs.empty())
@@ -255,6 +296,9 @@ void add_archive_command(CLI::App& app, command_runner* run) {
       ->capture_default_str()
       ->check(CLI::IsMember({"v4", "2025-09", "2026-03", "2026-09"}));
   cmd->add_option("--ca-file", c.ca_file, "PEM file of CAs to trust instead of the system store");
+  cmd->add_option("--proxy", f->proxy,
+                  "HTTP CONNECT proxy, http://HOST:PORT, or 'direct' (default: HTTPS_PROXY unless NO_PROXY names "
+                  "the host)");
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -27,6 +27,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -444,8 +445,9 @@ using stream_t = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, b
 template <bool Tls>
 class session {
  public:
-  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target)
-      : j_(j), url_(url), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
+  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
+          const endpoint_url* proxy = nullptr)
+      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
     req_.method(http::verb::post);
     req_.target(target);
     req_.version(11);
@@ -526,7 +528,8 @@ class session {
 
   asio::awaitable<boost::system::error_code> connect() {
     close();
-    auto [rec, results] = co_await resolver_.async_resolve(url_.host, url_.port, use_tuple);
+    const endpoint_url& first_hop = proxy_ ? *proxy_ : url_;
+    auto [rec, results] = co_await resolver_.async_resolve(first_hop.host, first_hop.port, use_tuple);
     if (rec) co_return rec;
     if constexpr (Tls) stream_.emplace(j_.ioc, *tls_ctx_);
     else stream_.emplace(j_.ioc);
@@ -535,6 +538,9 @@ class session {
     auto [cec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
     if (cec) co_return cec;
     tcp_layer.socket().set_option(tcp::no_delay(true));
+    if (proxy_) {
+      if (auto ec = co_await proxy_connect(tcp_layer)) co_return ec;
+    }
     if constexpr (Tls) {
       if (!io::set_client_peer_name(stream_->native_handle(), url_.host))
         co_return asio::error::make_error_code(asio::error::invalid_argument);
@@ -543,6 +549,30 @@ class session {
       if (hec) co_return hec;
     }
     ++j_.totals.connections_opened;
+    co_return boost::system::error_code{};
+  }
+
+  // HTTP CONNECT through the proxy: afterwards the socket is a tunnel to the
+  // API host, and TLS (verified against the API host's name) runs inside it.
+  asio::awaitable<boost::system::error_code> proxy_connect(beast::tcp_stream& tcp_layer) {
+    std::string authority = (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) + ":" +
+                            url_.port;
+    http::request<http::empty_body> req{http::verb::connect, authority, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::user_agent, std::string("hubbatch/") + HUBBATCH_VERSION);
+    auto [wec, wn] = co_await http::async_write(tcp_layer, req, use_tuple);
+    if (wec) co_return wec;
+    http::response_parser<http::empty_body> res;
+    res.skip(true);  // a CONNECT answer has no body
+    beast::flat_buffer buf;
+    auto [rec, rn] = co_await http::async_read_header(tcp_layer, buf, res, use_tuple);
+    if (rec) co_return rec;
+    if (res.get().result_int() / 100 != 2) {
+      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}", proxy_->host, proxy_->port, authority,
+                   res.get().result_int());
+      co_return asio::error::make_error_code(asio::error::connection_refused);
+    }
+    if (buf.size() != 0) co_return asio::error::make_error_code(asio::error::invalid_argument);  // spoke first
     co_return boost::system::error_code{};
   }
 
@@ -665,6 +695,7 @@ class session {
 
   job_state& j_;
   const endpoint_url& url_;
+  const endpoint_url* proxy_;  // HTTP CONNECT proxy, or null for a direct connection
   asio::ssl::context* tls_ctx_;
   asio::steady_timer timer_;
   tcp::resolver resolver_;
@@ -698,6 +729,9 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::string url_error;
   auto url = parse_base_url(cfg.base_url, url_error);
   if (!url) throw std::runtime_error(url_error);
+  std::optional<endpoint_url> proxy;
+  if (!cfg.proxy.empty() && !(proxy = parse_proxy_url(cfg.proxy, url_error))) throw std::runtime_error(url_error);
+  const endpoint_url* via = proxy ? &*proxy : nullptr;
   std::optional<asio::ssl::context> tls_ctx;
   if (url->tls)
     tls_ctx.emplace(opt.ca_pem.empty() ? io::make_client_context(cfg.ca_file)
@@ -769,10 +803,10 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::vector<std::unique_ptr<session<false>>> plain_sessions;
   for (int i = 0; i < cfg.connections; ++i) {
     if (url->tls) {
-      tls_sessions.push_back(std::make_unique<session<true>>(j, *url, &*tls_ctx, target));
+      tls_sessions.push_back(std::make_unique<session<true>>(j, *url, &*tls_ctx, target, via));
       spawn(tls_sessions.back()->run());
     } else {
-      plain_sessions.push_back(std::make_unique<session<false>>(j, *url, nullptr, target));
+      plain_sessions.push_back(std::make_unique<session<false>>(j, *url, nullptr, target, via));
       spawn(plain_sessions.back()->run());
     }
   }

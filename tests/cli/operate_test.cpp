@@ -5,11 +5,14 @@
 #include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "engine/config.hpp"
+#include "support/connect_proxy.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +63,8 @@ struct fixture {
     std::vector<std::string> a = {HUBBATCH_BINARY, "archive", "--from-type", "contacts", "--to-type", "companies",
                                   "--ca-file", file("ca.pem"), "--base-url", sb->base_url(), "--input",
                                   file("pairs.csv")};
+    auto given = std::find(extra.begin(), extra.end(), "--base-url");
+    if (given != extra.end()) a[9] = *(given + 1), extra.erase(given, given + 2);  // the test's own URL
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -245,4 +250,58 @@ TEST(operate, gzip_input_and_several_inputs) {
   EXPECT_EQ(test::run(p), 0) << f.err();
   EXPECT_NE(test::slurp(f.file("out.txt")).find("pairs         100\n"), std::string::npos)
       << test::slurp(f.file("out.txt"));
+}
+
+TEST(operate, https_proxy_connect_tunnel) {
+  fixture f(400);
+  test::connect_proxy proxy;
+  auto s = f.spec({"--rate", "0", "--connections", "3", "--proxy", proxy.url()});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  EXPECT_EQ(f.sb->stats().archived_pairs, 400u);
+  auto targets = proxy.targets();
+  ASSERT_FALSE(targets.empty());
+  std::string authority = f.sb->base_url().substr(std::string("https://").size());
+  for (const auto& t : targets) EXPECT_EQ(t, authority);
+
+  // From the environment: HTTPS_PROXY carries a non-loopback host (the
+  // proxy, refusing here, sees the CONNECT; nothing is resolved locally)...
+  test::connect_proxy env_proxy(403);
+  auto e = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--base-url",
+                   "https://api.example.invalid"});
+  e.env.push_back({"HTTPS_PROXY", env_proxy.url()});
+  EXPECT_EQ(test::run(e), 1) << f.err();
+  ASSERT_FALSE(env_proxy.targets().empty()) << f.err();
+  EXPECT_EQ(env_proxy.targets().front(), "api.example.invalid:443");
+  // ... but loopback hosts (the sandbox) bypass an environment proxy.
+  test::connect_proxy unused;
+  std::string port = authority.substr(authority.rfind(':') + 1);
+  e = f.spec({"--rate", "0", "--connections", "2", "--base-url", "https://localhost:" + port});
+  e.env.push_back({"HTTPS_PROXY", unused.url()});
+  EXPECT_EQ(test::run(e), 0) << f.err();
+  EXPECT_TRUE(unused.targets().empty());
+
+  // A proxy that refuses: the connection fails like any transport error.
+  test::connect_proxy refusing(403);
+  auto r = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--proxy", refusing.url()});
+  EXPECT_EQ(test::run(r), 1) << f.err();
+  EXPECT_NE(f.err().find("refused CONNECT"), std::string::npos) << f.err();
+  EXPECT_FALSE(refusing.targets().empty());
+
+  // A bad proxy URL is a usage error.
+  auto b = f.spec({"--proxy", "socks5://127.0.0.1:1"});
+  EXPECT_EQ(test::run(b), 2);
+  EXPECT_NE(f.err().find("proxy URL"), std::string::npos) << f.err();
+}
+
+TEST(operate, proxy_url_parsing) {
+  std::string err;
+  auto p = engine::parse_proxy_url("http://proxy.corp:3128/", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->host, "proxy.corp");
+  EXPECT_EQ(p->port, "3128");
+  p = engine::parse_proxy_url("http://proxy.corp", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->port, "80");
+  EXPECT_FALSE(engine::parse_proxy_url("http://user:pw@proxy:1", err));
+  EXPECT_FALSE(engine::parse_proxy_url("https://proxy:1", err));
 }
