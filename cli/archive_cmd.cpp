@@ -341,7 +341,7 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_flag("--plan", f->plan,
                 "Read and validate the input, send nothing (no token needed), print pairs, rejected lines, "
                 "duplicates, distinct from-ids, requests and the estimated duration");
-  cmd->add_option("--plan-rate", f->plan_rate, "With --plan and --rate auto: plan at this rate, N/Ws (default 100/10s)");
+  cmd->add_option("--plan-rate", f->plan_rate, "With --plan: estimate at this rate, N/Ws (default: --rate, or 100/10s for auto)");
   cmd->add_option("--daily-budget", f->daily_budget, "With --plan: the portal's daily request limit, to show the share used");
   cmd->add_option("--metrics-file", f->metrics_file,
                   "Write the counters in Prometheus text format here every --progress-interval and at the end "

@@ -133,7 +133,7 @@ std::string plan_text(const plan_figures& f, const plan_rate& rate, std::uint64_
     line("duration", "bounded by the server");
   }
   if (daily_budget > 0)
-    line("daily budget", fmt::format("{} of {} requests ({:.1f}%)", f.requests, daily_budget,
+    line("daily budget", fmt::format("{} of {} requests ({:.3g}%)", f.requests, daily_budget,
                                      100.0 * static_cast<double>(f.requests) / static_cast<double>(daily_budget)));
   else
     line("daily budget", "not given (--daily-budget N)");
