@@ -1,6 +1,10 @@
 // `hubbatch archive`: flags -> archive_config, token from env or file, run
 // the job (optionally against an embedded sandbox), print and write the report.
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "cli/logging.hpp"
+#include "cli/plan.hpp"
+#include "cli/progress.hpp"
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
@@ -8,19 +12,23 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace hubbatch::cli {
 namespace {
 
 struct archive_flags {
   engine::archive_config cfg;
+  std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name
   std::string rate = "auto";
   std::string token_env = "HUBSPOT_ACCESS_TOKEN";
@@ -31,6 +39,16 @@ struct archive_flags {
   bool no_journal = false;
   std::string drain_timeout = "30s";
   std::string deadline;
+  // Operating (README "Operating hubbatch").
+  std::string proxy;                 // --proxy URL | direct; "" = HTTPS_PROXY / NO_PROXY from the environment
+  bool plan = false;                 // --plan: read and validate, send nothing, print the plan
+  std::string plan_rate;             // --plan-rate N/Ws: the rate to plan with when --rate is auto
+  std::uint64_t daily_budget = 0;    // --daily-budget N: requests per day, for the plan's share
+  std::string metrics_file;          // --metrics-file PATH: Prometheus text, every interval and at the end
+  std::string progress_interval = "10s";  // plain progress lines and metrics writes
+  std::string log_format = "text";   // text | json
+  std::string log_level = "info";    // trace | debug | info | warn | error | off
+  engine::duration progress_every = std::chrono::seconds(10);  // parsed progress_interval
 };
 
 // "90" (seconds), "500ms", "30s", "15m", "2h".
@@ -50,7 +68,7 @@ engine::duration parse_duration(const std::string& flag, const std::string& text
 }
 
 // "auto", "0", "N/Ws", "N/Wms", "P%" (share of the announced limit).
-void parse_rate(const std::string& text, engine::archive_config& cfg) {
+void parse_rate(const std::string& text, engine::archive_config& cfg, const std::string& flag = "--rate") {
   if (text == "auto") {
     cfg.rate = engine::rate_mode::automatic;
     return;
@@ -61,16 +79,16 @@ void parse_rate(const std::string& text, engine::archive_config& cfg) {
   }
   if (!text.empty() && text.back() == '%') {
     double pct = std::stod(text.substr(0, text.size() - 1));
-    if (!(pct > 0 && pct <= 100)) throw CLI::ValidationError("--rate", "a share must be in (0%, 100%]");
+    if (!(pct > 0 && pct <= 100)) throw CLI::ValidationError(flag, "a share must be in (0%, 100%]");
     cfg.rate = engine::rate_mode::automatic;
     cfg.rate_share = pct / 100.0;
     return;
   }
   auto slash = text.find('/');
-  if (slash == std::string::npos) throw CLI::ValidationError("--rate", "expected auto, 0, N/Ws (e.g. 190/10s) or P%");
+  if (slash == std::string::npos) throw CLI::ValidationError(flag, "expected auto, 0, N/Ws (e.g. 190/10s) or P%");
   std::size_t used = 0;
   long n = std::stol(text.substr(0, slash), &used);
-  if (used != slash || n < 1) throw CLI::ValidationError("--rate", "N must be a positive integer in N/Ws");
+  if (used != slash || n < 1) throw CLI::ValidationError(flag, "N must be a positive integer in N/Ws");
   std::string w = text.substr(slash + 1);
   double scale = 1.0;
   if (w.ends_with("ms")) {
@@ -80,8 +98,8 @@ void parse_rate(const std::string& text, engine::archive_config& cfg) {
     w.resize(w.size() - 1);
   }
   double window = w.empty() ? 1.0 : std::stod(w, &used) * scale;
-  if (!w.empty() && used != w.size()) throw CLI::ValidationError("--rate", "bad window in N/Ws");
-  if (!(window > 0)) throw CLI::ValidationError("--rate", "the window must be positive");
+  if (!w.empty() && used != w.size()) throw CLI::ValidationError(flag, "bad window in N/Ws");
+  if (!(window > 0)) throw CLI::ValidationError(flag, "the window must be positive");
   cfg.rate = engine::rate_mode::fixed;
   cfg.rate_max = static_cast<int>(n);
   cfg.rate_window = std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(window));
@@ -92,6 +110,39 @@ std::string trim(std::string s) {
   std::size_t i = 0;
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
   return s.substr(i);
+}
+
+std::string env_or(const char* upper, const char* lower) {
+  const char* v = std::getenv(upper);
+  if (!v || !*v) v = std::getenv(lower);
+  return v ? v : "";
+}
+
+// HTTPS_PROXY (or https_proxy) for an https:// API, unless NO_PROXY (or
+// no_proxy) names the host: "*", the host itself, or a domain it is in
+// (".example.com" and "example.com" both cover api.example.com). Loopback
+// hosts (the sandbox) never go through an environment proxy.
+std::string proxy_from_env(const std::string& base_url) {
+  std::string error;
+  auto url = engine::parse_base_url(base_url, error);
+  if (!url || !url->tls) return {};
+  const std::string& host = url->host;
+  if (host == "localhost" || host == "::1" || host.starts_with("127.")) return {};
+  std::string proxy = env_or("HTTPS_PROXY", "https_proxy");
+  if (proxy.empty()) return {};
+  std::string no_proxy = env_or("NO_PROXY", "no_proxy");
+  std::size_t start = 0;
+  while (start <= no_proxy.size()) {
+    std::size_t comma = no_proxy.find(',', start);
+    std::string entry = trim(no_proxy.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    start = comma == std::string::npos ? no_proxy.size() + 1 : comma + 1;
+    if (entry.empty()) continue;
+    if (entry == "*") return {};
+    if (entry.front() == '.') entry.erase(0, 1);
+    if (host == entry || (host.size() > entry.size() && host.ends_with("." + entry))) return {};
+  }
+  if (proxy.find("://") == std::string::npos) proxy = "http://" + proxy;
+  return proxy;
 }
 
 // The token comes from a file or an environment variable, never a flag (a
@@ -114,17 +165,41 @@ std::string load_token(const archive_flags& f) {
   return trim(v);
 }
 
+// --plan: no token, no connection; exit 1 when lines were rejected.
+int run_plan(archive_flags& f) {
+  std::optional<engine::archive_config> plan_rate_cfg;
+  if (!f.plan_rate.empty()) {
+    plan_rate_cfg.emplace();
+    parse_rate(f.plan_rate, *plan_rate_cfg, "--plan-rate");
+  }
+  std::vector<std::string> inputs{f.cfg.input};
+  inputs.insert(inputs.end(), f.cfg.extra_inputs.begin(), f.cfg.extra_inputs.end());
+  plan_figures fig = plan_inputs(f.cfg, inputs, f.quiet);
+  fmt::print("{}", plan_text(fig, rate_for_plan(f.cfg, plan_rate_cfg), f.daily_budget, inputs, f.cfg));
+  return fig.rejected > 0 ? exit_partial : exit_ok;
+}
+
 int run_archive(archive_flags& f) {
   engine::archive_config& cfg = f.cfg;
+  setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level);
   if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
+    fmt::print(stderr, "hubbatch archive: {}\n", err);
+    return exit_usage;
+  }
+  if (f.plan) return run_plan(f);
+  if (f.proxy == "direct") cfg.proxy.clear();
+  else if (!f.proxy.empty()) cfg.proxy = f.proxy;
+  else if (!f.sandbox) cfg.proxy = proxy_from_env(cfg.base_url);
+  if (std::string err = engine::validate(cfg); !err.empty()) {  // the proxy URL
     fmt::print(stderr, "hubbatch archive: {}\n", err);
     return exit_usage;
   }
   // The journal goes next to the report unless told otherwise. Not with
   // --sandbox: each run gets a fresh embedded store, so there is nothing to resume.
   if (f.no_journal) cfg.journal_path.clear();
-  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && !f.sandbox)
+  else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && cfg.extra_inputs.empty() &&
+           !f.sandbox)
     cfg.journal_path = cfg.report_path + ".journal";
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
     fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "
@@ -133,6 +208,18 @@ int run_archive(archive_flags& f) {
   }
   engine::job_options opt;
   opt.quiet = f.quiet;
+  progress_settings ps;
+  ps.quiet = f.quiet;
+  ps.tty = ::isatty(STDERR_FILENO) == 1;
+  ps.interval = f.progress_every;
+  ps.metrics_path = f.metrics_file;
+  ps.from_type = cfg.from_type;
+  ps.to_type = cfg.to_type;
+  progress_reporter progress(ps);
+  if (progress.wanted()) {
+    opt.on_progress = [&progress](const engine::job_progress& p) { progress.tick(p); };
+    opt.progress_tick = progress.tick_interval();
+  }
   std::unique_ptr<embedded_sandbox> sandbox;
   if (f.sandbox) {
     sandbox = start_embedded_sandbox(cfg, f.sandbox_rate);
@@ -140,16 +227,17 @@ int run_archive(archive_flags& f) {
     opt.ca_pem = sandbox->ca_pem();
     opt.token = sandbox->token();
     if (!f.quiet)
-      fmt::print(stderr, "hubbatch: embedded sandbox on {} seeded with {} pairs (rate {})\n", cfg.base_url,
-                 sandbox->seeded_pairs(), f.sandbox_rate);
+      spdlog::info("embedded sandbox on {} seeded with {} pairs (rate {})", cfg.base_url, sandbox->seeded_pairs(),
+                   f.sandbox_rate);
   } else {
     opt.token = load_token(f);
   }
 
   engine::job_result r = engine::run_job(cfg, opt);
+  progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
 
   if (!r.invariant_error.empty()) {
-    fmt::print(stderr, "hubbatch: BUG: counters do not add up: {}\n", r.invariant_error);
+    spdlog::error("BUG: counters do not add up: {}", r.invariant_error);
   }
   std::string json = engine::report_json(r.totals, r.context);
   if (!cfg.report_path.empty()) io::write_file_atomic(cfg.report_path, json + "\n");
@@ -160,23 +248,23 @@ int run_archive(archive_flags& f) {
   }
   switch (r.context.exit_code) {
     case exit_auth:
-      fmt::print(stderr, "hubbatch: stopped: {}\n", r.stop_message);
+      spdlog::error("stopped: {}", r.stop_message);
       if (!r.required_scopes.empty()) {
         std::string scopes;
         for (const auto& s : r.required_scopes) scopes += (scopes.empty() ? "" : ", ") + s;
-        fmt::print(stderr, "hubbatch: the token lacks the scopes: {}\n", scopes);
+        spdlog::error("the token lacks the scopes: {}", scopes);
       }
       break;
     case exit_usage:
     case exit_pending:
-      if (!r.stop_message.empty()) fmt::print(stderr, "hubbatch: stopped: {}\n", r.stop_message);
+      if (!r.stop_message.empty()) spdlog::warn("stopped: {}", r.stop_message);
       if (r.context.exit_code == exit_pending) {
         std::string how = !cfg.journal_path.empty()
                               ? "; to continue, run the same command again with --resume"
                               : cfg.failures_path.empty()
                                     ? " (use --report or --journal to be able to resume)"
                                     : "; rerun with --input " + cfg.failures_path + " to finish them";
-        fmt::print(stderr, "hubbatch: {} pairs pending{}\n", r.totals.pending_pairs, how);
+        spdlog::warn("{} pairs pending{}", r.totals.pending_pairs, how);
       }
       break;
     default: break;
@@ -191,10 +279,14 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   auto f = std::make_shared<archive_flags>();
   engine::archive_config& c = f->cfg;
   auto* cmd = app.add_subcommand("archive", "Archive (remove) the associations listed in a file of from_id,to_id pairs");
+  add_config_option(*cmd);  // first: its callback feeds the options declared below
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
   cmd->add_option("--to-type", c.to_type, "Object type of the target records")->required();
-  cmd->add_option("--input", c.input, "Input file of pairs; - reads stdin")->capture_default_str();
+  cmd->add_option("--input", f->inputs,
+                  "Input file of pairs (gzip is read as it streams); repeat for several files, read in order; - "
+                  "reads stdin")
+      ->capture_default_str();
   cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
       ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
   cmd->add_option("--token-env", f->token_env, "Environment variable holding the access token")
@@ -206,6 +298,9 @@ void add_archive_command(CLI::App& app, command_runner* run) {
       ->capture_default_str()
       ->check(CLI::IsMember({"v4", "2025-09", "2026-03", "2026-09"}));
   cmd->add_option("--ca-file", c.ca_file, "PEM file of CAs to trust instead of the system store");
+  cmd->add_option("--proxy", f->proxy,
+                  "HTTP CONNECT proxy, http://HOST:PORT, or 'direct' (default: HTTPS_PROXY unless NO_PROXY names "
+                  "the host)");
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -247,6 +342,23 @@ void add_archive_command(CLI::App& app, command_runner* run) {
                   "Stop after this many requests (exit 3, resumable); 0 = no cap")
       ->capture_default_str();
   cmd->add_option("--deadline", f->deadline, "Stop after running this long, e.g. 45m (exit 3, resumable)");
+  cmd->add_flag("--plan", f->plan,
+                "Read and validate the input, send nothing (no token needed), print pairs, rejected lines, "
+                "duplicates, distinct from-ids, requests and the estimated duration");
+  cmd->add_option("--plan-rate", f->plan_rate, "With --plan: estimate at this rate, N/Ws (default: --rate, or 100/10s for auto)");
+  cmd->add_option("--daily-budget", f->daily_budget, "With --plan: the portal's daily request limit, to show the share used");
+  cmd->add_option("--metrics-file", f->metrics_file,
+                  "Write the counters in Prometheus text format here every --progress-interval and at the end "
+                  "(atomically, for node_exporter's textfile collector)");
+  cmd->add_option("--progress-interval", f->progress_interval,
+                  "When stderr is not a terminal: a progress line this often; also the metrics interval")
+      ->capture_default_str();
+  cmd->add_option("--log-format", f->log_format, "Log lines on stderr: text or json (one object a line)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_option("--log-level", f->log_level, "trace, debug (every 429 and transport error), info, warn, error, off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   cmd->callback([f, run] {
     try {
       parse_rate(f->rate, f->cfg);
@@ -255,6 +367,25 @@ void add_archive_command(CLI::App& app, command_runner* run) {
     }
     f->cfg.drain_timeout = parse_duration("--drain-timeout", f->drain_timeout);
     if (!f->deadline.empty()) f->cfg.deadline = parse_duration("--deadline", f->deadline);
+    f->cfg.input = f->inputs.empty() ? "-" : f->inputs.front();
+    f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());
+    if (!f->cfg.extra_inputs.empty()) {
+      for (const auto& in : f->inputs)
+        if (in == "-") throw CLI::ValidationError("--input", "stdin (-) cannot be one of several inputs");
+      if (!f->cfg.journal_path.empty() || f->cfg.resume || f->cfg.restart)
+        throw CLI::ValidationError("--input", "--journal, --resume and --restart need a single --input (one file per job)");
+    }
+    f->progress_every = parse_duration("--progress-interval", f->progress_interval);
+    if (f->progress_every < std::chrono::milliseconds(100))
+      throw CLI::ValidationError("--progress-interval", "must be at least 100ms");
+    if (!f->plan_rate.empty()) {
+      engine::archive_config probe;
+      try {
+        parse_rate(f->plan_rate, probe, "--plan-rate");
+      } catch (const std::logic_error&) {
+        throw CLI::ValidationError("--plan-rate", "expected N/Ws, e.g. 190/10s (got '" + f->plan_rate + "')");
+      }
+    }
     if (f->cfg.resume && f->cfg.restart) throw CLI::ValidationError("--resume", "--resume and --restart exclude each other");
     *run = [f] { return run_archive(*f); };
   });

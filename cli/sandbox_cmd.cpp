@@ -1,5 +1,6 @@
 // `hubbatch sandbox`: flags → sandbox::config → sandbox::run_sandbox.
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 
@@ -138,6 +139,7 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
                                  "(first stdout line: 'listening on https://HOST:PORT'; SIGINT/SIGTERM stop it)");
   auto f = std::make_shared<sandbox_flags>();
   auto& c = f->cfg;
+  add_config_option(*cmd);  // first: its callback feeds the options declared below
 
   cmd->add_option("--listen", f->listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")->capture_default_str();
   cmd->add_option("--cert", c.cert_file, "Server certificate PEM (default: generate a fresh test CA and certificate)");

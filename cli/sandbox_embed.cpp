@@ -8,6 +8,7 @@
 
 #include <random>
 #include <stdexcept>
+#include <vector>
 
 namespace hubbatch::cli {
 namespace {
@@ -47,8 +48,10 @@ class embedded final : public embedded_sandbox {
 std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate) {
   if (cfg.input == "-") throw std::runtime_error("--sandbox needs --input FILE (stdin cannot be read twice)");
   collect_sink sink;
-  io::read_pairs_file(cfg.input, cfg.format ? *cfg.format : io::input_format_for_path(cfg.input), sink,
-                      cfg.max_line_bytes);
+  std::vector<std::string> inputs{cfg.input};
+  inputs.insert(inputs.end(), cfg.extra_inputs.begin(), cfg.extra_inputs.end());
+  for (const auto& in : inputs)
+    io::read_pairs_file(in, cfg.format ? *cfg.format : io::input_format_for_path(in), sink, cfg.max_line_bytes);
   sandbox::config sc;
   sc.listen_host = "127.0.0.1";
   sc.listen_port = 0;

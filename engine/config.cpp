@@ -99,6 +99,29 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
   return out;
 }
 
+std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string& error) {
+  std::string_view rest(url);
+  if (!rest.starts_with("http://")) {
+    error = "proxy URL must be http://HOST[:PORT] (got '" + url + "')";
+    return std::nullopt;
+  }
+  rest.remove_prefix(7);
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find('@') != std::string_view::npos) {
+    error = "proxy credentials in the URL are not supported (got '" + url + "')";
+    return std::nullopt;
+  }
+  // The same host[:port] rules as a base URL; loopback is irrelevant here.
+  auto parsed = parse_base_url("https://" + std::string(rest), error);
+  if (!parsed) {
+    error = "bad proxy URL '" + url + "'";
+    return std::nullopt;
+  }
+  if (rest.find(':') == std::string_view::npos || (rest.starts_with('[') && rest.ends_with(']'))) parsed->port = "80";
+  parsed->tls = false;
+  return parsed;
+}
+
 std::string validate(const archive_config& cfg) {
   if (!valid_object_type(cfg.from_type))
     return "invalid --from-type '" + cfg.from_type + "' (expected a name like contacts, an id like 0-1 or 2-123, or p_name)";
@@ -116,6 +139,7 @@ std::string validate(const archive_config& cfg) {
   if (cfg.rate_share <= 0 || cfg.rate_share > 1) return "rate share must be in (0%, 100%]";
   std::string error;
   if (!parse_base_url(cfg.base_url, error)) return error;
+  if (!cfg.proxy.empty() && !parse_proxy_url(cfg.proxy, error)) return error;
   return {};
 }
 

@@ -23,11 +23,15 @@ enum class rate_mode {
 struct archive_config {
   std::string from_type;                       // object type of the source records (validated by valid_object_type)
   std::string to_type;                         // object type of the target records
-  std::string input = "-";                     // input path; "-" reads stdin
+  std::string input = "-";                     // input path; "-" reads stdin; gzip (by magic bytes) is inflated
+  std::vector<std::string> extra_inputs;       // further input files read after `input`, in order (not stdin;
+                                               // no journal: its identity and line numbers cover one file)
   std::optional<io::input_format> format;      // nullopt: from the file name, else csv
   std::string base_url = "https://api.hubapi.com";  // scheme://host[:port]; http:// only for loopback hosts
   std::string api_version = "v4";              // v4 | 2025-09 | 2026-03 | 2026-09
   std::string ca_file;                         // PEM to trust instead of the system store ("" = system store)
+  std::string proxy;                           // http://HOST[:PORT] of an HTTP CONNECT proxy ("" = direct); cli/
+                                               // fills it from --proxy or HTTPS_PROXY minus NO_PROXY
   int connections = 8;                         // concurrent keep-alive TLS connections (sessions)
   std::size_t batch_size = 100;                // inputs (distinct from-ids) per request
   std::size_t max_pairs_per_request = 0;       // pairs per request; 0 = no cap beyond batch_size
@@ -84,5 +88,10 @@ struct endpoint_url {
 // Parses scheme://host[:port][/]; nullopt with `error` set on failure
 // (unsupported scheme, path present, http:// to a non-loopback host).
 std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& error);
+
+// Parses an HTTP proxy URL, http://HOST[:PORT][/] (port 80 when absent); the
+// TLS session to the API runs inside the CONNECT tunnel, so http:// is fine
+// here. nullopt with `error` set on failure (credentials are not supported).
+std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string& error);
 
 }  // namespace hubbatch::engine

@@ -10,6 +10,7 @@
 #include "engine/grouper.hpp"
 #include "engine/journal.hpp"
 #include "engine/rate_limiter.hpp"
+#include "io/input_decoder.hpp"
 #include "io/pair_reader.hpp"
 #include "io/tls.hpp"
 
@@ -26,6 +27,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -33,6 +35,7 @@
 #include <boost/beast/version.hpp>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -274,7 +277,7 @@ struct job_state : io::pair_sink {
     ++totals.rejected_by_reason[io::to_string(r)];
     failures.rejected(line, r, detail);
     if (!opt.quiet && ++rejects_printed <= 10)
-      fmt::print(stderr, "hubbatch: {}:{}: rejected: {}: {}\n", input_name, line, io::to_string(r), detail);
+      spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
   }
 
   void take_one_batch() {
@@ -335,6 +338,8 @@ struct job_state : io::pair_sink {
   std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
   int active_sessions = 0;
   std::uint64_t acquired = 0;                   // limiter slots taken so far
+  std::uint64_t input_bytes_read = 0;           // for job_progress
+  std::uint64_t input_bytes_total = 0;          // size of a regular input file, else 0
 };
 
 // ---------------------------------------------------------------- input
@@ -387,17 +392,20 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
   }
 }
 
-asio::awaitable<void> feed_input(job_state& j) {
+// Reads one input to its end (or until a stop) through the gzip-aware decoder.
+asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
+  j.input_name = path == "-" ? "<stdin>" : path;
   int fd = 0;
-  if (j.cfg.input != "-") {
-    fd = ::open(j.cfg.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw std::runtime_error("cannot open input '" + j.cfg.input + "': " + std::strerror(errno));
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open input '" + path + "': " + std::strerror(errno));
   }
   struct stat st {};
   ::fstat(fd, &st);
   bool regular = S_ISREG(st.st_mode);
-  io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(j.cfg.input);
+  io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
   io::pair_parser parser(format, j.cfg.max_line_bytes);
+  io::input_decoder decoder(j.input_name);
   std::vector<char> buf(1 << 16);
   asio::steady_timer timer(j.ioc);
   // Enough ready batches to keep every connection busy; beyond that, stop reading.
@@ -436,7 +444,7 @@ asio::awaitable<void> feed_input(job_state& j) {
       ssize_t r = ::read(fd, buf.data(), buf.size());
       if (r < 0) {
         if (errno == EINTR) continue;
-        throw std::runtime_error("cannot read input '" + j.cfg.input + "': " + std::strerror(errno));
+        throw std::runtime_error("cannot read input '" + path + "': " + std::strerror(errno));
       }
       n = static_cast<std::size_t>(r);
     } else {
@@ -447,13 +455,16 @@ asio::awaitable<void> feed_input(job_state& j) {
       n = r;
     }
     if (n == 0) break;
+    j.input_bytes_read += n;
     j.last_input = clock::now();
-    parser.feed(std::string_view(buf.data(), n), j);
+    decoder.feed(std::string_view(buf.data(), n), parser, j);
     j.add_staged();
     j.flush_journal();
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
+  // A pipe cut short by a stop may end mid-member: only a complete read is checked.
+  if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
   parser.finish(j);
   j.add_staged();
   j.flush_journal();
@@ -463,6 +474,25 @@ asio::awaitable<void> feed_input(job_state& j) {
     co_await feed_partitions(j, *spill, timer, high_water);
   }
   j.stdin_desc = nullptr;
+}
+
+// Reads cfg.input, then cfg.extra_inputs in order (line numbers restart at
+// each file), and flushes what is left in the group window.
+asio::awaitable<void> feed_input(job_state& j) {
+  std::vector<std::string> paths{j.cfg.input};
+  paths.insert(paths.end(), j.cfg.extra_inputs.begin(), j.cfg.extra_inputs.end());
+  for (const auto& p : paths) {  // total size for the progress estimate; 0 if any is not a regular file
+    struct stat st {};
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      j.input_bytes_total = 0;
+      break;
+    }
+    j.input_bytes_total += static_cast<std::uint64_t>(st.st_size);
+  }
+  for (const auto& p : paths) {
+    if (j.disp.stopped() != stop_reason::none && p == "-") break;
+    co_await feed_one(j, p);
+  }
   j.flush_grouper();
   j.reading_done = true;
   j.wake.notify_all();
@@ -491,12 +521,27 @@ asio::awaitable<void> stop_watcher(job_state& j, time_point started) {
   time_point drain_end = clock::now() + j.cfg.drain_timeout;
   while (j.active_sessions > 0) {
     if (clock::now() >= drain_end) {
-      fmt::print(stderr, "hubbatch: drain timeout: cutting {} connection(s) with requests in flight\n",
-                 j.active_sessions);
+      spdlog::warn("drain timeout: cutting {} connection(s) with requests in flight", j.active_sessions);
       for (auto& abort : j.aborters) abort();
       break;
     }
     co_await j.wake.wait(timer, drain_end);
+  }
+}
+
+// ---------------------------------------------------------------- progress
+
+// The one place progress leaves the job (STYLE.md rule 10): every
+// opt.progress_tick, hand the live counters to opt.on_progress. Ends when it
+// is the last task left (`live_tasks` counts it too).
+asio::awaitable<void> progress_ticker(job_state& j, time_point started, const int& live_tasks) {
+  asio::steady_timer timer(j.ioc);
+  while (live_tasks > 1) {
+    co_await j.wake.wait(timer, clock::now() + j.opt.progress_tick);
+    if (live_tasks <= 1) break;
+    job_progress p{j.totals, j.input_bytes_read, j.input_bytes_total, j.reading_done,
+                   std::chrono::duration<double>(clock::now() - started).count()};
+    j.opt.on_progress(p);
   }
 }
 
@@ -508,8 +553,9 @@ using stream_t = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, b
 template <bool Tls>
 class session {
  public:
-  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target)
-      : j_(j), url_(url), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
+  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
+          const endpoint_url* proxy = nullptr)
+      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
     req_.method(http::verb::post);
     req_.target(target);
     req_.version(11);
@@ -590,7 +636,8 @@ class session {
 
   asio::awaitable<boost::system::error_code> connect() {
     close();
-    auto [rec, results] = co_await resolver_.async_resolve(url_.host, url_.port, use_tuple);
+    const endpoint_url& first_hop = proxy_ ? *proxy_ : url_;
+    auto [rec, results] = co_await resolver_.async_resolve(first_hop.host, first_hop.port, use_tuple);
     if (rec) co_return rec;
     if constexpr (Tls) stream_.emplace(j_.ioc, *tls_ctx_);
     else stream_.emplace(j_.ioc);
@@ -599,6 +646,9 @@ class session {
     auto [cec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
     if (cec) co_return cec;
     tcp_layer.socket().set_option(tcp::no_delay(true));
+    if (proxy_) {
+      if (auto ec = co_await proxy_connect(tcp_layer)) co_return ec;
+    }
     if constexpr (Tls) {
       if (!io::set_client_peer_name(stream_->native_handle(), url_.host))
         co_return asio::error::make_error_code(asio::error::invalid_argument);
@@ -607,6 +657,30 @@ class session {
       if (hec) co_return hec;
     }
     ++j_.totals.connections_opened;
+    co_return boost::system::error_code{};
+  }
+
+  // HTTP CONNECT through the proxy: afterwards the socket is a tunnel to the
+  // API host, and TLS (verified against the API host's name) runs inside it.
+  asio::awaitable<boost::system::error_code> proxy_connect(beast::tcp_stream& tcp_layer) {
+    std::string authority = (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) + ":" +
+                            url_.port;
+    http::request<http::empty_body> req{http::verb::connect, authority, 11};
+    req.set(http::field::host, authority);
+    req.set(http::field::user_agent, std::string("hubbatch/") + HUBBATCH_VERSION);
+    auto [wec, wn] = co_await http::async_write(tcp_layer, req, use_tuple);
+    if (wec) co_return wec;
+    http::response_parser<http::empty_body> res;
+    res.skip(true);  // a CONNECT answer has no body
+    beast::flat_buffer buf;
+    auto [rec, rn] = co_await http::async_read_header(tcp_layer, buf, res, use_tuple);
+    if (rec) co_return rec;
+    if (res.get().result_int() / 100 != 2) {
+      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}", proxy_->host, proxy_->port, authority,
+                   res.get().result_int());
+      co_return asio::error::make_error_code(asio::error::connection_refused);
+    }
+    if (buf.size() != 0) co_return asio::error::make_error_code(asio::error::invalid_argument);  // spoke first
     co_return boost::system::error_code{};
   }
 
@@ -629,6 +703,7 @@ class session {
     if (written) j_.limiter.complete(clock::now());
     else j_.limiter.cancel();
     error_text_ = what + ": " + ec.message();
+    spdlog::debug("transport error for a batch of {} pairs: {}", item.pairs.size(), error_text_);
     attempt_result r;
     r.what = attempt_result::kind::transport_error;
     r.error = error_text_;
@@ -705,13 +780,30 @@ class session {
     r.status = static_cast<int>(res.result_int());
     r.body = &decoded_;
     r.headers = &headers_;
+    log_response(r.status, item.pairs.size());
     j_.disp.on_result(std::move(item), r, now);
     j_.flush_journal();
     if (!keep) close();
   }
 
+  // Responses worth a log line carry HubSpot's correlation id, for support tickets.
+  void log_response(int status, std::size_t pairs) const {
+    if (status < 400 && decoded_.num_errors == 0) return;
+    const std::string& id = !headers_.correlation_id.empty() ? headers_.correlation_id : decoded_.correlation_id;
+    auto level = status == 429 || status < 400 ? spdlog::level::debug : spdlog::level::warn;
+    if (!spdlog::should_log(level)) return;
+    std::string what = !decoded_.category.empty() ? decoded_.category
+                       : !decoded_.message.empty() ? decoded_.message
+                                                   : std::string(codec::to_string(decoded_.kind));
+    if (status == 429 && !decoded_.policy_name.empty()) what += " " + decoded_.policy_name;
+    if (status < 400) what = fmt::format("{} error(s) in the response", decoded_.num_errors);
+    spdlog::log(level, "HTTP {} for a batch of {} pairs: {} correlation_id={}", status, pairs, what,
+                id.empty() ? "-" : id);
+  }
+
   job_state& j_;
   const endpoint_url& url_;
+  const endpoint_url* proxy_;  // HTTP CONNECT proxy, or null for a direct connection
   asio::ssl::context* tls_ctx_;
   asio::steady_timer timer_;
   tcp::resolver resolver_;
@@ -745,12 +837,23 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::string url_error;
   auto url = parse_base_url(cfg.base_url, url_error);
   if (!url) throw std::runtime_error(url_error);
+  std::optional<endpoint_url> proxy;
+  if (!cfg.proxy.empty() && !(proxy = parse_proxy_url(cfg.proxy, url_error))) throw std::runtime_error(url_error);
+  const endpoint_url* via = proxy ? &*proxy : nullptr;
   std::optional<asio::ssl::context> tls_ctx;
   if (url->tls)
     tls_ctx.emplace(opt.ca_pem.empty() ? io::make_client_context(cfg.ca_file)
                                        : io::make_client_context_from_pem(opt.ca_pem));
   if (cfg.input != "-" && ::access(cfg.input.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot read input '" + cfg.input + "': " + std::strerror(errno));
+  for (const auto& extra : cfg.extra_inputs) {
+    if (extra == "-" || cfg.input == "-") throw std::runtime_error("stdin (-) cannot be one of several inputs");
+    if (::access(extra.c_str(), R_OK) != 0)
+      throw std::runtime_error("cannot read input '" + extra + "': " + std::strerror(errno));
+  }
+  // The journal's identity and line numbers describe one file.
+  if (!cfg.journal_path.empty() && !cfg.extra_inputs.empty())
+    throw std::runtime_error("a journal (and --resume) needs a single --input; give one file per job");
 
   // The journal: refuse to silently redo or mix up jobs (README "Journals and resuming").
   std::optional<journal_state> previous;
@@ -797,19 +900,21 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
         boost::system::error_code ec;
         signals.cancel(ec);
       }
+      j.wake.notify_all();  // the progress ticker ends with the last other task
     });
   };
   spawn(feed_input(j));
   spawn(stop_watcher(j, started));
+  if (opt.on_progress) spawn(progress_ticker(j, started, live_tasks));
 
   std::vector<std::unique_ptr<session<true>>> tls_sessions;
   std::vector<std::unique_ptr<session<false>>> plain_sessions;
   for (int i = 0; i < cfg.connections; ++i) {
     if (url->tls) {
-      tls_sessions.push_back(std::make_unique<session<true>>(j, *url, &*tls_ctx, target));
+      tls_sessions.push_back(std::make_unique<session<true>>(j, *url, &*tls_ctx, target, via));
       spawn(tls_sessions.back()->run());
     } else {
-      plain_sessions.push_back(std::make_unique<session<false>>(j, *url, nullptr, target));
+      plain_sessions.push_back(std::make_unique<session<false>>(j, *url, nullptr, target, via));
       spawn(plain_sessions.back()->run());
     }
   }
@@ -821,8 +926,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     on_signal = [&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       if (j.disp.stopped() == stop_reason::interrupted) std::_Exit(3);  // second signal: leave now
-      fmt::print(stderr, "hubbatch: {} received: finishing in-flight requests, then stopping (again to exit now)\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+      spdlog::warn("{} received: finishing in-flight requests, then stopping (again to exit now)",
+                   sig == SIGINT ? "SIGINT" : "SIGTERM");
       j.stop(stop_reason::interrupted, sig == SIGINT ? "interrupted by SIGINT" : "terminated by SIGTERM");
       signals.async_wait(on_signal);
     };

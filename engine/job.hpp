@@ -7,6 +7,8 @@
 #include "engine/config.hpp"
 #include "engine/counters.hpp"
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,11 +22,24 @@ struct job_result {
   std::string invariant_error;               // counters::check(); "" when the books balance
 };
 
+// A look at a running job, for progress displays and metrics (cli/).
+struct job_progress {
+  const counters& totals;              // live counters (valid only during the call)
+  std::uint64_t input_bytes_read = 0;  // bytes read from the input so far (compressed bytes for gzip)
+  std::uint64_t input_bytes_total = 0; // size of a regular input file; 0 = unknown (stdin, pipe)
+  bool reading_done = false;           // the whole input was read: totals.input_pairs is final
+  double elapsed_s = 0;                // since the job started
+};
+
 struct job_options {
   std::string token;   // the access token (a secret: never logged or reported)
   std::string ca_pem;  // when non-empty, trust exactly this CA (embedded sandbox) instead of cfg.ca_file
   bool handle_signals = true;  // SIGINT/SIGTERM stop the run gracefully (a second one exits at once)
   bool quiet = false;          // no rejected-line messages on stderr
+  // Called on the job's thread every progress_tick while the job runs (not
+  // after it ends: the caller has the result then). Empty = no ticks.
+  std::function<void(const job_progress&)> on_progress;
+  duration progress_tick = std::chrono::milliseconds(100);
 };
 
 // Runs the job to completion or until it must stop. Throws std::runtime_error

@@ -1,0 +1,307 @@
+// Operating `hubbatch archive`: the live status line on a terminal (through a
+// pseudo-terminal), plain progress lines otherwise, JSON logs carrying the
+// correlation id, and the metrics file of a real run.
+#include "cli/logging.hpp"
+#include "io/tls.hpp"
+#include "sandbox/config.hpp"
+#include "sandbox/server.hpp"
+#include "engine/config.hpp"
+#include "support/connect_proxy.hpp"
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace hubbatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct fixture {
+  fs::path dir;
+  std::unique_ptr<sandbox::background_sandbox> sb;
+
+  explicit fixture(std::size_t n, sandbox::config sc = {}) {
+    static int k = 0;
+    dir = fs::temp_directory_path() / ("hubbatch-ops-" + std::to_string(::getpid()) + "-" + std::to_string(k++));
+    fs::create_directories(dir);
+    std::vector<pair_id> pairs;
+    for (std::size_t i = 0; i < n; ++i) pairs.push_back({100 + i, 5000 + i});
+    std::ofstream out(file("pairs.csv"));
+    out << "from_id,to_id\n";
+    for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
+    out.close();
+    sc.listen_host = "127.0.0.1";
+    sc.listen_port = 0;
+    if (sc.rate.max == 190) sc.rate.max = 0;
+    sandbox::seed_spec seed;
+    seed.pairs = pairs;
+    sc.seeds.push_back(seed);
+    sb = std::make_unique<sandbox::background_sandbox>(sc);
+    io::write_file_atomic(file("ca.pem"), sb->ca_pem());
+  }
+  ~fixture() {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string file(const std::string& name) const { return (dir / name).string(); }
+  std::vector<std::string> args(std::vector<std::string> extra) const {
+    std::vector<std::string> a = {HUBBATCH_BINARY, "archive", "--from-type", "contacts", "--to-type", "companies",
+                                  "--ca-file", file("ca.pem"), "--base-url", sb->base_url(), "--input",
+                                  file("pairs.csv")};
+    auto given = std::find(extra.begin(), extra.end(), "--base-url");
+    if (given != extra.end()) a[9] = *(given + 1), extra.erase(given, given + 2);  // the test's own URL
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  test::process_spec spec(std::vector<std::string> extra) const {
+    test::process_spec s;
+    s.args = args(std::move(extra));
+    s.env = {{"HUBSPOT_ACCESS_TOKEN", "pat-test"}};
+    s.stdout_path = file("out.txt");
+    s.stderr_path = file("err.txt");
+    return s;
+  }
+  std::string err() const { return test::slurp(file("err.txt")); }
+};
+
+// Runs argv with stdin/stdout/stderr on a pseudo-terminal; returns everything
+// written to it and the exit code.
+std::pair<std::string, int> run_on_pty(const std::vector<std::string>& args) {
+  int master = -1;
+  winsize ws{};
+  ws.ws_col = 200;
+  ws.ws_row = 40;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid < 0) return {"forkpty failed", -1};
+  if (pid == 0) {
+    ::setenv("HUBSPOT_ACCESS_TOKEN", "pat-test", 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::string out;
+  char buf[4096];
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < until) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child and its terminal are gone
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+std::map<std::string, double> metric_samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto sp = line.rfind(' ');
+    out[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(operate, status_line_on_a_terminal_is_redrawn_in_place) {
+  sandbox::config sc;
+  sc.rate = *sandbox::parse_rate("10/1s");
+  fixture f(300, sc);
+  // 30 requests at 10/s: about three seconds of status line.
+  auto [out, code] = run_on_pty(f.args({"--batch-size", "10", "--rate", "10/1s"}));
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\r\033[K"), std::string::npos) << out;
+  EXPECT_NE(out.find(" of 300 pairs ("), std::string::npos) << out;
+  EXPECT_NE(out.find("pairs/s, ETA "), std::string::npos) << out;
+  EXPECT_NE(out.find("429s 0, retries 0, failed 0"), std::string::npos) << out;
+  // Redrawn, not scrolled: no status text is followed by a newline before the
+  // line is cleared for the summary.
+  std::size_t redraws = 0, pos = 0;
+  while ((pos = out.find("\r\033[K", pos)) != std::string::npos) ++redraws, ++pos;
+  EXPECT_GE(redraws, 5u);
+  EXPECT_LE(redraws, 80u);  // at most 10 a second (+ the final clear)
+  auto summary = out.find("accounting");
+  ASSERT_NE(summary, std::string::npos) << out;
+  EXPECT_EQ(out.substr(0, summary).find("failed 0\r\n"), std::string::npos) << "status line scrolled";
+
+  // --quiet: no status line at all.
+  auto [quiet, qcode] = run_on_pty(f.args({"--batch-size", "100", "--rate", "10/1s", "--quiet"}));
+  EXPECT_EQ(qcode, 0) << quiet;
+  EXPECT_EQ(quiet.find("\033[K"), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("ETA"), std::string::npos) << quiet;
+}
+
+TEST(operate, plain_progress_lines_when_not_a_terminal) {
+  sandbox::config sc;
+  sc.rate = *sandbox::parse_rate("10/1s");
+  fixture f(200, sc);
+  auto s = f.spec({"--batch-size", "10", "--rate", "10/1s", "--progress-interval", "300ms"});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  std::string err = f.err();
+  EXPECT_NE(err.find("hubbatch: progress: "), std::string::npos) << err;
+  EXPECT_NE(err.find(" of 200 pairs ("), std::string::npos) << err;
+  EXPECT_EQ(err.find("\033["), std::string::npos) << "no terminal codes in a log file";
+
+  s = f.spec({"--batch-size", "10", "--rate", "10/1s", "--progress-interval", "300ms", "--quiet"});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  EXPECT_EQ(f.err().find("progress:"), std::string::npos) << f.err();
+}
+
+TEST(operate, json_logs_carry_the_correlation_id_of_failed_batches) {
+  sandbox::config sc;
+  sc.reject_ids = {105};  // a batch naming from-id 105 gets 400 VALIDATION_ERROR
+  fixture f(20, sc);
+  {
+    std::ofstream bad(f.file("pairs.csv"), std::ios::app);
+    bad << "not-a-number,1\n";
+  }
+  auto s = f.spec({"--rate", "0", "--log-format", "json"});
+  EXPECT_EQ(test::run(s), 1) << f.err();
+  std::string err = f.err();
+  // The rejected line and the 400 responses (bisection) as JSON objects.
+  EXPECT_NE(err.find(R"("level":"warn","msg":")"), std::string::npos) << err;
+  EXPECT_NE(err.find(R"(:22: rejected: )"), std::string::npos) << err;
+  auto at = err.find(R"("msg":"HTTP 400 for a batch of )");
+  ASSERT_NE(at, std::string::npos) << err;
+  auto line = err.substr(at, err.find('\n', at) - at);
+  EXPECT_NE(line.find(R"(,"correlation_id":")"), std::string::npos) << line;
+  EXPECT_EQ(line.find(R"("correlation_id":"-")"), std::string::npos) << line;
+}
+
+TEST(operate, json_log_line_escapes_and_splits_the_correlation_id) {
+  EXPECT_EQ(cli::json_log_line("T", "warn", "HTTP 500 \"x\"\n correlation_id=abc-123"),
+            R"({"ts":"T","level":"warn","msg":"HTTP 500 \"x\"\n","correlation_id":"abc-123"})");
+  EXPECT_EQ(cli::json_log_line("T", "info", "plain"), R"({"ts":"T","level":"info","msg":"plain"})");
+}
+
+TEST(operate, metrics_file_of_a_run) {
+  fixture f(500);
+  auto s = f.spec({"--rate", "0", "--metrics-file", f.file("hubbatch.prom"), "--report", f.file("report.json")});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  auto m = metric_samples(test::slurp(f.file("hubbatch.prom")));
+  EXPECT_EQ(m["hubbatch_archived_pairs_total"], 500);
+  EXPECT_EQ(m["hubbatch_input_pairs_total"], 500);
+  EXPECT_EQ(m["hubbatch_running"], 0);
+  EXPECT_EQ(m["hubbatch_exit_code"], 0);
+  double responses = 0;
+  for (const auto& [k, v] : m)
+    if (k.starts_with("hubbatch_http_responses_total{")) responses += v;
+  EXPECT_EQ(responses, m["hubbatch_responses_total"]);
+  EXPECT_GT(responses, 0);
+  for (const auto& e : fs::directory_iterator(f.dir))  // the temporary was renamed away
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+}
+
+TEST(operate, gzip_input_and_several_inputs) {
+  fixture f(300);
+  // The first 100 pairs gzip-compressed (name without .gz: recognised by its
+  // magic bytes), the rest plain in a second file.
+  std::string all = test::slurp(f.file("pairs.csv"));
+  std::size_t cut = 0;
+  for (int lines = 0; lines < 101; ++lines) cut = all.find('\n', cut) + 1;
+  {
+    gzFile gz = gzopen(f.file("first.csv").c_str(), "wb");
+    ASSERT_NE(gz, nullptr);
+    gzwrite(gz, all.data(), static_cast<unsigned>(cut));
+    gzclose(gz);
+    std::ofstream(f.file("second.csv")) << all.substr(cut) << "junk\n";
+  }
+  auto s = f.spec({"--rate", "0", "--report", f.file("report.json")});
+  s.args.erase(s.args.begin() + 10, s.args.begin() + 12);  // the fixture's --input
+  s.args.insert(s.args.end(), {"--input", f.file("first.csv"), "--input", f.file("second.csv")});
+  EXPECT_EQ(test::run(s), 1) << f.err();  // the junk line
+  std::string report = test::slurp(f.file("report.json"));
+  EXPECT_NE(report.find("\"archived_pairs\": 300"), std::string::npos) << report;
+  EXPECT_NE(report.find("\"rejected_pairs\": 1"), std::string::npos) << report;
+  EXPECT_NE(f.err().find("second.csv:201: rejected"), std::string::npos) << f.err();  // numbered per file
+  EXPECT_FALSE(fs::exists(f.file("report.json.journal")));                          // no journal for several inputs
+
+  // A journal covers one file: refused with several.
+  s.args.insert(s.args.end(), {"--journal", f.file("j")});
+  EXPECT_EQ(test::run(s), 2);
+  EXPECT_NE(f.err().find("single --input"), std::string::npos) << f.err();
+
+  // --plan reads gzip too.
+  auto p = f.spec({"--plan", "--input", f.file("first.csv")});
+  p.args.erase(p.args.begin() + 10, p.args.begin() + 12);
+  EXPECT_EQ(test::run(p), 0) << f.err();
+  EXPECT_NE(test::slurp(f.file("out.txt")).find("pairs         100\n"), std::string::npos)
+      << test::slurp(f.file("out.txt"));
+}
+
+TEST(operate, https_proxy_connect_tunnel) {
+  fixture f(400);
+  test::connect_proxy proxy;
+  auto s = f.spec({"--rate", "0", "--connections", "3", "--proxy", proxy.url()});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  EXPECT_EQ(f.sb->stats().archived_pairs, 400u);
+  auto targets = proxy.targets();
+  ASSERT_FALSE(targets.empty());
+  std::string authority = f.sb->base_url().substr(std::string("https://").size());
+  for (const auto& t : targets) EXPECT_EQ(t, authority);
+
+  // From the environment: HTTPS_PROXY carries a non-loopback host (the
+  // proxy, refusing here, sees the CONNECT; nothing is resolved locally)...
+  test::connect_proxy env_proxy(403);
+  auto e = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--base-url",
+                   "https://api.example.invalid"});
+  e.env.push_back({"HTTPS_PROXY", env_proxy.url()});
+  EXPECT_EQ(test::run(e), 1) << f.err();
+  ASSERT_FALSE(env_proxy.targets().empty()) << f.err();
+  EXPECT_EQ(env_proxy.targets().front(), "api.example.invalid:443");
+  // ... but loopback hosts (the sandbox) bypass an environment proxy.
+  test::connect_proxy unused;
+  std::string port = authority.substr(authority.rfind(':') + 1);
+  e = f.spec({"--rate", "0", "--connections", "2", "--base-url", "https://localhost:" + port});
+  e.env.push_back({"HTTPS_PROXY", unused.url()});
+  EXPECT_EQ(test::run(e), 0) << f.err();
+  EXPECT_TRUE(unused.targets().empty());
+
+  // A proxy that refuses: the connection fails like any transport error.
+  test::connect_proxy refusing(403);
+  auto r = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--proxy", refusing.url()});
+  EXPECT_EQ(test::run(r), 1) << f.err();
+  EXPECT_NE(f.err().find("refused CONNECT"), std::string::npos) << f.err();
+  EXPECT_FALSE(refusing.targets().empty());
+
+  // A bad proxy URL is a usage error.
+  auto b = f.spec({"--proxy", "socks5://127.0.0.1:1"});
+  EXPECT_EQ(test::run(b), 2);
+  EXPECT_NE(f.err().find("proxy URL"), std::string::npos) << f.err();
+}
+
+TEST(operate, proxy_url_parsing) {
+  std::string err;
+  auto p = engine::parse_proxy_url("http://proxy.corp:3128/", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->host, "proxy.corp");
+  EXPECT_EQ(p->port, "3128");
+  p = engine::parse_proxy_url("http://proxy.corp", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->port, "80");
+  EXPECT_FALSE(engine::parse_proxy_url("http://user:pw@proxy:1", err));
+  EXPECT_FALSE(engine::parse_proxy_url("https://proxy:1", err));
+}
