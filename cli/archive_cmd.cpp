@@ -341,6 +341,10 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--max-requests", c.max_requests,
                   "Stop after this many requests (exit 3, resumable); 0 = no cap")
       ->capture_default_str();
+  cmd->add_option("--daily-reserve", c.daily_reserve,
+                  "Stop (exit 3, resumable) once X-HubSpot-RateLimit-Daily-Remaining falls to N, leaving the rest "
+                  "of the day's budget to other integrations; -1 = off")
+      ->capture_default_str();
   cmd->add_option("--deadline", f->deadline, "Stop after running this long, e.g. 45m (exit 3, resumable)");
   cmd->add_flag("--plan", f->plan,
                 "Read and validate the input, send nothing (no token needed), print pairs, rejected lines, "

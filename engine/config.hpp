@@ -61,6 +61,8 @@ struct archive_config {
   duration journal_sync_interval = std::chrono::seconds(1);  // fdatasync at most this often (grouped)
   duration drain_timeout = std::chrono::seconds(30);  // after a stop, wait this long for in-flight requests
   std::uint64_t max_requests = 0;              // stop (exit 3, resumable) after this many requests; 0 = no cap
+  std::int64_t daily_reserve = -1;             // stop (exit 3, resumable) once X-HubSpot-RateLimit-Daily-Remaining
+                                               // falls to this, leaving the rest for other integrations; -1 = off
   duration deadline = duration::zero();        // stop (exit 3, resumable) after running this long; 0 = none
 };
 

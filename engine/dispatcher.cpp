@@ -44,6 +44,7 @@ const char* to_string(stop_reason r) {
     case stop_reason::interrupted: return "interrupted";
     case stop_reason::request_budget: return "request_budget";
     case stop_reason::deadline: return "deadline";
+    case stop_reason::daily_reserve: return "daily_reserve";
   }
   return "unknown";
 }

@@ -67,6 +67,7 @@ enum class stop_reason {
   interrupted,          // SIGINT/SIGTERM
   request_budget,       // --max-requests reached
   deadline,             // --deadline passed
+  daily_reserve,        // X-HubSpot-RateLimit-Daily-Remaining reached --daily-reserve
 };
 const char* to_string(stop_reason r);
 

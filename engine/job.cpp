@@ -774,7 +774,14 @@ class session {
         j_.limiter.set_limit(l.max, l.window);
       }
     }
-    if (headers_.daily_remaining) j_.daily_remaining = *headers_.daily_remaining;
+    if (headers_.daily_remaining) {
+      j_.daily_remaining = *headers_.daily_remaining;
+      // Budget manners: leave the rest of the day's budget to the portal's other integrations.
+      if (j_.cfg.daily_reserve >= 0 && *headers_.daily_remaining <= j_.cfg.daily_reserve)
+        j_.stop(stop_reason::daily_reserve, "X-HubSpot-RateLimit-Daily-Remaining is " +
+                                                std::to_string(*headers_.daily_remaining) + ", at or below --daily-reserve " +
+                                                std::to_string(j_.cfg.daily_reserve));
+    }
     bool keep = res.keep_alive();
     attempt_result r;
     r.status = static_cast<int>(res.result_int());

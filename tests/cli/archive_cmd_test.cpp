@@ -186,3 +186,15 @@ TEST(archive_cli, deadline_stops_with_exit_3_resumable) {
   EXPECT_NE(f.err().find("--resume"), std::string::npos) << f.err();
   EXPECT_NE(test::slurp(f.file("report.json")).find("\"stop_reason\": \"deadline\""), std::string::npos);
 }
+
+TEST(archive_cli, daily_reserve_leaves_the_rest_of_the_budget) {
+  sandbox::config sc;
+  sc.daily = 60;
+  fixture f(2000, sc);
+  auto s = f.archive({"--input", f.file("pairs.csv"), "--report", f.file("report.json"), "--batch-size", "5",
+                      "--connections", "1", "--daily-reserve", "50"});
+  EXPECT_EQ(test::run(s), 3) << f.err();
+  EXPECT_NE(test::slurp(f.file("report.json")).find("\"stop_reason\": \"daily_reserve\""), std::string::npos);
+  EXPECT_EQ(f.sb->stats().accepted, 10u) << "60 a day, 50 left for others";
+  EXPECT_NE(f.err().find("--resume"), std::string::npos) << f.err();
+}
