@@ -47,12 +47,14 @@ trap cleanup EXIT
 install_deps() {
   "$root/scripts/install-deps.sh"
   local missing=()
-  for p in gnuplot-nox time nodejs npm; do
+  for p in gnuplot-nox time nodejs npm python3; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   # nodejs/npm may come from elsewhere than Debian; only install what is absent.
   command -v node >/dev/null && command -v npm >/dev/null &&
     missing=("${missing[@]/nodejs}") && missing=("${missing[@]/npm}")
+  # Same for python3 (bench/tools/*.py need only the standard library).
+  command -v python3 >/dev/null && missing=("${missing[@]/python3}")
   local need=()
   for p in "${missing[@]}"; do [[ -n "$p" ]] && need+=("$p"); done
   if ((${#need[@]})); then
@@ -117,14 +119,12 @@ stats() { curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/stats"; }
 
 # client_cmd TOOL: the command line of one client run into the array `cmd`.
 #   hubbatch     defaults, --rate $hb_rate
-#   hubbatch-gw  hubbatch with --group-window covering the whole input
 #   sdk          the SDK with DEFAULT_LIMITER_OPTIONS; sdk-nolimit with --no-limit
 client_cmd() {
   case "$1" in
     hubbatch) cmd=("$hubbatch" archive --from-type contacts --to-type companies --input "$input"
                    --base-url "$base_url" --ca-file "$work/ca.pem" --rate "$hb_rate"
                    --report "$work/report.json" --quiet) ;;
-    hubbatch-gw) client_cmd hubbatch; cmd+=(--group-window "$input_pairs") ;;
     sdk) cmd=(node "$here/peer/sdk-archive.mjs" --input "$input" --base-url "$base_url"
               --ca-file "$work/ca.pem") ;;
     sdk-nolimit) client_cmd sdk; cmd+=(--no-limit) ;;
@@ -157,7 +157,10 @@ one_run() {
   fi
   client_cmd "$tool"
   cmd=(timeout --signal=TERM "${client_timeout:-1800}" "${cmd[@]}")
-  rm -f "$work/report.json"
+  # hubbatch keeps a journal next to --report by default (REPORT.journal); a
+  # journal left by the previous run of the same input would make it stop
+  # with exit 2 ("resume or restart"), so every run starts without one.
+  rm -f "$work/report.json" "$work/report.json.journal" "$work/bg.json.journal"
   # Where the client starts in the sandbox's per-second series.
   stats > "$work/pre.json"
   local t_start; t_start=$(date +%s.%N)
@@ -211,9 +214,10 @@ profile_hubbatch() {
   seeds=(--seed "$data/profile.csv" --seed-types contacts:companies)
   start_sandbox 0
   local prof="$raw/profile"
+  rm -f "$work/report.json.journal"
   if perf record -e cpu-clock -F 4000 -o "$work/perf.data" -- "$hubbatch" archive --from-type contacts \
        --to-type companies --input "$data/profile.csv" --base-url "$base_url" --ca-file "$work/ca.pem" \
-       --rate 0 --report "$prof.report.json" --quiet > /dev/null 2> "$work/perf.err"; then
+       --rate 0 --report "$prof.report.json" --journal "$work/profile.journal" --quiet > /dev/null 2> "$work/perf.err"; then
     perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null \
       | grep -E '%|^# (Samples|Event count)' | sed 's/  */ /g' > "$prof.txt"
     echo "perf cpu-clock" > "$prof.tool"
@@ -222,7 +226,7 @@ profile_hubbatch() {
     head -n $((pairs / 10 + 1)) "$data/profile.csv" > "$work/small.csv"
     valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$hubbatch" archive --from-type contacts \
       --to-type companies --input "$work/small.csv" --base-url "$base_url" --ca-file "$work/ca.pem" \
-      --rate 0 --report "$prof.report.json" --quiet > /dev/null 2>&1
+      --rate 0 --report "$prof.report.json" --journal "$work/profile-cg.journal" --quiet > /dev/null 2>&1
     callgrind_annotate "$work/cg.out" | sed -n '/Ir/,$p' | head -40 > "$prof.txt"
     echo "callgrind" > "$prof.tool"
   fi
@@ -250,7 +254,7 @@ gen_data profile 200000 6
 
 bg_args=()
 seeds=(--seed "$data/pro.csv" --seed-types contacts:companies)
-scenario professional 190/10s auto pro "$runs" "hubbatch sdk hubbatch-gw"
+scenario professional 190/10s auto pro "$runs" "hubbatch sdk"
 scenario free 100/10s auto pro "$runs" "hubbatch sdk"
 
 seeds=(--seed "$data/unthrottled.csv" --seed-types contacts:companies)

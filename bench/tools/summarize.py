@@ -29,29 +29,50 @@ SCENARIOS = [
 
 # What each family of costs in the profile is, and what would cut it.
 PROFILE_FAMILIES = [
-    ("grouping (pair_grouper, its hash tables)",
+    ("journal (default REPORT.journal; line-number records)",
+     r"journal|encode_lines|put_varint|__introsort_loop<.*unsigned long|__insertion_sort<.*unsigned long|"
+     r"_Function_handler<void \(hubbatch::pair_id, unsigned long, hubbatch::engine::pair_outcome",
+     "each flush sorts the line numbers it records (every pair twice: once in a 'sent' record, once in a "
+     "'settled' one) to delta-encode them, and partitioned input reaches the journal in from-id order, not line "
+     "order, so the sort has real work. A radix sort or a per-flush bitmap of line offsets, or dropping the "
+     "'sent' record for pairs settled in the same flush, would cut most of it."),
+    ("grouping (pair_grouper: flat index, inline to-id lists)",
      r"pair_grouper|_Hashtable|pair_id_hash|_M_rehash",
-     "node-based std::unordered_set of every waiting pair (dedup) plus std::unordered_map from-id->group plus "
-     "one std::vector per group: ~3 allocations and ~4 cache misses per pair on add, the same again on "
-     "take_batch's erases. An open-addressing flat map from-id->slot with to-ids in one slab (dedup by "
-     "scanning the group's few to-ids, no global pair set) would cut most of it."),
+     "already the flat open-addressing grouper (f909b07); what is left is about one cache miss per pair in "
+     "`waiting`/`add_at` on an index sized for the whole window and the FIFO walk in `take`. With partitioned "
+     "input a partition holds at most half a window: an index sized to the partition would stay in L2."),
+    ("partitioning (temporary files: stdio writes and reads, page cache)",
+     r"_IO_fwrite|_IO_fread|_IO_file_|_IO_new_file|spill_files|feed_partitions|block_commit_write|"
+     r"copy_folio_from_iter|filemap_|mark_buffer_dirty|drop_buffers|__lruvec_stat_mod_folio|memcg1_commit_charge|"
+     r"ext4_|generic_perform_write|atime_needs_update|folio",
+     "every pair written once (24 bytes) through a 16 KiB stdio buffer per partition and read back once; "
+     "larger buffers (or one writev per filled partition buffer) would cut the calls, and skipping the spill "
+     "when a sample of the file shows it already grouped by from-id would remove it for sorted exports."),
     ("malloc/free", r"malloc|_int_free|cfree|free@|operator new|operator delete|unlink_chunk|consolidate|tcache",
-     "mostly the grouper's per-pair nodes and per-group vectors, then per-batch vectors; goes with the grouper fix "
-     "(slab + reused batch buffers)."),
+     "the largest share is still the grouper (a call-graph profile, `perf record --call-graph dwarf`, puts about half "
+     "of malloc/free under `pair_grouper::add_at` and `take`): a group keeps 3 to-ids inline, the generated "
+     "data has about 4 per from-id, and with partitioned input all of them meet in one group, so most groups "
+     "spill to the heap. 4-6 inline slots, or to-ids in one slab, would remove it."),
     ("kernel (syscalls, TCP loopback, scheduling)", r"\[kernel|\[k\]",
-     "one write and one read per request: fewer, fuller requests (better grouping) cut it; batching several "
-     "requests per TLS write would too."),
+     "one TLS write and one read per request; at ~400 pairs a request (2,500 requests per million pairs) the "
+     "request count is already the minimum for --batch-size 100, so what is left is wake-ups and context "
+     "switches (`finish_task_switch`): fewer, larger socket reads and writes."),
     ("TLS (OpenSSL)", r"libcrypto|libssl",
-     "AES-GCM on the bodies; already small. Fewer requests carrying the same pairs is the only lever."),
+     "AES-GCM on the bodies plus per-record overhead; proportional to bytes sent, already near the floor for "
+     "the request count."),
     ("HTTP + JSON codec (Beast, encode, simdjson)",
      r"beast|encode_archive_body|simdjson|rate_limit_headers|count_inputs|http::",
      "serialising bodies and parsing response heads; reuse one body buffer per session and write ids with a "
      "table-driven itoa."),
-    ("input parsing", r"parse_id|pair_parser|memchr|parse_delimited|process_line",
-     "the CSV reader; already ~1-2% — SIMD line splitting would halve it, not worth it yet."),
+    ("input parsing", r"parse_id|pair_parser|memchr|parse_delimited|process_line|on_pair",
+     "the CSV reader and the per-pair sink; SIMD line splitting would halve it."),
+    ("process start-up (dynamic linking)", r"ld-linux|_dl_",
+     "a fixed cost per run, not per pair (it looks per-pair here only because the profiled input is 200k "
+     "pairs); static linking would remove it."),
     ("Asio scheduling", r"asio|any_io_executor|awaitable|co_spawn",
      "coroutine resumptions and executor copies per operation; small."),
 ]
+
 
 
 def load_runs(raw):
