@@ -387,7 +387,7 @@ class session {
         co_return asio::error::make_error_code(asio::error::invalid_argument);
       tcp_layer.expires_after(j_.cfg.handshake_timeout);
       auto [hec] = co_await stream_->async_handshake(asio::ssl::stream_base::client, use_tuple);
-      if (hec) co_return hec;
+      if (hec) co_return io::explain_handshake_error(stream_->native_handle(), hec);  // names the cause
     }
     ++j_.totals.connections_opened;
     co_return boost::system::error_code{};
