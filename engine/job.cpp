@@ -398,6 +398,7 @@ class session {
     boost::system::error_code ec;
     beast::get_lowest_layer(*stream_).socket().close(ec);
     stream_.reset();
+    buffer_.consume(buffer_.size());  // bytes of the old connection must not be read as the next response
   }
 
   void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written) {
@@ -480,7 +481,7 @@ class session {
     r.body = &decoded_;
     r.headers = &headers_;
     j_.disp.on_result(std::move(item), r, now);
-    if (!keep) close();
+    if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
   }
 
   job_state& j_;

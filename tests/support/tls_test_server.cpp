@@ -98,7 +98,9 @@ bool tls_test_server::connection::read_request() {
   std::size_t length = 0;
   for (std::size_t p = 0; (p = head_.find("\r\n", p)) != std::string::npos;) {
     p += 2;
-    std::string_view line(head_.data() + p, head_.find("\r\n", p) - p);
+    const std::size_t eol = head_.find("\r\n", p);
+    if (eol == std::string::npos) break;
+    std::string_view line(head_.data() + p, eol - p);
     constexpr std::string_view name = "content-length:";
     if (line.size() > name.size()) {
       bool match = true;
