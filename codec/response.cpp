@@ -87,14 +87,16 @@ std::string excerpt(std::string_view body) {
   out.reserve(std::min(text.size(), max_bytes) + 3);
   bool space = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (out.size() >= max_bytes) {
-      out += "...";
-      break;
-    }
     auto c = static_cast<unsigned char>(text[i]);
     if (is_ws(static_cast<char>(c))) {
       space = true;
       continue;
+    }
+    // Room for the folded space and this byte, or the excerpt ends here: at
+    // most max_bytes kept plus "..." (a space before the cut could make 161).
+    if (out.size() + (space ? 2 : 1) > max_bytes) {
+      out += "...";
+      break;
     }
     if (space) out.push_back(' ');
     space = false;

@@ -171,6 +171,19 @@ TEST(response_decoder, plain_text_and_json_non_objects) {
   EXPECT_EQ(long_text.message, std::string(160, 'a') + "...");
 }
 
+// Regression, issue 7 (fuzz_response_decoder): a whitespace run just before
+// the 160-byte mark let the excerpt grow to 161 bytes plus "...".
+TEST(response_decoder, excerpt_never_exceeds_160_bytes_plus_ellipsis) {
+  for (std::size_t at = 150; at <= 165; ++at) {
+    std::string body = std::string(at, 'x') + "   " + std::string(400, 'y');
+    auto r = decode(body);
+    EXPECT_LE(r.message.size(), 163u) << at;
+    EXPECT_TRUE(r.message.ends_with("...")) << at;
+  }
+  EXPECT_EQ(decode(std::string(158, 'a') + " b").message, std::string(158, 'a') + " b");  // exactly 160: kept whole
+  EXPECT_EQ(decode(std::string(159, 'a') + " b").message, std::string(159, 'a') + "...");
+}
+
 TEST(response_decoder, invalid_json) {
   for (std::string body : {
            "{", "{\"status\":", "{\"status\":\"COMPLETE\",\"results\":[", "{\"status\":\"err",
