@@ -250,6 +250,8 @@ asio::awaitable<void> feed_input(job_state& j) {
   struct stat st {};
   ::fstat(fd, &st);
   bool regular = S_ISREG(st.st_mode);
+  const io::input_watch watch(fd);  // a file appended to or truncated meanwhile (issue 7)
+  std::uint64_t bytes_read = 0;
   io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(j.cfg.input);
   io::pair_parser parser(format, j.cfg.max_line_bytes);
   std::vector<char> buf(1 << 16);
@@ -287,12 +289,15 @@ asio::awaitable<void> feed_input(job_state& j) {
       n = r;
     }
     if (n == 0) break;
+    bytes_read += n;
     j.last_input = clock::now();
     parser.feed(std::string_view(buf.data(), n), j);
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
-  parser.finish(j);
+  const std::string change = watch.changed(fd, bytes_read);  // "" for pipes
+  if (!change.empty()) fmt::print(stderr, "hubbatch: warning: {}: {}\n", j.input_name, change);
+  parser.finish(j, change.empty());  // a cut last line is rejected, never sent
   if (fd != 0) ::close(fd);
   j.stdin_desc = nullptr;
   j.flush_grouper();
