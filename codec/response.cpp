@@ -432,6 +432,29 @@ void decoded_response::clear() {
   batch_too_large = false;
 }
 
+namespace {
+
+void redact_in(std::string& s, std::string_view secret) {
+  static constexpr std::string_view mask = "[REDACTED]";
+  for (std::size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at + mask.size()))
+    s.replace(at, secret.size(), mask);
+}
+
+}  // namespace
+
+void redact(decoded_response& r, std::string_view secret) {
+  if (secret.size() < 8) return;
+  for (auto* s : {&r.status, &r.message, &r.category, &r.sub_category, &r.correlation_id, &r.error_type,
+                  &r.policy_name})
+    redact_in(*s, secret);
+  for (auto& e : r.errors) {
+    redact_in(e.category, secret);
+    redact_in(e.sub_category, secret);
+    redact_in(e.message, secret);
+  }
+  for (auto& s : r.required_scopes) redact_in(s, secret);
+}
+
 struct response_decoder::impl {
   sj::parser parser;
 };

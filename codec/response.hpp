@@ -88,6 +88,14 @@ struct decoded_response {
   void clear();
 };
 
+// Replaces every occurrence of `secret` (the access token) in the texts a
+// decoded response carries into logs, the failures file and the report
+// (message, category, sub-categories, error messages, scopes, ids as text)
+// with "[REDACTED]". A server that echoes the Authorization header back in
+// an error must not get the token written to disk. No-op for a secret
+// shorter than 8 bytes (it would redact ordinary words).
+void redact(decoded_response& r, std::string_view secret);
+
 class response_decoder {
  public:
   response_decoder();

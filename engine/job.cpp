@@ -467,6 +467,7 @@ class session {
     headers_ = {};
     for (const auto& f : res) headers_.offer(f.name_string(), f.value());
     decoder_.decode(res.body(), decoded_);
+    codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
     if (j_.controller) {
       bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
                                                 headers_.interval_ms.value_or(-1), own_occupied, now);

@@ -553,3 +553,26 @@ TEST(response_decoder, body_kind_names) {
 }
 
 }  // namespace
+
+// Issue 7: a server that echoes the token never gets it into a message.
+TEST(response_decoder, redact_removes_the_token_everywhere) {
+  const std::string token = "pat-na1-SECRET-CANARY-0123";
+  auto r = decode("{\"status\":\"error\",\"message\":\"bad token Bearer " + token + " (" + token +
+                  ")\",\"category\":\"" + token + "\",\"subCategory\":{\"t\":\"" + token +
+                  "\"},\"errors\":[{\"message\":\"" + token + "\",\"category\":\"x" + token +
+                  "\",\"context\":{\"requiredScopes\":[\"" + token + "\"]}}]}");
+  ASSERT_EQ(r.kind, body_kind::json_object);
+  hubbatch::codec::redact(r, token);
+  EXPECT_EQ(r.message, "bad token Bearer [REDACTED] ([REDACTED])");
+  EXPECT_EQ(r.category, "[REDACTED]");
+  EXPECT_EQ(r.sub_category.find(token), std::string::npos);
+  EXPECT_EQ(r.errors.at(0).message, "[REDACTED]");
+  EXPECT_EQ(r.errors.at(0).category, "x[REDACTED]");
+  EXPECT_EQ(r.required_scopes.at(0), "[REDACTED]");
+  auto html = decode("<html><title>token " + token + "</title></html>");
+  hubbatch::codec::redact(html, token);
+  EXPECT_EQ(html.message, "token [REDACTED]");
+  auto short_secret = decode("{\"message\":\"error\"}");
+  hubbatch::codec::redact(short_secret, "err");  // too short to be a token: left alone
+  EXPECT_EQ(short_secret.message, "error");
+}
