@@ -31,6 +31,13 @@ bool valid_object_type(const std::string& type) {
   return name_chars(t);  // contacts, line_items, p_vendor, p7878787_my_object
 }
 
+bool valid_token(std::string_view token) {
+  if (token.empty() || token.size() > 4096) return false;
+  for (char c : token)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return false;
+  return true;
+}
+
 bool valid_api_version(const std::string& v) {
   return v == "v4" || v == "2025-09" || v == "2026-03" || v == "2026-09";
 }

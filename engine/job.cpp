@@ -525,6 +525,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::string url_error;
   auto url = parse_base_url(cfg.base_url, url_error);
   if (!url) throw std::runtime_error(url_error);
+  if (!valid_token(opt.token))  // never print it: it may be a real token with a stray byte
+    throw std::runtime_error("the access token must be 1-4096 visible ASCII characters (no spaces, CR or LF)");
   std::optional<asio::ssl::context> tls_ctx;
   if (url->tls)
     tls_ctx.emplace(opt.ca_pem.empty() ? io::make_client_context(cfg.ca_file)

@@ -282,3 +282,27 @@ TEST(secrets, hostile_object_types_and_versions_exit_2_before_any_request) {
   }
   EXPECT_EQ(srv.stats().connections, 0u) << "a refused type or version must not open a connection";
 }
+
+TEST(secrets, a_token_with_cr_or_lf_cannot_inject_headers) {
+  auto pki = io::generate_test_pki();
+  test::tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
+                            [](test::tls_test_server::connection& c) {
+                              while (c.read_request())
+                                if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
+                            });
+  test::scratch_dir dir;
+  const std::string ca = test::write_text(dir.file("ca.pem"), pki.ca_cert_pem);
+  for (const std::string& bad : std::vector<std::string>{canary + "\nX-Injected: yes", canary + "\r\nX-Injected: yes",
+                                 "pat-na1-SECRET-CANARY with space", std::string("pat-na1-SECRET-CANARY\0x", 23)}) {
+    const std::string token_file = test::write_text(dir.file("token"), bad + "\n");
+    chmod(token_file.c_str(), 0600);
+    auto args = archive_args(dir, srv.base_url(), ca);
+    args.push_back("--token-file");
+    args.push_back(token_file);
+    auto r = run_cli(dir, args, false);
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("visible ASCII"), std::string::npos) << r.err;
+    expect_no_canary(r, "bad token");
+  }
+  EXPECT_EQ(srv.stats().connections, 0u);
+}

@@ -56,3 +56,18 @@ TEST(config, validate_names_the_problem) {
   c.base_url = "http://example.com";
   EXPECT_NE(validate(c).find("http://"), std::string::npos);
 }
+
+TEST(config, valid_token_is_visible_ascii_only) {
+  using hubbatch::engine::valid_token;
+  EXPECT_TRUE(valid_token("pat-na1-0123abcd-ef01-2345-6789-abcdef012345"));
+  EXPECT_TRUE(valid_token("x"));
+  EXPECT_FALSE(valid_token(""));
+  EXPECT_FALSE(valid_token("pat\nX-Evil: 1"));
+  EXPECT_FALSE(valid_token("pat\r"));
+  EXPECT_FALSE(valid_token("pat tok"));
+  EXPECT_FALSE(valid_token(std::string("pat\0", 4)));
+  EXPECT_FALSE(valid_token("pat\x7f"));
+  EXPECT_FALSE(valid_token("p\xc3\xa4t"));
+  EXPECT_FALSE(valid_token(std::string(4097, 'a')));
+  EXPECT_TRUE(valid_token(std::string(4096, 'a')));
+}
