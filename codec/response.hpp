@@ -103,7 +103,10 @@ class response_decoder {
   response_decoder(const response_decoder&) = delete;
   response_decoder& operator=(const response_decoder&) = delete;
 
-  // Decodes `body` into `out` (cleared first). `body` may be modified: the
+  // Decodes `body` into `out` (cleared first). Every text kept is safe to
+  // print: ASCII and C1 control characters (a server's ESC sequences would
+  // reach the user's terminal through stderr) become '?', except tab, CR
+  // and LF, which become spaces; other UTF-8 is kept. `body` may be modified: the
   // decoder may append simdjson padding to its capacity. Never throws for
   // bad input; bodies larger than max_body_bytes are the caller's to refuse.
   // Only a body starting with '{' (after whitespace) is parsed; if it fails

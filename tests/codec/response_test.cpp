@@ -498,7 +498,7 @@ TEST(response_decoder, huge_numbers_and_deep_nesting) {
 TEST(response_decoder, escapes_and_duplicate_keys) {
   auto r = decode(R"({"message":"line\nbreak \u00e9 \"q\"","status":"a","status":"b","mess\u0061ge2":"x"})");
   ASSERT_EQ(r.kind, body_kind::json_object);
-  EXPECT_EQ(r.message, "line\nbreak \xC3\xA9 \"q\"");
+  EXPECT_EQ(r.message, "line break \xC3\xA9 \"q\"");  // a newline would forge log lines (issue 7)
   EXPECT_EQ(r.status, "b");
   auto k = decode(R"({"st\u0061tus":"escaped key"})");
   EXPECT_EQ(k.status, "escaped key");
@@ -575,4 +575,19 @@ TEST(response_decoder, redact_removes_the_token_everywhere) {
   auto short_secret = decode("{\"message\":\"error\"}");
   hubbatch::codec::redact(short_secret, "err");  // too short to be a token: left alone
   EXPECT_EQ(short_secret.message, "error");
+}
+
+// Issue 7: texts from a server reach stderr and the failures file; escape
+// sequences in them must not reach a terminal.
+TEST(response_decoder, control_characters_in_texts_are_neutralised) {
+  auto r = decode(
+      "{\"status\":\"error\",\"message\":\"a\\u001b[31mred\\u0007 b\\r\\nc\\td\\u007f \\u009b2J \\u00e9t\\u00e9\","
+      "\"category\":\"X\\u001b]0;title\\u0007\",\"errors\":[{\"message\":\"\\u001b[2J\",\"category\":\"\\u0000\"}],"
+      "\"context\":{\"requiredScopes\":[\"s\\u001bx\"]}}");
+  ASSERT_EQ(r.kind, body_kind::json_object);
+  EXPECT_EQ(r.message, "a?[31mred? b  c d? ?2J \xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(r.category, "X?]0;title?");
+  EXPECT_EQ(r.errors.at(0).message, "?[2J");
+  EXPECT_EQ(r.errors.at(0).category, "?");
+  EXPECT_EQ(r.required_scopes.at(0), "s?x");
 }

@@ -279,3 +279,33 @@ TEST(hostile_server, a_reconnect_starts_with_an_empty_buffer) {
   EXPECT_EQ(r.job.totals.transport_errors, 1u);
   EXPECT_EQ(r.job.totals.connections_opened, 2u);
 }
+
+// A server's texts reach stderr (the stop message) and the failures file:
+// terminal escape sequences and line breaks in them are neutralised.
+TEST(hostile_server, escape_sequences_in_error_texts_never_reach_the_terminal) {
+  for (int status : {401, 500}) {
+    SCOPED_TRACE(status);
+    tls_test_server srv(server_ctx(), [status](tls_test_server::connection& c) {
+      const std::string body = "{\"status\":\"error\",\"message\":\"\\u001b]0;owned\\u0007\\u001b[2J\\nhubbatch: "
+                               "all pairs archived\\u009b1m\",\"category\":\"\\u001b[31mX\"}";
+      while (c.read_request())
+        if (!c.write("HTTP/1.1 " + std::to_string(status) + " Nope\r\nContent-Type: application/json\r\n"
+                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body))
+          return;
+    });
+    auto r = run_job_against(srv, pki());
+    test::expect_balanced(r.job);
+    for (const std::string* text : {&r.job.stop_message, &r.failures}) {
+      EXPECT_EQ(text->find('\x1b'), std::string::npos) << *text;
+      EXPECT_EQ(text->find('\x07'), std::string::npos) << *text;
+      EXPECT_EQ(text->find("\xc2\x9b"), std::string::npos) << *text;
+    }
+    EXPECT_EQ(r.job.stop_message.find('\n'), std::string::npos) << r.job.stop_message;
+    if (status == 500) {
+      // One line per pair in the failures file, header included.
+      std::size_t lines = 0;
+      for (char ch : r.failures) lines += ch == '\n';
+      EXPECT_EQ(lines, 4u) << r.failures;
+    }
+  }
+}
