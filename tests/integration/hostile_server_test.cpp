@@ -193,7 +193,7 @@ TEST(hostile_server, invalid_http_is_a_retried_transport_error) {
       {"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "multiple Content-Length"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk"},
-      {std::string("HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\n\r\n", 33), "bad value"},
+      {std::string("HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\n\r\n", 31), "bad value"},  // 31 bytes, NUL included
       {"HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n", "bad field"},
   };
   for (const auto& [response, cause] : cases) {
