@@ -104,7 +104,9 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
   if (bracketed) {
     boost::system::error_code ec;
     boost::asio::ip::make_address_v6(out.host, ec);
-    if (ec || out.host.find('%') != std::string::npos) {  // no zone ids: they would need %25 in Host
+    // Checked by hand too: the parser stops at a NUL ("[::\0junk]" parsed
+    // as "::"), and zone ids ('%') would need %25 in the Host header.
+    if (ec || out.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
       error = "bad IPv6 address in base URL '" + url + "'";
       return std::nullopt;
     }

@@ -79,6 +79,8 @@ TEST(config, base_url_host_is_a_name_or_an_ip_literal) {
   std::string err;
   EXPECT_FALSE(parse_base_url("https://:1\r]:443/", err));
   EXPECT_FALSE(err.empty());
+  EXPECT_FALSE(parse_base_url(std::string("https://[::\0\n1]:443/", 20), err));  // NUL ends inet_pton's view
+  EXPECT_FALSE(parse_base_url(std::string("http://127.0.0.1\0.evil.com", 26), err));
   for (const char* bad : {"https://host\r\nX-Evil:1", "https://ho\rst", "https://ex%41mple.com", "https://[zz]:1",
                           "https://[::1%eth0]:1", "https://a]b:1", "https://a[b", "https://h\tst", "https://h\x7fst",
                           "https://h\xc3\xa4st.de", "http://[::1\r]:80"}) {
