@@ -150,6 +150,11 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--io-timeout-ms", f->io_ms, "Deadline to read a started request or write a response")->capture_default_str();
   cmd->add_option("--max-body-bytes", c.max_body_bytes, "Larger request bodies get 413")->capture_default_str();
   cmd->add_option("--max-header-bytes", c.max_header_bytes, "Larger request heads get 431")->capture_default_str();
+  cmd->add_option("--max-header-count", c.max_header_count, "Requests with more header fields get 431")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", c.max_connections_per_client,
+                  "Open connections allowed per client address; more are closed at accept (0 = no cap)")
+      ->capture_default_str();
 
   cmd->add_option("--seed", f->seed_files, "CSV of from_id,to_id pairs to preload (header optional; repeatable)");
   cmd->add_option("--seed-types", f->seed_types,

@@ -87,14 +87,16 @@ std::string excerpt(std::string_view body) {
   out.reserve(std::min(text.size(), max_bytes) + 3);
   bool space = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (out.size() >= max_bytes) {
-      out += "...";
-      break;
-    }
     auto c = static_cast<unsigned char>(text[i]);
     if (is_ws(static_cast<char>(c))) {
       space = true;
       continue;
+    }
+    // Room for the folded space and this byte, or the excerpt ends here: at
+    // most max_bytes kept plus "..." (a space before the cut could make 161).
+    if (out.size() + (space ? 2 : 1) > max_bytes) {
+      out += "...";
+      break;
     }
     if (space) out.push_back(' ');
     space = false;
@@ -430,6 +432,63 @@ void decoded_response::clear() {
   batch_too_large = false;
 }
 
+namespace {
+
+// Control characters out: C0 and DEL to '?' (whitespace to ' '), and the
+// two-byte UTF-8 forms of C1 controls (U+0080..U+009F, e.g. the 8-bit CSI
+// U+009B) to one '?'.
+void make_printable(std::string& s) {
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < s.size(); ++r) {
+    auto c = static_cast<unsigned char>(s[r]);
+    if (c == '\t' || c == '\r' || c == '\n') {
+      s[w++] = ' ';
+    } else if (c < 0x20 || c == 0x7f) {
+      s[w++] = '?';
+    } else if (c == 0xC2 && r + 1 < s.size() && static_cast<unsigned char>(s[r + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[r + 1]) <= 0x9F) {
+      s[w++] = '?';
+      ++r;
+    } else {
+      s[w++] = s[r];
+    }
+  }
+  s.resize(w);
+}
+
+void make_printable(decoded_response& r) {
+  for (auto* s : {&r.status, &r.message, &r.category, &r.sub_category, &r.correlation_id, &r.error_type,
+                  &r.policy_name})
+    make_printable(*s);
+  for (auto& e : r.errors) {
+    make_printable(e.category);
+    make_printable(e.sub_category);
+    make_printable(e.message);
+  }
+  for (auto& s : r.required_scopes) make_printable(s);
+}
+
+void redact_in(std::string& s, std::string_view secret) {
+  static constexpr std::string_view mask = "[REDACTED]";
+  for (std::size_t at = s.find(secret); at != std::string::npos; at = s.find(secret, at + mask.size()))
+    s.replace(at, secret.size(), mask);
+}
+
+}  // namespace
+
+void redact(decoded_response& r, std::string_view secret) {
+  if (secret.size() < 8) return;
+  for (auto* s : {&r.status, &r.message, &r.category, &r.sub_category, &r.correlation_id, &r.error_type,
+                  &r.policy_name})
+    redact_in(*s, secret);
+  for (auto& e : r.errors) {
+    redact_in(e.category, secret);
+    redact_in(e.sub_category, secret);
+    redact_in(e.message, secret);
+  }
+  for (auto& s : r.required_scopes) redact_in(s, secret);
+}
+
 struct response_decoder::impl {
   sj::parser parser;
 };
@@ -469,6 +528,7 @@ void response_decoder::decode(std::string& body, decoded_response& out) {
     return;
   }
   out.kind = body_kind::json_object;
+  make_printable(out);
   out.num_errors = num_errors ? *num_errors : static_cast<std::int64_t>(out.errors.size());
   if (icontains(out.message, too_large_text)) {
     out.batch_too_large = true;

@@ -88,6 +88,14 @@ struct decoded_response {
   void clear();
 };
 
+// Replaces every occurrence of `secret` (the access token) in the texts a
+// decoded response carries into logs, the failures file and the report
+// (message, category, sub-categories, error messages, scopes, ids as text)
+// with "[REDACTED]". A server that echoes the Authorization header back in
+// an error must not get the token written to disk. No-op for a secret
+// shorter than 8 bytes (it would redact ordinary words).
+void redact(decoded_response& r, std::string_view secret);
+
 class response_decoder {
  public:
   response_decoder();
@@ -95,7 +103,10 @@ class response_decoder {
   response_decoder(const response_decoder&) = delete;
   response_decoder& operator=(const response_decoder&) = delete;
 
-  // Decodes `body` into `out` (cleared first). `body` may be modified: the
+  // Decodes `body` into `out` (cleared first). Every text kept is safe to
+  // print: ASCII and C1 control characters (a server's ESC sequences would
+  // reach the user's terminal through stderr) become '?', except tab, CR
+  // and LF, which become spaces; other UTF-8 is kept. `body` may be modified: the
   // decoder may append simdjson padding to its capacity. Never throws for
   // bad input; bodies larger than max_body_bytes are the caller's to refuse.
   // Only a body starting with '{' (after whitespace) is parsed; if it fails

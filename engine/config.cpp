@@ -21,6 +21,13 @@ bool name_chars(std::string_view s) {
   return true;
 }
 
+bool host_chars(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
+
 }  // namespace
 
 bool valid_object_type(const std::string& type) {
@@ -29,6 +36,13 @@ bool valid_object_type(const std::string& type) {
     return (t[0] == '0' || t[0] == '2') && all_digits(t.substr(2));  // 0-1, 2-123456
   if (!std::isalpha(static_cast<unsigned char>(t.empty() ? '0' : t[0]))) return false;
   return name_chars(t);  // contacts, line_items, p_vendor, p7878787_my_object
+}
+
+bool valid_token(std::string_view token) {
+  if (token.empty() || token.size() > 4096) return false;
+  for (char c : token)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e) return false;
+  return true;
 }
 
 bool valid_api_version(const std::string& v) {
@@ -59,7 +73,8 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
     return std::nullopt;
   }
   std::string_view hostport = rest;
-  if (hostport.starts_with('[')) {
+  const bool bracketed = hostport.starts_with('[');
+  if (bracketed) {
     auto close = hostport.find(']');
     if (close == std::string_view::npos) {
       error = "bad IPv6 address in base URL '" + url + "'";
@@ -82,6 +97,23 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
     }
   }
   if (out.port.empty()) out.port = out.tls ? "443" : "80";
+  // The host goes into the Host header, SNI and the resolver: a name of
+  // letters, digits, '-', '_' and '.', or an IP literal ([v6] bracketed).
+  // Anything else (CR, LF, ']', '%', controls) is refused here (issue 7;
+  // found by fuzz_config_parsers: "https://:1\r]:443" used to parse).
+  if (bracketed) {
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(out.host, ec);
+    // Checked by hand too: the parser stops at a NUL ("[::\0junk]" parsed
+    // as "::"), and zone ids ('%') would need %25 in the Host header.
+    if (ec || out.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
+      error = "bad IPv6 address in base URL '" + url + "'";
+      return std::nullopt;
+    }
+  } else if (!host_chars(out.host)) {
+    error = "bad host in base URL '" + url + "' (letters, digits, '-', '_' and '.' only)";
+    return std::nullopt;
+  }
   if (out.host.empty() || !all_digits(out.port) || std::stoul(out.port) == 0 || std::stoul(out.port) > 65535) {
     error = "bad host or port in base URL '" + url + "'";
     return std::nullopt;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hubbatch::engine {
@@ -70,6 +71,12 @@ struct archive_config {
 // (0-N, 2-N) and custom forms (pNNN_name, p_name). Anything else (slashes,
 // dots, spaces, percent signs) never reaches a request line.
 bool valid_object_type(const std::string& type);
+
+// A token that can go into "Authorization: Bearer TOKEN" as it is: 1-4096
+// visible ASCII bytes (0x21-0x7e). A CR or LF inside a token file would
+// otherwise inject headers into every request; spaces and controls are
+// never part of a HubSpot token.
+bool valid_token(std::string_view token);
 
 // Versions the client knows how to call.
 bool valid_api_version(const std::string& version);

@@ -403,6 +403,8 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   struct stat st {};
   ::fstat(fd, &st);
   bool regular = S_ISREG(st.st_mode);
+  const io::input_watch watch(fd);  // a file appended to or truncated meanwhile (issue 7)
+  std::uint64_t bytes_read = 0;
   io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
   io::pair_parser parser(format, j.cfg.max_line_bytes);
   io::input_decoder decoder(j.input_name);
@@ -456,6 +458,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
     }
     if (n == 0) break;
     j.input_bytes_read += n;
+    bytes_read += n;
     j.last_input = clock::now();
     decoder.feed(std::string_view(buf.data(), n), parser, j);
     j.add_staged();
@@ -463,9 +466,11 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
     j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
+  const std::string change = watch.changed(fd, bytes_read);  // "" for pipes
+  if (!change.empty()) fmt::print(stderr, "hubbatch: warning: {}: {}\n", j.input_name, change);
   // A pipe cut short by a stop may end mid-member: only a complete read is checked.
   if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
-  parser.finish(j);
+  parser.finish(j, change.empty());  // a cut last line is rejected, never sent
   j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
@@ -654,7 +659,7 @@ class session {
         co_return asio::error::make_error_code(asio::error::invalid_argument);
       tcp_layer.expires_after(j_.cfg.handshake_timeout);
       auto [hec] = co_await stream_->async_handshake(asio::ssl::stream_base::client, use_tuple);
-      if (hec) co_return hec;
+      if (hec) co_return io::explain_handshake_error(stream_->native_handle(), hec);  // names the cause
     }
     ++j_.totals.connections_opened;
     co_return boost::system::error_code{};
@@ -696,6 +701,7 @@ class session {
     boost::system::error_code ec;
     beast::get_lowest_layer(*stream_).socket().close(ec);
     stream_.reset();
+    buffer_.consume(buffer_.size());  // bytes of the old connection must not be read as the next response
   }
 
   void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written) {
@@ -762,6 +768,7 @@ class session {
     headers_ = {};
     for (const auto& f : res) headers_.offer(f.name_string(), f.value());
     decoder_.decode(res.body(), decoded_);
+    codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
     if (j_.controller) {
       bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
                                                 headers_.interval_ms.value_or(-1), own_occupied, now);
@@ -790,7 +797,7 @@ class session {
     log_response(r.status, item.pairs.size());
     j_.disp.on_result(std::move(item), r, now);
     j_.flush_journal();
-    if (!keep) close();
+    if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
   }
 
   // Responses worth a log line carry HubSpot's correlation id, for support tickets.
@@ -847,6 +854,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::optional<endpoint_url> proxy;
   if (!cfg.proxy.empty() && !(proxy = parse_proxy_url(cfg.proxy, url_error))) throw std::runtime_error(url_error);
   const endpoint_url* via = proxy ? &*proxy : nullptr;
+  if (!valid_token(opt.token))  // never print it: it may be a real token with a stray byte
+    throw std::runtime_error("the access token must be 1-4096 visible ASCII characters (no spaces, CR or LF)");
   std::optional<asio::ssl::context> tls_ctx;
   if (url->tls)
     tls_ctx.emplace(opt.ca_pem.empty() ? io::make_client_context(cfg.ca_file)

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -297,17 +298,28 @@ std::size_t read_some(int fd, char* buf, std::size_t n, const std::string& path)
 // magic bytes, so the file name does not matter; concatenated members are
 // read in turn). A truncated gzip stream is an error, not a short input.
 void pump_fd(int fd, const std::string& path, pair_parser& parser, pair_sink& sink) {
+  const input_watch watch(fd);
+  std::uint64_t total = 0;  // raw bytes read (compressed ones for gzip)
+  // At the end: a file that changed under us fails the read, after its
+  // possibly cut last line is rejected rather than parsed.
+  auto finish = [&] {
+    std::string change = watch.changed(fd, total);
+    parser.finish(sink, change.empty());
+    if (!change.empty()) throw std::runtime_error(path + ": " + change);
+  };
   std::unique_ptr<char[]> in(new char[read_chunk_bytes]);
   // The first read must see both magic bytes even if a pipe delivers one.
   std::size_t n = 0;
   for (std::size_t got = 1; n < 2 && got > 0; n += got) got = read_some(fd, in.get() + n, read_chunk_bytes - n, path);
+  total = n;
   const bool gzip = n >= 2 && static_cast<unsigned char>(in[0]) == 0x1f && static_cast<unsigned char>(in[1]) == 0x8b;
   if (!gzip) {
     while (n > 0) {
       parser.feed(std::string_view(in.get(), n), sink);
       n = read_some(fd, in.get(), read_chunk_bytes, path);
+      total += n;
     }
-    parser.finish(sink);
+    finish();
     return;
   }
 
@@ -338,6 +350,7 @@ void pump_fd(int fd, const std::string& path, pair_parser& parser, pair_sink& si
       }
     }
     n = read_some(fd, in.get(), read_chunk_bytes, path);
+    total += n;
   }
   // Flush what inflate still holds for a member whose input all arrived.
   while (member_open) {
@@ -351,7 +364,7 @@ void pump_fd(int fd, const std::string& path, pair_parser& parser, pair_sink& si
       throw std::runtime_error(path + ": truncated gzip data");
     }
   }
-  parser.finish(sink);
+  finish();
 }
 
 }  // namespace
@@ -394,6 +407,7 @@ const char* to_string(reject_reason r) {
     case reject_reason::bad_json: return "not a JSON object";
     case reject_reason::missing_field: return "missing from/to field";
     case reject_reason::nul_byte: return "NUL byte in line";
+    case reject_reason::truncated_line: return "last line incomplete (input changed while being read)";
   }
   return "unknown";
 }
@@ -445,7 +459,7 @@ struct pair_parser::impl {
   std::size_t to_col = 1;
 
   void feed(std::string_view chunk, pair_sink& sink);
-  void finish(pair_sink& sink);
+  void finish(pair_sink& sink, bool input_complete);
 
  private:
   void complete_line(const char* s, std::size_t n, pair_sink& sink);
@@ -540,9 +554,16 @@ void pair_parser::impl::feed(std::string_view chunk, pair_sink& sink) {
   }
 }
 
-void pair_parser::impl::finish(pair_sink& sink) {
+void pair_parser::impl::finish(pair_sink& sink, bool input_complete) {
   if (skipping) {
     skipping = false;  // already counted and reported
+  } else if (!partial.empty() && !input_complete) {
+    std::size_t n = partial.size();
+    if (partial.back() == '\r') --n;
+    ++line;
+    header_pending = false;
+    reject(reject_reason::truncated_line, "", std::string_view(partial.data(), n), sink);
+    partial.clear();
   } else if (!partial.empty()) {
     complete_line(partial.data(), partial.size(), sink);
     partial.clear();
@@ -703,7 +724,28 @@ pair_parser::pair_parser(input_format format, std::size_t max_line_bytes)
 pair_parser::~pair_parser() = default;
 
 void pair_parser::feed(std::string_view chunk, pair_sink& sink) { impl_->feed(chunk, sink); }
-void pair_parser::finish(pair_sink& sink) { impl_->finish(sink); }
+void pair_parser::finish(pair_sink& sink, bool input_complete) { impl_->finish(sink, input_complete); }
+
+input_watch::input_watch(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return;
+  regular_ = true;
+  size_ = static_cast<std::uint64_t>(st.st_size);
+  mtime_ns_ = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+std::string input_watch::changed(int fd, std::uint64_t bytes_read) const {
+  if (!regular_) return {};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "input changed while being read: cannot stat it any more";
+  const auto now = static_cast<std::uint64_t>(st.st_size);
+  const std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  if (now == size_ && bytes_read == size_ && mtime == mtime_ns_) return {};
+  std::string why = "input changed while being read: " + std::to_string(size_) + " bytes when opened, " +
+                    std::to_string(now) + " now, " + std::to_string(bytes_read) + " read";
+  if (mtime != mtime_ns_ && now == size_ && bytes_read == size_) why += " (rewritten in place)";
+  return why + "; the last line may be incomplete, rerun on a finished file";
+}
 std::uint64_t pair_parser::lines() const noexcept { return impl_->line; }
 bool pair_parser::saw_header() const noexcept { return impl_->saw_header; }
 

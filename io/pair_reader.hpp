@@ -60,6 +60,8 @@ enum class reject_reason {
   bad_json,            // ndjson: not a JSON object
   missing_field,       // ndjson: no from/to key
   nul_byte,            // line contains a NUL byte
+  truncated_line,      // last line had no newline and the file changed while being read
+                       // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
 };
 const char* to_string(reject_reason r);
 
@@ -90,8 +92,11 @@ class pair_parser {
   // Feeds the next chunk; complete lines are parsed and reported to `sink`
   // before it returns. A partial last line is kept (up to max_line_bytes).
   void feed(std::string_view chunk, pair_sink& sink);
-  // End of input: parses a last line that had no newline.
-  void finish(pair_sink& sink);
+  // End of input: parses a last line that had no newline. With
+  // `input_complete` false (the file changed while being read, see
+  // input_watch) that line is rejected as truncated_line instead: "101,90"
+  // cut from "101,9001" is a valid pair, but not the one the user meant.
+  void finish(pair_sink& sink, bool input_complete = true);
 
   // Lines seen so far (including header, blank and rejected lines).
   std::uint64_t lines() const noexcept;
@@ -101,6 +106,24 @@ class pair_parser {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
+};
+
+// Notices a regular file changing while it is read (appended to, truncated
+// or replaced): remembers its identity and size when opened; changed()
+// compares them with the file now and the bytes actually read. Pipes and
+// other non-regular files are never reported.
+class input_watch {
+ public:
+  explicit input_watch(int fd);
+  // "" when the file is as it was at open and `bytes_read` is all of it;
+  // otherwise what changed, e.g. "input changed while being read: 4096 bytes
+  // when opened, 8192 now, 4096 read; the last line may be incomplete".
+  std::string changed(int fd, std::uint64_t bytes_read) const;
+
+ private:
+  bool regular_ = false;
+  std::uint64_t size_ = 0;
+  std::int64_t mtime_ns_ = 0;
 };
 
 // Reads a whole file (or "-" for stdin) synchronously through a pair_parser,

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -53,13 +54,13 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 }
 
 x509_ptr make_cert(EVP_PKEY* subject_key, const char* cn, X509* issuer, EVP_PKEY* issuer_key,
-                   long serial, int valid_days) {
+                   long serial, const test_pki_options& opt, bool leaf) {
   x509_ptr cert(X509_new());
   if (!cert) fail("X509_new");
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 60L * 60 * 24 * valid_days);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), opt.not_before_s);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), opt.not_after_s);
   X509_set_pubkey(cert.get(), subject_key);
   X509_NAME* name = X509_get_subject_name(cert.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
@@ -68,7 +69,7 @@ x509_ptr make_cert(EVP_PKEY* subject_key, const char* cn, X509* issuer, EVP_PKEY
                              -1, -1, 0);
   X509* signer = issuer ? issuer : cert.get();
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
-  if (!issuer) {
+  if (!issuer && !leaf) {
     add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
     add_ext(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
     add_ext(cert.get(), signer, NID_subject_key_identifier, "hash");
@@ -76,8 +77,8 @@ x509_ptr make_cert(EVP_PKEY* subject_key, const char* cn, X509* issuer, EVP_PKEY
     add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
     add_ext(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
     add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_ext(cert.get(), signer, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
-    add_ext(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
+    add_ext(cert.get(), signer, NID_subject_alt_name, opt.server_names.c_str());
+    if (issuer) add_ext(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
   }
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) fail("signing failed");
   return cert;
@@ -109,12 +110,72 @@ void harden(boost::asio::ssl::context& ctx) {
 }  // namespace
 
 test_pki generate_test_pki(int valid_days) {
+  test_pki_options opt;
+  opt.not_after_s = 60L * 60 * 24 * valid_days;
+  return generate_test_pki(opt);
+}
+
+test_pki generate_test_pki(const test_pki_options& opt) {
   pkey_ptr ca_key = make_key();
-  x509_ptr ca = make_cert(ca_key.get(), "hubbatch sandbox test CA", nullptr, ca_key.get(), 1, valid_days);
+  x509_ptr ca = make_cert(ca_key.get(), "hubbatch sandbox test CA", nullptr, ca_key.get(), 1, opt, false);
   pkey_ptr server_key = make_key();
-  x509_ptr server =
-      make_cert(server_key.get(), "localhost", ca.get(), ca_key.get(), 2, valid_days);
+  x509_ptr server = opt.self_signed_server
+                        ? make_cert(server_key.get(), "localhost", nullptr, server_key.get(), 2, opt, true)
+                        : make_cert(server_key.get(), "localhost", ca.get(), ca_key.get(), 2, opt, true);
   return {to_pem(ca.get()), to_pem(server.get()), to_pem(server_key.get())};
+}
+
+namespace {
+
+class tls_category_impl final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "hubbatch.tls"; }
+  std::string message(int v) const override {
+    if (v == tls_protocol_too_old)
+      return "TLS handshake failed: the server does not offer TLS 1.2 or later (hubbatch's minimum)";
+    std::string m = "TLS certificate verification failed: ";
+    m += X509_verify_cert_error_string(v);
+    switch (v) {
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+      case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+      case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        m += " (the server's certificate is not signed by a trusted CA; --ca-file trusts a private CA)";
+        break;
+      case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        m += " (the server presented a self-signed certificate)";
+        break;
+      case X509_V_ERR_CERT_HAS_EXPIRED:
+        m += " (the server's certificate is past its notAfter date)";
+        break;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        m += " (the server's certificate is not valid yet; check the clock)";
+        break;
+      case X509_V_ERR_HOSTNAME_MISMATCH:
+      case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        m += " (the certificate is not for the host in --base-url)";
+        break;
+      default:
+        break;
+    }
+    return m;
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& tls_category() noexcept {
+  static const tls_category_impl category;
+  return category;
+}
+
+boost::system::error_code explain_handshake_error(SSL* ssl, const boost::system::error_code& ec) {
+  if (!ec || !ssl || ec.category() != boost::asio::error::get_ssl_category()) return ec;
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK) return {static_cast<int>(verify), tls_category()};
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(ec.value()));
+  if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL)
+    return {tls_protocol_too_old, tls_category()};
+  return ec;
 }
 
 boost::asio::ssl::context make_client_context(const std::string& ca_file) {

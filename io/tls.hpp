@@ -26,6 +26,28 @@ struct test_pki {
 // from one hour ago for `valid_days`. Throws std::runtime_error on OpenSSL failure.
 test_pki generate_test_pki(int valid_days = 30);
 
+// Knobs for test PKIs that must fail verification (tests/ only; nothing in
+// the product builds a certificate a client should refuse).
+struct test_pki_options {
+  long not_before_s = -3600;               // seconds from now; the leaf and the CA
+  long not_after_s = 30L * 24 * 3600;      // seconds from now (negative: already expired)
+  std::string server_names = "DNS:localhost,IP:127.0.0.1,IP:::1";  // subjectAltName of the leaf
+  bool self_signed_server = false;         // leaf signs itself (ca_cert_pem is still a CA that did not sign it)
+};
+test_pki generate_test_pki(const test_pki_options& options);
+
+// Names the cause of a failed client handshake on `ssl`. When the peer's
+// certificate failed verification (unknown CA, self-signed, expired, host or
+// IP mismatch, ...) or the server offers no TLS 1.2+, returns an error in
+// tls_category() whose message says so ("TLS certificate verification
+// failed: certificate has expired"); otherwise returns `ec` unchanged.
+boost::system::error_code explain_handshake_error(SSL* ssl, const boost::system::error_code& ec);
+
+// The category of explain_handshake_error()'s codes: a positive value is an
+// X509_V_ERR_* verify result; tls_protocol_too_old is the one other value.
+const boost::system::error_category& tls_category() noexcept;
+inline constexpr int tls_protocol_too_old = -1;
+
 // Client context: TLS >= 1.2, peer verification on, trusting `ca_file` when
 // non-empty (only that file) or else the system's default store.
 // Throws std::runtime_error naming the file when it cannot be loaded.

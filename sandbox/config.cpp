@@ -70,6 +70,7 @@ std::string validate_config(const config& cfg) {
   if (cfg.partial_status != 200 && cfg.partial_status != 207) return "--partial-status must be 200 or 207";
   if (cfg.max_body_bytes == 0) return "--max-body-bytes must be positive";
   if (cfg.max_header_bytes < 1024) return "--max-header-bytes must be at least 1024";
+  if (cfg.max_header_count < 8) return "--max-header-count must be at least 8";
   if (cfg.handshake_timeout.count() <= 0 || cfg.idle_timeout.count() <= 0 || cfg.io_timeout.count() <= 0)
     return "timeouts must be positive";
   if (cfg.rate.max != 0 && cfg.rate.window.count() <= 0) return "--rate: window must be positive";

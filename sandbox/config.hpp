@@ -59,6 +59,9 @@ struct config {
   std::chrono::milliseconds io_timeout{30'000};         // --io-timeout-ms: reading a started request, writing a response
   std::uint64_t max_body_bytes = 8u << 20;  // --max-body-bytes: larger bodies get 413 (8 MiB)
   std::uint32_t max_header_bytes = 16u << 10;  // --max-header-bytes: larger request heads get 431 (16 KiB)
+  std::uint32_t max_header_count = 100;  // --max-header-count: requests with more header fields get 431
+  std::uint32_t max_connections_per_client = 1024;  // --max-connections-per-client: open connections per peer
+                                                    // address; more are closed at accept (0 = no cap)
 
   // --- store ---
   std::vector<seed_spec> seeds;  // --seed FILE / --seed-types FROM:TO (repeatable); none = empty store

@@ -1287,6 +1287,8 @@ std::string stats_snapshot::to_json() const {
   append_u64(o, connections);
   o += ",\"tls_failures\":";
   append_u64(o, tls_failures);
+  o += ",\"connections_refused\":";
+  append_u64(o, connections_refused);
   o += ",\"requests_per_second\":[";
   for (std::size_t i = 0; i < requests_per_second.size(); ++i) {
     if (i) o += ',';

@@ -96,6 +96,7 @@ class request_handler {
 
   void on_connection() noexcept { ++stats_.connections; }
   void on_tls_failure() noexcept { ++stats_.tls_failures; }
+  void on_connection_refused() noexcept { ++stats_.connections_refused; }
 
   stats_snapshot snapshot(clock_reading now) const;
   association_store& store() noexcept { return store_; }

@@ -27,6 +27,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 
 namespace hubbatch::sandbox {
 
@@ -58,6 +59,9 @@ struct server_core {
   }
 
   config cfg;
+  // Open connections per peer address (max_connections_per_client). Only
+  // the io thread touches it.
+  std::unordered_map<std::string, std::uint32_t> open_by_client;
   association_store store;
   std::string ca_pem;
   asio::ssl::context ssl_ctx;
@@ -93,6 +97,16 @@ bool accepts_gzip(std::string_view v) {
     if (comma == std::string_view::npos) break;
     v.remove_prefix(comma + 1);
   }
+  return false;
+}
+
+// Whether a request head has more than `max` fields. The byte limit alone
+// would let 16 KiB of "a:\r\n" lines become thousands of fields.
+template <class Fields>
+bool too_many_fields(const Fields& fields, std::uint32_t max) {
+  std::uint32_t n = 0;
+  for (auto it = fields.begin(); it != fields.end(); ++it)
+    if (++n > max) return true;
   return false;
 }
 
@@ -142,6 +156,7 @@ asio::awaitable<void> session(server_core& core, tcp::socket socket) {
 
     tcp_layer.expires_after(cfg.idle_timeout);
     auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (!rec && too_many_fields(parser.get(), cfg.max_header_count)) rec = http::error::header_limit;
     if (!rec && parser.get()[http::field::expect].size() && iequals(parser.get()[http::field::expect], "100-continue") &&
         !parser.is_done()) {
       tcp_layer.expires_after(cfg.io_timeout);
@@ -208,8 +223,20 @@ asio::awaitable<void> accept_loop(server_core& core, tcp::acceptor acceptor) {
       continue;
     }
     boost::system::error_code ignored;
+    std::string client = socket.remote_endpoint(ignored).address().to_string();
+    auto& open = core.open_by_client[client];
+    if (core.cfg.max_connections_per_client != 0 && open >= core.cfg.max_connections_per_client) {
+      // Closed before the handshake: a client cannot make the sandbox hold
+      // more than the cap of TLS states and buffers for it.
+      core.handler->on_connection_refused();
+      socket.close(ignored);
+      continue;
+    }
+    ++open;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(acceptor.get_executor(), session(core, std::move(socket)), [](std::exception_ptr e) {
+    asio::co_spawn(acceptor.get_executor(), session(core, std::move(socket)), [&core, client](std::exception_ptr e) {
+      auto it = core.open_by_client.find(client);
+      if (it != core.open_by_client.end() && --it->second == 0) core.open_by_client.erase(it);
       if (!e) return;
       try {
         std::rethrow_exception(e);

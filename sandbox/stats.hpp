@@ -17,7 +17,7 @@ enum class sandbox_errc {
   method_not_allowed,   // 405 HTML
   bad_http,             // 400: unparseable HTTP request; connection closed
   body_too_large,       // 413: body over max_body_bytes; connection closed
-  header_too_large,     // 431: request head over max_header_bytes; connection closed
+  header_too_large,     // 431: request head over max_header_bytes or max_header_count fields; connection closed
   unknown_object_type,  // 400 "Unable to infer object type from: X"
   missing_token,        // 401 INVALID_AUTHENTICATION, no bearer token
   invalid_token,        // 401 INVALID_AUTHENTICATION, token not accepted
@@ -72,6 +72,7 @@ struct stats_snapshot {
   fault_counts faults;                 // injected faults by kind
   std::uint64_t connections = 0;       // TCP connections accepted
   std::uint64_t tls_failures = 0;      // connections whose TLS handshake failed or timed out
+  std::uint64_t connections_refused = 0;  // connections closed at accept: the peer had max_connections_per_client open
   std::vector<std::uint64_t> requests_per_second;  // accepted requests in each second since start
 
   // The JSON served at /_sandbox/stats.

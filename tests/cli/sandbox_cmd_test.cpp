@@ -154,6 +154,7 @@ TEST(sandbox_cli, help_lists_flags_with_defaults) {
   auto help = capture(std::string(HUBBATCH_BINARY) + " sandbox --help");
   for (const char* s : {"--listen", "127.0.0.1:8443", "--rate", "190/10s", "--max-inputs", "--max-pairs", "--missing",
                         "--reject-ids", "--fault-477", "--fault-reset-after-apply", "--exempt-batch", "--daily",
-                        "--retry-after", "--no-rate-headers", "--write-ca", "--seed-types", "8388608"})
+                        "--retry-after", "--no-rate-headers", "--write-ca", "--seed-types", "8388608",
+                        "--max-header-count", "--max-connections-per-client", "1024"})
     EXPECT_NE(help.find(s), std::string::npos) << s << "\n" << help;
 }

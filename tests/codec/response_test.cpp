@@ -171,6 +171,19 @@ TEST(response_decoder, plain_text_and_json_non_objects) {
   EXPECT_EQ(long_text.message, std::string(160, 'a') + "...");
 }
 
+// Regression, issue 7 (fuzz_response_decoder): a whitespace run just before
+// the 160-byte mark let the excerpt grow to 161 bytes plus "...".
+TEST(response_decoder, excerpt_never_exceeds_160_bytes_plus_ellipsis) {
+  for (std::size_t at = 150; at <= 165; ++at) {
+    std::string body = std::string(at, 'x') + "   " + std::string(400, 'y');
+    auto r = decode(body);
+    EXPECT_LE(r.message.size(), 163u) << at;
+    EXPECT_TRUE(r.message.ends_with("...")) << at;
+  }
+  EXPECT_EQ(decode(std::string(158, 'a') + " b").message, std::string(158, 'a') + " b");  // exactly 160: kept whole
+  EXPECT_EQ(decode(std::string(159, 'a') + " b").message, std::string(159, 'a') + "...");
+}
+
 TEST(response_decoder, invalid_json) {
   for (std::string body : {
            "{", "{\"status\":", "{\"status\":\"COMPLETE\",\"results\":[", "{\"status\":\"err",
@@ -485,7 +498,7 @@ TEST(response_decoder, huge_numbers_and_deep_nesting) {
 TEST(response_decoder, escapes_and_duplicate_keys) {
   auto r = decode(R"({"message":"line\nbreak \u00e9 \"q\"","status":"a","status":"b","mess\u0061ge2":"x"})");
   ASSERT_EQ(r.kind, body_kind::json_object);
-  EXPECT_EQ(r.message, "line\nbreak \xC3\xA9 \"q\"");
+  EXPECT_EQ(r.message, "line break \xC3\xA9 \"q\"");  // a newline would forge log lines (issue 7)
   EXPECT_EQ(r.status, "b");
   auto k = decode(R"({"st\u0061tus":"escaped key"})");
   EXPECT_EQ(k.status, "escaped key");
@@ -540,3 +553,41 @@ TEST(response_decoder, body_kind_names) {
 }
 
 }  // namespace
+
+// Issue 7: a server that echoes the token never gets it into a message.
+TEST(response_decoder, redact_removes_the_token_everywhere) {
+  const std::string token = "pat-na1-SECRET-CANARY-0123";
+  auto r = decode("{\"status\":\"error\",\"message\":\"bad token Bearer " + token + " (" + token +
+                  ")\",\"category\":\"" + token + "\",\"subCategory\":{\"t\":\"" + token +
+                  "\"},\"errors\":[{\"message\":\"" + token + "\",\"category\":\"x" + token +
+                  "\",\"context\":{\"requiredScopes\":[\"" + token + "\"]}}]}");
+  ASSERT_EQ(r.kind, body_kind::json_object);
+  hubbatch::codec::redact(r, token);
+  EXPECT_EQ(r.message, "bad token Bearer [REDACTED] ([REDACTED])");
+  EXPECT_EQ(r.category, "[REDACTED]");
+  EXPECT_EQ(r.sub_category.find(token), std::string::npos);
+  EXPECT_EQ(r.errors.at(0).message, "[REDACTED]");
+  EXPECT_EQ(r.errors.at(0).category, "x[REDACTED]");
+  EXPECT_EQ(r.required_scopes.at(0), "[REDACTED]");
+  auto html = decode("<html><title>token " + token + "</title></html>");
+  hubbatch::codec::redact(html, token);
+  EXPECT_EQ(html.message, "token [REDACTED]");
+  auto short_secret = decode("{\"message\":\"error\"}");
+  hubbatch::codec::redact(short_secret, "err");  // too short to be a token: left alone
+  EXPECT_EQ(short_secret.message, "error");
+}
+
+// Issue 7: texts from a server reach stderr and the failures file; escape
+// sequences in them must not reach a terminal.
+TEST(response_decoder, control_characters_in_texts_are_neutralised) {
+  auto r = decode(
+      "{\"status\":\"error\",\"message\":\"a\\u001b[31mred\\u0007 b\\r\\nc\\td\\u007f \\u009b2J \\u00e9t\\u00e9\","
+      "\"category\":\"X\\u001b]0;title\\u0007\",\"errors\":[{\"message\":\"\\u001b[2J\",\"category\":\"\\u0000\"}],"
+      "\"context\":{\"requiredScopes\":[\"s\\u001bx\"]}}");
+  ASSERT_EQ(r.kind, body_kind::json_object);
+  EXPECT_EQ(r.message, "a?[31mred? b  c d? ?2J \xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(r.category, "X?]0;title?");
+  EXPECT_EQ(r.errors.at(0).message, "?[2J");
+  EXPECT_EQ(r.errors.at(0).category, "?");
+  EXPECT_EQ(r.required_scopes.at(0), "s?x");
+}

@@ -56,3 +56,38 @@ TEST(config, validate_names_the_problem) {
   c.base_url = "http://example.com";
   EXPECT_NE(validate(c).find("http://"), std::string::npos);
 }
+
+TEST(config, valid_token_is_visible_ascii_only) {
+  using hubbatch::engine::valid_token;
+  EXPECT_TRUE(valid_token("pat-na1-0123abcd-ef01-2345-6789-abcdef012345"));
+  EXPECT_TRUE(valid_token("x"));
+  EXPECT_FALSE(valid_token(""));
+  EXPECT_FALSE(valid_token("pat\nX-Evil: 1"));
+  EXPECT_FALSE(valid_token("pat\r"));
+  EXPECT_FALSE(valid_token("pat tok"));
+  EXPECT_FALSE(valid_token(std::string("pat\0", 4)));
+  EXPECT_FALSE(valid_token("pat\x7f"));
+  EXPECT_FALSE(valid_token("p\xc3\xa4t"));
+  EXPECT_FALSE(valid_token(std::string(4097, 'a')));
+  EXPECT_TRUE(valid_token(std::string(4096, 'a')));
+}
+
+// Regression, issue 7 (fuzz_config_parsers): a host with CR or ']' parsed,
+// and the host goes into the Host header, SNI and the resolver.
+TEST(config, base_url_host_is_a_name_or_an_ip_literal) {
+  using hubbatch::engine::parse_base_url;
+  std::string err;
+  EXPECT_FALSE(parse_base_url("https://:1\r]:443/", err));
+  EXPECT_FALSE(err.empty());
+  EXPECT_FALSE(parse_base_url(std::string("https://[::\0\n1]:443/", 20), err));  // NUL ends inet_pton's view
+  EXPECT_FALSE(parse_base_url(std::string("http://127.0.0.1\0.evil.com", 26), err));
+  for (const char* bad : {"https://host\r\nX-Evil:1", "https://ho\rst", "https://ex%41mple.com", "https://[zz]:1",
+                          "https://[::1%eth0]:1", "https://a]b:1", "https://a[b", "https://h\tst", "https://h\x7fst",
+                          "https://h\xc3\xa4st.de", "http://[::1\r]:80"}) {
+    EXPECT_FALSE(parse_base_url(bad, err)) << bad;
+  }
+  for (const char* good : {"https://api.hubapi.com", "https://my-proxy_1.internal:8443", "https://[::1]:9000",
+                           "https://[2001:db8::1]", "https://127.0.0.1", "http://[::1]:8080"}) {
+    EXPECT_TRUE(parse_base_url(good, err)) << good << ": " << err;
+  }
+}

@@ -107,7 +107,8 @@ TEST(input_format, from_path) {
 TEST(reject_reason, every_value_has_a_message) {
   for (auto r : {reject_reason::wrong_column_count, reject_reason::bad_id, reject_reason::id_out_of_range,
                  reject_reason::invalid_utf8, reject_reason::line_too_long, reject_reason::bad_json,
-                 reject_reason::missing_field, reject_reason::nul_byte}) {
+                 reject_reason::missing_field, reject_reason::nul_byte,
+                 reject_reason::truncated_line}) {
     EXPECT_STRNE(hubbatch::io::to_string(r), "unknown");
   }
 }
