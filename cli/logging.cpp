@@ -1,5 +1,7 @@
 #include "cli/logging.hpp"
 
+#include "io/text.hpp"
+
 #include <spdlog/details/log_msg.h>
 #include <spdlog/formatter.h>
 #include <spdlog/sinks/base_sink.h>
@@ -21,18 +23,7 @@ bool status_shown = false;  // written and read on the main thread only
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);  // UTF-8 passes; the engine quotes invalid bytes as \xNN already
-    }
-  }
+  io::append_json_escaped(out, s);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "codec/response.hpp"
 
+#include "io/text.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -12,15 +14,9 @@ namespace sj = simdjson::ondemand;
 
 namespace {
 
-constexpr char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
-  }
-  return true;
-}
+using io::iequals;
+using io::istarts_with;
+using io::lower_ascii;
 
 // Whether `hay` contains `needle` (lower case) ignoring ASCII case.
 bool icontains(std::string_view hay, std::string_view needle) noexcept {
@@ -31,10 +27,6 @@ bool icontains(std::string_view hay, std::string_view needle) noexcept {
     if (j == needle.size()) return true;
   }
   return false;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

@@ -2,6 +2,7 @@
 
 #include "codec/archive_encoder.hpp"
 #include "engine/grouper.hpp"
+#include "io/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,13 +15,6 @@ bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-bool ieq_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
-}
 
 // Errors saying the association is not there. Archive is idempotent
 // (HUBSPOT_API.md section 3): such a pair is no longer associated, which is
@@ -387,7 +381,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     split_into(std::move(item), true);
     return;
   }
-  if (ieq_prefix(body.message, "Unable to infer object type")) {
+  if (io::istarts_with(body.message, "Unable to infer object type")) {
     stop(stop_reason::configuration, message);
     settle_pending(item, to_string(stop_));
     return;

@@ -1,5 +1,7 @@
 #include "io/pair_reader.hpp"
 
+#include "io/text.hpp"
+
 #include <simdjson.h>
 #include <zlib.h>
 
@@ -23,15 +25,6 @@ constexpr std::size_t detail_bytes = 64;
 
 constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 
-constexpr char lower_ascii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view trim_spaces(std::string_view s) noexcept {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

@@ -1,5 +1,7 @@
 #include "sandbox/handler.hpp"
 
+#include "io/text.hpp"
+
 #include "sandbox/object_types.hpp"
 #include "sandbox/rate_window.hpp"
 
@@ -80,27 +82,7 @@ void append_i64(std::string& out, std::int64_t v) {
   }
 }
 
-// Appends s as the contents of a JSON string (no quotes).
-void append_json_escaped(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex[c >> 4]);
-          out.push_back(hex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-}
+using io::append_json_escaped;
 
 void append_html_escaped(std::string& out, std::string_view s) {
   for (char c : s) {
@@ -181,12 +163,7 @@ bool parse_id(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using io::iequals;
 
 // Splits "/a/b/c" into at most N segments; returns the count, or N+1 if more.
 template <std::size_t N>

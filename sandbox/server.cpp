@@ -1,5 +1,7 @@
 #include "sandbox/server.hpp"
 
+#include "io/text.hpp"
+
 #include "io/tls.hpp"
 #include "sandbox/handler.hpp"
 #include "sandbox/object_types.hpp"
@@ -74,12 +76,7 @@ bool is_loopback(const tcp::endpoint& ep) {
   return a.is_loopback();
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
+using io::iequals;
 
 // Whether an Accept-Encoding value lists gzip (without q=0).
 bool accepts_gzip(std::string_view v) {
