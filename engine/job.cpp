@@ -215,8 +215,7 @@ struct job_state : io::pair_sink {
     }
     ++totals.input_pairs;
     if (counting_only) {  // stopped: the rest of a file is counted, not sent
-      ++totals.pending_pairs;
-      failures.pair(p, {"pending", to_string(disp.stopped()), 0, disp.stop_message()});
+      count_pending(p);
       return;
     }
     if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
@@ -243,6 +242,12 @@ struct job_state : io::pair_sink {
     }
     staged = 0;
     while (grouper.full()) take_one_batch();
+  }
+
+  // A pair read after a stop: counted pending, never sent.
+  void count_pending(pair_id p) {
+    ++totals.pending_pairs;
+    failures.pair(p, {"pending", to_string(disp.stopped()), 0, disp.stop_message()});
   }
 
   // The dispatcher settled a pair (or left it pending).
@@ -375,8 +380,7 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
       for (std::size_t k = 0; k < n; ++k) {
         pair_id p{recs[k].from, recs[k].to};
         if (j.disp.stopped() != stop_reason::none) {
-          ++j.totals.pending_pairs;
-          j.failures.pair(p, {"pending", to_string(j.disp.stopped()), 0, j.disp.stop_message()});
+          j.count_pending(p);
           continue;
         }
         j.staged_pairs[j.staged] = p;
