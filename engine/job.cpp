@@ -751,7 +751,7 @@ class session {
     }
     parser_.emplace();
     parser_->body_limit(j_.cfg.max_response_bytes);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(response_header_limit);
     auto [rec, rn] = co_await http::async_read(*stream_, buffer_, *parser_, use_tuple);
     if (rec) {
       transport_failure(std::move(item), "read response", rec, true);
@@ -826,7 +826,12 @@ class session {
   asio::steady_timer timer_;
   tcp::resolver resolver_;
   std::optional<stream_t<Tls>> stream_;
-  beast::flat_buffer buffer_;
+  // Bytes read but not yet parsed: a response head (at most
+  // response_header_limit) or a chunk header plus one read's worth. Beast
+  // puts no limit on chunk extensions, so without this cap a server sending
+  // "1;x=eeee…" forever would grow the buffer until the request deadline.
+  static constexpr std::size_t response_header_limit = 64 * 1024;
+  beast::flat_buffer buffer_{4 * response_header_limit};
   http::request<http::string_body> req_;
   std::optional<http::response_parser<http::string_body>> parser_;
   codec::response_decoder decoder_;

@@ -155,10 +155,9 @@ TEST(hostile_server, chunk_extensions_that_never_end_hit_a_cap) {
   tls_test_server srv(server_ctx(), head_then_forever("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;x=",
                                                       std::string(16384, 'e')));
   auto r = run_job_against(srv, pki());
-  test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.totals.failed_pairs, 3u);
-  for (const auto& c : r.server.records) EXPECT_TRUE(c.peer_closed);
-  EXPECT_LT(r.seconds, 20.0);
+  // Beast does not limit chunk extensions; the client's read buffer cap
+  // does, long before the request deadline (whose cause would be "timeout").
+  expect_failed_retryable(r, "buffer overflow", 4ull << 20);
 }
 
 TEST(hostile_server, slowloris_response_hits_the_request_deadline) {
