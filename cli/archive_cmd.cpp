@@ -8,6 +8,7 @@
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
+#include "io/secret.hpp"
 #include "io/tls.hpp"
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +41,8 @@ struct archive_flags {
   bool no_journal = false;
   std::string drain_timeout = "30s";
   std::string deadline;
+  std::string max_retry_after = "5m";
+  std::string throttle_timeout = "10m";
   // Operating (README "Operating hubbatch").
   std::string proxy;                 // --proxy URL | direct; "" = HTTPS_PROXY / NO_PROXY from the environment
   bool plan = false;                 // --plan: read and validate, send nothing, print the plan
@@ -64,6 +68,8 @@ engine::duration parse_duration(const std::string& flag, const std::string& text
   double scale = unit.empty() || unit == "s" ? 1 : unit == "ms" ? 0.001 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
   if (scale < 0 || !(v >= 0))
     throw CLI::ValidationError(flag, "expected a duration like 30s, 500ms, 15m or 2h (got '" + text + "')");
+  if (v * scale > 1e8)  // about 3 years; beyond, the conversion to nanoseconds would overflow
+    throw CLI::ValidationError(flag, "duration too long (got '" + text + "')");
   return std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(v * scale));
 }
 
@@ -105,11 +111,12 @@ void parse_rate(const std::string& text, engine::archive_config& cfg, const std:
   cfg.rate_window = std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(window));
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-  return s.substr(i);
+// One copy, no temporaries: a token passes through here.
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  return std::string(s);
 }
 
 std::string env_or(const char* upper, const char* lower) {
@@ -153,7 +160,9 @@ std::string load_token(const archive_flags& f) {
     if (::stat(f.token_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
       fmt::print(stderr, "hubbatch: warning: token file '{}' is readable by other users (chmod 600 it)\n",
                  f.token_file);
-    std::string t = trim(io::read_file(f.token_file));
+    std::string raw = io::read_file(f.token_file);
+    io::wipe_on_exit wipe_raw(raw);
+    std::string t = trim(raw);
     if (t.empty()) throw std::runtime_error("token file '" + f.token_file + "' is empty");
     return t;
   }
@@ -163,6 +172,14 @@ std::string load_token(const archive_flags& f) {
                              " (or use --token-env NAME / --token-file PATH)");
   }
   return trim(v);
+}
+
+// The token is in this process's memory while it runs: no core dump may
+// carry it. (RLIMIT_CORE 0 rather than PR_SET_DUMPABLE, which would also
+// lock the user's own debugger out.)
+void disable_core_dumps() {
+  struct rlimit none {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
 }
 
 // --plan: no token, no connection; exit 1 when lines were rejected.
@@ -230,8 +247,10 @@ int run_archive(archive_flags& f) {
       spdlog::info("embedded sandbox on {} seeded with {} pairs (rate {})", cfg.base_url, sandbox->seeded_pairs(),
                    f.sandbox_rate);
   } else {
+    disable_core_dumps();
     opt.token = load_token(f);
   }
+  io::wipe_on_exit wipe_token(opt.token);
 
   engine::job_result r = engine::run_job(cfg, opt);
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
@@ -346,6 +365,13 @@ void add_archive_command(CLI::App& app, command_runner* run) {
                   "of the day's budget to other integrations; -1 = off")
       ->capture_default_str();
   cmd->add_option("--deadline", f->deadline, "Stop after running this long, e.g. 45m (exit 3, resumable)");
+  cmd->add_option("--max-retry-after", f->max_retry_after,
+                  "Stop (exit 3, resumable) instead of waiting when the server asks for a longer Retry-After "
+                  "(e.g. 477 migration in progress)")
+      ->capture_default_str();
+  cmd->add_option("--throttle-timeout", f->throttle_timeout,
+                  "Stop (exit 3, resumable) when every response for this long was a 429; 0 = never")
+      ->capture_default_str();
   cmd->add_flag("--plan", f->plan,
                 "Read and validate the input, send nothing (no token needed), print pairs, rejected lines, "
                 "duplicates, distinct from-ids, requests and the estimated duration");
@@ -371,6 +397,8 @@ void add_archive_command(CLI::App& app, command_runner* run) {
     }
     f->cfg.drain_timeout = parse_duration("--drain-timeout", f->drain_timeout);
     if (!f->deadline.empty()) f->cfg.deadline = parse_duration("--deadline", f->deadline);
+    f->cfg.max_retry_after = parse_duration("--max-retry-after", f->max_retry_after);
+    f->cfg.throttle_timeout = parse_duration("--throttle-timeout", f->throttle_timeout);
     f->cfg.input = f->inputs.empty() ? "-" : f->inputs.front();
     f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());
     if (!f->cfg.extra_inputs.empty()) {

@@ -12,7 +12,8 @@ namespace hubbatch::engine {
 struct backoff_policy {
   duration base = std::chrono::milliseconds(250);  // first retry's ceiling
   duration cap = std::chrono::seconds(30);         // no delay above this (Retry-After excepted)
-  duration retry_after_cap = std::chrono::hours(25);  // 477 may ask for ~24 h; never more
+  duration retry_after_cap = std::chrono::hours(25);  // a last bound: the dispatcher stops the run for any
+                                                      // Retry-After above --max-retry-after first
 };
 
 // Delay before retry number `attempt` (1 = first retry).

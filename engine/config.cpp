@@ -1,6 +1,7 @@
 #include "engine/config.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <fmt/format.h>
 
 #include <cctype>
 
@@ -55,7 +56,36 @@ std::string archive_target(const std::string& api_version, const std::string& fr
   return "/crm/associations/" + api_version + "/" + from_type + "/" + to_type + "/batch/archive";
 }
 
+// A URL as error messages may show it: credentials (user:password@)
+// replaced by "***@", control and non-ASCII bytes as \xNN, at most 200
+// bytes. A base URL or an HTTPS_PROXY value can carry a password, and its
+// text reaches the terminal and log collectors.
+std::string shown_url(std::string_view url) {
+  std::string_view rest = url;
+  std::string out;
+  if (auto scheme = rest.find("://"); scheme != std::string_view::npos) {
+    out.append(rest.substr(0, scheme + 3));
+    rest.remove_prefix(scheme + 3);
+    const auto authority_end = rest.find_first_of("/?#");
+    const auto at = rest.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos) {
+      out += "***@";
+      rest.remove_prefix(at + 1);
+    }
+  }
+  for (unsigned char ch : rest) {
+    if (out.size() >= 200) {
+      out += "...";
+      break;
+    }
+    if (ch >= 0x20 && ch < 0x7f) out += static_cast<char>(ch);
+    else out += fmt::format("\\x{:02x}", ch);
+  }
+  return out;
+}
+
 std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& error) {
+  const auto shown = [&] { return shown_url(url); };
   endpoint_url out;
   std::string_view rest(url);
   if (rest.starts_with("https://")) {
@@ -64,12 +94,12 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
     out.tls = false;
     rest.remove_prefix(7);
   } else {
-    error = "base URL must start with https:// (got '" + url + "')";
+    error = "base URL must start with https:// (got '" + shown() + "')";
     return std::nullopt;
   }
   while (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.find_first_of("/?#@ ") != std::string_view::npos) {
-    error = "base URL must be scheme://host[:port] without a path, query or credentials (got '" + url + "')";
+    error = "base URL must be scheme://host[:port] without a path, query or credentials (got '" + shown() + "')";
     return std::nullopt;
   }
   std::string_view hostport = rest;
@@ -77,13 +107,13 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
   if (bracketed) {
     auto close = hostport.find(']');
     if (close == std::string_view::npos) {
-      error = "bad IPv6 address in base URL '" + url + "'";
+      error = "bad IPv6 address in base URL '" + shown() + "'";
       return std::nullopt;
     }
     out.host = std::string(hostport.substr(1, close - 1));
     hostport.remove_prefix(close + 1);
     if (!hostport.empty() && hostport[0] != ':') {
-      error = "bad base URL '" + url + "'";
+      error = "bad base URL '" + shown() + "'";
       return std::nullopt;
     }
     if (!hostport.empty()) out.port = std::string(hostport.substr(1));
@@ -107,15 +137,15 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
     // Checked by hand too: the parser stops at a NUL ("[::\0junk]" parsed
     // as "::"), and zone ids ('%') would need %25 in the Host header.
     if (ec || out.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos) {
-      error = "bad IPv6 address in base URL '" + url + "'";
+      error = "bad IPv6 address in base URL '" + shown() + "'";
       return std::nullopt;
     }
   } else if (!host_chars(out.host)) {
-    error = "bad host in base URL '" + url + "' (letters, digits, '-', '_' and '.' only)";
+    error = "bad host in base URL '" + shown() + "' (letters, digits, '-', '_' and '.' only)";
     return std::nullopt;
   }
   if (out.host.empty() || !all_digits(out.port) || std::stoul(out.port) == 0 || std::stoul(out.port) > 65535) {
-    error = "bad host or port in base URL '" + url + "'";
+    error = "bad host or port in base URL '" + shown() + "'";
     return std::nullopt;
   }
   if (!out.tls) {
@@ -132,21 +162,22 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
 }
 
 std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string& error) {
+  const auto shown = [&] { return shown_url(url); };
   std::string_view rest(url);
   if (!rest.starts_with("http://")) {
-    error = "proxy URL must be http://HOST[:PORT] (got '" + url + "')";
+    error = "proxy URL must be http://HOST[:PORT] (got '" + shown() + "')";
     return std::nullopt;
   }
   rest.remove_prefix(7);
   while (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.find('@') != std::string_view::npos) {
-    error = "proxy credentials in the URL are not supported (got '" + url + "')";
+    error = "proxy credentials in the URL are not supported (got '" + shown() + "'; the password is not shown)";
     return std::nullopt;
   }
   // The same host[:port] rules as a base URL; loopback is irrelevant here.
   auto parsed = parse_base_url("https://" + std::string(rest), error);
   if (!parsed) {
-    error = "bad proxy URL '" + url + "'";
+    error = "bad proxy URL '" + shown() + "'";
     return std::nullopt;
   }
   if (rest.find(':') == std::string_view::npos || (rest.starts_with('[') && rest.ends_with(']'))) parsed->port = "80";

@@ -65,6 +65,8 @@ struct archive_config {
   std::int64_t daily_reserve = -1;             // stop (exit 3, resumable) once X-HubSpot-RateLimit-Daily-Remaining
                                                // falls to this, leaving the rest for other integrations; -1 = off
   duration deadline = duration::zero();        // stop (exit 3, resumable) after running this long; 0 = none
+  duration max_retry_after = std::chrono::minutes(5);   // a longer Retry-After stops the run (exit 3, resumable)
+  duration throttle_timeout = std::chrono::minutes(10); // nothing but 429s this long stops the run (exit 3); 0 = never
 };
 
 // Object types allowed into a URL: names ([A-Za-z][A-Za-z0-9_]*), type ids
@@ -97,6 +99,9 @@ struct endpoint_url {
 // Parses scheme://host[:port][/]; nullopt with `error` set on failure
 // (unsupported scheme, path present, http:// to a non-loopback host).
 std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& error);
+// `url` fit for an error message: user:password@ replaced by ***@, control
+// and non-ASCII bytes escaped, cut at 200 bytes.
+std::string shown_url(std::string_view url);
 
 // Parses an HTTP proxy URL, http://HOST[:PORT][/] (port 80 when absent); the
 // TLS session to the API runs inside the CONNECT tunnel, so http:// is fine

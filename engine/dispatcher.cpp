@@ -4,6 +4,8 @@
 #include "engine/grouper.hpp"
 #include "io/text.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -15,7 +17,6 @@ bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-
 // Errors saying the association is not there. Archive is idempotent
 // (HUBSPOT_API.md section 3): such a pair is no longer associated, which is
 // what the user asked for, so it counts as archived (already_absent).
@@ -26,6 +27,16 @@ bool means_absent(std::string_view category, std::string_view sub_category) {
 }
 
 std::string http_category(int status) { return "HTTP_" + std::to_string(status); }
+
+// Statuses retried with backoff (429 has its own path).
+bool retryable_status(int status) {
+  return status >= 500 || status == 408 || status == 409 || status == 423 || status == 425 || status == 477 ||
+         status < 200;
+}
+
+std::string format_seconds(duration d) {
+  return fmt::format("{:g} s", std::chrono::duration<double>(d).count());
+}
 
 }  // namespace
 
@@ -39,6 +50,9 @@ const char* to_string(stop_reason r) {
     case stop_reason::request_budget: return "request_budget";
     case stop_reason::deadline: return "deadline";
     case stop_reason::daily_reserve: return "daily_reserve";
+    case stop_reason::rate_limited: return "rate_limited";
+    case stop_reason::retry_after: return "retry_after";
+    case stop_reason::tls: return "tls";
   }
   return "unknown";
 }
@@ -231,22 +245,43 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   }
   ++c_.responses;
   ++c_.http_status[r.status];
+  if (r.status == 429) ++c_.rate_limited;
   static const codec::decoded_response empty_body;
   const codec::decoded_response& body = r.body ? *r.body : empty_body;
   std::optional<duration> retry_after;
   if (r.headers && r.headers->retry_after_ms)
     retry_after = std::chrono::milliseconds(*r.headers->retry_after_ms);
+  if (r.status != 429) throttled_since_.reset();
+  if (retry_after && *retry_after > opt_.max_retry_after && (r.status == 429 || retryable_status(r.status))) {
+    stop(stop_reason::retry_after,
+         "HTTP " + std::to_string(r.status) + " asked to retry after " + format_seconds(*retry_after) +
+             " (Retry-After), longer than --max-retry-after " + format_seconds(opt_.max_retry_after) +
+             "; resume later");
+    settle_pending(item, to_string(stop_));
+    return;
+  }
 
   if (r.status >= 200 && r.status < 300) {
     on_success(std::move(item), r, now);
     return;
   }
   if (r.status == 429) {
-    ++c_.rate_limited;
     if (body.policy_name == "DAILY") {
       stop(stop_reason::daily_limit,
            (body.message.empty() ? std::string("daily limit reached") : body.message) +
                " (HubSpot resets it at midnight in the portal's time zone)");
+      settle_pending(item, to_string(stop_));
+      return;
+    }
+    if (!throttled_since_) {
+      throttled_since_ = now;
+      throttled_count_ = 0;
+    }
+    ++throttled_count_;
+    if (opt_.throttle_timeout > duration::zero() && now - *throttled_since_ >= opt_.throttle_timeout) {
+      stop(stop_reason::rate_limited, "every response for " + format_seconds(now - *throttled_since_) + " (" +
+                                          std::to_string(throttled_count_) +
+                                          " in a row) was a 429, reaching --throttle-timeout; resume later");
       settle_pending(item, to_string(stop_));
       return;
     }
@@ -280,8 +315,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     on_client_error(std::move(item), r, now);
     return;
   }
-  bool retryable = r.status >= 500 || r.status == 408 || r.status == 409 || r.status == 423 ||
-                   r.status == 425 || r.status == 477 || r.status < 200;
+  bool retryable = retryable_status(r.status);
   std::string category = body.category.empty() ? http_category(r.status) : body.category;
   std::string message = body.message.empty() ? "HTTP " + std::to_string(r.status) : body.message;
   if (r.status == 423 && !retry_after) retry_after = std::chrono::seconds(2);  // locks last 2 s

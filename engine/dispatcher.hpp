@@ -68,6 +68,9 @@ enum class stop_reason {
   request_budget,       // --max-requests reached
   deadline,             // --deadline passed
   daily_reserve,        // X-HubSpot-RateLimit-Daily-Remaining reached --daily-reserve
+  rate_limited,         // nothing but 429s for --throttle-timeout: resumable later
+  retry_after,          // the server asked to wait longer than --max-retry-after: resumable later
+  tls,                  // the server's certificate failed verification: exit 2, never retried
 };
 const char* to_string(stop_reason r);
 
@@ -83,6 +86,14 @@ class dispatcher {
     std::size_t max_pairs = 0;
     std::uint64_t seed = 1;
     duration rate_pause = std::chrono::seconds(1);  // pause after a 429 without Retry-After
+    // A Retry-After longer than this stops the run (pairs pending, resumable)
+    // instead of sleeping: a server (or a man in the middle) cannot park a
+    // job for a day, and a 477 "migration in progress" is resumed by the user.
+    duration max_retry_after = std::chrono::minutes(5);
+    // Stop (pairs pending) once every response for this long was a 429:
+    // a portal whose budget another integration eats cannot hang the job.
+    // Zero: never.
+    duration throttle_timeout = std::chrono::minutes(10);
   };
 
   dispatcher(const options& opt, counters& c, outcome_fn on_outcome);
@@ -148,6 +159,8 @@ class dispatcher {
   stop_reason stop_ = stop_reason::none;
   std::string stop_message_;
   time_point pause_until_{};
+  std::optional<time_point> throttled_since_;  // first 429 of the current run of 429s
+  std::uint64_t throttled_count_ = 0;          // 429s in that run
   std::vector<std::string> scopes_;
   std::mt19937_64 rng_;
 };

@@ -12,6 +12,7 @@
 #include "engine/rate_limiter.hpp"
 #include "io/input_decoder.hpp"
 #include "io/pair_reader.hpp"
+#include "io/secret.hpp"
 #include "io/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -204,6 +205,8 @@ struct job_state : io::pair_sink {
     o.max_inputs = c.batch_size;
     o.max_pairs = c.max_pairs_per_request;
     o.seed = c.seed ? c.seed : std::random_device{}();
+    o.max_retry_after = c.max_retry_after;
+    o.throttle_timeout = c.throttle_timeout;
     return o;
   }
 
@@ -571,12 +574,23 @@ class session {
     bool default_port = url.port == (Tls ? "443" : "80");
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     req_.set(http::field::host, default_port ? host : host + ":" + url.port);
-    req_.set(http::field::authorization, "Bearer " + j.opt.token);
+    std::string authorization = "Bearer " + j.opt.token;
+    req_.set(http::field::authorization, authorization);
+    io::wipe(authorization);
     req_.set(http::field::content_type, "application/json");
     req_.set(http::field::accept, "application/json");
     req_.set(http::field::user_agent, std::string("hubbatch/") + HUBBATCH_VERSION);
     req_.keep_alive(true);
   }
+
+  ~session() {
+    // The request keeps "Bearer TOKEN" in Beast's field storage: overwrite it
+    // before that memory is freed (io/secret.hpp).
+    if (auto it = req_.find(http::field::authorization); it != req_.end())
+      io::wipe(const_cast<char*>(it->value().data()), it->value().size());
+  }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
   asio::awaitable<void> run() {
     j_.aborters.push_back([this] { abort(); });
@@ -725,6 +739,17 @@ class session {
   asio::awaitable<void> attempt(work_item item) {
     if (!stream_) {
       auto ec = co_await connect();
+      if (ec && ec.category() == io::tls_category()) {
+        // A certificate that fails verification (or a server below TLS 1.2)
+        // will not get better by retrying, and may be someone else's: stop
+        // at once, sending nothing, with the cause named.
+        close();
+        j_.limiter.cancel();
+        j_.stop(stop_reason::tls, "connect to " + url_.host + ":" + url_.port + ": " + ec.message());
+        ++j_.totals.transport_errors;
+        j_.disp.give_back(std::move(item));
+        co_return;
+      }
       if (ec) {
         transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false);
         co_return;
@@ -848,7 +873,7 @@ void rethrow_if(std::exception_ptr e) {
 
 int exit_code_for(const counters& c, stop_reason stop) {
   if (stop == stop_reason::auth) return 4;
-  if (stop == stop_reason::configuration) return 2;
+  if (stop == stop_reason::configuration || stop == stop_reason::tls) return 2;
   if (c.pending_pairs > 0) return 3;
   if (c.failed_pairs > 0 || c.rejected_pairs > 0) return 1;
   return 0;

@@ -83,6 +83,9 @@ TEST(archive_cli, bad_flags_print_usage_and_exit_2) {
                                        {"--rate", "fast"},
                                        {"--api-version", "v3"},
                                        {"--deadline", "soon"},
+                                       {"--deadline", "1e300h"},  // would overflow nanoseconds
+                                       {"--max-retry-after", "-1s"},
+                                       {"--throttle-timeout", "forever"},
                                        {"--resume", "--restart", "--report", "r.json"}}) {
     auto t = f.archive({"--input", f.file("pairs.csv")});
     t.args.insert(t.args.end(), bad.begin(), bad.end());

@@ -9,6 +9,7 @@
 #include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/process.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <gtest/gtest.h>
@@ -16,11 +17,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,6 +35,7 @@
 extern char** environ;
 
 using namespace hubbatch;
+using hubbatch::test::tls_test_server;
 
 namespace {
 
@@ -169,8 +177,8 @@ TEST(secrets, tls_refusal_and_echoing_servers_do_not_leak_the_token) {
     sandbox::background_sandbox sb(sandbox_cfg());
     test::scratch_dir dir;
     auto r = run_cli(dir, archive_args(dir, sb.base_url(), test::write_text(dir.file("ca.pem"), other.ca_cert_pem)));
-    EXPECT_EQ(r.status, 1);
-    EXPECT_NE(r.failures.find("TLS certificate verification failed"), std::string::npos) << r.failures;
+    EXPECT_EQ(r.status, 2) << "a refused certificate stops the run at once";
+    EXPECT_NE(r.err.find("TLS certificate verification failed"), std::string::npos) << r.err;
     expect_no_canary(r, "TLS refusal");
   }
   // A server that echoes the Authorization header back in every place a
@@ -305,4 +313,53 @@ TEST(secrets, a_token_with_cr_or_lf_cannot_inject_headers) {
     expect_no_canary(r, "bad token");
   }
   EXPECT_EQ(srv.stats().connections, 0u);
+}
+
+// The token lives in the process while it runs, so the process must not be
+// able to dump core. Checked from the server side while the client holds
+// its first request open: /proc/PID/limits of the running hubbatch.
+TEST(secrets, core_dumps_are_off_while_the_token_is_in_memory) {
+  auto pki = io::generate_test_pki();
+  std::atomic<pid_t> client_pid{-1};
+  std::string limits_seen;
+  std::mutex mu;
+  tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
+                      [&](tls_test_server::connection& c) {
+                        while (c.read_request()) {
+                          std::string line;
+                          std::ifstream in("/proc/" + std::to_string(client_pid.load()) + "/limits");
+                          for (std::string l; std::getline(in, l);)
+                            if (l.rfind("Max core file size", 0) == 0) line = l;
+                          {
+                            std::lock_guard lock(mu);
+                            if (limits_seen.empty()) limits_seen = line;
+                          }
+                          if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
+                        }
+                      });
+  test::scratch_dir dir;
+  test::process_spec spec;
+  spec.args = {HUBBATCH_BINARY};
+  for (auto& a : archive_args(dir, srv.base_url(), test::write_text(dir.file("ca.pem"), pki.ca_cert_pem)))
+    spec.args.push_back(a);
+  spec.env = {{"HUBSPOT_ACCESS_TOKEN", canary}};
+  spec.stderr_path = dir.file("stderr.txt");
+  // The child inherits our limits: make them non-zero, so that only
+  // hubbatch itself can bring them to 0.
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_CORE, &saved), 0);
+  if (saved.rlim_max == 0) GTEST_SKIP() << "core dumps are already off (hard limit 0): nothing to prove";
+  struct rlimit some {std::min<rlim_t>(saved.rlim_max, 1 << 20), saved.rlim_max};
+  ASSERT_EQ(setrlimit(RLIMIT_CORE, &some), 0);
+  test::process p(spec);
+  setrlimit(RLIMIT_CORE, &saved);
+  client_pid = p.pid();
+  EXPECT_EQ(p.wait(std::chrono::seconds(60)), 1) << test::slurp(spec.stderr_path);  // the bad input line
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(limits_seen.empty()) << "the server never saw a request";
+  std::istringstream fields(limits_seen.substr(std::string("Max core file size").size()));
+  std::string soft, hard;
+  fields >> soft >> hard;
+  EXPECT_EQ(soft, "0") << limits_seen;
+  EXPECT_EQ(hard, "0") << limits_seen;
 }

@@ -41,6 +41,30 @@ TEST(config, base_url_parsing) {
   EXPECT_FALSE(parse_base_url("https://host:99999", err));
 }
 
+TEST(config, url_errors_never_show_credentials_or_control_bytes) {
+  std::string err;
+  for (const std::string url : {"https://user:s3cr3t-pw@host", "https://user:s3cr3t-pw@host/path",
+                                "ftp://user:s3cr3t-pw@host", "https://u:s3cr3t-pw@[::1:9000"}) {
+    SCOPED_TRACE(url);
+    EXPECT_FALSE(parse_base_url(url, err));
+    EXPECT_EQ(err.find("s3cr3t-pw"), std::string::npos) << err;
+    EXPECT_NE(err.find("***@"), std::string::npos) << err;
+  }
+  for (const std::string url : {"http://user:s3cr3t-pw@proxy:3128", "https://user:s3cr3t-pw@proxy:3128",
+                                "http://user:s3cr3t-pw@proxy:3128/x y"}) {
+    SCOPED_TRACE(url);
+    EXPECT_FALSE(parse_proxy_url(url, err));
+    EXPECT_EQ(err.find("s3cr3t-pw"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(parse_base_url("https://host\x1b]0;owned\x07/", err));
+  EXPECT_EQ(err.find('\x1b'), std::string::npos) << err;
+  EXPECT_NE(err.find("\\x1b"), std::string::npos) << err;
+  EXPECT_FALSE(parse_base_url("https://" + std::string(5000, 'h') + "/", err));
+  EXPECT_LT(err.size(), 400u);
+  EXPECT_EQ(shown_url("https://a:b@c:1/p@q"), "https://***@c:1/p@q");
+  EXPECT_EQ(shown_url("https://host:1"), "https://host:1");
+}
+
 TEST(config, validate_names_the_problem) {
   archive_config c;
   c.from_type = "contacts";

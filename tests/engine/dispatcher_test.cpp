@@ -100,6 +100,12 @@ codec::decoded_response error_body(std::string category, std::string message) {
   return b;
 }
 
+codec::decoded_response rolling_429_body() {
+  auto b = error_body("", "You have reached your ten_secondly_rolling limit.");
+  b.policy_name = "TEN_SECONDLY_ROLLING";
+  return b;
+}
+
 }  // namespace
 
 TEST(dispatcher, success_archives_every_pair) {
@@ -163,8 +169,7 @@ TEST(dispatcher, ten_secondly_429_pauses_everyone_and_resends_without_counting_a
   harness h;
   h.add(make_pairs(1, 1, 1));
   h.add(make_pairs(2, 1, 1));
-  auto body = error_body("", "You have reached your ten_secondly_rolling limit.");
-  body.policy_name = "TEN_SECONDLY_ROLLING";
+  auto body = rolling_429_body();
   codec::rate_limit_headers hdr;
   hdr.retry_after_ms = 3000;
   auto first = h.take();
@@ -198,6 +203,88 @@ TEST(dispatcher, daily_429_stops_and_leaves_everything_pending) {
   EXPECT_EQ(h.c.archived_pairs, 4u);
   EXPECT_EQ(h.c.pending_pairs, 16u);
   EXPECT_EQ(h.outcomes["pending:daily_limit"].size(), 16u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, nothing_but_429s_for_the_throttle_timeout_stops_with_pairs_pending) {
+  dispatcher::options o;
+  o.throttle_timeout = 60s;
+  harness h(o);
+  for (int i = 0; i < 3; ++i) h.add(make_pairs(1 + i * 10, 1, 2));
+  auto body = rolling_429_body();
+  int answered = 0;
+  h.drain([&](work_item&& w) {
+    ++answered;
+    h.respond(std::move(w), 429, &body);  // forever, 1 s apart (rate_pause)
+  });
+  EXPECT_EQ(h.d.stopped(), stop_reason::rate_limited);
+  EXPECT_NE(h.d.stop_message().find("--throttle-timeout"), std::string::npos) << h.d.stop_message();
+  EXPECT_EQ(answered, 61) << "a 429 each second from t=0 until t=60 s";
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.pending_pairs, 6u);
+  EXPECT_EQ(h.outcomes["pending:rate_limited"].size(), 6u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, any_other_response_restarts_the_throttle_clock) {
+  dispatcher::options o;
+  o.throttle_timeout = 60s;
+  harness h(o);
+  for (int i = 0; i < 200; ++i) h.add(make_pairs(1 + i * 10, 1, 1));
+  auto body = rolling_429_body();
+  int n = 0;
+  h.drain([&](work_item&& w) { h.respond(std::move(w), ++n % 50 == 0 ? 204 : 429, &body); });
+  EXPECT_EQ(h.d.stopped(), stop_reason::none) << "a success every 50 s is progress, however slow";
+  EXPECT_EQ(h.c.archived_pairs, 200u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, zero_throttle_timeout_never_gives_up) {
+  dispatcher::options o;
+  o.throttle_timeout = 0s;
+  harness h(o);
+  h.add(make_pairs(1, 1, 1));
+  int n = 0;
+  h.drain([&](work_item&& w) { h.respond(std::move(w), ++n < 5000 ? 429 : 204); });
+  EXPECT_EQ(h.d.stopped(), stop_reason::none);
+  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.rate_limited, 4999u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, retry_after_beyond_the_cap_stops_instead_of_sleeping) {
+  for (int status : {429, 477, 503}) {
+    SCOPED_TRACE(status);
+    dispatcher::options o;
+    o.max_retry_after = 5min;
+    harness h(o);
+    h.add(make_pairs(1, 1, 2));
+    h.add(make_pairs(2, 1, 2));
+    codec::rate_limit_headers hdr;
+    hdr.retry_after_ms = 24LL * 3600 * 1000;  // a day
+    h.respond(h.take(), status, nullptr, &hdr);
+    EXPECT_EQ(h.d.stopped(), stop_reason::retry_after);
+    EXPECT_NE(h.d.stop_message().find("86400 s"), std::string::npos) << h.d.stop_message();
+    h.d.drain_pending();
+    EXPECT_EQ(h.c.pending_pairs, 4u);
+    EXPECT_EQ(h.c.failed_pairs, 0u);
+    h.expect_balanced();
+  }
+}
+
+TEST(dispatcher, retry_after_within_the_cap_is_honoured) {
+  dispatcher::options o;
+  o.max_retry_after = 5min;
+  harness h(o);
+  h.add(make_pairs(1, 1, 1));
+  codec::rate_limit_headers hdr;
+  hdr.retry_after_ms = 5 * 60 * 1000;  // exactly the cap
+  h.respond(h.take(), 477, nullptr, &hdr);
+  EXPECT_EQ(h.d.stopped(), stop_reason::none);
+  EXPECT_GE(h.d.next_due(), h.now + 5min);
+  h.now = h.d.next_due();
+  h.respond(h.take(), 204);
+  EXPECT_EQ(h.c.archived_pairs, 1u);
   h.expect_balanced();
 }
 

@@ -322,7 +322,7 @@ TEST(archive_integration, bad_lines_duplicates_and_blank_lines_are_accounted) {
   EXPECT_EQ(count_lines(cfg.failures_path), 3u);
 }
 
-TEST(archive_integration, unknown_ca_is_a_transport_failure_not_a_hang) {
+TEST(archive_integration, unknown_ca_stops_the_run_at_once_with_pairs_pending) {
   auto input = make_pairs(50, 14);
   sandbox::background_sandbox sb(sandbox_with(input));
   sandbox::background_sandbox other(sandbox_with({}));
@@ -333,8 +333,11 @@ TEST(archive_integration, unknown_ca_is_a_transport_failure_not_a_hang) {
   opt.ca_pem = other.ca_pem();  // trusts the wrong CA
   auto r = engine::run_job(cfg, opt);
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.failed_pairs, input.size());
-  EXPECT_EQ(r.totals.errors_by_category["TRANSPORT"], input.size());
+  EXPECT_EQ(r.totals.pending_pairs, input.size());
+  EXPECT_EQ(r.totals.failed_pairs, 0u);
+  EXPECT_EQ(r.context.exit_code, 2);
+  EXPECT_EQ(r.context.stop_reason, "tls");
+  EXPECT_EQ(r.totals.requests, 0u);
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
 }
 

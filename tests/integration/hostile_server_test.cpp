@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -56,11 +57,13 @@ struct run_result {
   std::uint64_t rss_growth = 0;
 };
 
-run_result run_job_against(tls_test_server& srv, const io::test_pki& pki, std::size_t max_response_bytes = 1 << 20) {
+run_result run_job_against(tls_test_server& srv, const io::test_pki& pki,
+                           const std::function<void(engine::archive_config&)>& tweak = {}) {
   test::scratch_dir dir;
   auto cfg = test::short_job(srv.base_url(), test::write_text(dir.file("pairs.csv"), "1,2\n1,3\n4,5\n"));
   cfg.failures_path = dir.file("failures.csv");
-  cfg.max_response_bytes = max_response_bytes;
+  cfg.max_response_bytes = 1 << 20;
+  if (tweak) tweak(cfg);
   run_result out;
   const auto rss_before = peak_rss();
   const auto start = std::chrono::steady_clock::now();
@@ -306,5 +309,46 @@ TEST(hostile_server, escape_sequences_in_error_texts_never_reach_the_terminal) {
       for (char ch : r.failures) lines += ch == '\n';
       EXPECT_EQ(lines, 4u) << r.failures;
     }
+  }
+}
+
+// A server that answers nothing but 429 (no Retry-After: the client pauses
+// 1 s each time) must not hold a job forever: after --throttle-timeout of
+// nothing else the run stops, every pair pending and resumable (exit 3).
+TEST(hostile_server, nothing_but_429s_stops_at_the_throttle_timeout) {
+  tls_test_server srv(server_ctx(), [](tls_test_server::connection& c) {
+    const std::string body = "{\"status\":\"error\",\"message\":\"You have reached your ten_secondly_rolling limit.\","
+                             "\"errorType\":\"RATE_LIMIT\",\"policyName\":\"TEN_SECONDLY_ROLLING\"}";
+    while (c.read_request())
+      if (!c.write("HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body))
+        return;
+  });
+  auto r = run_job_against(srv, pki(), [](engine::archive_config& c) { c.throttle_timeout = std::chrono::seconds(2); });
+  test::expect_balanced(r.job);
+  EXPECT_EQ(r.job.context.exit_code, 3);
+  EXPECT_EQ(r.job.context.stop_reason, "rate_limited");
+  EXPECT_EQ(r.job.totals.pending_pairs, 3u);
+  EXPECT_GE(r.job.totals.rate_limited, 3u) << "429s at t=0, 1 and 2 s at least";
+  EXPECT_LT(r.seconds, 20.0);
+}
+
+// Retry-After: 86400 (a day) on a 503 or a 477 stops the run instead of
+// parking it (exit 3, pending), however the server phrases it.
+TEST(hostile_server, a_day_long_retry_after_stops_instead_of_sleeping) {
+  for (const std::string status : {"503 Service Unavailable", "477 Migration In Progress", "429 Too Many Requests"}) {
+    SCOPED_TRACE(status);
+    tls_test_server srv(server_ctx(), [status](tls_test_server::connection& c) {
+      while (c.read_request())
+        if (!c.write("HTTP/1.1 " + status + "\r\nRetry-After: 86400\r\nContent-Length: 0\r\n\r\n")) return;
+    });
+    auto r = run_job_against(srv, pki());
+    test::expect_balanced(r.job);
+    EXPECT_EQ(r.job.context.exit_code, 3);
+    EXPECT_EQ(r.job.context.stop_reason, "retry_after");
+    EXPECT_NE(r.job.stop_message.find("86400 s"), std::string::npos) << r.job.stop_message;
+    EXPECT_EQ(r.job.totals.pending_pairs, 3u);
+    EXPECT_EQ(r.server.request_heads.size(), 1u);
+    EXPECT_LT(r.seconds, 20.0);
   }
 }

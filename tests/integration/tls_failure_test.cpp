@@ -54,16 +54,20 @@ tls_case_result run_against(boost::asio::ssl::context server_ctx, const std::str
   return out;
 }
 
+// A refused certificate stops the run at once (exit 2, nothing retried):
+// every pair stays pending for a rerun once the certificate is fixed.
 void expect_refused(const tls_case_result& r, const std::string& cause) {
   test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.totals.failed_pairs, 3u);
+  EXPECT_EQ(r.job.totals.pending_pairs, 3u);
+  EXPECT_EQ(r.job.totals.failed_pairs, 0u);
   EXPECT_EQ(r.job.totals.archived_pairs, 0u);
-  EXPECT_EQ(r.job.totals.errors_by_category.at("TRANSPORT"), 3u);
   EXPECT_EQ(r.job.totals.connections_opened, 0u);
-  EXPECT_EQ(r.job.context.exit_code, 1);
-  EXPECT_NE(r.failures.find(cause), std::string::npos) << "failures file should name '" << cause << "':\n"
-                                                       << r.failures;
-  EXPECT_GE(r.server.connections, 1u) << "the client did try";
+  EXPECT_EQ(r.job.context.exit_code, 2);
+  EXPECT_EQ(r.job.context.stop_reason, "tls");
+  EXPECT_NE(r.job.stop_message.find(cause), std::string::npos) << "the stop message should name '" << cause
+                                                               << "': " << r.job.stop_message;
+  EXPECT_NE(r.failures.find("tls"), std::string::npos) << "pending pairs name the stop:\n" << r.failures;
+  EXPECT_EQ(r.server.connections, 1u) << "one try, no retry against a certificate that failed";
   EXPECT_TRUE(r.server.request_heads.empty()) << "no request (so no token) may cross a refused handshake";
   for (const auto& c : r.server.records) EXPECT_FALSE(c.handshake_ok);
   EXPECT_LT(r.seconds, 15.0);
