@@ -911,7 +911,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   if (!cfg.journal_path.empty()) {
     if (cfg.input == "-") throw std::runtime_error("a journal needs --input FILE (stdin cannot be resumed)");
     job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version);
-    auto existing = read_journal(cfg.journal_path);
+    auto existing = read_journal(cfg.journal_path, line_number_bound(cfg.input));
     if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written
     if (existing && !cfg.restart) {
       if (!cfg.resume)

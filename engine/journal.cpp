@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -163,14 +164,30 @@ bool line_set::contains(std::uint64_t line) const noexcept {
   return w < words_.size() && (words_[w] >> (line & 63)) & 1;
 }
 
-std::optional<journal_state> read_journal(const std::string& path) {
+std::uint64_t line_number_bound(const std::string& input) {
+  int fd = ::open(input.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read input '" + input + "': " + errno_text());
+  struct stat st {};
+  ::fstat(fd, &st);
+  unsigned char magic[2] = {0, 0};
+  const bool gzip = ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+  ::close(fd);
+  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+  constexpr std::uint64_t deflate_max_ratio = 1032;
+  if (!gzip) return size + 1;
+  if (size >= std::numeric_limits<std::uint64_t>::max() / deflate_max_ratio - 2)
+    return std::numeric_limits<std::uint64_t>::max();
+  return (size + 1) * deflate_max_ratio + 1;
+}
+
+std::optional<journal_state> read_journal(const std::string& path, std::uint64_t max_line) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     throw std::runtime_error("cannot read journal '" + path + "': " + errno_text());
   }
-  std::vector<unsigned char> data;
-  unsigned char chunk[1 << 16];
+  std::string data;
+  char chunk[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0) {
@@ -179,17 +196,31 @@ std::optional<journal_state> read_journal(const std::string& path) {
       throw std::runtime_error("cannot read journal '" + path + "': " + errno_text());
     }
     if (n == 0) break;
-    data.insert(data.end(), chunk, chunk + n);
+    data.append(chunk, static_cast<std::size_t>(n));
   }
   ::close(fd);
+  return parse_journal(data, path, max_line);
+}
 
+journal_state parse_journal(std::string_view bytes, const std::string& path, std::uint64_t max_line) {
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   journal_state st;
+  std::vector<std::uint64_t> lines;  // one record's lines
+  // A record's lines, when all are within max_line and nothing follows them.
+  const auto decode_checked = [&](cursor& c, std::vector<std::uint64_t>& out) {
+    out.clear();
+    decode_lines(c, [&](std::uint64_t l) {
+      if (l > max_line) c.ok = false;  // not a line of this input: never allocate for it
+      else out.push_back(l);
+    });
+    return c.ok && c.p == c.end;
+  };
   std::size_t off = 0;
   bool have_header = false;
-  while (off + 8 <= data.size()) {
+  while (off + 8 <= bytes.size()) {
     std::uint32_t len = get_u32(&data[off]);
     std::uint32_t crc = get_u32(&data[off + 4]);
-    if (len == 0 || len > max_record || off + 8 + len > data.size()) break;
+    if (len == 0 || len > max_record || off + 8 + len > bytes.size()) break;
     const unsigned char* payload = &data[off + 8];
     if (static_cast<std::uint32_t>(::crc32(0L, payload, len)) != crc) break;
     cursor c{payload, payload + len};
@@ -222,20 +253,24 @@ std::optional<journal_state> read_journal(const std::string& path) {
         break;
       }
       case 'T':
-        decode_lines(c, [&](std::uint64_t l) { st.sent.insert(l); });
-        if (c.ok) st.finished = false;
+        // Decoded whole before anything is applied: a record is trusted
+        // entirely or not at all.
+        if (!decode_checked(c, lines)) break;
+        for (std::uint64_t l : lines) st.sent.insert(l);
+        st.finished = false;
         break;
       case 'S': {
-        auto outcome = static_cast<settled_outcome>(c.byte());
+        const std::uint8_t outcome_byte = c.byte();
         std::string category = c.str();
+        if (outcome_byte > static_cast<std::uint8_t>(settled_outcome::duplicate)) c.ok = false;
+        if (!c.ok || !decode_checked(c, lines)) break;
         std::uint64_t n = 0;
-        decode_lines(c, [&](std::uint64_t l) {
-          if (st.settled.contains(l)) return;  // settled twice (a resent batch): count once
+        for (std::uint64_t l : lines) {
+          if (st.settled.contains(l)) continue;  // settled twice (a resent batch): count once
           st.settled.insert(l);
           ++n;
-        });
-        if (!c.ok) break;
-        switch (outcome) {
+        }
+        switch (static_cast<settled_outcome>(outcome_byte)) {
           case settled_outcome::archived: st.archived += n; break;
           case settled_outcome::already_absent:
             st.archived += n;
@@ -250,7 +285,6 @@ std::optional<journal_state> read_journal(const std::string& path) {
             if (n) st.rejected_by_reason[category] += n;
             break;
           case settled_outcome::duplicate: st.duplicate += n; break;
-          default: c.ok = false; break;
         }
         break;
       }
@@ -266,10 +300,10 @@ std::optional<journal_state> read_journal(const std::string& path) {
     st.valid_bytes = off;
   }
   if (!have_header) {
-    if (data.empty()) return st;  // created but never written: treat as a fresh journal with no identity
+    if (bytes.empty()) return st;  // created but never written: treat as a fresh journal with no identity
     throw std::runtime_error("'" + path + "' is not a hubbatch journal (or its header is damaged)");
   }
-  st.torn_tail = st.valid_bytes < data.size();
+  st.torn_tail = st.valid_bytes < bytes.size();
   return st;
 }
 

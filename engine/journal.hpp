@@ -24,6 +24,7 @@
 #include "engine/clock.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,8 +85,19 @@ struct journal_state {
 };
 
 // Reads a journal. nullopt when the file does not exist; throws
-// std::runtime_error when it exists but is not a hubbatch journal.
-std::optional<journal_state> read_journal(const std::string& path);
+// std::runtime_error when it exists but is not a hubbatch journal. A record
+// naming a line above `max_line` is not trusted (nor anything after it), so
+// a damaged or forged journal cannot make the reader allocate a bitmap for
+// line 2^60.
+std::optional<journal_state> read_journal(const std::string& path,
+                                          std::uint64_t max_line = std::numeric_limits<std::uint64_t>::max());
+// The same for a journal's bytes; `path` only names it in errors.
+journal_state parse_journal(std::string_view bytes, const std::string& path, std::uint64_t max_line);
+
+// The highest line number `input` can have: its size plus one, or for gzip
+// input deflate's maximal ratio (1032:1) times that. Throws
+// std::runtime_error naming the input when it cannot be read.
+std::uint64_t line_number_bound(const std::string& input);
 
 class journal_writer {
  public:

@@ -190,3 +190,65 @@ TEST(journal, writes_are_grouped_into_few_syncs) {
   EXPECT_LE(w.syncs(), 2u) << "one at creation, at most one for the interval";
   EXPECT_GT(w.bytes_written(), 0u);
 }
+
+// A damaged or forged record naming a line the input cannot have is not
+// trusted, wholly (its other lines included), nor is anything after it; the
+// reader allocates nothing for it (a bitmap up to line 2^60 would be 128 PiB).
+TEST(journal, a_line_beyond_the_input_is_never_trusted_nor_allocated) {
+  temp_file f("forged");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.run_started();
+    w.settled(settled_outcome::archived, {}, 3);
+    w.flush(clock::now());
+    w.settled(settled_outcome::archived, {}, 5);
+    w.settled(settled_outcome::archived, {}, 1ULL << 60);  // same record as line 5
+    w.flush(clock::now());
+    w.settled(settled_outcome::failed, "HTTP_500", 9);
+    w.run_ended(false);
+  }
+  auto st = read_journal(f.path, 12346);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(st->settled.contains(3));
+  EXPECT_FALSE(st->settled.contains(5)) << "a record is trusted whole or not at all";
+  EXPECT_FALSE(st->settled.contains(9)) << "nothing after an untrusted record is trusted";
+  EXPECT_EQ(st->settled.size(), 1u);
+  EXPECT_EQ(st->archived, 1u);
+  EXPECT_EQ(st->failed, 0u);
+  EXPECT_TRUE(st->torn_tail);
+}
+
+TEST(journal, line_number_bound_follows_the_input_size_and_gzip) {
+  temp_file plain("plain-input"), gz("gz-input");
+  { std::ofstream(plain.path) << "1,2\n3,4\n"; }
+  EXPECT_EQ(line_number_bound(plain.path), 9u);
+  { std::ofstream(gz.path, std::ios::binary) << std::string("\x1f\x8b\x08\x00", 4) << std::string(6, '\0'); }
+  EXPECT_EQ(line_number_bound(gz.path), 11u * 1032 + 1);
+  EXPECT_THROW(line_number_bound(plain.path + ".missing"), std::runtime_error);
+}
+
+// The fuzz seeds (tests/fuzz/make_journal_seeds.py) are journals as the
+// writer makes them, so the fuzzer starts from the real format.
+TEST(journal, fuzz_seed_journals_read_as_written) {
+  const std::string dir = std::string(HUBBATCH_SOURCE_DIR) + "/tests/fuzz/corpus/journal_reader/";
+  auto one = read_journal(dir + "one_run.bin", 1000);
+  ASSERT_TRUE(one);
+  EXPECT_FALSE(one->torn_tail);
+  EXPECT_EQ(one->identity.from_type, "contacts");
+  EXPECT_EQ(one->runs, 1u);
+  EXPECT_EQ(one->archived, 3u);
+  EXPECT_EQ(one->already_absent, 1u);
+  EXPECT_EQ(one->failed_by_category.at("HTTP_500"), 1u);
+  EXPECT_EQ(one->rejected_by_reason.at("bad_id"), 1u);
+  EXPECT_EQ(one->duplicate, 1u);
+  EXPECT_EQ(one->sent.size(), 4u);
+  auto two = read_journal(dir + "two_runs_finished.bin", 1000);
+  ASSERT_TRUE(two);
+  EXPECT_TRUE(two->finished);
+  EXPECT_EQ(two->runs, 2u);
+  EXPECT_EQ(two->archived, 199u) << "lines 7 and 8 settled twice count once";
+  auto forged = read_journal(dir + "huge_line.bin", 1000);
+  ASSERT_TRUE(forged);
+  EXPECT_TRUE(forged->torn_tail);
+  EXPECT_EQ(forged->settled.size(), 0u);
+}
