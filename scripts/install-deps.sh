@@ -2,6 +2,9 @@
 # Installs hubbatch's build and test dependencies from Debian 12's archive.
 # Idempotent: packages already present are skipped, so a second run is quick
 # and needs no network. Works as root or through sudo.
+#
+#   scripts/install-deps.sh          # build and test (the README's test command)
+#   scripts/install-deps.sh --fuzz   # also clang and libFuzzer (tests/fuzz/run.sh, CI)
 set -euo pipefail
 
 packages=(
@@ -16,6 +19,11 @@ packages=(
   zlib1g-dev
   curl                 # README examples and smoke tests
 )
+case "${1:-}" in
+  "") ;;
+  --fuzz) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang 14
+  *) echo "usage: $0 [--fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
