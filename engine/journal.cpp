@@ -226,35 +226,41 @@ journal_state parse_journal(std::string_view bytes, const std::string& path, std
     cursor c{payload, payload + len};
     char type = static_cast<char>(c.byte());
     if (!have_header && type != 'H') break;
+    // Every record is decoded whole and checked (no bytes left over) before
+    // anything is applied: a record is trusted entirely or not at all.
+    const auto complete = [&] { return c.ok && c.p == c.end; };
     switch (type) {
       case 'H': {
         if (have_header) {
           c.ok = false;
           break;
         }
-        st.identity.input_size = c.varint();
-        st.identity.input_mtime_ns = static_cast<std::int64_t>(c.varint());
-        st.identity.head_hash = c.u64();
-        st.identity.from_type = c.str();
-        st.identity.to_type = c.str();
-        st.identity.api_version = c.str();
-        have_header = c.ok;
+        job_identity id;
+        id.input_size = c.varint();
+        id.input_mtime_ns = static_cast<std::int64_t>(c.varint());
+        id.head_hash = c.u64();
+        id.from_type = c.str();
+        id.to_type = c.str();
+        id.api_version = c.str();
+        if (!complete()) break;
+        st.identity = std::move(id);
+        have_header = true;
         break;
       }
       case 'R':
         c.varint();
+        if (!complete()) break;
         ++st.runs;
         st.finished = false;
         break;
       case 'E': {
         c.varint();
-        bool finished = c.byte() != 0;
+        const bool finished = c.byte() != 0;
+        if (!complete()) break;
         st.finished = finished;
         break;
       }
       case 'T':
-        // Decoded whole before anything is applied: a record is trusted
-        // entirely or not at all.
         if (!decode_checked(c, lines)) break;
         for (std::uint64_t l : lines) st.sent.insert(l);
         st.finished = false;
@@ -290,12 +296,9 @@ journal_state parse_journal(std::string_view bytes, const std::string& path, std
       }
       default: c.ok = false; break;
     }
-    if (!c.ok || c.p != c.end) {
-      if (!have_header) break;
-      // A record with a valid CRC but a body we cannot parse: stop trusting
-      // the file from here (a newer format or corruption CRC missed).
-      break;
-    }
+    // A record with a valid CRC but a body we cannot parse: stop trusting
+    // the file from here (a newer format, or corruption the CRC missed).
+    if (!complete()) break;
     off += 8 + len;
     st.valid_bytes = off;
   }

@@ -252,3 +252,17 @@ TEST(journal, fuzz_seed_journals_read_as_written) {
   EXPECT_TRUE(forged->torn_tail);
   EXPECT_EQ(forged->settled.size(), 0u);
 }
+
+// Regression (found by fuzz_journal_reader): an 'R' or 'E' record with bytes
+// after its fields was rejected, yet had already counted a run or marked the
+// job finished. Now such a record changes nothing, like any untrusted one.
+TEST(journal, a_record_with_trailing_bytes_changes_nothing) {
+  const std::string dir = std::string(HUBBATCH_SOURCE_DIR) + "/tests/fuzz/corpus/journal_reader/";
+  auto st = read_journal(dir + "regression_run_record_with_trailing_bytes.bin", 1 << 20);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->runs, 0u) << "the 'R' record after the header carries 4 stray bytes";
+  EXPECT_FALSE(st->finished);
+  EXPECT_EQ(st->settled.size(), 0u);
+  EXPECT_TRUE(st->torn_tail);
+  EXPECT_EQ(st->valid_bytes, 50u) << "just the header";
+}
