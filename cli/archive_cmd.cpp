@@ -251,6 +251,7 @@ int run_archive(archive_flags& f) {
     opt.token = load_token(f);
   }
   io::wipe_on_exit wipe_token(opt.token);
+  io::wipe_on_exit wipe_proxy(cfg.proxy);  // may carry USER:PASSWORD@
 
   engine::job_result r = engine::run_job(cfg, opt);
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
@@ -318,7 +319,7 @@ void add_archive_command(CLI::App& app, command_runner* run) {
       ->check(CLI::IsMember({"v4", "2025-09", "2026-03", "2026-09"}));
   cmd->add_option("--ca-file", c.ca_file, "PEM file of CAs to trust instead of the system store");
   cmd->add_option("--proxy", f->proxy,
-                  "HTTP CONNECT proxy, http://HOST:PORT, or 'direct' (default: HTTPS_PROXY unless NO_PROXY names "
+                  "HTTP CONNECT proxy, http://[USER:PASSWORD@]HOST:PORT, or 'direct' (default: HTTPS_PROXY unless NO_PROXY names "
                   "the host)");
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()

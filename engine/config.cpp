@@ -1,12 +1,50 @@
 #include "engine/config.hpp"
 
+#include "io/secret.hpp"
+
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace hubbatch::engine {
 namespace {
+
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// "%41b%3A" -> "Ab:"; nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
 
 bool all_digits(std::string_view s) {
   if (s.empty() || s.size() > 12) return false;
@@ -170,9 +208,26 @@ std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string&
   }
   rest.remove_prefix(7);
   while (rest.ends_with('/')) rest.remove_suffix(1);
-  if (rest.find('@') != std::string_view::npos) {
-    error = "proxy credentials in the URL are not supported (got '" + shown() + "'; the password is not shown)";
-    return std::nullopt;
+  std::string credentials;
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest.remove_prefix(at + 1);
+    auto colon = userinfo.find(':');
+    auto user = percent_decode(userinfo.substr(0, colon));
+    auto password = percent_decode(colon == std::string_view::npos ? std::string_view{} : userinfo.substr(colon + 1));
+    // RFC 7617: the user id cannot contain ':'; neither may carry controls
+    // (they would end up in a header line).
+    if (!user || !password || user->empty() || user->find(':') != std::string::npos ||
+        std::any_of(user->begin(), user->end(), is_control) ||
+        std::any_of(password->begin(), password->end(), is_control)) {
+      if (password) io::wipe(*password);
+      error = "bad proxy credentials in '" + shown() + "' (USER:PASSWORD@, percent-encoded; the password is not shown)";
+      return std::nullopt;
+    }
+    std::string plain = *user + ":" + *password;
+    io::wipe(*password);
+    credentials = base64(plain);
+    io::wipe(plain);
   }
   // The same host[:port] rules as a base URL; loopback is irrelevant here.
   auto parsed = parse_base_url("https://" + std::string(rest), error);
@@ -182,6 +237,7 @@ std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string&
   }
   if (rest.find(':') == std::string_view::npos || (rest.starts_with('[') && rest.ends_with(']'))) parsed->port = "80";
   parsed->tls = false;
+  parsed->basic_credentials = std::move(credentials);
   return parsed;
 }
 

@@ -95,6 +95,7 @@ struct endpoint_url {
   bool tls = true;
   std::string host;  // without brackets for IPv6
   std::string port;  // "443" when absent
+  std::string basic_credentials;  // proxies only: base64 of "user:password" for Proxy-Authorization ("" = none)
 };
 // Parses scheme://host[:port][/]; nullopt with `error` set on failure
 // (unsupported scheme, path present, http:// to a non-loopback host).
@@ -103,9 +104,11 @@ std::optional<endpoint_url> parse_base_url(const std::string& url, std::string& 
 // and non-ASCII bytes escaped, cut at 200 bytes.
 std::string shown_url(std::string_view url);
 
-// Parses an HTTP proxy URL, http://HOST[:PORT][/] (port 80 when absent); the
-// TLS session to the API runs inside the CONNECT tunnel, so http:// is fine
-// here. nullopt with `error` set on failure (credentials are not supported).
+// Parses an HTTP proxy URL, http://[USER:PASSWORD@]HOST[:PORT][/] (port 80
+// when absent); the TLS session to the API runs inside the CONNECT tunnel,
+// so http:// is fine here. USER and PASSWORD may be percent-encoded; they
+// become basic_credentials (sent as Proxy-Authorization: Basic on CONNECT,
+// never shown in messages). nullopt with `error` set on failure.
 std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string& error);
 
 }  // namespace hubbatch::engine

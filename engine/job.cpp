@@ -691,6 +691,18 @@ class session {
     http::request<http::empty_body> req{http::verb::connect, authority, 11};
     req.set(http::field::host, authority);
     req.set(http::field::user_agent, std::string("hubbatch/") + HUBBATCH_VERSION);
+    if (!proxy_->basic_credentials.empty()) {
+      std::string value = "Basic " + proxy_->basic_credentials;
+      req.set(http::field::proxy_authorization, value);
+      io::wipe(value);
+    }
+    struct wipe_credentials {  // the header's copy, however this returns
+      http::request<http::empty_body>& r;
+      ~wipe_credentials() {
+        if (auto it = r.find(http::field::proxy_authorization); it != r.end())
+          io::wipe(const_cast<char*>(it->value().data()), it->value().size());
+      }
+    } wipe_req{req};
     auto [wec, wn] = co_await http::async_write(tcp_layer, req, use_tuple);
     if (wec) co_return wec;
     http::response_parser<http::empty_body> res;
@@ -699,8 +711,11 @@ class session {
     auto [rec, rn] = co_await http::async_read_header(tcp_layer, buf, res, use_tuple);
     if (rec) co_return rec;
     if (res.get().result_int() / 100 != 2) {
-      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}", proxy_->host, proxy_->port, authority,
-                   res.get().result_int());
+      const unsigned status = res.get().result_int();
+      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}{}", proxy_->host, proxy_->port, authority, status,
+                   status != 407                          ? ""
+                   : proxy_->basic_credentials.empty() ? " (the proxy wants credentials: http://USER:PASSWORD@HOST:PORT)"
+                                                         : " (the proxy refused the credentials)");
       co_return asio::error::make_error_code(asio::error::connection_refused);
     }
     if (buf.size() != 0) co_return asio::error::make_error_code(asio::error::invalid_argument);  // spoke first
@@ -887,6 +902,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   if (!url) throw std::runtime_error(url_error);
   std::optional<endpoint_url> proxy;
   if (!cfg.proxy.empty() && !(proxy = parse_proxy_url(cfg.proxy, url_error))) throw std::runtime_error(url_error);
+  std::string no_credentials;
+  io::wipe_on_exit wipe_proxy_credentials(proxy ? proxy->basic_credentials : no_credentials);
   const endpoint_url* via = proxy ? &*proxy : nullptr;
   if (!valid_token(opt.token))  // never print it: it may be a real token with a stray byte
     throw std::runtime_error("the access token must be 1-4096 visible ASCII characters (no spaces, CR or LF)");

@@ -302,6 +302,71 @@ TEST(operate, proxy_url_parsing) {
   p = engine::parse_proxy_url("http://proxy.corp", err);
   ASSERT_TRUE(p) << err;
   EXPECT_EQ(p->port, "80");
-  EXPECT_FALSE(engine::parse_proxy_url("http://user:pw@proxy:1", err));
   EXPECT_FALSE(engine::parse_proxy_url("https://proxy:1", err));
+  // Credentials, percent-encoded: "us@er" / "p:ss w%rd" -> Basic base64("us@er:p:ss w%rd").
+  p = engine::parse_proxy_url("http://us%40er:p%3Ass%20w%25rd@proxy.corp:3128", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->host, "proxy.corp");
+  EXPECT_EQ(p->port, "3128");
+  EXPECT_EQ(p->basic_credentials, "dXNAZXI6cDpzcyB3JXJk");
+  p = engine::parse_proxy_url("http://user@proxy.corp:3128", err);  // no password
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->basic_credentials, "dXNlcjo=");
+  EXPECT_TRUE(engine::parse_proxy_url("http://proxy.corp", err)->basic_credentials.empty());
+  for (const std::string bad : {"http://:pw@proxy:1", "http://user:p%0Aw@proxy:1", "http://user:p%zzw@proxy:1",
+                                "http://user:pw%4@proxy:1", "http://us%3Aer:pw@proxy:1"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_FALSE(engine::parse_proxy_url(bad, err));
+    EXPECT_EQ(err.find("pw"), std::string::npos) << "the password is never shown: " << err;
+  }
+}
+
+TEST(operate, proxy_with_credentials_gets_proxy_authorization_and_407_is_named) {
+  fixture f(300);
+  test::connect_proxy proxy;
+  proxy.require_authorization("Basic dXNlcjpzM2NyM3QtcHc=");  // user:s3cr3t-pw
+  const std::string with_credentials = "http://user:s3cr3t-pw@" + proxy.url().substr(7);
+  auto s = f.spec({"--rate", "0", "--connections", "2", "--proxy", with_credentials, "--report",
+                   f.file("report.json")});
+  ASSERT_EQ(test::run(s), 0) << f.err();
+  EXPECT_EQ(f.sb->stats().archived_pairs, 300u);
+  for (const auto& a : proxy.authorizations()) EXPECT_EQ(a, "Basic dXNlcjpzM2NyM3QtcHc=");
+  EXPECT_EQ(f.err().find("s3cr3t-pw"), std::string::npos) << f.err();
+  EXPECT_EQ(test::slurp(f.file("report.json")).find("s3cr3t-pw"), std::string::npos);
+
+  // Wrong password: 407, named, the password never shown; without any: 407 says credentials are wanted.
+  auto wrong = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--proxy",
+                       "http://user:wrong-pw@" + proxy.url().substr(7)});
+  EXPECT_EQ(test::run(wrong), 1) << f.err();
+  EXPECT_NE(f.err().find("HTTP 407 (the proxy refused the credentials)"), std::string::npos) << f.err();
+  EXPECT_EQ(f.err().find("wrong-pw"), std::string::npos) << f.err();
+  auto none = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--proxy", proxy.url()});
+  EXPECT_EQ(test::run(none), 1) << f.err();
+  EXPECT_NE(f.err().find("the proxy wants credentials"), std::string::npos) << f.err();
+}
+
+// NO_PROXY end to end: the named host (and hosts in a named domain) never
+// go through HTTPS_PROXY, other hosts do.
+TEST(operate, no_proxy_bypasses_the_environment_proxy_for_named_hosts) {
+  fixture f(10);
+  for (const auto& [no_proxy, bypass] : std::vector<std::pair<std::string, bool>>{
+           {"api.example.invalid", true},
+           {"other.invalid, .example.invalid", true},
+           {"*", true},
+           {"example.com,other.invalid", false}}) {
+    SCOPED_TRACE(no_proxy);
+    test::connect_proxy env_proxy(403);
+    auto e = f.spec({"--rate", "0", "--connections", "1", "--max-retries", "0", "--base-url",
+                     "https://api.example.invalid"});
+    e.env.push_back({"HTTPS_PROXY", env_proxy.url()});
+    e.env.push_back({"NO_PROXY", no_proxy});
+    EXPECT_EQ(test::run(e), 1) << f.err();  // no network here either way: the batch fails
+    if (bypass) {
+      EXPECT_TRUE(env_proxy.targets().empty()) << "NO_PROXY names the host: no CONNECT";
+      EXPECT_NE(f.err().find("api.example.invalid"), std::string::npos) << f.err();
+    } else {
+      ASSERT_EQ(env_proxy.targets().size(), 1u);
+      EXPECT_EQ(env_proxy.targets().front(), "api.example.invalid:443");
+    }
+  }
 }

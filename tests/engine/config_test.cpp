@@ -50,7 +50,7 @@ TEST(config, url_errors_never_show_credentials_or_control_bytes) {
     EXPECT_EQ(err.find("s3cr3t-pw"), std::string::npos) << err;
     EXPECT_NE(err.find("***@"), std::string::npos) << err;
   }
-  for (const std::string url : {"http://user:s3cr3t-pw@proxy:3128", "https://user:s3cr3t-pw@proxy:3128",
+  for (const std::string url : {"http://user:s3cr3t-pw%zz@proxy:3128", "https://user:s3cr3t-pw@proxy:3128",
                                 "http://user:s3cr3t-pw@proxy:3128/x y"}) {
     SCOPED_TRACE(url);
     EXPECT_FALSE(parse_proxy_url(url, err));

@@ -40,6 +40,16 @@ std::vector<std::string> connect_proxy::targets() const {
   return targets_;
 }
 
+std::vector<std::string> connect_proxy::authorizations() const {
+  std::lock_guard lock(mu_);
+  return authorizations_;
+}
+
+void connect_proxy::require_authorization(std::string value) {
+  std::lock_guard lock(mu_);
+  required_authorization_ = std::move(value);
+}
+
 void connect_proxy::accept_loop() {
   for (;;) {
     pollfd p{listen_fd_, POLLIN, 0};
@@ -71,11 +81,26 @@ void connect_proxy::tunnel(int client) {
   // "CONNECT host:port HTTP/1.1"
   auto sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   std::string method = head.substr(0, sp1), target = head.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string authorization;
+  constexpr std::string_view field = "\r\nProxy-Authorization: ";
+  if (auto at = head.find(field); at != std::string::npos) {
+    auto start = at + field.size();
+    authorization = head.substr(start, head.find("\r\n", start) - start);
+  }
+  bool authorized = true;
   {
     std::lock_guard lock(mu_);
     targets_.push_back(target);
+    authorizations_.push_back(authorization);
+    authorized = required_authorization_.empty() || authorization == required_authorization_;
   }
   auto reply = [&](const std::string& r) { (void)!::send(client, r.data(), r.size(), MSG_NOSIGNAL); };
+  if (!authorized) {
+    reply("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"test\"\r\n"
+          "Content-Length: 0\r\n\r\n");
+    ::close(client);
+    return;
+  }
   if (method != "CONNECT" || refuse_status_) {
     reply("HTTP/1.1 " + std::to_string(refuse_status_ ? refuse_status_ : 405) + " Refused\r\nContent-Length: 0\r\n\r\n");
     ::close(client);

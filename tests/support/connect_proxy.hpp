@@ -1,6 +1,8 @@
 // A loopback HTTP CONNECT proxy for tests: accepts on 127.0.0.1:0, answers
 // CONNECT host:port with 200 and relays bytes both ways (one thread per
-// tunnel), or refuses every CONNECT with `refuse_status`.
+// tunnel), or refuses every CONNECT with `refuse_status`. With
+// require_authorization() it answers 407 unless the CONNECT carries exactly
+// that Proxy-Authorization value.
 #pragma once
 
 #include <atomic>
@@ -20,6 +22,8 @@ class connect_proxy {
 
   std::string url() const;                   // http://127.0.0.1:PORT
   std::vector<std::string> targets() const;  // request targets of every CONNECT seen
+  std::vector<std::string> authorizations() const;  // Proxy-Authorization of every CONNECT ("" when absent)
+  void require_authorization(std::string value);    // e.g. "Basic dXNlcjpwdw=="
 
  private:
   void accept_loop();
@@ -31,6 +35,8 @@ class connect_proxy {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::vector<std::string> targets_;
+  std::vector<std::string> authorizations_;
+  std::string required_authorization_;
   std::vector<std::thread> tunnels_;
   std::thread acceptor_;
 };
