@@ -102,14 +102,15 @@ std::string shown_url(std::string_view url) {
   std::string_view rest = url;
   std::string out;
   if (auto scheme = rest.find("://"); scheme != std::string_view::npos) {
-    out.append(rest.substr(0, scheme + 3));
+    out.append(rest.substr(0, std::min<std::size_t>(scheme + 3, 64)));
     rest.remove_prefix(scheme + 3);
-    const auto authority_end = rest.find_first_of("/?#");
-    const auto at = rest.substr(0, authority_end).rfind('@');
-    if (at != std::string_view::npos) {
-      out += "***@";
-      rest.remove_prefix(at + 1);
-    }
+  }
+  // With or without a scheme ("user:pw@proxy:3128" is a common slip).
+  const auto authority_end = rest.find_first_of("/?#");
+  const auto at = rest.substr(0, authority_end).rfind('@');
+  if (at != std::string_view::npos) {
+    out += "***@";
+    rest.remove_prefix(at + 1);
   }
   for (unsigned char ch : rest) {
     if (out.size() >= 200) {

@@ -63,6 +63,9 @@ TEST(config, url_errors_never_show_credentials_or_control_bytes) {
   EXPECT_LT(err.size(), 400u);
   EXPECT_EQ(shown_url("https://a:b@c:1/p@q"), "https://***@c:1/p@q");
   EXPECT_EQ(shown_url("https://host:1"), "https://host:1");
+  EXPECT_EQ(shown_url("user:pw@proxy:3128"), "***@proxy:3128") << "no scheme: still hidden";
+  EXPECT_FALSE(parse_proxy_url("user:s3cr3t-pw@proxy:3128", err));
+  EXPECT_EQ(err.find("s3cr3t-pw"), std::string::npos) << err;
 }
 
 TEST(config, validate_names_the_problem) {

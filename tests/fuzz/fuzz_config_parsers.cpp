@@ -1,12 +1,14 @@
 // libFuzzer target: the small text parsers that turn flags into config:
 // sandbox::parse_rate (and its to_string round trip), parse_missing_mode,
 // resolve_object_type (sandbox), engine::valid_object_type,
-// engine::parse_base_url and engine::archive_target.
+// engine::parse_base_url, engine::parse_proxy_url (credentials included)
+// and engine::archive_target.
 // Oracles: a rate that parses prints back to text that parses to the same
 // rate; an object type the client accepts never puts '/', '?', '#', '%',
 // '.', spaces or control bytes into a request target; a base URL that
 // parses has a numeric port in 1..65535 and never allows http:// to a
-// non-loopback host.
+// non-loopback host; a proxy URL's error never shows its password, and its
+// credentials are base64 only.
 #include "engine/config.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/object_types.hpp"
@@ -69,6 +71,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!url->tls && !loopback(url->host)) std::abort();
   } else if (error.empty()) {
     std::abort();
+  }
+  if (auto proxy = engine::parse_proxy_url(text, error)) {
+    if (proxy->tls || proxy->host.empty()) std::abort();
+    if (proxy->basic_credentials.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") !=
+        std::string::npos)
+      std::abort();
+  } else {
+    // Whatever sits between "://" and the last '@' of the authority is
+    // never echoed (a password of 4+ bytes would be recognisable).
+    const auto scheme = text.find("://");
+    const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    const auto at = text.rfind('@');
+    if (at != std::string::npos && at > start) {
+      const auto userinfo = text.substr(start, at - start);
+      if (userinfo.find_first_of("/?#") == std::string::npos && userinfo.size() >= 4 &&
+          error.find(userinfo) != std::string::npos)
+        std::abort();
+    }
   }
   return 0;
 }
