@@ -96,10 +96,12 @@ class failures_file {
     fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, o.outcome, csv_field(o.category), status,
                csv_field(o.message));
   }
-  void rejected(std::uint64_t line, io::reject_reason r, std::string_view detail) {
+  // `input` names the file when the job reads several ("" for one).
+  void rejected(std::string_view input, std::uint64_t line, io::reject_reason r, std::string_view detail) {
     if (!file_) return;
     fmt::print(file_, ",,rejected,{},,{}\n", io::to_string(r),
-               csv_field(fmt::format("line {}: {}: {}", line, io::to_string(r), detail)));
+               csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line,
+                                     io::to_string(r), detail)));
   }
 
  private:
@@ -283,7 +285,7 @@ struct job_state : io::pair_sink {
     ++totals.input_pairs;
     ++totals.rejected_pairs;
     ++totals.rejected_by_reason[io::to_string(r)];
-    failures.rejected(line, r, detail);
+    failures.rejected(cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name), line, r, detail);
     if (!opt.quiet && ++rejects_printed <= 10)
       spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
   }

@@ -229,7 +229,7 @@ TEST(operate, gzip_input_and_several_inputs) {
     gzclose(gz);
     std::ofstream(f.file("second.csv")) << all.substr(cut) << "junk\n";
   }
-  auto s = f.spec({"--rate", "0", "--report", f.file("report.json")});
+  auto s = f.spec({"--rate", "0", "--report", f.file("report.json"), "--failures", f.file("failures.csv")});
   s.args.erase(s.args.begin() + 10, s.args.begin() + 12);  // the fixture's --input
   s.args.insert(s.args.end(), {"--input", f.file("first.csv"), "--input", f.file("second.csv")});
   EXPECT_EQ(test::run(s), 1) << f.err();  // the junk line
@@ -237,6 +237,9 @@ TEST(operate, gzip_input_and_several_inputs) {
   EXPECT_NE(report.find("\"archived_pairs\": 300"), std::string::npos) << report;
   EXPECT_NE(report.find("\"rejected_pairs\": 1"), std::string::npos) << report;
   EXPECT_NE(f.err().find("second.csv:201: rejected"), std::string::npos) << f.err();  // numbered per file
+  // The failures file names the file too: a line number alone would be ambiguous.
+  EXPECT_NE(test::slurp(f.file("failures.csv")).find(f.file("second.csv") + ": line 201: "), std::string::npos)
+      << test::slurp(f.file("failures.csv"));
   EXPECT_FALSE(fs::exists(f.file("report.json.journal")));                          // no journal for several inputs
 
   // A journal covers one file: refused with several.
