@@ -40,6 +40,15 @@ std::string format_seconds(duration d) {
 
 }  // namespace
 
+const char* to_string(pair_fate f) noexcept {
+  switch (f) {
+    case pair_fate::archived: return "archived";
+    case pair_fate::failed: return "failed";
+    case pair_fate::pending: return "pending";
+  }
+  return "unknown";
+}
+
 const char* to_string(stop_reason r) {
   switch (r) {
     case stop_reason::none: return "";
@@ -202,26 +211,26 @@ void push_pair(work_item& dst, const work_item& src, std::size_t i) {
 
 void dispatcher::settle_archived(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"archived", {}, 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
 }
 
 void dispatcher::settle_absent(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
   ++c_.already_absent_pairs;
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"archived", "already_absent", 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, "already_absent", 0, {}});
 }
 
 void dispatcher::settle_archived(const work_item& w) {
   c_.archived_pairs += w.pairs.size();
   if (on_outcome_)
-    for (std::size_t i = 0; i < w.pairs.size(); ++i) on_outcome_(w.pairs[i], line_of(w, i), {"archived", {}, 0, {}});
+    for (std::size_t i = 0; i < w.pairs.size(); ++i) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                                std::string_view message) {
   ++c_.failed_pairs;
   ++c_.errors_by_category[std::string(category)];
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {"failed", category, status, message});
+  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::failed, category, status, message});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::string_view category, int status, std::string_view message) {
@@ -232,7 +241,7 @@ void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
   c_.pending_pairs += w.pairs.size();
   if (on_outcome_)
     for (std::size_t i = 0; i < w.pairs.size(); ++i)
-      on_outcome_(w.pairs[i], line_of(w, i), {"pending", reason, 0, stop_message_});
+      on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::pending, reason, 0, stop_message_});
 }
 
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {

@@ -49,9 +49,12 @@ struct attempt_result {
   bool request_written = false;                     // transport error: the request may have reached the server
 };
 
+enum class pair_fate : std::uint8_t { archived, failed, pending };
+const char* to_string(pair_fate f) noexcept;  // "archived", "failed", "pending"
+
 // How a pair ended (failures file, journal).
 struct pair_outcome {
-  std::string_view outcome;   // "archived" | "failed" | "pending"
+  pair_fate outcome;
   std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500; "already_absent" for archived pairs
                               // the server said were not associated
   int http_status = 0;        // 0 when no response

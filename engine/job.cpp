@@ -91,9 +91,9 @@ class failures_file {
   failures_file& operator=(const failures_file&) = delete;
 
   void pair(pair_id p, const pair_outcome& o) {
-    if (!file_ || o.outcome == "archived") return;
+    if (!file_ || o.outcome == pair_fate::archived) return;
     std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
-    fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, o.outcome, csv_field(o.category), status,
+    fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, to_string(o.outcome), csv_field(o.category), status,
                csv_field(o.message));
   }
   // `input` names the file when the job reads several ("" for one).
@@ -252,14 +252,14 @@ struct job_state : io::pair_sink {
   // A pair read after a stop: counted pending, never sent.
   void count_pending(pair_id p) {
     ++totals.pending_pairs;
-    failures.pair(p, {"pending", to_string(disp.stopped()), 0, disp.stop_message()});
+    failures.pair(p, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
   }
 
   // The dispatcher settled a pair (or left it pending).
   void on_outcome(pair_id p, std::uint64_t line, const pair_outcome& out) {
     failures.pair(p, out);
-    if (!journal || out.outcome == "pending" || line == 0) return;
-    settled_outcome o = out.outcome == "failed"         ? settled_outcome::failed
+    if (!journal || out.outcome == pair_fate::pending || line == 0) return;
+    settled_outcome o = out.outcome == pair_fate::failed  ? settled_outcome::failed
                         : out.category == "already_absent" ? settled_outcome::already_absent
                                                            : settled_outcome::archived;
     journal->settled(o, o == settled_outcome::failed ? out.category : std::string_view{}, line);

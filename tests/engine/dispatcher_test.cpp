@@ -28,7 +28,7 @@ struct harness {
 
   explicit harness(dispatcher::options o = {})
       : d(o, c, [this](pair_id p, std::uint64_t, const pair_outcome& out) {
-          outcomes[std::string(out.outcome) + ":" + std::string(out.category)].push_back(p);
+          outcomes[std::string(to_string(out.outcome)) + ":" + std::string(out.category)].push_back(p);
         }) {}
 
   // Adds pairs as a batch, mirroring the job's input accounting.

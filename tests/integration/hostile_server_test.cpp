@@ -160,7 +160,9 @@ TEST(hostile_server, chunk_extensions_that_never_end_hit_a_cap) {
   auto r = run_job_against(srv, pki());
   // Beast does not limit chunk extensions; the client's read buffer cap
   // does, long before the request deadline (whose cause would be "timeout").
-  expect_failed_retryable(r, "buffer overflow", 4ull << 20);
+  // (The server may still get megabytes into the kernel's socket buffers
+  // before the client reads its cap's worth: the default byte bound.)
+  expect_failed_retryable(r, "buffer overflow");
 }
 
 TEST(hostile_server, slowloris_response_hits_the_request_deadline) {
