@@ -331,7 +331,7 @@ TEST(hostile_server, nothing_but_429s_stops_at_the_throttle_timeout) {
   EXPECT_EQ(r.job.context.exit_code, 3);
   EXPECT_EQ(r.job.context.stop_reason, "rate_limited");
   EXPECT_EQ(r.job.totals.pending_pairs, 3u);
-  EXPECT_GE(r.job.totals.rate_limited, 3u) << "429s at t=0, 1 and 2 s at least";
+  EXPECT_GE(r.job.totals.rate_limited, 2u) << "a 429 at t=0 and at least one 1 s later";
   EXPECT_LT(r.seconds, 20.0);
 }
 
