@@ -223,7 +223,8 @@ void dispatcher::settle_absent(const work_item& w, std::size_t i) {
 void dispatcher::settle_archived(const work_item& w) {
   c_.archived_pairs += w.pairs.size();
   if (on_outcome_)
-    for (std::size_t i = 0; i < w.pairs.size(); ++i) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
+    for (std::size_t i = 0; i < w.pairs.size(); ++i)
+      on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
@@ -261,7 +262,9 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   if (r.headers && r.headers->retry_after_ms)
     retry_after = std::chrono::milliseconds(*r.headers->retry_after_ms);
   if (r.status != 429) throttled_since_.reset();
-  if (retry_after && *retry_after > opt_.max_retry_after && (r.status == 429 || retryable_status(r.status))) {
+  const bool daily_429 = r.status == 429 && body.policy_name == "DAILY";  // its own stop, below
+  if (retry_after && *retry_after > opt_.max_retry_after && !daily_429 &&
+      (r.status == 429 || retryable_status(r.status))) {
     stop(stop_reason::retry_after,
          "HTTP " + std::to_string(r.status) + " asked to retry after " + format_seconds(*retry_after) +
              " (Retry-After), longer than --max-retry-after " + format_seconds(opt_.max_retry_after) +
@@ -275,7 +278,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     return;
   }
   if (r.status == 429) {
-    if (body.policy_name == "DAILY") {
+    if (daily_429) {
       stop(stop_reason::daily_limit,
            (body.message.empty() ? std::string("daily limit reached") : body.message) +
                " (HubSpot resets it at midnight in the portal's time zone)");

@@ -272,6 +272,20 @@ TEST(dispatcher, retry_after_beyond_the_cap_stops_instead_of_sleeping) {
   }
 }
 
+TEST(dispatcher, a_daily_429_with_a_long_retry_after_is_still_the_daily_limit) {
+  harness h;
+  h.add(make_pairs(1, 1, 2));
+  auto body = error_body("", "You have reached your daily limit.");
+  body.policy_name = "DAILY";
+  codec::rate_limit_headers hdr;
+  hdr.retry_after_ms = 8LL * 3600 * 1000;
+  h.respond(h.take(), 429, &body, &hdr);
+  EXPECT_EQ(h.d.stopped(), stop_reason::daily_limit);
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.pending_pairs, 2u);
+  h.expect_balanced();
+}
+
 TEST(dispatcher, retry_after_within_the_cap_is_honoured) {
   dispatcher::options o;
   o.max_retry_after = 5min;
