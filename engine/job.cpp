@@ -73,6 +73,13 @@ std::string csv_field(std::string_view s) {
   return out;
 }
 
+// Overwrites a header's value in place (a token or proxy credentials)
+// before Beast frees its storage.
+template <class Message>
+void wipe_field(Message& m, http::field name) {
+  if (auto it = m.find(name); it != m.end()) io::wipe(const_cast<char*>(it->value().data()), it->value().size());
+}
+
 // The failures file: one CSV line per pair not archived, readable back as
 // --input (the header names from_id/to_id; extra columns are ignored).
 class failures_file {
@@ -585,12 +592,9 @@ class session {
     req_.keep_alive(true);
   }
 
-  ~session() {
-    // The request keeps "Bearer TOKEN" in Beast's field storage: overwrite it
-    // before that memory is freed (io/secret.hpp).
-    if (auto it = req_.find(http::field::authorization); it != req_.end())
-      io::wipe(const_cast<char*>(it->value().data()), it->value().size());
-  }
+  // The request keeps "Bearer TOKEN" in Beast's field storage: overwrite it
+  // before that memory is freed (io/secret.hpp).
+  ~session() { wipe_field(req_, http::field::authorization); }
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
@@ -700,10 +704,7 @@ class session {
     }
     struct wipe_credentials {  // the header's copy, however this returns
       http::request<http::empty_body>& r;
-      ~wipe_credentials() {
-        if (auto it = r.find(http::field::proxy_authorization); it != r.end())
-          io::wipe(const_cast<char*>(it->value().data()), it->value().size());
-      }
+      ~wipe_credentials() { wipe_field(r, http::field::proxy_authorization); }
     } wipe_req{req};
     auto [wec, wn] = co_await http::async_write(tcp_layer, req, use_tuple);
     if (wec) co_return wec;
@@ -714,10 +715,11 @@ class session {
     if (rec) co_return rec;
     if (res.get().result_int() / 100 != 2) {
       const unsigned status = res.get().result_int();
-      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}{}", proxy_->host, proxy_->port, authority, status,
-                   status != 407                          ? ""
-                   : proxy_->basic_credentials.empty() ? " (the proxy wants credentials: http://USER:PASSWORD@HOST:PORT)"
-                                                         : " (the proxy refused the credentials)");
+      std::string_view why;
+      if (status == 407)
+        why = proxy_->basic_credentials.empty() ? " (the proxy wants credentials: http://USER:PASSWORD@HOST:PORT)"
+                                                : " (the proxy refused the credentials)";
+      spdlog::warn("proxy {}:{} refused CONNECT {}: HTTP {}{}", proxy_->host, proxy_->port, authority, status, why);
       co_return asio::error::make_error_code(asio::error::connection_refused);
     }
     if (buf.size() != 0) co_return asio::error::make_error_code(asio::error::invalid_argument);  // spoke first
