@@ -101,14 +101,19 @@ std::string archive_target(const std::string& api_version, const std::string& fr
 std::string shown_url(std::string_view url) {
   std::string_view rest = url;
   std::string out;
-  if (auto scheme = rest.find("://"); scheme != std::string_view::npos) {
-    out.append(rest.substr(0, std::min<std::size_t>(scheme + 3, 64)));
+  // A scheme is kept only when it looks like one; otherwise the whole text
+  // is treated as what follows it.
+  if (auto scheme = rest.find("://"); scheme != std::string_view::npos && scheme > 0 && scheme <= 16 &&
+                                      std::isalpha(static_cast<unsigned char>(rest[0])) &&
+                                      rest.substr(0, scheme).find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") ==
+                                          std::string_view::npos) {
+    out.append(rest.substr(0, scheme + 3));
     rest.remove_prefix(scheme + 3);
   }
-  // With or without a scheme ("user:pw@proxy:3128" is a common slip).
-  const auto authority_end = rest.find_first_of("/?#");
-  const auto at = rest.substr(0, authority_end).rfind('@');
-  if (at != std::string_view::npos) {
+  // Everything up to the last '@' may be a user:password (with or without a
+  // scheme: "user:pw@proxy:3128" is a common slip; a password may hold '/').
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
     out += "***@";
     rest.remove_prefix(at + 1);
   }

@@ -61,9 +61,13 @@ TEST(config, url_errors_never_show_credentials_or_control_bytes) {
   EXPECT_NE(err.find("\\x1b"), std::string::npos) << err;
   EXPECT_FALSE(parse_base_url("https://" + std::string(5000, 'h') + "/", err));
   EXPECT_LT(err.size(), 400u);
-  EXPECT_EQ(shown_url("https://a:b@c:1/p@q"), "https://***@c:1/p@q");
+  EXPECT_EQ(shown_url("https://a:b@c:1/p@q"), "https://***@q") << "up to the last @, whatever it is";
   EXPECT_EQ(shown_url("https://host:1"), "https://host:1");
   EXPECT_EQ(shown_url("user:pw@proxy:3128"), "***@proxy:3128") << "no scheme: still hidden";
+  // Regression (fuzz_config_parsers): text before a "://" that is no scheme
+  // was shown as if it were one, userinfo included.
+  EXPECT_EQ(shown_url("h/%3f:[:Ass@pttp://%3f:[:Ass@pr0"), "***@pr0");
+  EXPECT_EQ(shown_url("http://user:p/w@proxy:1"), "http://***@proxy:1") << "a '/' in the password";
   EXPECT_FALSE(parse_proxy_url("user:s3cr3t-pw@proxy:3128", err));
   EXPECT_EQ(err.find("s3cr3t-pw"), std::string::npos) << err;
 }
