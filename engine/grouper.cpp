@@ -50,7 +50,7 @@ pair_grouper::id_list::id_list(id_list&& o) noexcept : heap_(o.heap_), size_(o.s
   std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
   o.heap_ = nullptr;
   o.size_ = 0;
-  o.cap_ = 3;
+  o.cap_ = inline_capacity;
 }
 
 pair_grouper::id_list::~id_list() { delete[] heap_; }

@@ -61,9 +61,11 @@ class pair_grouper {
   // One from-id's waiting to-ids: to[head..] are pending, to[..head) were
   // already taken (a group bigger than the pair cap drains over several
   // batches; the taken prefix is dropped once it is the larger half).
-  // The to-ids of one group: up to three inline (most groups in shuffled
-  // input hold one to four), the rest on the heap. Saves an allocation and
-  // a cache miss per group on the hot path.
+  // The to-ids of one group: up to six inline (most groups hold one to
+  // six: the benchmark data has 1-7 to-ids per from-id), the rest on the
+  // heap. Saves two allocations (to-ids and lines) and a cache miss per
+  // group on the hot path; with three, malloc/free was ~10% of the client's
+  // CPU (bench/results).
   class id_list {
    public:
     id_list() noexcept = default;
@@ -83,8 +85,9 @@ class pair_grouper {
     std::uint64_t* data() noexcept { return heap_ ? heap_ : inline_; }
     std::uint64_t* heap_ = nullptr;
     std::uint32_t size_ = 0;
-    std::uint32_t cap_ = 3;
-    std::uint64_t inline_[3] = {};
+    static constexpr std::uint32_t inline_capacity = 6;
+    std::uint32_t cap_ = inline_capacity;
+    std::uint64_t inline_[inline_capacity] = {};
   };
 
   struct group {

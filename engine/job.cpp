@@ -156,9 +156,13 @@ class spill_files {
       ::unlink(name.data());
       std::FILE* f = ::fdopen(fd, "w+b");
       if (!f) throw std::runtime_error(std::string("fdopen: ") + std::strerror(errno));
-      std::setvbuf(f, nullptr, _IOFBF, 16 * 1024);
       files_.push_back(f);
     }
+    // At most 8 MiB of gathered records over all partitions (up to 1024):
+    // memory stays bounded whatever the input size.
+    per_write_ = std::clamp<std::size_t>((8u << 20) / sizeof(record) / std::max<std::size_t>(count, 1),
+                                         4096 / sizeof(record), 65536 / sizeof(record));
+    pending_.resize(count);
   }
   ~spill_files() {
     for (auto* f : files_) std::fclose(f);
@@ -166,15 +170,19 @@ class spill_files {
   spill_files(const spill_files&) = delete;
   spill_files& operator=(const spill_files&) = delete;
 
+  // Records are gathered per partition and written up to 64 KiB at a time
+  // (one locked fwrite per record was ~4% of the client's CPU).
   void write(pair_id p, std::uint64_t line) {
     std::uint64_t h = p.from * 0x9e3779b97f4a7c15ULL;
-    record r{p.from, p.to, line};
-    if (std::fwrite(&r, sizeof r, 1, files_[(h >> 32) % files_.size()]) != 1)
-      throw std::runtime_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
+    const std::size_t i = (h >> 32) % files_.size();
+    auto& b = pending_[i];
+    b.push_back(record{p.from, p.to, line});
+    if (b.size() >= per_write_) write_out(i);
   }
   std::size_t count() const noexcept { return files_.size(); }
   // Rewinds partition i for reading.
   std::FILE* open_for_reading(std::size_t i) {
+    write_out(i);
     std::FILE* f = files_[i];
     if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0)
       throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
@@ -182,7 +190,16 @@ class spill_files {
   }
 
  private:
+  void write_out(std::size_t i) {
+    auto& b = pending_[i];
+    if (!b.empty() && std::fwrite(b.data(), sizeof(record), b.size(), files_[i]) != b.size())
+      throw std::runtime_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
+    b.clear();
+  }
+
   std::vector<std::FILE*> files_;
+  std::vector<std::vector<record>> pending_;  // per partition, not yet written
+  std::size_t per_write_ = 0;                 // records gathered before a write
 };
 
 // State shared by the feeder and the sessions (one thread, no locks).

@@ -84,8 +84,33 @@ struct cursor {
   }
 };
 
+// Sorts line numbers by LSD radix, 8 bits a pass, as many passes as the
+// largest needs (3 up to 16 million lines). The journal sorts every line it
+// records, and std::sort on them was the largest single cost of the
+// unthrottled client (bench/results: about 9% of its CPU).
+void radix_sort(std::vector<std::uint64_t>& v) {
+  if (v.size() < 64) {
+    std::sort(v.begin(), v.end());
+    return;
+  }
+  std::uint64_t max = 0;
+  for (auto x : v) max |= x;
+  thread_local std::vector<std::uint64_t> scratch;
+  scratch.resize(v.size());
+  std::vector<std::uint64_t>* from = &v;
+  std::vector<std::uint64_t>* to = &scratch;
+  for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += 8) {
+    std::size_t count[257] = {};
+    for (auto x : *from) ++count[((x >> shift) & 0xff) + 1];
+    for (int b = 0; b < 256; ++b) count[b + 1] += count[b];
+    for (auto x : *from) (*to)[count[(x >> shift) & 0xff]++] = x;
+    std::swap(from, to);
+  }
+  if (from != &v) v.swap(scratch);
+}
+
 void encode_lines(std::string& out, std::vector<std::uint64_t>& lines) {
-  std::sort(lines.begin(), lines.end());
+  radix_sort(lines);
   put_varint(out, lines.size());
   std::uint64_t prev = 0;
   for (auto l : lines) {
