@@ -158,10 +158,11 @@ class spill_files {
       if (!f) throw std::runtime_error(std::string("fdopen: ") + std::strerror(errno));
       files_.push_back(f);
     }
-    // At most 8 MiB of gathered records over all partitions (up to 1024):
-    // memory stays bounded whatever the input size.
-    per_write_ = std::clamp<std::size_t>((8u << 20) / sizeof(record) / std::max<std::size_t>(count, 1),
-                                         4096 / sizeof(record), 65536 / sizeof(record));
+    // At most 2 MiB of gathered records over all partitions (up to 1024),
+    // so memory stays flat whatever the input size; even 1 KiB a write
+    // takes the per-record locking out of the profile.
+    per_write_ = std::clamp<std::size_t>((2u << 20) / sizeof(record) / std::max<std::size_t>(count, 1),
+                                         1024 / sizeof(record), 65536 / sizeof(record));
     pending_.resize(count);
   }
   ~spill_files() {
