@@ -160,7 +160,7 @@ std::string load_token(const archive_flags& f) {
     if (::stat(f.token_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
       fmt::print(stderr, "hubbatch: warning: token file '{}' is readable by other users (chmod 600 it)\n",
                  f.token_file);
-    std::string raw = io::read_file(f.token_file);
+    std::string raw = io::read_secret_file(f.token_file);
     io::wipe_on_exit wipe_raw(raw);
     std::string t = trim(raw);
     if (t.empty()) throw std::runtime_error("token file '" + f.token_file + "' is empty");
@@ -198,6 +198,9 @@ int run_plan(archive_flags& f) {
 
 int run_archive(archive_flags& f) {
   engine::archive_config& cfg = f.cfg;
+  // A proxy URL may carry USER:PASSWORD@: overwrite it however this returns.
+  io::wipe_on_exit wipe_proxy_flag(f.proxy);
+  io::wipe_on_exit wipe_proxy(cfg.proxy);
   setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level);
   if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
@@ -251,7 +254,6 @@ int run_archive(archive_flags& f) {
     opt.token = load_token(f);
   }
   io::wipe_on_exit wipe_token(opt.token);
-  io::wipe_on_exit wipe_proxy(cfg.proxy);  // may carry USER:PASSWORD@
 
   engine::job_result r = engine::run_job(cfg, opt);
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
@@ -399,6 +401,8 @@ void add_archive_command(CLI::App& app, command_runner* run) {
     f->cfg.drain_timeout = parse_duration("--drain-timeout", f->drain_timeout);
     if (!f->deadline.empty()) f->cfg.deadline = parse_duration("--deadline", f->deadline);
     f->cfg.max_retry_after = parse_duration("--max-retry-after", f->max_retry_after);
+    if (f->cfg.max_retry_after < std::chrono::seconds(1))
+      throw CLI::ValidationError("--max-retry-after", "must be at least 1s");
     f->cfg.throttle_timeout = parse_duration("--throttle-timeout", f->throttle_timeout);
     f->cfg.input = f->inputs.empty() ? "-" : f->inputs.front();
     f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());

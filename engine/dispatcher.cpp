@@ -248,6 +248,7 @@ void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
   --in_flight_;
   if (r.what == attempt_result::kind::transport_error) {
+    throttled_since_.reset();  // not a 429: the "nothing but 429s" clock starts again
     ++c_.transport_errors;
     item.maybe_applied = item.maybe_applied || r.request_written;
     retry_later(std::move(item), now, std::nullopt, "TRANSPORT", 0, r.error);

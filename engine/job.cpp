@@ -16,6 +16,7 @@
 #include "io/tls.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -595,24 +596,26 @@ class session {
   session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
           const endpoint_url* proxy = nullptr)
       : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
-    req_.method(http::verb::post);
-    req_.target(target);
-    req_.version(11);
+    // The request head, written by hand up to its Content-Length value: the
+    // same for every request of the job (target and host are validated, the
+    // token is visible ASCII: nothing here needs escaping).
     bool default_port = url.port == (Tls ? "443" : "80");
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-    req_.set(http::field::host, default_port ? host : host + ":" + url.port);
-    std::string authorization = "Bearer " + j.opt.token;
-    req_.set(http::field::authorization, authorization);
-    io::wipe(authorization);
-    req_.set(http::field::content_type, "application/json");
-    req_.set(http::field::accept, "application/json");
-    req_.set(http::field::user_agent, std::string("hubbatch/") + HUBBATCH_VERSION);
-    req_.keep_alive(true);
+    if (!default_port) host += ":" + url.port;
+    head_ = "POST " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer ";
+    head_ += j.opt.token;
+    head_ += "\r\nContent-Type: application/json\r\nAccept: application/json\r\nUser-Agent: hubbatch/";
+    head_ += HUBBATCH_VERSION;
+    head_ += "\r\nContent-Length: ";
   }
 
-  // The request keeps "Bearer TOKEN" in Beast's field storage: overwrite it
-  // before that memory is freed (io/secret.hpp).
-  ~session() { wipe_field(req_, http::field::authorization); }
+  // head_ and wire_ hold "Bearer TOKEN": overwrite them before their memory
+  // is freed (io/secret.hpp). Each request goes out as one buffer, so
+  // Beast's ssl_stream never copies it into a buffer of its own.
+  ~session() {
+    io::wipe(head_);
+    io::wipe(wire_);
+  }
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
@@ -792,9 +795,12 @@ class session {
         co_return;
       }
     }
-    req_.body().clear();
-    codec::encode_archive_body(item.pairs, req_.body());
-    req_.prepare_payload();
+    body_.clear();
+    codec::encode_archive_body(item.pairs, body_);
+    wire_.assign(head_);
+    wire_ += std::to_string(body_.size());
+    wire_ += "\r\n\r\n";
+    wire_ += body_;
     j_.on_send(item);
     ++j_.totals.requests;
     if (item.resend) ++j_.totals.retries;
@@ -804,7 +810,7 @@ class session {
     auto started = clock::now();
     auto& tcp_layer = beast::get_lowest_layer(*stream_);
     tcp_layer.expires_after(j_.cfg.request_timeout);
-    auto [wec, wn] = co_await http::async_write(*stream_, req_, use_tuple);
+    auto [wec, wn] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple);
     if (wec) {
       // Some bytes may have reached the server (e.g. a stale keep-alive
       // connection reset mid-write): count the slot, resend later.
@@ -894,7 +900,9 @@ class session {
   // "1;x=eeee…" forever would grow the buffer until the request deadline.
   static constexpr std::size_t response_header_limit = 64 * 1024;
   beast::flat_buffer buffer_{4 * response_header_limit};
-  http::request<http::string_body> req_;
+  std::string head_;  // the request head up to "Content-Length: " (holds the token)
+  std::string body_;  // the current request's JSON body
+  std::string wire_;  // head, length, body: the bytes of the current request (holds the token)
   std::optional<http::response_parser<http::string_body>> parser_;
   codec::response_decoder decoder_;
   codec::decoded_response decoded_;

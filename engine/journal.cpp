@@ -230,13 +230,13 @@ std::optional<journal_state> read_journal(const std::string& path, std::uint64_t
 journal_state parse_journal(std::string_view bytes, const std::string& path, std::uint64_t max_line) {
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   journal_state st;
-  std::vector<std::uint64_t> lines;  // one record's lines
-  // A record's lines, when all are within max_line and nothing follows them.
-  const auto decode_checked = [&](cursor& c, std::vector<std::uint64_t>& out) {
-    out.clear();
+  // Whether the lines at `c` are all within max_line with nothing after
+  // them; reads a copy of the cursor, storing nothing (a record's lines are
+  // then decoded a second time to apply them: a record is trusted whole or
+  // not at all, and a 64 MiB record needs no 512 MiB staging vector).
+  const auto lines_check_out = [&](cursor c) {
     decode_lines(c, [&](std::uint64_t l) {
       if (l > max_line) c.ok = false;  // not a line of this input: never allocate for it
-      else out.push_back(l);
     });
     return c.ok && c.p == c.end;
   };
@@ -286,21 +286,27 @@ journal_state parse_journal(std::string_view bytes, const std::string& path, std
         break;
       }
       case 'T':
-        if (!decode_checked(c, lines)) break;
-        for (std::uint64_t l : lines) st.sent.insert(l);
+        if (!lines_check_out(c)) {
+          c.ok = false;
+          break;
+        }
+        decode_lines(c, [&](std::uint64_t l) { st.sent.insert(l); });
         st.finished = false;
         break;
       case 'S': {
         const std::uint8_t outcome_byte = c.byte();
         std::string category = c.str();
         if (outcome_byte > static_cast<std::uint8_t>(settled_outcome::duplicate)) c.ok = false;
-        if (!c.ok || !decode_checked(c, lines)) break;
+        if (!c.ok || !lines_check_out(c)) {
+          c.ok = false;
+          break;
+        }
         std::uint64_t n = 0;
-        for (std::uint64_t l : lines) {
-          if (st.settled.contains(l)) continue;  // settled twice (a resent batch): count once
+        decode_lines(c, [&](std::uint64_t l) {
+          if (st.settled.contains(l)) return;  // settled twice (a resent batch): count once
           st.settled.insert(l);
           ++n;
-        }
+        });
         switch (static_cast<settled_outcome>(outcome_byte)) {
           case settled_outcome::archived: st.archived += n; break;
           case settled_outcome::already_absent:

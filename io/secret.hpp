@@ -17,6 +17,12 @@ void wipe(char* p, std::size_t n) noexcept;
 // Overwrites every byte of s (its whole capacity) and empties it.
 void wipe(std::string& s) noexcept;
 
+// Reads a small file holding a secret (a token file) into one buffer
+// allocated once, with no stream buffers in between to leave copies behind.
+// Throws std::runtime_error naming the path (never the contents) when it
+// cannot be read or is over 64 KiB.
+std::string read_secret_file(const std::string& path);
+
 // Wipes a string when leaving a scope, exceptions included.
 class wipe_on_exit {
  public:

@@ -85,6 +85,7 @@ TEST(archive_cli, bad_flags_print_usage_and_exit_2) {
                                        {"--deadline", "soon"},
                                        {"--deadline", "1e300h"},  // would overflow nanoseconds
                                        {"--max-retry-after", "-1s"},
+                                       {"--max-retry-after", "0"},
                                        {"--throttle-timeout", "forever"},
                                        {"--resume", "--restart", "--report", "r.json"}}) {
     auto t = f.archive({"--input", f.file("pairs.csv")});

@@ -316,6 +316,13 @@ TEST(operate, proxy_url_parsing) {
   ASSERT_TRUE(p) << err;
   EXPECT_EQ(p->basic_credentials, "dXNlcjo=");
   EXPECT_TRUE(engine::parse_proxy_url("http://proxy.corp", err)->basic_credentials.empty());
+  // An '@' after the authority is not userinfo (as curl reads it): this is
+  // proxy:3128 with a path, refused, never "evil:80" with credentials.
+  EXPECT_FALSE(engine::parse_proxy_url("http://proxy:3128/@evil:80", err));
+  EXPECT_FALSE(engine::parse_proxy_url("http://user:p/w@proxy:3128", err)) << "a '/' in a password is %2F";
+  p = engine::parse_proxy_url("http://user:p%2Fw@proxy:3128", err);
+  ASSERT_TRUE(p) << err;
+  EXPECT_EQ(p->host, "proxy");
   for (const std::string bad : {"http://:pw@proxy:1", "http://user:p%0Aw@proxy:1", "http://user:p%zzw@proxy:1",
                                 "http://user:pw%4@proxy:1", "http://us%3Aer:pw@proxy:1"}) {
     SCOPED_TRACE(bad);

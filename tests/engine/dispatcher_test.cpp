@@ -239,6 +239,21 @@ TEST(dispatcher, any_other_response_restarts_the_throttle_clock) {
   h.expect_balanced();
 }
 
+TEST(dispatcher, a_transport_error_restarts_the_throttle_clock_too) {
+  dispatcher::options o;
+  o.throttle_timeout = 60s;
+  harness h(o);
+  for (int i = 0; i < 200; ++i) h.add(make_pairs(1 + i * 10, 1, 1));
+  auto body = rolling_429_body();
+  int n = 0;
+  h.drain([&](work_item&& w) {
+    if (++n % 50 == 0) h.reset(std::move(w), false);  // a timeout now and then, never a success
+    else h.respond(std::move(w), 429, &body);
+  }, 20000);
+  EXPECT_EQ(h.d.stopped(), stop_reason::none) << "a run of 429s is never 60 s long here";
+  EXPECT_GT(h.c.rate_limited, 5000u);
+}
+
 TEST(dispatcher, zero_throttle_timeout_never_gives_up) {
   dispatcher::options o;
   o.throttle_timeout = 0s;

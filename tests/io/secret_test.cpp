@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 
 using namespace hubbatch;
 
@@ -26,4 +31,20 @@ TEST(secret, wipe_on_exit_wipes_when_leaving_by_exception) {
   } catch (const std::runtime_error&) {
   }
   EXPECT_TRUE(token.empty());
+}
+
+TEST(secret, read_secret_file_reads_small_files_and_refuses_big_ones_without_echoing_them) {
+  const std::string path = "/tmp/hubbatch-secret-test-" + std::to_string(::getpid());
+  { std::ofstream(path) << "pat-na1-abc\n"; }
+  EXPECT_EQ(io::read_secret_file(path), "pat-na1-abc\n");
+  { std::ofstream(path) << std::string(64 * 1024 + 1, 'k'); }
+  try {
+    io::read_secret_file(path);
+    ADD_FAILURE() << "a 64 KiB + 1 file was read";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("kkkk"), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+  EXPECT_THROW(io::read_secret_file(path), std::runtime_error);
 }
