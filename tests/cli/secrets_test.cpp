@@ -260,10 +260,7 @@ TEST(secrets, hostile_object_types_and_versions_exit_2_before_any_request) {
   // A server that would notice any request at all.
   auto pki = io::generate_test_pki();
   test::tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
-                            [](test::tls_test_server::connection& c) {
-                              while (c.read_request())
-                                if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
-                            });
+                            test::tls_test_server::answer_204());
   test::scratch_dir dir;
   const std::string ca = test::write_text(dir.file("ca.pem"), pki.ca_cert_pem);
   const std::vector<std::string> types = {"../../v3/objects/contacts", "contacts/../../x", "contacts?x=1",
@@ -294,10 +291,7 @@ TEST(secrets, hostile_object_types_and_versions_exit_2_before_any_request) {
 TEST(secrets, a_token_with_cr_or_lf_cannot_inject_headers) {
   auto pki = io::generate_test_pki();
   test::tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
-                            [](test::tls_test_server::connection& c) {
-                              while (c.read_request())
-                                if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
-                            });
+                            test::tls_test_server::answer_204());
   test::scratch_dir dir;
   const std::string ca = test::write_text(dir.file("ca.pem"), pki.ca_cert_pem);
   for (const std::string& bad : std::vector<std::string>{canary + "\nX-Injected: yes", canary + "\r\nX-Injected: yes",

@@ -100,6 +100,12 @@ codec::decoded_response error_body(std::string category, std::string message) {
   return b;
 }
 
+codec::decoded_response daily_429_body() {
+  auto b = error_body("", "You have reached your daily limit.");
+  b.policy_name = "DAILY";
+  return b;
+}
+
 codec::decoded_response rolling_429_body() {
   auto b = error_body("", "You have reached your ten_secondly_rolling limit.");
   b.policy_name = "TEN_SECONDLY_ROLLING";
@@ -191,8 +197,7 @@ TEST(dispatcher, ten_secondly_429_pauses_everyone_and_resends_without_counting_a
 TEST(dispatcher, daily_429_stops_and_leaves_everything_pending) {
   harness h;
   for (int i = 0; i < 5; ++i) h.add(make_pairs(1 + i * 10, 2, 2));
-  auto body = error_body("", "You have reached your daily limit.");
-  body.policy_name = "DAILY";
+  auto body = daily_429_body();
   auto a = h.take();
   auto b = h.take();
   h.respond(std::move(a), 429, &body);
@@ -290,8 +295,7 @@ TEST(dispatcher, retry_after_beyond_the_cap_stops_instead_of_sleeping) {
 TEST(dispatcher, a_daily_429_with_a_long_retry_after_is_still_the_daily_limit) {
   harness h;
   h.add(make_pairs(1, 1, 2));
-  auto body = error_body("", "You have reached your daily limit.");
-  body.policy_name = "DAILY";
+  auto body = daily_429_body();
   codec::rate_limit_headers hdr;
   hdr.retry_after_ms = 8LL * 3600 * 1000;
   h.respond(h.take(), 429, &body, &hdr);

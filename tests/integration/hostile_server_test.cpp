@@ -221,10 +221,7 @@ TEST(hostile_server, redirect_to_another_host_is_never_followed) {
   for (int status : {301, 302, 303, 307, 308}) {
     SCOPED_TRACE(status);
     // The redirect target: any connection at all would be a failure.
-    tls_test_server target(server_ctx(), [](tls_test_server::connection& c) {
-      while (c.read_request())
-        if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
-    });
+    tls_test_server target(server_ctx(), tls_test_server::answer_204());
     const std::string location = target.base_url() + "/crm/v4/associations/contacts/companies/batch/archive";
     tls_test_server srv(server_ctx(), [status, location](tls_test_server::connection& c) {
       while (c.read_request())

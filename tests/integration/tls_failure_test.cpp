@@ -21,14 +21,6 @@ using hubbatch::test::tls_test_server;
 
 namespace {
 
-// A server that answers every request 204 (it must never see one).
-tls_test_server::script answer_204() {
-  return [](tls_test_server::connection& c) {
-    while (c.read_request())
-      if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
-  };
-}
-
 struct tls_case_result {
   engine::job_result job;
   std::string failures;
@@ -39,7 +31,7 @@ struct tls_case_result {
 // Runs a 3-pair job against a server using `server_ctx`, trusting `ca_pem`.
 tls_case_result run_against(boost::asio::ssl::context server_ctx, const std::string& ca_pem,
                             const std::string& host = "127.0.0.1") {
-  tls_test_server srv(std::move(server_ctx), answer_204());
+  tls_test_server srv(std::move(server_ctx), tls_test_server::answer_204());  // must never see a request
   test::scratch_dir dir;
   auto cfg = test::short_job("https://" + host + ":" + std::to_string(srv.port()),
                              test::write_text(dir.file("pairs.csv"), "1,2\n1,3\n4,5\n"));

@@ -1,5 +1,7 @@
 #include "support/tls_test_server.hpp"
 
+#include "io/text.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -78,20 +80,25 @@ struct tls_test_server::state {
   }
 };
 
+bool tls_test_server::connection::read_more() {
+  auto& c = impl_;
+  char buf[16 * 1024];
+  boost::system::error_code ec;
+  std::size_t n = c.stream.read_some(asio::buffer(buf), ec);
+  if (ec) {
+    c.owner.record(c.index, [](connection_record& r) { r.peer_closed = true; });
+    return false;
+  }
+  c.buffer.append(buf, n);
+  return true;
+}
+
 bool tls_test_server::connection::read_request() {
   auto& c = impl_;
   constexpr std::size_t max_head = 64 * 1024;
-  char buf[16 * 1024];
   std::size_t end;
   while ((end = c.buffer.find("\r\n\r\n")) == std::string::npos) {
-    if (c.buffer.size() > max_head) return false;
-    boost::system::error_code ec;
-    std::size_t n = c.stream.read_some(asio::buffer(buf), ec);
-    if (ec) {
-      c.owner.record(c.index, [](connection_record& r) { r.peer_closed = true; });
-      return false;
-    }
-    c.buffer.append(buf, n);
+    if (c.buffer.size() > max_head || !read_more()) return false;
   }
   head_ = c.buffer.substr(0, end + 4);
   c.buffer.erase(0, end + 4);
@@ -102,28 +109,24 @@ bool tls_test_server::connection::read_request() {
     if (eol == std::string::npos) break;
     std::string_view line(head_.data() + p, eol - p);
     constexpr std::string_view name = "content-length:";
-    if (line.size() > name.size()) {
-      bool match = true;
-      for (std::size_t i = 0; i < name.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) match = false;
-      if (match) length = std::stoul(std::string(line.substr(name.size())));
-    }
+    if (line.size() > name.size() && io::istarts_with(line, name))
+      length = std::stoul(std::string(line.substr(name.size())));
   }
-  while (c.buffer.size() < length) {
-    boost::system::error_code ec;
-    std::size_t n = c.stream.read_some(asio::buffer(buf), ec);
-    if (ec) {
-      c.owner.record(c.index, [](connection_record& r) { r.peer_closed = true; });
-      return false;
-    }
-    c.buffer.append(buf, n);
-  }
+  while (c.buffer.size() < length)
+    if (!read_more()) return false;
   body_ = c.buffer.substr(0, length);
   c.buffer.erase(0, length);
   std::lock_guard lock(c.owner.mu);
   ++c.owner.stats.records[c.index].requests;
   c.owner.stats.request_heads.push_back(head_);
   return true;
+}
+
+tls_test_server::script tls_test_server::answer_204() {
+  return [](connection& c) {
+    while (c.read_request())
+      if (!c.write("HTTP/1.1 204 No Content\r\n\r\n")) return;
+  };
 }
 
 bool tls_test_server::connection::write(std::string_view bytes) {

@@ -47,10 +47,13 @@ class tls_test_server {
     explicit connection(impl& i) : impl_(i) {}
 
    private:
+    bool read_more();  // one read into the buffer; false (peer_closed recorded) when it fails
     impl& impl_;
     std::string head_, body_;
   };
   using script = std::function<void(connection&)>;
+  // A script answering every request 204 No Content until the client leaves.
+  static script answer_204();
 
   // How the server saw one connection end.
   struct connection_record {
