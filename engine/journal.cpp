@@ -1,5 +1,7 @@
 #include "engine/journal.hpp"
 
+#include "engine/radix_sort.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -84,33 +86,11 @@ struct cursor {
   }
 };
 
-// Sorts line numbers by LSD radix, 8 bits a pass, as many passes as the
-// largest needs (3 up to 16 million lines). The journal sorts every line it
-// records, and std::sort on them was the largest single cost of the
-// unthrottled client (bench/results: about 9% of its CPU).
-void radix_sort(std::vector<std::uint64_t>& v) {
-  if (v.size() < 64) {
-    std::sort(v.begin(), v.end());
-    return;
-  }
-  std::uint64_t max = 0;
-  for (auto x : v) max |= x;
-  thread_local std::vector<std::uint64_t> scratch;
-  scratch.resize(v.size());
-  std::vector<std::uint64_t>* from = &v;
-  std::vector<std::uint64_t>* to = &scratch;
-  for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += 8) {
-    std::size_t count[257] = {};
-    for (auto x : *from) ++count[((x >> shift) & 0xff) + 1];
-    for (int b = 0; b < 256; ++b) count[b + 1] += count[b];
-    for (auto x : *from) (*to)[count[(x >> shift) & 0xff]++] = x;
-    std::swap(from, to);
-  }
-  if (from != &v) v.swap(scratch);
-}
-
+// The journal sorts every line it records (std::sort on them was once the
+// largest single cost of the unthrottled client, about 9% of its CPU).
 void encode_lines(std::string& out, std::vector<std::uint64_t>& lines) {
-  radix_sort(lines);
+  thread_local std::vector<std::uint64_t> scratch;
+  radix_sort(lines, scratch, [](std::uint64_t x) { return x; });
   put_varint(out, lines.size());
   std::uint64_t prev = 0;
   for (auto l : lines) {
@@ -422,14 +402,27 @@ void journal_writer::run_started() {
 
 void journal_writer::sent(std::uint64_t line) { sent_.push_back(line); }
 
+void journal_writer::sent(std::span<const std::uint64_t> lines) {
+  for (auto line : lines) {
+    if (line != 0) sent_.push_back(line);
+  }
+}
+
 void journal_writer::settled(settled_outcome outcome, std::string_view category, std::uint64_t line) {
+  settled(outcome, category, std::span<const std::uint64_t>(&line, 1));
+}
+
+void journal_writer::settled(settled_outcome outcome, std::string_view category, std::span<const std::uint64_t> lines) {
   auto matches = [&](const settled_group& g) { return g.outcome == outcome && g.category == category; };
   if (last_group_ >= settled_.size() || !matches(settled_[last_group_])) {
     last_group_ = 0;
     while (last_group_ < settled_.size() && !matches(settled_[last_group_])) ++last_group_;
     if (last_group_ == settled_.size()) settled_.push_back({outcome, std::string(category), {}});
   }
-  settled_[last_group_].lines.push_back(line);
+  auto& into = settled_[last_group_].lines;
+  for (auto line : lines) {
+    if (line != 0) into.push_back(line);
+  }
 }
 
 void journal_writer::flush(time_point now) {

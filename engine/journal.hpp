@@ -27,6 +27,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -113,7 +114,9 @@ class journal_writer {
   void run_started();
   // Collected until flush().
   void sent(std::uint64_t line);
+  void sent(std::span<const std::uint64_t> lines);  // line 0 (none) is skipped
   void settled(settled_outcome outcome, std::string_view category, std::uint64_t line);
+  void settled(settled_outcome outcome, std::string_view category, std::span<const std::uint64_t> lines);
   // Encodes what was collected into records and writes them (one write(2));
   // fdatasync when sync_interval has passed since the last one.
   void flush(time_point now);
