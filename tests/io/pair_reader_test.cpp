@@ -5,11 +5,13 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <ostream>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -157,6 +159,34 @@ TEST(parse_id, rejects_non_digits) {
                              "\xEF\xBC\x91",                      // fullwidth 1
                              "\xC2\xB2"}) {                       // superscript 2
     EXPECT_EQ(hubbatch::io::parse_id(s, v), reject_reason::bad_id) << s;
+  }
+}
+
+// The digits are read eight at a time: every length from 1 to 20 must give
+// the value std::from_chars gives, and any byte that is not a digit, at any
+// position of any length, must be refused (the eight-byte check must not let
+// a byte slip through next to a carry or borrow).
+TEST(parse_id, every_length_and_every_bad_byte_position) {
+  std::mt19937_64 rng(7);
+  for (std::size_t len = 1; len <= 20; ++len) {
+    for (int round = 0; round < 200; ++round) {
+      std::string s;
+      for (std::size_t i = 0; i < len; ++i) s += static_cast<char>('0' + rng() % 10);
+      if (len == 20) s.replace(0, 2, "10");  // below 2^64
+      std::uint64_t expected = 0;
+      ASSERT_EQ(std::from_chars(s.data(), s.data() + s.size(), expected).ec, std::errc{}) << s;
+      std::uint64_t v = 0;
+      ASSERT_EQ(hubbatch::io::parse_id(s, v), std::nullopt) << s;
+      ASSERT_EQ(v, expected) << s;
+      const std::size_t pos = rng() % len;
+      for (int b = 0; b < 256; ++b) {
+        if (b >= '0' && b <= '9') continue;
+        std::string bad = s;
+        bad[pos] = static_cast<char>(b);
+        if ((b == ' ' || b == '\t') && (pos == 0 || pos == len - 1)) continue;  // trimmed at the ends
+        ASSERT_EQ(hubbatch::io::parse_id(bad, v), reject_reason::bad_id) << len << " " << pos << " " << b;
+      }
+    }
   }
 }
 
@@ -518,6 +548,69 @@ TEST(chunk_split, expected_ndjson_mix_result) {
                           bad(9, reject_reason::line_too_long), bad(10, reject_reason::id_out_of_range),
                           ok(11, 5, 6)}));
   EXPECT_EQ(r.lines, 11u);
+}
+
+// Plain lines ("<digits>,<digits>") are read by a fast path when a line is
+// whole in one chunk; fed one byte at a time, every line goes through the
+// general path instead. Random inputs made mostly of near-plain lines (every
+// way a line can be almost plain: 19/20/21 digits, CR, CRCR, spaces, quotes,
+// empty fields, extra columns, signs, a last line without LF, headers that
+// reorder the columns, a small line limit) must give the same events both ways.
+TEST(pair_reader_csv, plain_line_fast_path_agrees_with_the_general_path) {
+  std::mt19937_64 rng(5);
+  auto digits = [&](std::size_t n) {
+    std::string d;
+    for (std::size_t i = 0; i < n; ++i) d += static_cast<char>('0' + rng() % 10);
+    return d;
+  };
+  auto id = [&]() -> std::string {
+    switch (rng() % 12) {
+      case 0: return digits(19);
+      case 1: return "1" + digits(19);  // 20 digits, may be out of range
+      case 2: return digits(21);
+      case 3: return "";
+      case 4: return " " + digits(5);
+      case 5: return "\"" + digits(4) + "\"";
+      case 6: return "-" + digits(3);
+      case 7: return digits(3) + "x";
+      case 9: return digits(1 + rng() % 9) + static_cast<char>(rng() % 256) + digits(rng() % 9);  // any byte
+      case 8: return "18446744073709551615";
+      default: return digits(1 + rng() % 14);
+    }
+  };
+  for (input_format f : {csv, tsv}) {
+    const char delim = f == tsv ? '\t' : ',';
+    for (int round = 0; round < 300; ++round) {
+      std::string input;
+      switch (rng() % 4) {
+        case 0: input += "to_id" + std::string(1, delim) + "from_id\n"; break;  // columns swapped
+        case 1: input += "from_id" + std::string(1, delim) + "to_id\n"; break;
+        case 2: input += "\n"; break;
+        default: break;
+      }
+      const int lines = 1 + static_cast<int>(rng() % 30);
+      for (int i = 0; i < lines; ++i) {
+        std::string line = rng() % 3 ? digits(1 + rng() % 19) + delim + digits(1 + rng() % 19) : id() + delim + id();
+        switch (rng() % 10) {
+          case 0: line += "\r"; break;
+          case 1: line += "\r\r"; break;
+          case 2: line += std::string(1, delim) + "extra"; break;
+          case 3: line += " "; break;
+          case 4: line = id(); break;
+          default: break;
+        }
+        input += line;
+        if (i + 1 < lines || rng() % 2) input += "\n";
+      }
+      const std::size_t max_line = rng() % 3 ? 4096 : 10 + rng() % 30;
+      SCOPED_TRACE(testing::Message() << "max_line " << max_line << " input:\n" << input);
+      const parse_result whole = parse(f, input, 0, max_line, true);
+      const parse_result bytewise = parse(f, input, 1, max_line, true);
+      ASSERT_EQ(whole.events, bytewise.events);
+      ASSERT_EQ(whole.lines, bytewise.lines);
+      ASSERT_EQ(whole.header, bytewise.header);
+    }
+  }
 }
 
 // ------------------------------------------------------------ files -------
