@@ -200,7 +200,14 @@ void dispatcher::bisect(work_item&& item) {
 }
 
 namespace {
-std::uint64_t line_of(const work_item& w, std::size_t i) { return i < w.lines.size() ? w.lines[i] : 0; }
+// Pairs [first, first + n) of `w`, and their lines (none if `w` has none).
+std::span<const pair_id> pairs_of(const work_item& w, std::size_t first, std::size_t n) {
+  return std::span<const pair_id>(w.pairs).subspan(first, n);
+}
+std::span<const std::uint64_t> lines_of(const work_item& w, std::size_t first, std::size_t n) {
+  if (w.lines.size() != w.pairs.size()) return {};
+  return std::span<const std::uint64_t>(w.lines).subspan(first, n);
+}
 
 // Appends pair i of `src` (and its line) to `dst`.
 void push_pair(work_item& dst, const work_item& src, std::size_t i) {
@@ -211,38 +218,39 @@ void push_pair(work_item& dst, const work_item& src, std::size_t i) {
 
 void dispatcher::settle_archived(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
+  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::archived, {}, 0, {}});
 }
 
 void dispatcher::settle_absent(const work_item& w, std::size_t i) {
   ++c_.archived_pairs;
   ++c_.already_absent_pairs;
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, "already_absent", 0, {}});
+  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::archived, "already_absent", 0, {}});
 }
 
 void dispatcher::settle_archived(const work_item& w) {
   c_.archived_pairs += w.pairs.size();
-  if (on_outcome_)
-    for (std::size_t i = 0; i < w.pairs.size(); ++i)
-      on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::archived, {}, 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::archived, {}, 0, {}});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                                std::string_view message) {
   ++c_.failed_pairs;
   ++c_.errors_by_category[std::string(category)];
-  if (on_outcome_) on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::failed, category, status, message});
+  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::failed, category, status, message});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::string_view category, int status, std::string_view message) {
-  for (std::size_t i = 0; i < w.pairs.size(); ++i) settle_failed(w, i, category, status, message);
+  if (w.pairs.empty()) return;
+  c_.failed_pairs += w.pairs.size();
+  c_.errors_by_category[std::string(category)] += w.pairs.size();
+  if (on_outcome_)
+    on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::failed, category, status, message});
 }
 
 void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
   c_.pending_pairs += w.pairs.size();
   if (on_outcome_)
-    for (std::size_t i = 0; i < w.pairs.size(); ++i)
-      on_outcome_(w.pairs[i], line_of(w, i), {pair_fate::pending, reason, 0, stop_message_});
+    on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::pending, reason, 0, stop_message_});
 }
 
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {

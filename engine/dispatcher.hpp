@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <random>
 #include <string>
 #include <string_view>
@@ -79,8 +80,12 @@ const char* to_string(stop_reason r);
 
 class dispatcher {
  public:
-  // Receives every pair as it settles (archived or failed) or is left pending.
-  using outcome_fn = std::function<void(pair_id, std::uint64_t line, const pair_outcome&)>;
+  // Receives every pair as it settles (archived or failed) or is left pending,
+  // a run of pairs with the same outcome at a time (a whole batch when all of
+  // it archived: one call per request, not per pair). `lines` holds the input
+  // line of each pair, or is empty when the batch came without lines.
+  using outcome_fn =
+      std::function<void(std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome&)>;
 
   struct options {
     int max_retries = 8;

@@ -86,6 +86,7 @@ void pair_grouper::rebuild_index(std::size_t live_after_insert) {
     g.slot = static_cast<std::uint32_t>(i);
     ++table_filled_;
   }
+  unindexed_ = 0;
 }
 
 bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
@@ -94,7 +95,7 @@ bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
 }
 
 bool pair_grouper::add(pair_id p, std::uint64_t line) {
-  if (2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
+  if (unindexed_ > 0 || 2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
   return add_at(p, line, mix(p.from) & (table_.size() - 1));
 }
 
@@ -104,7 +105,7 @@ void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, st
   for (std::size_t base = 0; base < n; base += block) {
     const std::size_t m = std::min(block, n - base);
     // Room for the whole block first, so no rebuild moves slots under the prefetches.
-    if (2 * (table_filled_ + m) > table_.size()) rebuild_index(groups_.size() + m);
+    if (unindexed_ > 0 || 2 * (table_filled_ + m) > table_.size()) rebuild_index(groups_.size() + m);
     const std::size_t mask = table_.size() - 1;
     for (std::size_t k = 0; k < m; ++k) {
       home[k] = mix(pairs[base + k].from) & mask;
@@ -128,17 +129,7 @@ bool pair_grouper::add_at(pair_id p, std::uint64_t line, std::size_t i) {
     if (table_[i].group == tombstone) {
       if (free_slot == table_.size()) free_slot = i;
     } else if (table_[i].from == p.from) {
-      group& g = groups_[table_[i].group - 1 - popped_];
-      if (waiting(g, p.to)) return false;
-      g.to.push_back(p.to);
-      g.lines.push_back(line);
-      if (g.big) {
-        g.big->insert(p.to);
-      } else if (g.to.size() - g.head > small_group) {
-        g.big = std::make_unique<std::unordered_set<std::uint64_t>>(g.to.begin() + g.head, g.to.end());
-      }
-      ++pending_;
-      return true;
+      return join(groups_[table_[i].group - 1 - popped_], p.to, line);
     }
   }
   if (free_slot == table_.size()) {
@@ -146,14 +137,60 @@ bool pair_grouper::add_at(pair_id p, std::uint64_t line, std::size_t i) {
     ++table_filled_;  // a tombstone reused does not fill more of the table
   }
   table_[free_slot] = slot{p.from, popped_ + groups_.size() + 1};
+  start_group(p, line, static_cast<std::uint32_t>(free_slot));
+  return true;
+}
+
+void pair_grouper::begin_runs() {
+  if (unindexed_ > 0) rebuild_index(groups_.size());
+}
+
+void pair_grouper::add_runs(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const pair_id p = pairs[k];
+    const std::uint64_t line = lines ? lines[k] : 0;
+    group* g = !groups_.empty() && groups_.back().from == p.from ? &groups_.back() : nullptr;
+    if (!g && groups_.size() > unindexed_) g = find(p.from);  // groups of add()/add_many() wait
+    if (g) {
+      accepted[k] = join(*g, p.to, line);
+    } else {
+      start_group(p, line, unindexed);
+      ++unindexed_;
+      accepted[k] = true;
+    }
+  }
+}
+
+pair_grouper::group* pair_grouper::find(std::uint64_t from) {
+  if (table_.empty()) return nullptr;
+  const std::size_t mask = table_.size() - 1;
+  for (std::size_t i = mix(from) & mask; table_[i].group != 0; i = (i + 1) & mask) {
+    if (table_[i].group != tombstone && table_[i].from == from) return &groups_[table_[i].group - 1 - popped_];
+  }
+  return nullptr;
+}
+
+bool pair_grouper::join(group& g, std::uint64_t to, std::uint64_t line) {
+  if (waiting(g, to)) return false;
+  g.to.push_back(to);
+  g.lines.push_back(line);
+  if (g.big) {
+    g.big->insert(to);
+  } else if (g.to.size() - g.head > small_group) {
+    g.big = std::make_unique<std::unordered_set<std::uint64_t>>(g.to.begin() + g.head, g.to.end());
+  }
+  ++pending_;
+  return true;
+}
+
+void pair_grouper::start_group(pair_id p, std::uint64_t line, std::uint32_t slot) {
   groups_.emplace_back();
   group& g = groups_.back();
   g.from = p.from;
   g.to.push_back(p.to);
   g.lines.push_back(line);
-  g.slot = static_cast<std::uint32_t>(free_slot);
+  g.slot = slot;
   ++pending_;
-  return true;
 }
 
 bool pair_grouper::take_batch(std::vector<pair_id>& out) { return take(out, nullptr); }
@@ -182,7 +219,11 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
     pending_ -= n;
     ++inputs;
     if (n == avail) {
-      table_[g.slot].group = tombstone;
+      if (g.slot == unindexed) {
+        --unindexed_;
+      } else {
+        table_[g.slot].group = tombstone;
+      }
       groups_.pop_front();
       ++popped_;
     } else {

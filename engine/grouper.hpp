@@ -32,6 +32,17 @@ class pair_grouper {
   // for runs of pairs: the table slots are prefetched a block at a time.
   void add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
 
+  // add_many() for pairs that come in runs, one run per from-id (a partition
+  // of the input sorted by from-id, engine/job.cpp): a pair joins the last
+  // group when it has the same from-id, and a new from-id starts a group that
+  // is not entered in the index; it is looked up there only while groups
+  // added by add()/add_many() are waiting. Contract: between two calls of
+  // begin_runs(), a from-id whose run ended does not come again while its
+  // group waits (else it would get a second group). add()/add_many() index
+  // such groups before they look anything up, so the calls can be mixed.
+  void begin_runs();
+  void add_runs(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
+
   std::size_t pending_pairs() const noexcept { return pending_; }
   // The window holds window_pairs or more: take batches before adding more.
   bool full() const noexcept { return pending_ >= window_; }
@@ -95,7 +106,7 @@ class pair_grouper {
     id_list to;
     id_list lines;  // input line of each to-id (same indices)
     std::uint32_t head = 0;
-    std::uint32_t slot = 0;  // its entry in table_ (kept current across rehashes)
+    std::uint32_t slot = 0;  // its entry in table_ (kept current across rehashes), or unindexed
     // For a group with more than small_group waiting to-ids: those ids, for
     // O(1) duplicate checks (small groups are scanned, which is faster).
     std::unique_ptr<std::unordered_set<std::uint64_t>> big;
@@ -112,8 +123,12 @@ class pair_grouper {
     std::uint64_t from = 0;
     std::uint64_t group = 0;  // absolute group number + 1; 0 = empty; tombstone = removed
   };
+  static constexpr std::uint32_t unindexed = ~std::uint32_t{0};
   void rebuild_index(std::size_t live_after_insert);
   bool add_at(pair_id p, std::uint64_t line, std::size_t home);  // add() with the slot index to start probing at
+  group* find(std::uint64_t from);                              // an indexed waiting group, or null
+  bool join(group& g, std::uint64_t to, std::uint64_t line);    // false: the pair is already waiting
+  void start_group(pair_id p, std::uint64_t line, std::uint32_t slot);
   bool take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines);
   bool waiting(const group& g, std::uint64_t to) const;
 
@@ -125,6 +140,7 @@ class pair_grouper {
   std::size_t popped_ = 0;        // groups popped from the front so far
   std::vector<slot> table_;       // capacity a power of two, live + tombstones at most half full
   std::size_t table_filled_ = 0;  // live entries plus tombstones
+  std::size_t unindexed_ = 0;     // waiting groups started by add_runs() and not in table_
 };
 
 // Splits a batch (pairs of one from-id contiguous) into batches of at most

@@ -27,8 +27,9 @@ struct harness {
   time_point now = time_point{} + 1000s;
 
   explicit harness(dispatcher::options o = {})
-      : d(o, c, [this](pair_id p, std::uint64_t, const pair_outcome& out) {
-          outcomes[std::string(to_string(out.outcome)) + ":" + std::string(out.category)].push_back(p);
+      : d(o, c, [this](std::span<const pair_id> pairs, std::span<const std::uint64_t>, const pair_outcome& out) {
+          auto& into = outcomes[std::string(to_string(out.outcome)) + ":" + std::string(out.category)];
+          into.insert(into.end(), pairs.begin(), pairs.end());
         }) {}
 
   // Adds pairs as a batch, mirroring the job's input accounting.

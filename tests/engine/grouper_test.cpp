@@ -270,6 +270,89 @@ TEST(pair_grouper, one_from_id_with_many_to_ids_drains_in_capped_batches) {
   EXPECT_EQ(next, 251'001u);
 }
 
+// add_runs(): pairs sorted into one run per from-id (the job's sorted
+// partitions) give the same batches as add() of the same pairs, and mixing
+// the two kinds of calls (a second input after a partitioned one, each part
+// opened with begin_runs()) never gives a from-id two groups: every batch
+// names a from-id once, duplicates are refused, every pair comes out once.
+TEST(pair_grouper, runs_give_the_batches_of_add_and_mix_with_it) {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE(seed);
+    std::mt19937_64 rng(seed);
+    auto pick = [&](std::uint64_t lo, std::uint64_t hi) { return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng); };
+    const std::size_t window = pick(5, 400);
+    const std::size_t max_inputs = pick(1, 12), max_pairs = pick(0, 1) ? pick(1, 25) : 0;
+    pair_grouper by_runs(window, max_inputs, max_pairs);
+    pair_grouper by_add(window, max_inputs, max_pairs);
+    std::vector<batch> out_runs, out_add;
+    std::set<pair_id> waiting;
+    std::multiset<pair_id> accepted, emitted;
+    std::size_t offered = 0, refused = 0;
+    auto drain = [&](pair_grouper& g, std::vector<batch>& out, bool all, bool check) {
+      batch b;
+      while (all ? !g.empty() : g.full()) {
+        ASSERT_TRUE(g.take_batch(b));
+        std::set<std::uint64_t> froms;
+        for (std::size_t i = 0; i < b.size(); ++i) {
+          if (i == 0 || b[i].from != b[i - 1].from) {
+            ASSERT_TRUE(froms.insert(b[i].from).second) << "from-id " << b[i].from << " twice in a batch";
+          }
+          if (check) {
+            ASSERT_EQ(waiting.erase(b[i]), 1u);
+            emitted.insert(b[i]);
+          }
+        }
+        out.push_back(b);
+      }
+    };
+    // Parts: sorted runs (a partitioned file), then plain pairs (another input) sharing from-ids.
+    const int parts = static_cast<int>(pick(1, 6));
+    for (int part = 0; part < parts; ++part) {
+      const bool runs = part % 2 == 0 || pick(0, 1);
+      std::vector<pair_id> in;
+      const std::uint64_t froms = pick(1, 80);
+      for (std::uint64_t f = 1; f <= froms; ++f) {
+        if (pick(0, 2) == 0) continue;
+        const std::uint64_t n = pick(1, 40);
+        for (std::uint64_t k = 0; k < n; ++k) in.push_back({f * 7 + 1000, pick(1, 30)});  // duplicates too
+      }
+      if (!runs) std::shuffle(in.begin(), in.end(), rng);
+      by_runs.begin_runs();
+      for (std::size_t at = 0; at < in.size();) {
+        const std::size_t n = std::min<std::size_t>(pick(1, 64), in.size() - at);
+        bool ok_runs[64], ok_add[64];
+        if (runs) {
+          by_runs.add_runs(&in[at], nullptr, n, ok_runs);
+        } else {
+          by_runs.add_many(&in[at], nullptr, n, ok_runs);
+        }
+        by_add.add_many(&in[at], nullptr, n, ok_add);
+        for (std::size_t k = 0; k < n; ++k) {
+          ++offered;
+          const bool fresh = !waiting.count(in[at + k]);
+          ASSERT_EQ(ok_runs[k], fresh);
+          ASSERT_EQ(ok_add[k], fresh);
+          if (fresh) {
+            waiting.insert(in[at + k]);
+            accepted.insert(in[at + k]);
+          } else {
+            ++refused;
+          }
+        }
+        at += n;
+        drain(by_runs, out_runs, false, true);
+        drain(by_add, out_add, false, false);
+      }
+    }
+    drain(by_runs, out_runs, true, true);
+    drain(by_add, out_add, true, false);
+    EXPECT_EQ(out_runs, out_add);
+    EXPECT_TRUE(waiting.empty());
+    EXPECT_EQ(accepted, emitted);
+    EXPECT_EQ(accepted.size() + refused, offered);
+  }
+}
+
 // ---------------------------------------------------------------- split_batch
 
 TEST(split_batch, halves_by_inputs_and_keeps_order) {
