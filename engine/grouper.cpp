@@ -53,6 +53,20 @@ pair_grouper::id_list::id_list(id_list&& o) noexcept : heap_(o.heap_), size_(o.s
   o.cap_ = inline_capacity;
 }
 
+pair_grouper::id_list& pair_grouper::id_list::operator=(id_list&& o) noexcept {
+  if (this != &o) {
+    delete[] heap_;
+    heap_ = o.heap_;
+    size_ = o.size_;
+    cap_ = o.cap_;
+    std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
+    o.heap_ = nullptr;
+    o.size_ = 0;
+    o.cap_ = inline_capacity;
+  }
+  return *this;
+}
+
 pair_grouper::id_list::~id_list() { delete[] heap_; }
 
 void pair_grouper::id_list::push_back(std::uint64_t v) {
@@ -70,6 +84,34 @@ void pair_grouper::id_list::push_back(std::uint64_t v) {
 void pair_grouper::id_list::erase_prefix(std::size_t n) noexcept {
   std::copy(data() + n, data() + size_, data());
   size_ -= static_cast<std::uint32_t>(n);
+}
+
+void pair_grouper::id_list::clear() noexcept {
+  delete[] heap_;
+  heap_ = nullptr;
+  size_ = 0;
+  cap_ = inline_capacity;
+}
+
+pair_grouper::group& pair_grouper::group_ring::emplace_back() {
+  if (size_ == slots_.size()) {
+    std::vector<group> grown(std::max<std::size_t>(64, 2 * slots_.size()));
+    for (std::size_t i = 0; i < size_; ++i) grown[i] = std::move((*this)[i]);
+    slots_ = std::move(grown);
+    head_ = 0;
+  }
+  ++size_;
+  return back();
+}
+
+void pair_grouper::group_ring::pop_front() noexcept {
+  group& g = front();
+  g.to.clear();
+  g.lines.clear();
+  g.big.reset();
+  g.head = 0;
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  --size_;
 }
 
 void pair_grouper::rebuild_index(std::size_t live_after_insert) {
@@ -184,8 +226,7 @@ bool pair_grouper::join(group& g, std::uint64_t to, std::uint64_t line) {
 }
 
 void pair_grouper::start_group(pair_id p, std::uint64_t line, std::uint32_t slot) {
-  groups_.emplace_back();
-  group& g = groups_.back();
+  group& g = groups_.emplace_back();
   g.from = p.from;
   g.to.push_back(p.to);
   g.lines.push_back(line);
@@ -204,6 +245,11 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
   if (lines) lines->clear();
   if (pending_ == 0) return false;
   const std::size_t cap = pair_cap(max_pairs_);
+  // Room for a typical batch at once (growing from empty was ~20 allocations
+  // a batch); a batch of bigger groups grows as usual.
+  const std::size_t expect = std::min({pending_, cap, 8 * max_inputs_});
+  out.reserve(expect);
+  if (lines) lines->reserve(expect);
   std::size_t inputs = 0;
   while (!groups_.empty() && inputs < max_inputs_ && out.size() < cap) {
     group& g = groups_.front();
