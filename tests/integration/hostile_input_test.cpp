@@ -230,31 +230,31 @@ TEST(hostile_input, a_growing_file_is_read_consistently_and_balanced) {
 
 TEST(hostile_input, read_pairs_file_refuses_a_file_that_changed) {
   // The sandbox seeds through read_pairs_file: a seed file that changes while
-  // it is read fails loudly instead of seeding a cut pair.
+  // it is read fails loudly instead of seeding a cut pair. The file is
+  // appended to from the sink, so the change lands mid-read every time (a
+  // writer thread could lose the race to a fast reader).
   test::scratch_dir dir;
   const std::string path = dir.file("seed.csv");
   std::string big;
   for (int i = 0; i < 200'000; ++i) big += std::to_string(i + 1) + "," + std::to_string(i + 7) + "\n";
   test::write_text(path, big);
-  std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    while (!stop) {
-      std::ofstream out(path, std::ios::app);
-      out << "1,2";
-      out.flush();
+  struct appending_sink : io::pair_sink {
+    std::string path;
+    bool appended = false;
+    void on_pair(pair_id, std::uint64_t) override {
+      if (appended) return;
+      std::ofstream(path, std::ios::app) << "1,2";
+      appended = true;
     }
-  });
-  struct null_sink : io::pair_sink {
-    void on_pair(pair_id, std::uint64_t) override {}
     void on_reject(std::uint64_t, io::reject_reason, std::string_view) override {}
   } s;
+  s.path = path;
   bool threw = false;
   try {
     io::read_pairs_file(path, io::input_format::csv, s);
   } catch (const std::runtime_error& e) {
     threw = std::string(e.what()).find("changed while being read") != std::string::npos;
   }
-  stop = true;
-  writer.join();
+  EXPECT_TRUE(s.appended);
   EXPECT_TRUE(threw);
 }
