@@ -9,8 +9,8 @@
 #include "engine/dispatcher.hpp"
 #include "engine/grouper.hpp"
 #include "engine/journal.hpp"
-#include "engine/radix_sort.hpp"
 #include "engine/rate_limiter.hpp"
+#include "engine/runs.hpp"
 #include "io/input_decoder.hpp"
 #include "io/pair_reader.hpp"
 #include "io/secret.hpp"
@@ -175,14 +175,14 @@ class spill_files {
 
   // Records are gathered per partition and written up to 64 KiB at a time
   // (one locked fwrite per record was ~4% of the client's CPU).
-  void write(pair_id p, std::uint64_t line) {
+  void write(std::uint64_t from, std::uint64_t to, std::uint64_t line) {
     // The high half of a multiplicative hash, scaled to the partition count
     // by a multiply instead of a division (the division alone was a fifth
     // of this function's cost).
-    const std::uint64_t h = (p.from * 0x9e3779b97f4a7c15ULL) >> 32;
+    const std::uint64_t h = (from * 0x9e3779b97f4a7c15ULL) >> 32;
     const auto i = static_cast<std::size_t>((h * files_.size()) >> 32);
     auto& b = pending_[i];
-    b.push_back(record{p.from, p.to, line});
+    b.push_back(record{from, to, line});
     if (b.size() >= per_write_) write_out(i);
   }
   std::size_t count() const noexcept { return files_.size(); }
@@ -251,23 +251,36 @@ struct job_state : io::pair_sink {
 
   // pair_sink: the parser's output.
   void on_pair(pair_id p, std::uint64_t line) override {
+    if (previous || counting_only) {
+      if (!admit_rare(p, line)) return;
+    } else {
+      ++totals.input_pairs;
+    }
+    if (spill) {  // first pass of a partitioned file: only sort the pair into its partition
+      spill->write(p.from, p.to, line);
+      return;
+    }
+    staged_pairs[staged].from = p.from;
+    staged_pairs[staged].to = p.to;
+    staged_lines[staged] = line;
+    if (++staged == stage_size) add_staged();
+  }
+
+  // on_pair() in a resumed run or after a stop: false when the pair needs
+  // nothing more. Out of line, so the path of every other pair stays short
+  // (inlined, it gave on_pair a large frame and a stall on each call).
+  [[gnu::noinline]] bool admit_rare(pair_id p, std::uint64_t line) {
     if (previous && previous->settled.contains(line)) {  // an earlier run settled it
       ++totals.skipped_pairs;
-      return;
+      return false;
     }
     ++totals.input_pairs;
     if (counting_only) {  // stopped: the rest of a file is counted, not sent
       count_pending(p);
-      return;
+      return false;
     }
     if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
-    if (spill) {  // first pass of a partitioned file: only sort the pair into its partition
-      spill->write(p, line);
-      return;
-    }
-    staged_pairs[staged] = p;
-    staged_lines[staged] = line;
-    if (++staged == stage_size) add_staged();
+    return true;
   }
 
   // Pairs go to the grouper a block at a time (it prefetches their table
@@ -416,23 +429,25 @@ asio::awaitable<void> linger_flusher(job_state& j) {
 // first pass). After a stop the rest is only counted, as pending.
 //
 // A partition that fits in memory (at most a group window of records) is read
-// whole and sorted by from-id (stable, so to-ids keep their input order): its
-// pairs then reach the grouper one run per from-id, which needs no hash
-// lookups (hashing every pair into a table bigger than the cache was the
-// largest user-space cost of the unthrottled client, bench/results). A bigger
-// one (an input far beyond 1024 windows, or lines much shorter than the
-// estimate) is streamed through the hash index in blocks.
+// whole and reordered so each from-id's records are contiguous (from-ids in
+// order of first appearance, to-ids in input order, engine/runs.hpp): its
+// pairs then reach the grouper one run per from-id, with no lookup in the
+// grouper's index (hashing every pair into a table bigger than the cache was
+// the largest user-space cost of the unthrottled client, bench/results). A
+// bigger one (an input far beyond 1024 windows, or lines much shorter than
+// the estimate) is streamed through the index in blocks.
 asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::steady_timer& timer,
                                       std::size_t high_water) {
   using record = spill_files::record;
   std::vector<record> recs;
   std::vector<record> scratch;
+  run_order order;
   constexpr std::size_t block = 4096;
   j.grouper.begin_runs();
   for (std::size_t i = 0; i < spill.count(); ++i) {
     std::size_t records = 0;
     std::FILE* f = spill.open_for_reading(i, records);
-    const bool sorted = records <= std::max<std::size_t>(j.cfg.group_window, block);
+    const bool sorted = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
     recs.resize(sorted ? records : block);
     std::size_t have = 0;
     if (sorted) {
@@ -440,7 +455,7 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
       if (have != recs.size())
         throw std::runtime_error(std::string("cannot read a temporary partition: ") +
                                  (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
-      radix_sort(recs, scratch, [](const record& r) { return r.from; });
+      order.apply(recs, scratch, [](const record& r) { return r.from; });
     }
     for (std::size_t done = 0;;) {
       while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)

@@ -1,6 +1,5 @@
-// Stable LSD radix sort on an unsigned 64-bit key, for the two large sorts of
-// the client's hot path: the line numbers the journal records, and the
-// records of an input partition by from-id (engine/job.cpp).
+// Stable LSD radix sort on an unsigned 64-bit key, for the largest sort of the
+// client's hot path: the line numbers the journal records (engine/journal.cpp).
 #pragma once
 
 #include <algorithm>
