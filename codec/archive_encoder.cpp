@@ -65,9 +65,38 @@ inline char* put(char* p, std::string_view s) noexcept {
   return p + s.size();
 }
 
+// The eight decimal digits of x < 10^8 (leading zeros included) as ASCII,
+// the first digit in the lowest byte: split into 4+4, 2+2 and 1+1 digits,
+// each step in all lanes of the word at once (the multiply-shifts divide by
+// 100 and 10 exactly in the ranges involved).
+std::uint64_t eight_ascii(std::uint64_t x) noexcept {
+  std::uint64_t v = (x / 10000) | ((x % 10000) << 32);      // two 32-bit lanes < 10^4
+  std::uint64_t hi = ((v * 10486) >> 20) & 0x0000007F0000007FULL;  // lane / 100
+  v = hi | ((v - hi * 100) << 16);                           // four 16-bit lanes < 100
+  hi = ((v * 103) >> 10) & 0x000F000F000F000FULL;            // lane / 10
+  v = hi | ((v - hi * 10) << 8);                             // eight bytes < 10
+  return v + 0x3030303030303030ULL;
+}
+
+void store8(char* p, std::uint64_t w) noexcept {
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  std::memcpy(p, &w, 8);
+}
+
 }  // namespace
 
 char* write_u64(char* p, std::uint64_t v) noexcept {
+  // 9 to 16 digits (record ids are 9 to 12): the leading 1-8 digits, then
+  // the last eight, each in one conversion and one 8-byte store. The first
+  // store's spare bytes are overwritten by the second, so nothing is written
+  // beyond the number. A digit pair at a time was ~7% of the client's CPU.
+  if (v >= 100000000 && v < 10000000000000000ULL) {
+    const std::uint64_t head = v / 100000000;
+    const unsigned k = decimal_digits(head);
+    store8(p, eight_ascii(head) >> (8 * (8 - k)));
+    store8(p + k, eight_ascii(v % 100000000));
+    return p + k + 8;
+  }
   char* const end = p + decimal_digits(v);
   char* q = end;
   while (v >= 100) {

@@ -114,9 +114,28 @@ TEST(write_u64, matches_to_string_at_every_power_of_ten_boundary) {
   std::mt19937_64 rng(42);
   for (int i = 0; i < 100000; ++i) {
     std::uint64_t v = rng() >> (rng() % 64);
-    char buf[20];
+    char buf[28];
+    std::memset(buf, 'x', sizeof buf);
     char* end = write_u64(buf, v);
     ASSERT_EQ(std::string(buf, end), std::to_string(v));
+    ASSERT_EQ(std::string(end, buf + sizeof buf), std::string(static_cast<std::size_t>(buf + sizeof buf - end), 'x'))
+        << v << ": wrote past the end";
+  }
+  // Every digit count with every digit in every position (the 8-digit
+  // conversion works on all positions of a word at once).
+  for (int digits = 1; digits <= 20; ++digits) {
+    // (20 digits: "10" then any, to stay below 2^64.)
+    for (int pos = digits == 20 ? 2 : 0; pos < digits; ++pos) {
+      for (char d = '0'; d <= '9'; ++d) {
+        std::string s(static_cast<std::size_t>(digits), '5');
+        if (digits == 20) s.replace(0, 2, "10");
+        s[static_cast<std::size_t>(pos)] = (pos == 0 && d == '0') ? '1' : d;
+        const std::uint64_t v = std::stoull(s);
+        char buf[20];
+        char* end = write_u64(buf, v);
+        ASSERT_EQ(std::string(buf, end), s);
+      }
+    }
   }
 }
 
