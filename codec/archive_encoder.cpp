@@ -83,9 +83,8 @@ void store8(char* p, std::uint64_t w) noexcept {
   std::memcpy(p, &w, 8);
 }
 
-}  // namespace
-
-char* write_u64(char* p, std::uint64_t v) noexcept {
+// write_u64, inlined into the encoder's loop.
+inline char* put_u64(char* p, std::uint64_t v) noexcept {
   // 9 to 16 digits (record ids are 9 to 12): the leading 1-8 digits, then
   // the last eight, each in one conversion and one 8-byte store. The first
   // store's spare bytes are overwritten by the second, so nothing is written
@@ -112,6 +111,10 @@ char* write_u64(char* p, std::uint64_t v) noexcept {
   }
   return end;
 }
+
+}  // namespace
+
+char* write_u64(char* p, std::uint64_t v) noexcept { return put_u64(p, v); }
 
 std::size_t count_inputs(std::span<const pair_id> pairs) noexcept {
   std::size_t n = 0;
@@ -145,13 +148,13 @@ void encode_archive_body(std::span<const pair_id> pairs, std::string& out) {
         *p++ = ',';
       }
       p = put(p, from_open);
-      p = write_u64(p, pairs[i].from);
+      p = put_u64(p, pairs[i].from);
       p = put(p, from_close);
     } else {
       *p++ = ',';
     }
     p = put(p, to_open);
-    p = write_u64(p, pairs[i].to);
+    p = put_u64(p, pairs[i].to);
     p = put(p, to_close);
   }
   if (!pairs.empty()) p = put(p, input_close);

@@ -88,15 +88,27 @@ struct cursor {
 
 // The journal sorts every line it records (std::sort on them was once the
 // largest single cost of the unthrottled client, about 9% of its CPU).
+// The varints are written in place into room for the longest (10 bytes each).
 void encode_lines(std::string& out, std::vector<std::uint64_t>& lines) {
   thread_local std::vector<std::uint64_t> scratch;
   radix_sort(lines, scratch, [](std::uint64_t x) { return x; });
-  put_varint(out, lines.size());
+  const std::size_t start = out.size();
+  out.resize(start + 10 * (lines.size() + 1));
+  auto put = [](char* p, std::uint64_t v) {
+    while (v >= 0x80) {
+      *p++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    return p;
+  };
+  char* p = put(out.data() + start, lines.size());
   std::uint64_t prev = 0;
   for (auto l : lines) {
-    put_varint(out, l - prev);
+    p = put(p, l - prev);
     prev = l;
   }
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 template <typename F>
@@ -427,18 +439,18 @@ void journal_writer::settled(settled_outcome outcome, std::string_view category,
 
 void journal_writer::flush(time_point now) {
   if (!sent_.empty()) {
-    std::string t = "T";
-    encode_lines(t, sent_);
-    append_record(t);
+    record_.assign(1, 'T');
+    encode_lines(record_, sent_);
+    append_record(record_);
     sent_.clear();
   }
   for (auto& g : settled_) {
     if (g.lines.empty()) continue;
-    std::string s = "S";
-    s += static_cast<char>(g.outcome);
-    put_str(s, g.category);
-    encode_lines(s, g.lines);
-    append_record(s);
+    record_.assign(1, 'S');
+    record_ += static_cast<char>(g.outcome);
+    put_str(record_, g.category);
+    encode_lines(record_, g.lines);
+    append_record(record_);
     g.lines.clear();  // keep the group (and its capacity) for the next flush
   }
   if (!buf_.empty()) write_out();

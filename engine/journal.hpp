@@ -136,6 +136,7 @@ class journal_writer {
   duration sync_interval_;
   time_point last_sync_{};
   std::string buf_;                   // encoded records not yet written
+  std::string record_;                // the record being built (its capacity kept)
   std::vector<std::uint64_t> sent_;   // collected sent lines
   struct settled_group {
     settled_outcome outcome;
