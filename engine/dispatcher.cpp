@@ -255,6 +255,15 @@ void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
 
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
   --in_flight_;
+  if (r.what == attempt_result::kind::tls_failure) {
+    // A certificate that fails verification will not get better by retrying,
+    // and may be someone else's: stop at once, with the cause named; this
+    // item and every other pair not yet settled end pending.
+    ++c_.transport_errors;
+    stop(stop_reason::tls, std::string(r.error));
+    settle_pending(item, to_string(stop_));
+    return;
+  }
   if (r.what == attempt_result::kind::transport_error) {
     throttled_since_.reset();  // not a 429: the "nothing but 429s" clock starts again
     ++c_.transport_errors;

@@ -41,6 +41,7 @@ struct attempt_result {
   enum class kind {
     response,         // a complete HTTP response: status, headers, body decoded
     transport_error,  // connect/TLS/write/read failure, timeout, oversized or truncated response
+    tls_failure,      // the server's certificate failed verification (or no TLS 1.2): stops the run
   };
   kind what = kind::response;
   int status = 0;                                   // HTTP status (response only)

@@ -285,7 +285,7 @@ struct job_state : io::pair_sink {
 
   // Pairs go to the grouper a block at a time (it prefetches their table
   // slots). Call add_staged() before anything that looks at the grouper.
-  // in_runs: the staged pairs come one run per from-id (a sorted partition).
+  // in_runs: the staged pairs come one run per from-id (a grouped partition).
   void add_staged(bool in_runs = false) {
     if (staged == 0) return;
     bool accepted[stage_size];
@@ -447,39 +447,38 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
   for (std::size_t i = 0; i < spill.count(); ++i) {
     std::size_t records = 0;
     std::FILE* f = spill.open_for_reading(i, records);
-    const bool sorted = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
-    recs.resize(sorted ? records : block);
-    std::size_t have = 0;
-    if (sorted) {
-      have = std::fread(recs.data(), sizeof(record), recs.size(), f);
-      if (have != recs.size())
+    const bool grouped = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
+    recs.resize(grouped ? records : block);
+    if (grouped) {
+      if (std::fread(recs.data(), sizeof(record), recs.size(), f) != recs.size())
         throw std::runtime_error(std::string("cannot read a temporary partition: ") +
                                  (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
       order.apply(recs, scratch, [](const record& r) { return r.from; });
     }
-    for (std::size_t done = 0;;) {
+    // A block at a time: the next of recs[] (grouped), or the next read.
+    for (std::size_t fed = 0;;) {
       while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)
         co_await j.wake.wait(timer, time_point::max());
+      const record* first = recs.data();
       std::size_t n = 0;
-      if (sorted) {
-        n = std::min(block, have - done);
+      if (grouped) {
+        first += fed;
+        n = std::min(block, recs.size() - fed);
+        fed += n;
       } else {
         n = std::fread(recs.data(), sizeof(record), recs.size(), f);
-        done = 0;
       }
       if (n == 0) break;
-      for (std::size_t k = done; k < done + n; ++k) {
-        pair_id p{recs[k].from, recs[k].to};
+      for (const record* r = first; r != first + n; ++r) {
         if (j.disp.stopped() != stop_reason::none) {
-          j.count_pending(p);
+          j.count_pending(pair_id{r->from, r->to});
           continue;
         }
-        j.staged_pairs[j.staged] = p;
-        j.staged_lines[j.staged] = recs[k].line;
-        if (++j.staged == job_state::stage_size) j.add_staged(sorted);
+        j.staged_pairs[j.staged] = pair_id{r->from, r->to};
+        j.staged_lines[j.staged] = r->line;
+        if (++j.staged == job_state::stage_size) j.add_staged(grouped);
       }
-      j.add_staged(sorted);
-      done += n;
+      j.add_staged(grouped);
       j.flush_journal();
       j.wake.notify_all();
       co_await asio::post(j.ioc, asio::use_awaitable);
@@ -823,14 +822,15 @@ class session {
     buffer_.consume(buffer_.size());  // bytes of the old connection must not be read as the next response
   }
 
-  void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written) {
+  void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written,
+                         bool tls_failure = false) {
     close();
     if (written) j_.limiter.complete(clock::now());
     else j_.limiter.cancel();
     error_text_ = what + ": " + ec.message();
     spdlog::debug("transport error for a batch of {} pairs: {}", item.pairs.size(), error_text_);
     attempt_result r;
-    r.what = attempt_result::kind::transport_error;
+    r.what = tls_failure ? attempt_result::kind::tls_failure : attempt_result::kind::transport_error;
     r.error = error_text_;
     r.request_written = written;
     j_.disp.on_result(std::move(item), r, clock::now());
@@ -840,19 +840,11 @@ class session {
   asio::awaitable<void> attempt(work_item item) {
     if (!stream_) {
       auto ec = co_await connect();
-      if (ec && ec.category() == io::tls_category()) {
-        // A certificate that fails verification (or a server below TLS 1.2)
-        // will not get better by retrying, and may be someone else's: stop
-        // at once, sending nothing, with the cause named.
-        close();
-        j_.limiter.cancel();
-        j_.stop(stop_reason::tls, "connect to " + url_.host + ":" + url_.port + ": " + ec.message());
-        ++j_.totals.transport_errors;
-        j_.disp.give_back(std::move(item));
-        co_return;
-      }
       if (ec) {
-        transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false);
+        // A certificate that fails verification (or a server below TLS 1.2)
+        // is a kind of its own: the dispatcher stops the run on it.
+        transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false,
+                          ec.category() == io::tls_category());
         co_return;
       }
     }

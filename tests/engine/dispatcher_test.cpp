@@ -172,6 +172,27 @@ TEST(dispatcher, transport_errors_are_retried_and_mark_maybe_applied) {
   h.expect_balanced();
 }
 
+// A certificate that fails verification is not retried: the run stops with
+// stop_reason tls and the cause, the item and everything queued end pending.
+TEST(dispatcher, a_tls_failure_stops_the_run_and_leaves_every_pair_pending) {
+  harness h;
+  h.add(make_pairs(1, 1, 3));
+  h.add(make_pairs(2, 1, 2));
+  attempt_result r;
+  r.what = attempt_result::kind::tls_failure;
+  r.error = "connect to api.hubapi.com:443: certificate verify failed";
+  h.d.on_result(h.take(), r, h.now);
+  EXPECT_EQ(h.d.stopped(), stop_reason::tls);
+  EXPECT_EQ(h.d.stop_message(), "connect to api.hubapi.com:443: certificate verify failed");
+  EXPECT_EQ(h.c.transport_errors, 1u);
+  EXPECT_EQ(h.c.retries, 0u);
+  EXPECT_FALSE(h.d.take(h.now + 1h).has_value()) << "nothing more is sent";
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.pending_pairs, 5u);
+  EXPECT_EQ(h.outcomes["pending:tls"].size(), 5u);
+  h.expect_balanced();
+}
+
 TEST(dispatcher, ten_secondly_429_pauses_everyone_and_resends_without_counting_an_attempt) {
   harness h;
   h.add(make_pairs(1, 1, 1));
