@@ -3,6 +3,7 @@
 #include "io/pair_reader.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace hubbatch::sandbox {
@@ -22,14 +23,42 @@ struct seed_sink final : io::pair_sink {
   }
 };
 
+
+std::size_t pair_hash(pair_id p) noexcept {
+  std::uint64_t x = p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
+  x ^= x >> 29;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 32;
+  return static_cast<std::size_t>(x);
+}
+
 }  // namespace
 
+void association_store::table::build_index() {
+  if (pairs_.size() >= std::numeric_limits<std::uint32_t>::max())
+    throw std::runtime_error("seed: more than 4 billion pairs for one pair of object types is not supported");
+  std::size_t cap = 16;
+  while (2 * cap < 3 * pairs_.size()) cap *= 2;
+  index_.assign(cap, 0);
+  const std::size_t mask = cap - 1;
+  for (std::size_t i = 0; i < pairs_.size(); ++i) {
+    std::size_t h = pair_hash(pairs_[i]) & mask;
+    while (index_[h] != 0) h = (h + 1) & mask;
+    index_[h] = static_cast<std::uint32_t>(i + 1);
+  }
+}
+
 std::size_t association_store::table::index_of(pair_id p) const noexcept {
-  auto it = std::lower_bound(pairs_.begin(), pairs_.end(), p);
-  if (it == pairs_.end() || *it != p) return npos;
-  auto i = static_cast<std::size_t>(it - pairs_.begin());
-  if (removed_[i / 64] >> (i % 64) & 1) return npos;
-  return i;
+  if (index_.empty()) return npos;  // before finalize()
+  const std::size_t mask = index_.size() - 1;
+  for (std::size_t h = pair_hash(p) & mask;; h = (h + 1) & mask) {
+    const std::uint32_t at = index_[h];
+    if (at == 0) return npos;
+    if (pairs_[at - 1] == p) {
+      const std::size_t i = at - 1;
+      return removed_[i / 64] >> (i % 64) & 1 ? npos : i;
+    }
+  }
 }
 
 bool association_store::table::contains(pair_id p) const noexcept {
@@ -81,6 +110,7 @@ void association_store::finalize() {
     v.shrink_to_fit();
     e.t.removed_.assign((v.size() + 63) / 64, 0);
     e.t.remaining_ = v.size();
+    e.t.build_index();
   }
 }
 

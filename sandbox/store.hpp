@@ -8,8 +8,11 @@
 // removal takes both orientations.
 //
 // Memory: a table is a sorted, deduplicated std::vector<pair_id> (16 bytes a
-// pair) plus a removed-bitmap (1 bit a pair); lookups are binary searches.
-// 10 million pairs take about 170 MB (twice that briefly while seeding).
+// pair), a removed-bitmap (1 bit a pair) and a hash index of positions (4 to
+// 8 bytes a pair; under 2^32 pairs a table): a lookup costs a cache miss or two whatever the size (a
+// binary search over 10 million pairs took ~13 misses, and made the sandbox,
+// not the client, the bottleneck of the benchmark's Scale scenario). 10
+// million pairs take about 230 MB (plus 160 MB briefly while seeding).
 // Not thread-safe: the server touches it only from its io thread.
 #pragma once
 
@@ -41,9 +44,13 @@ class association_store {
    private:
     friend class association_store;
     std::size_t index_of(pair_id p) const noexcept;  // npos when absent or removed
+    void build_index();
     bool same_type_ = false;
     std::vector<pair_id> pairs_;            // sorted, unique after finalize()
     std::vector<std::uint64_t> removed_;    // bit i set: pairs_[i] archived
+    // Open addressing over pairs_ (linear probing, at most 2/3 full): a slot
+    // holds position + 1, 0 = empty. Built by finalize().
+    std::vector<std::uint32_t> index_;
     std::uint64_t remaining_ = 0;
   };
 

@@ -4,6 +4,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <random>
+#include <set>
+#include <vector>
 
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
@@ -43,6 +46,40 @@ TEST(sandbox_store, same_type_associations_are_bidirectional) {
   EXPECT_TRUE(h.t->contains({2, 1}));
   EXPECT_EQ(h.t->remove({2, 1}), 1u);
   EXPECT_EQ(s.remaining_total(), 1u);
+}
+
+// The hashed lookup against a plain set: random seeds with duplicates, a
+// same-type table (removal takes both orientations), lookups of absent pairs
+// and of pairs already removed, in random order.
+TEST(sandbox_store, lookups_and_removals_match_a_set) {
+  std::mt19937_64 rng(23);
+  for (bool same_type : {false, true}) {
+    association_store s;
+    std::vector<pair_id> seed;
+    for (int i = 0; i < 20000; ++i) seed.push_back({1 + rng() % 3000, 1 + rng() % 3000});
+    const object_type a = type("contacts");
+    const object_type b = same_type ? type("contacts") : type("companies");
+    s.add(a, b, seed);
+    s.finalize();
+    std::set<pair_id> model(seed.begin(), seed.end());
+    auto present = [&](pair_id p) {
+      return model.count(p) != 0 || (same_type && model.count(pair_id{p.to, p.from}) != 0);
+    };
+    auto h = s.find(a, b);
+    ASSERT_TRUE(h.t);
+    for (int i = 0; i < 40000; ++i) {
+      const pair_id p = i % 2 ? seed[rng() % seed.size()] : pair_id{1 + rng() % 3000, 1 + rng() % 3000};
+      ASSERT_EQ(h.t->contains(p), present(p)) << p.from << "," << p.to;
+      if (rng() % 2) {
+        std::uint32_t expected = static_cast<std::uint32_t>(model.erase(p));
+        if (same_type && p.from != p.to) expected += static_cast<std::uint32_t>(model.erase(pair_id{p.to, p.from}));
+        ASSERT_EQ(h.t->remove(p), expected);
+        ASSERT_FALSE(h.t->contains(p));
+      }
+    }
+    EXPECT_EQ(s.remaining_total(), model.size());
+    EXPECT_EQ(s.remaining_pairs(a, b), std::vector<pair_id>(model.begin(), model.end()));
+  }
 }
 
 TEST(sandbox_store, seeds_from_csv_with_header_and_memory) {
