@@ -30,42 +30,44 @@ SCENARIOS = [
 # What each family of costs in the profile is, and what would cut it.
 PROFILE_FAMILIES = [
     ("journal (default REPORT.journal; line-number records)",
-     r"journal|encode_lines|put_varint|__introsort_loop<.*unsigned long|__insertion_sort<.*unsigned long|"
-     r"_Function_handler<void \(hubbatch::pair_id, unsigned long, hubbatch::engine::pair_outcome",
+     r"journal|encode_lines|put_varint|radix_sort<unsigned long|__introsort_loop<.*unsigned long|"
+     r"__insertion_sort<.*unsigned long|_Function_handler<void \(std::span<hubbatch::pair_id",
      "each flush sorts the line numbers it records (every pair twice: once in a 'sent' record, once in a "
-     "'settled' one) to delta-encode them, and partitioned input reaches the journal in from-id order, not line "
-     "order, so the sort has real work. A radix sort or a per-flush bitmap of line offsets, or dropping the "
-     "'sent' record for pairs settled in the same flush, would cut most of it."),
-    ("grouping (pair_grouper: flat index, inline to-id lists)",
+     "'settled' one) to delta-encode them, with a radix sort (engine/radix_sort.hpp); partitioned input reaches "
+     "the journal in from-id order, not line order, so the sort has real work. Sorting each batch's lines once "
+     "for both records, or dropping the 'sent' record for pairs settled in the same flush, would halve it."),
+    ("grouping (pair_grouper: ring of groups, runs from grouped partitions)",
      r"pair_grouper|_Hashtable|pair_id_hash|_M_rehash",
-     "already the flat open-addressing grouper (f909b07); what is left is about one cache miss per pair in "
-     "`waiting`/`add_at` on an index sized for the whole window and the FIFO walk in `take`. With partitioned "
-     "input a partition holds at most half a window: an index sized to the partition would stay in L2."),
-    ("partitioning (temporary files: stdio writes and reads, page cache)",
-     r"_IO_fwrite|_IO_fread|_IO_file_|_IO_new_file|spill_files|feed_partitions|block_commit_write|"
+     "partitions arrive grouped by from-id, so a pair joins its group without an index lookup (`add_runs`), "
+     "and groups live in one reused ring; what is left is copying to-ids into the groups and out again into "
+     "batches (`take`). Batches that point into the partition's records instead of copying would cut most of it."),
+    ("partitioning (temporary files, regrouping by from-id)",
+     r"_IO_fwrite|_IO_fread|_IO_file_|_IO_new_file|spill_files|feed_partitions|run_order|block_commit_write|"
      r"copy_folio_from_iter|filemap_|mark_buffer_dirty|drop_buffers|__lruvec_stat_mod_folio|memcg1_commit_charge|"
      r"ext4_|generic_perform_write|atime_needs_update|folio",
-     "every pair written once (24 bytes) through a 16 KiB stdio buffer per partition and read back once; "
-     "larger buffers (or one writev per filled partition buffer) would cut the calls, and skipping the spill "
-     "when a sample of the file shows it already grouped by from-id would remove it for sorted exports."),
+     "every pair written once (24 bytes) to a temporary partition and read back once, then regrouped by "
+     "from-id in memory with a counting sort (inlined into `feed_partitions`). Skipping the spill when a sample "
+     "of the file shows it already grouped by from-id would remove it for sorted exports; varint records would "
+     "halve the I/O."),
     ("malloc/free", r"malloc|_int_free|cfree|free@|operator new|operator delete|unlink_chunk|consolidate|tcache",
-     "the largest share is still the grouper (a call-graph profile, `perf record --call-graph dwarf`, puts about half "
-     "of malloc/free under `pair_grouper::add_at` and `take`): a group keeps 3 to-ids inline, the generated "
-     "data has about 4 per from-id, and with partitioned input all of them meet in one group, so most groups "
-     "spill to the heap. 4-6 inline slots, or to-ids in one slab, would remove it."),
+     "groups no longer allocate (a reused ring, six to-ids inline); what is left is the batch and request "
+     "buffers, OpenSSL's records and the groups with more than six to-ids; a per-session pool of batch "
+     "vectors would remove most of it."),
     ("kernel (syscalls, TCP loopback, scheduling)", r"\[kernel|\[k\]",
      "one TLS write and one read per request; at ~400 pairs a request (2,500 requests per million pairs) the "
      "request count is already the minimum for --batch-size 100, so what is left is wake-ups and context "
-     "switches (`finish_task_switch`): fewer, larger socket reads and writes."),
+     "switches (`finish_task_switch`), one journal write(2) per response (the journal's kill -9 guarantee), "
+     "and the partition files' page cache."),
     ("TLS (OpenSSL)", r"libcrypto|libssl",
      "AES-GCM on the bodies plus per-record overhead; proportional to bytes sent, already near the floor for "
      "the request count."),
     ("HTTP + JSON codec (Beast, encode, simdjson)",
-     r"beast|encode_archive_body|simdjson|rate_limit_headers|count_inputs|http::",
-     "serialising bodies and parsing response heads; reuse one body buffer per session and write ids with a "
-     "table-driven itoa."),
-    ("input parsing", r"parse_id|pair_parser|memchr|parse_delimited|process_line|on_pair",
-     "the CSV reader and the per-pair sink; SIMD line splitting would halve it."),
+     r"beast|encode_archive_body|write_u64|simdjson|rate_limit_headers|count_inputs|http::",
+     "serialising the bodies (about 30 bytes a pair; ids of 9 to 16 digits written eight digits at a time) and "
+     "parsing response heads; what is left is proportional to the bytes of the bodies."),
+    ("input parsing", r"parse_id|pair_parser|plain_line|read_digits|memchr|parse_delimited|process_line|on_pair",
+     "plain lines are read in one pass, ids eight digits at a time; what is left is the per-pair virtual sink "
+     "call and the copy into a partition buffer: a sink taking blocks of pairs would cut it."),
     ("process start-up (dynamic linking)", r"ld-linux|_dl_",
      "a fixed cost per run, not per pair (it looks per-pair here only because the profiled input is 200k "
      "pairs); static linking would remove it."),
