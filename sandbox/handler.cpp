@@ -1041,12 +1041,10 @@ response_plan request_handler::handle_api(const request_in& in, const route& r, 
   // --- presence: decide for every pair before removing any (duplicates in
   // one request are then all "present") ---
   auto handle_t = store_.find(*from_type, *to_type);
-  s.present.assign(s.pairs.size(), 0);
+  s.present.resize(s.pairs.size());
+  handle_t.contains_many(s.pairs, s.present.data());
   std::size_t missing = 0;
-  for (std::size_t i = 0; i < s.pairs.size(); ++i) {
-    s.present[i] = handle_t.t && handle_t.t->contains(handle_t.oriented(s.pairs[i]));
-    if (!s.present[i]) ++missing;
-  }
+  for (auto present : s.present) missing += present ? 0 : 1;
   stats_.missing_pairs += missing;
   auto append_missing_ids = [&](bool from_side) {
     bool first = true;
@@ -1082,9 +1080,7 @@ response_plan request_handler::handle_api(const request_in& in, const route& r, 
   // --- apply ---
   std::int64_t started = now.unix_ms;
   stats_.applied_request_pairs += s.pairs.size();
-  if (handle_t.t)
-    for (std::size_t i = 0; i < s.pairs.size(); ++i)
-      if (s.present[i]) stats_.archived_pairs += handle_t.t->remove(handle_t.oriented(s.pairs[i]));
+  stats_.archived_pairs += handle_t.remove_many(s.pairs, s.present.data());
 
   // --- faults after applying ---
   if (draw(cfg_.fault_reset_after_apply)) {

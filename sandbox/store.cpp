@@ -3,8 +3,11 @@
 #include "io/pair_reader.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
+
+#include <sys/mman.h>
 
 namespace hubbatch::sandbox {
 namespace {
@@ -24,6 +27,17 @@ struct seed_sink final : io::pair_sink {
 };
 
 
+// Asks for transparent huge pages over the whole 2 MiB pages of [p, p +
+// bytes), before they are first touched. The table's lookups land anywhere
+// in hundreds of MB: with 4 KiB pages each one also missed the TLB. Only a
+// hint (THP may be off); errors are ignored.
+void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
+  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
+  const auto begin = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
 std::size_t pair_hash(pair_id p) noexcept {
   std::uint64_t x = p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
   x ^= x >> 29;
@@ -39,6 +53,10 @@ void association_store::table::build_index() {
     throw std::runtime_error("seed: more than 4 billion pairs for one pair of object types is not supported");
   std::size_t cap = 16;
   while (2 * cap < 3 * pairs_.size()) cap *= 2;
+  index_.clear();
+  index_.shrink_to_fit();
+  index_.reserve(cap);
+  advise_huge_pages(index_.data(), cap * sizeof(std::uint32_t));
   index_.assign(cap, 0);
   const std::size_t mask = cap - 1;
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
@@ -59,6 +77,47 @@ std::size_t association_store::table::index_of(pair_id p) const noexcept {
       return removed_[i / 64] >> (i % 64) & 1 ? npos : i;
     }
   }
+}
+
+template <class F>
+void association_store::table::each_prefetched(std::span<const pair_id> pairs, bool swapped, F&& f) const {
+  const std::size_t mask = index_.empty() ? 0 : index_.size() - 1;
+  constexpr std::size_t block = 16;
+  pair_id q[block];
+  std::size_t slot[block];
+  for (std::size_t base = 0; base < pairs.size(); base += block) {
+    const std::size_t m = std::min(block, pairs.size() - base);
+    for (std::size_t k = 0; k < m; ++k) {  // the index slots
+      const pair_id p = pairs[base + k];
+      q[k] = swapped ? pair_id{p.to, p.from} : p;
+      slot[k] = pair_hash(q[k]) & mask;
+      if (!index_.empty()) __builtin_prefetch(&index_[slot[k]]);
+    }
+    if (!index_.empty()) {
+      for (std::size_t k = 0; k < m; ++k) {  // the pairs and removed-bits they point at
+        const std::uint32_t at = index_[slot[k]];
+        if (at != 0) {
+          __builtin_prefetch(&pairs_[at - 1]);
+          __builtin_prefetch(&removed_[(at - 1) / 64]);
+        }
+      }
+    }
+    for (std::size_t k = 0; k < m; ++k) f(base + k, q[k]);
+  }
+}
+
+void association_store::table::contains_many(std::span<const pair_id> pairs, bool swapped,
+                                              std::uint8_t* present) const noexcept {
+  each_prefetched(pairs, swapped, [&](std::size_t i, pair_id q) { present[i] = contains(q) ? 1 : 0; });
+}
+
+std::uint64_t association_store::table::remove_many(std::span<const pair_id> pairs, bool swapped,
+                                                    const std::uint8_t* only_if) noexcept {
+  std::uint64_t n = 0;
+  each_prefetched(pairs, swapped, [&](std::size_t i, pair_id q) {
+    if (only_if[i]) n += remove(q);
+  });
+  return n;
 }
 
 bool association_store::table::contains(pair_id p) const noexcept {
@@ -107,7 +166,11 @@ void association_store::finalize() {
     auto& v = e.t.pairs_;
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
-    v.shrink_to_fit();
+    std::vector<pair_id> packed;  // shrink_to_fit, into memory advised for huge pages first
+    packed.reserve(v.size());
+    advise_huge_pages(packed.data(), v.size() * sizeof(pair_id));
+    packed.assign(v.begin(), v.end());
+    v.swap(packed);
     e.t.removed_.assign((v.size() + 63) / 64, 0);
     e.t.remaining_ = v.size();
     e.t.build_index();

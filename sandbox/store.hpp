@@ -9,10 +9,13 @@
 //
 // Memory: a table is a sorted, deduplicated std::vector<pair_id> (16 bytes a
 // pair), a removed-bitmap (1 bit a pair) and a hash index of positions (4 to
-// 8 bytes a pair; under 2^32 pairs a table): a lookup costs a cache miss or two whatever the size (a
-// binary search over 10 million pairs took ~13 misses, and made the sandbox,
-// not the client, the bottleneck of the benchmark's Scale scenario). 10
-// million pairs take about 230 MB (plus 160 MB briefly while seeding).
+// 8 bytes a pair; under 2^32 pairs a table), the large arrays on transparent
+// huge pages where the kernel allows. A lookup costs a cache miss or two
+// whatever the size, and a request's lookups are prefetched together (a
+// binary search over 10 million pairs took ~13 misses, each with a TLB miss,
+// and made the sandbox, not the client, the bottleneck of the benchmark's
+// Scale scenario). 10 million pairs take about 230 MB (plus 160 MB briefly
+// while seeding).
 // Not thread-safe: the server touches it only from its io thread.
 #pragma once
 
@@ -36,6 +39,15 @@ class association_store {
    public:
     // Whether (from, to), oriented as stored, is present (not archived).
     bool contains(pair_id p) const noexcept;
+    // contains() for each of `pairs` (swapped first when `swapped`) into
+    // present[i]. The lookups go a block at a time with prefetches, so their
+    // cache misses overlap instead of costing one after another (a table of
+    // millions of pairs is far bigger than the cache).
+    void contains_many(std::span<const pair_id> pairs, bool swapped, std::uint8_t* present) const noexcept;
+    // remove() for each of `pairs` (swapped first when `swapped`) whose
+    // only_if[i] is set, prefetched the same way; returns how many
+    // associations were removed.
+    std::uint64_t remove_many(std::span<const pair_id> pairs, bool swapped, const std::uint8_t* only_if) noexcept;
     // Removes (from, to) and, for a same-type table, (to, from). Returns how
     // many associations were removed (0 when absent).
     std::uint32_t remove(pair_id p) noexcept;
@@ -45,6 +57,10 @@ class association_store {
     friend class association_store;
     std::size_t index_of(pair_id p) const noexcept;  // npos when absent or removed
     void build_index();
+    // f(i, pair) for each of `pairs`, oriented, a block at a time after
+    // prefetching their index slots, then what the slots point at.
+    template <class F>
+    void each_prefetched(std::span<const pair_id> pairs, bool swapped, F&& f) const;
     bool same_type_ = false;
     std::vector<pair_id> pairs_;            // sorted, unique after finalize()
     std::vector<std::uint64_t> removed_;    // bit i set: pairs_[i] archived
@@ -60,6 +76,18 @@ class association_store {
     table* t = nullptr;  // null: no seeds for this type pair (everything is absent)
     bool swapped = false;
     pair_id oriented(pair_id p) const noexcept { return swapped ? pair_id{p.to, p.from} : p; }
+    // present[i] = whether pairs[i] is associated (all 0 without a table).
+    void contains_many(std::span<const pair_id> pairs, std::uint8_t* present) const noexcept {
+      if (t) {
+        t->contains_many(pairs, swapped, present);
+      } else {
+        for (std::size_t i = 0; i < pairs.size(); ++i) present[i] = 0;
+      }
+    }
+    // Removes the pairs whose only_if[i] is set; how many associations went.
+    std::uint64_t remove_many(std::span<const pair_id> pairs, const std::uint8_t* only_if) noexcept {
+      return t ? t->remove_many(pairs, swapped, only_if) : 0;
+    }
   };
 
   // Seeding, before finalize(): appends pairs for (from → to).

@@ -70,6 +70,37 @@ TEST(sandbox_store, lookups_and_removals_match_a_set) {
     for (int i = 0; i < 40000; ++i) {
       const pair_id p = i % 2 ? seed[rng() % seed.size()] : pair_id{1 + rng() % 3000, 1 + rng() % 3000};
       ASSERT_EQ(h.t->contains(p), present(p)) << p.from << "," << p.to;
+      if (i % 1000 == 0) {  // the prefetching batch lookup, both request directions
+        std::vector<pair_id> batch;
+        for (int k = 0; k < 100; ++k) batch.push_back(k % 2 ? seed[rng() % seed.size()] : pair_id{1 + rng() % 3000, 1 + rng() % 3000});
+        std::vector<std::uint8_t> got(batch.size());
+        h.contains_many(batch, got.data());
+        auto back = s.find(b, a);
+        std::vector<pair_id> reversed;
+        for (auto q : batch) reversed.push_back({q.to, q.from});
+        std::vector<std::uint8_t> got_back(batch.size());
+        back.contains_many(reversed, got_back.data());
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          ASSERT_EQ(got[k] != 0, present(batch[k]));
+          ASSERT_EQ(got_back[k] != 0, present(batch[k]));
+        }
+      }
+      if (i % 1000 == 500) {  // the prefetching batch removal, only where asked
+        std::vector<pair_id> batch;
+        std::vector<std::uint8_t> only_if;
+        std::uint64_t expected = 0;
+        for (int k = 0; k < 50; ++k) {
+          const pair_id q = seed[rng() % seed.size()];
+          batch.push_back(q);
+          only_if.push_back(rng() % 2);
+          if (only_if.back()) {
+            expected += model.erase(q);
+            if (same_type && q.from != q.to) expected += model.erase(pair_id{q.to, q.from});
+          }
+        }
+        ASSERT_EQ(h.remove_many(batch, only_if.data()), expected);
+        for (std::size_t k = 0; k < batch.size(); ++k) ASSERT_EQ(h.t->contains(batch[k]), present(batch[k]));
+      }
       if (rng() % 2) {
         std::uint32_t expected = static_cast<std::uint32_t>(model.erase(p));
         if (same_type && p.from != p.to) expected += static_cast<std::uint32_t>(model.erase(pair_id{p.to, p.from}));
