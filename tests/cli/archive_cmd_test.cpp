@@ -2,6 +2,7 @@
 #include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/cli_sandbox.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -23,35 +24,16 @@ namespace {
 
 const char* token = "pat-na1-SECRET-CANARY-0123456789";
 
-struct fixture {
-  fs::path dir;
-  std::vector<pair_id> pairs;
-  std::unique_ptr<sandbox::background_sandbox> sb;
+// 3 to-ids per from-id, random to-ids (seeded by n).
+std::vector<pair_id> random_pairs(std::size_t n) {
+  std::mt19937_64 rng(n);
+  std::vector<pair_id> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back({100 + i / 3, 1'000'000 + rng() % 1'000'000'000});
+  return v;
+}
 
-  explicit fixture(std::size_t n, sandbox::config sc = {}) {
-    static int k = 0;
-    dir = fs::temp_directory_path() / ("hubbatch-cli-" + std::to_string(::getpid()) + "-" + std::to_string(k++));
-    fs::create_directories(dir);
-    std::mt19937_64 rng(n);
-    for (std::size_t i = 0; i < n; ++i) pairs.push_back({100 + i / 3, 1'000'000 + rng() % 1'000'000'000});
-    std::ofstream out(file("pairs.csv"));
-    out << "from_id,to_id\n";
-    for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
-    out.close();
-    sc.listen_host = "127.0.0.1";
-    sc.listen_port = 0;
-    if (sc.rate.max == 190) sc.rate.max = 0;  // unless the test asked for a limit
-    sandbox::seed_spec seed;
-    seed.pairs = pairs;
-    sc.seeds.push_back(seed);
-    sb = std::make_unique<sandbox::background_sandbox>(sc);
-    io::write_file_atomic(file("ca.pem"), sb->ca_pem());
-  }
-  ~fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
+struct fixture : test::cli_sandbox {
+  explicit fixture(std::size_t n, sandbox::config sc = {}) : cli_sandbox(random_pairs(n), std::move(sc)) {}
 
   test::process_spec archive(std::vector<std::string> extra = {}) const {
     test::process_spec s;

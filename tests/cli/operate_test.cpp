@@ -6,6 +6,7 @@
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "engine/config.hpp"
+#include "support/cli_sandbox.hpp"
 #include "support/connect_proxy.hpp"
 #include "support/process.hpp"
 
@@ -31,34 +32,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct fixture {
-  fs::path dir;
-  std::unique_ptr<sandbox::background_sandbox> sb;
+std::vector<pair_id> sequential_pairs(std::size_t n) {
+  std::vector<pair_id> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back({100 + i, 5000 + i});
+  return v;
+}
 
-  explicit fixture(std::size_t n, sandbox::config sc = {}) {
-    static int k = 0;
-    dir = fs::temp_directory_path() / ("hubbatch-ops-" + std::to_string(::getpid()) + "-" + std::to_string(k++));
-    fs::create_directories(dir);
-    std::vector<pair_id> pairs;
-    for (std::size_t i = 0; i < n; ++i) pairs.push_back({100 + i, 5000 + i});
-    std::ofstream out(file("pairs.csv"));
-    out << "from_id,to_id\n";
-    for (const auto& p : pairs) out << p.from << ',' << p.to << '\n';
-    out.close();
-    sc.listen_host = "127.0.0.1";
-    sc.listen_port = 0;
-    if (sc.rate.max == 190) sc.rate.max = 0;
-    sandbox::seed_spec seed;
-    seed.pairs = pairs;
-    sc.seeds.push_back(seed);
-    sb = std::make_unique<sandbox::background_sandbox>(sc);
-    io::write_file_atomic(file("ca.pem"), sb->ca_pem());
-  }
-  ~fixture() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string file(const std::string& name) const { return (dir / name).string(); }
+struct fixture : test::cli_sandbox {
+  explicit fixture(std::size_t n, sandbox::config sc = {}) : cli_sandbox(sequential_pairs(n), std::move(sc)) {}
+
   std::vector<std::string> args(std::vector<std::string> extra) const {
     std::vector<std::string> a = {HUBBATCH_BINARY, "archive", "--from-type", "contacts", "--to-type", "companies",
                                   "--ca-file", file("ca.pem"), "--base-url", sb->base_url(), "--input",
@@ -211,7 +193,7 @@ TEST(operate, metrics_file_of_a_run) {
     if (k.starts_with("hubbatch_http_responses_total{")) responses += v;
   EXPECT_EQ(responses, m["hubbatch_responses_total"]);
   EXPECT_GT(responses, 0);
-  for (const auto& e : fs::directory_iterator(f.dir))  // the temporary was renamed away
+  for (const auto& e : fs::directory_iterator(f.dir.path()))  // the temporary was renamed away
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
 }
 

@@ -54,6 +54,7 @@ class temp_dir {
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
   std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const noexcept { return path_; }
 
  private:
   std::filesystem::path path_;
