@@ -33,18 +33,6 @@ void pair_grouper::set_limits(std::size_t max_inputs, std::size_t max_pairs) {
   max_pairs_ = max_pairs;
 }
 
-namespace {
-
-std::size_t mix(std::uint64_t x) noexcept {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return static_cast<std::size_t>(x);
-}
-
-}  // namespace
 
 pair_grouper::id_list::id_list(id_list&& o) noexcept : heap_(o.heap_), size_(o.size_), cap_(o.cap_) {
   std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
@@ -122,7 +110,7 @@ void pair_grouper::rebuild_index(std::size_t live_after_insert) {
   const std::size_t mask = cap - 1;
   for (std::size_t k = 0; k < groups_.size(); ++k) {
     group& g = groups_[k];
-    std::size_t i = mix(g.from) & mask;
+    std::size_t i = mix_id(g.from) & mask;
     while (table_[i].group != 0) i = (i + 1) & mask;
     table_[i] = slot{g.from, popped_ + k + 1};
     g.slot = static_cast<std::uint32_t>(i);
@@ -138,7 +126,7 @@ bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
 
 bool pair_grouper::add(pair_id p, std::uint64_t line) {
   if (unindexed_ > 0 || 2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
-  return add_at(p, line, mix(p.from) & (table_.size() - 1));
+  return add_at(p, line, mix_id(p.from) & (table_.size() - 1));
 }
 
 void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
@@ -150,7 +138,7 @@ void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, st
     if (unindexed_ > 0 || 2 * (table_filled_ + m) > table_.size()) rebuild_index(groups_.size() + m);
     const std::size_t mask = table_.size() - 1;
     for (std::size_t k = 0; k < m; ++k) {
-      home[k] = mix(pairs[base + k].from) & mask;
+      home[k] = mix_id(pairs[base + k].from) & mask;
       __builtin_prefetch(&table_[home[k]]);
     }
     // Second stage: where the home slot already holds the from-id, fetch its group too.
@@ -206,7 +194,7 @@ void pair_grouper::add_runs(const pair_id* pairs, const std::uint64_t* lines, st
 pair_grouper::group* pair_grouper::find(std::uint64_t from) {
   if (table_.empty()) return nullptr;
   const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = mix(from) & mask; table_[i].group != 0; i = (i + 1) & mask) {
+  for (std::size_t i = mix_id(from) & mask; table_[i].group != 0; i = (i + 1) & mask) {
     if (table_[i].group != tombstone && table_[i].from == from) return &groups_[table_[i].group - 1 - popped_];
   }
   return nullptr;

@@ -3,6 +3,8 @@
 // pair_grouper::add_runs).
 #pragma once
 
+#include "io/pair.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -33,7 +35,7 @@ class run_order {
     const std::size_t mask = cap - 1;
     for (std::size_t i = 0; i < v.size(); ++i) {
       const std::uint64_t k = key(v[i]);
-      std::size_t s = mix(k) & mask;
+      std::size_t s = mix_id(k) & mask;
       while (number_[s] != 0 && keys_[s] != k) s = (s + 1) & mask;
       if (number_[s] == 0) {
         keys_[s] = k;
@@ -56,13 +58,6 @@ class run_order {
   }
 
  private:
-  static std::size_t mix(std::uint64_t x) noexcept {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return static_cast<std::size_t>(x);
-  }
-
   std::vector<std::uint64_t> keys_;    // table: the key in each used slot
   std::vector<std::uint32_t> number_;  // table: key number + 1, 0 = empty
   std::vector<std::uint32_t> of_;      // key number of each element

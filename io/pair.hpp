@@ -17,16 +17,21 @@ struct pair_id {
   friend auto operator<=>(const pair_id&, const pair_id&) = default;
 };
 
+// splitmix64's finaliser: every bit of x moves every bit of the result. The
+// flat hash tables keyed by ids (the grouper's index, a partition's
+// regrouping, the sandbox's store) take their slot from its low bits.
+inline std::uint64_t mix_id(std::uint64_t x) noexcept {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
 struct pair_id_hash {
   std::size_t operator()(const pair_id& p) const noexcept {
-    // splitmix64 finaliser over both halves: cheap and well mixed.
-    std::uint64_t x = p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL);
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return static_cast<std::size_t>(x);
+    return static_cast<std::size_t>(mix_id(p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL)));
   }
 };
 

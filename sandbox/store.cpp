@@ -38,12 +38,13 @@ void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
-std::size_t pair_hash(pair_id p) noexcept {
-  std::uint64_t x = p.from * 0x9e3779b97f4a7c15ULL ^ (p.to + 0x632be59bd9b4e019ULL) * 0xc2b2ae3d27d4eb4fULL;
-  x ^= x >> 29;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 32;
-  return static_cast<std::size_t>(x);
+// A new buffer of room for n elements in v (its contents dropped), advised
+// for huge pages before anything is written to it.
+template <class T>
+void reserve_on_huge_pages(std::vector<T>& v, std::size_t n) {
+  std::vector<T>().swap(v);
+  v.reserve(n);
+  advise_huge_pages(v.data(), n * sizeof(T));
 }
 
 }  // namespace
@@ -53,14 +54,11 @@ void association_store::table::build_index() {
     throw std::runtime_error("seed: more than 4 billion pairs for one pair of object types is not supported");
   std::size_t cap = 16;
   while (2 * cap < 3 * pairs_.size()) cap *= 2;
-  index_.clear();
-  index_.shrink_to_fit();
-  index_.reserve(cap);
-  advise_huge_pages(index_.data(), cap * sizeof(std::uint32_t));
+  reserve_on_huge_pages(index_, cap);
   index_.assign(cap, 0);
   const std::size_t mask = cap - 1;
   for (std::size_t i = 0; i < pairs_.size(); ++i) {
-    std::size_t h = pair_hash(pairs_[i]) & mask;
+    std::size_t h = pair_id_hash{}(pairs_[i]) & mask;
     while (index_[h] != 0) h = (h + 1) & mask;
     index_[h] = static_cast<std::uint32_t>(i + 1);
   }
@@ -69,7 +67,7 @@ void association_store::table::build_index() {
 std::size_t association_store::table::index_of(pair_id p) const noexcept {
   if (index_.empty()) return npos;  // before finalize()
   const std::size_t mask = index_.size() - 1;
-  for (std::size_t h = pair_hash(p) & mask;; h = (h + 1) & mask) {
+  for (std::size_t h = pair_id_hash{}(p) & mask;; h = (h + 1) & mask) {
     const std::uint32_t at = index_[h];
     if (at == 0) return npos;
     if (pairs_[at - 1] == p) {
@@ -90,7 +88,7 @@ void association_store::table::each_prefetched(std::span<const pair_id> pairs, b
     for (std::size_t k = 0; k < m; ++k) {  // the index slots
       const pair_id p = pairs[base + k];
       q[k] = swapped ? pair_id{p.to, p.from} : p;
-      slot[k] = pair_hash(q[k]) & mask;
+      slot[k] = pair_id_hash{}(q[k]) & mask;
       if (!index_.empty()) __builtin_prefetch(&index_[slot[k]]);
     }
     if (!index_.empty()) {
@@ -167,8 +165,7 @@ void association_store::finalize() {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     std::vector<pair_id> packed;  // shrink_to_fit, into memory advised for huge pages first
-    packed.reserve(v.size());
-    advise_huge_pages(packed.data(), v.size() * sizeof(pair_id));
+    reserve_on_huge_pages(packed, v.size());
     packed.assign(v.begin(), v.end());
     v.swap(packed);
     e.t.removed_.assign((v.size() + 63) / 64, 0);

@@ -23,6 +23,7 @@
 #include "sandbox/config.hpp"
 #include "sandbox/object_types.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -81,7 +82,7 @@ class association_store {
       if (t) {
         t->contains_many(pairs, swapped, present);
       } else {
-        for (std::size_t i = 0; i < pairs.size(); ++i) present[i] = 0;
+        std::fill_n(present, pairs.size(), std::uint8_t{0});
       }
     }
     // Removes the pairs whose only_if[i] is set; how many associations went.
