@@ -419,8 +419,6 @@ std::uint64_t non_digits(std::uint64_t w) noexcept {
   return ((w + 0x4646464646464646ULL) | (w - 0x3030303030303030ULL)) & 0x8080808080808080ULL;
 }
 
-bool eight_digits(std::uint64_t w) noexcept { return non_digits(w) == 0; }
-
 // The value of eight digit bytes, the first (lowest address) the most significant.
 std::uint64_t eight_digits_value(std::uint64_t w) noexcept {
   constexpr std::uint64_t mask = 0x000000FF000000FFULL;
@@ -481,20 +479,8 @@ std::optional<reject_reason> parse_id(std::string_view field, std::uint64_t& out
   if (n == 0 || n > 20) return reject_reason::bad_id;
   const char* s = field.data();
   std::uint64_t v = 0;
-  std::size_t i = 0;
-  // Whole blocks of eight while 19 digits or fewer are read (they always
-  // fit in 64 bits), then one digit at a time.
-  const std::size_t head = n == 20 ? 19 : n;
-  for (; i + 8 <= head; i += 8) {
-    const std::uint64_t w = load8(s + i);
-    if (!eight_digits(w)) return reject_reason::bad_id;
-    v = v * 100000000 + eight_digits_value(w);
-  }
-  for (; i < head; ++i) {
-    auto d = static_cast<unsigned>(static_cast<unsigned char>(s[i]) - '0');
-    if (d > 9) return reject_reason::bad_id;
-    v = v * 10 + d;
-  }
+  const std::size_t head = n == 20 ? 19 : n;  // 19 digits always fit in 64 bits
+  if (read_digits(s, s + head, v) != s + head) return reject_reason::bad_id;
   if (n == 20) {
     auto d = static_cast<unsigned>(static_cast<unsigned char>(s[19]) - '0');
     if (d > 9) return reject_reason::bad_id;
