@@ -32,12 +32,21 @@ std::uint32_t get_u32(const unsigned char* p) {
          static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
 }
 
-void put_varint(std::string& out, std::uint64_t v) {
+// LEB128: 7 bits a byte, low first, the high bit set on all but the last.
+// Writes at most max_varint bytes at p; returns the end.
+constexpr std::size_t max_varint = 10;
+char* put_varint(char* p, std::uint64_t v) noexcept {
   while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out += static_cast<char>(v);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  char buf[max_varint];
+  out.append(buf, put_varint(buf, v));
 }
 
 void put_str(std::string& out, std::string_view s) {
@@ -88,24 +97,16 @@ struct cursor {
 
 // The journal sorts every line it records (std::sort on them was once the
 // largest single cost of the unthrottled client, about 9% of its CPU).
-// The varints are written in place into room for the longest (10 bytes each).
+// The varints are written in place, into room for the longest.
 void encode_lines(std::string& out, std::vector<std::uint64_t>& lines) {
   thread_local std::vector<std::uint64_t> scratch;
   radix_sort(lines, scratch, [](std::uint64_t x) { return x; });
   const std::size_t start = out.size();
-  out.resize(start + 10 * (lines.size() + 1));
-  auto put = [](char* p, std::uint64_t v) {
-    while (v >= 0x80) {
-      *p++ = static_cast<char>((v & 0x7f) | 0x80);
-      v >>= 7;
-    }
-    *p++ = static_cast<char>(v);
-    return p;
-  };
-  char* p = put(out.data() + start, lines.size());
+  out.resize(start + max_varint * (lines.size() + 1));
+  char* p = put_varint(out.data() + start, lines.size());
   std::uint64_t prev = 0;
   for (auto l : lines) {
-    p = put(p, l - prev);
+    p = put_varint(p, l - prev);
     prev = l;
   }
   out.resize(static_cast<std::size_t>(p - out.data()));
