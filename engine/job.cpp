@@ -7,6 +7,7 @@
 #include "codec/archive_encoder.hpp"
 #include "codec/response.hpp"
 #include "engine/dispatcher.hpp"
+#include "engine/failures_file.hpp"
 #include "engine/grouper.hpp"
 #include "engine/journal.hpp"
 #include "engine/rate_limiter.hpp"
@@ -63,61 +64,12 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// Quotes a CSV field when it needs it (RFC 4180).
-std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
 // Overwrites a header's value in place (a token or proxy credentials)
 // before Beast frees its storage.
 template <class Message>
 void wipe_field(Message& m, http::field name) {
   if (auto it = m.find(name); it != m.end()) io::wipe(const_cast<char*>(it->value().data()), it->value().size());
 }
-
-// The failures file: one CSV line per pair not archived, readable back as
-// --input (the header names from_id/to_id; extra columns are ignored).
-class failures_file {
- public:
-  explicit failures_file(const std::string& path) {
-    if (path.empty()) return;
-    file_ = std::fopen(path.c_str(), "w");
-    if (!file_) throw std::runtime_error("cannot write failures file '" + path + "': " + std::strerror(errno));
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
-    std::fputs("from_id,to_id,outcome,category,http_status,message\n", file_);
-  }
-  ~failures_file() {
-    if (file_) std::fclose(file_);
-  }
-  failures_file(const failures_file&) = delete;
-  failures_file& operator=(const failures_file&) = delete;
-
-  // One line per pair that did not end archived.
-  void pairs(std::span<const pair_id> ps, const pair_outcome& o) {
-    if (!file_ || o.outcome == pair_fate::archived) return;
-    std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
-    for (const pair_id& p : ps)
-      fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, to_string(o.outcome), csv_field(o.category), status,
-                 csv_field(o.message));
-  }
-  // `input` names the file when the job reads several ("" for one).
-  void rejected(std::string_view input, std::uint64_t line, io::reject_reason r, std::string_view detail) {
-    if (!file_) return;
-    fmt::print(file_, ",,rejected,{},,{}\n", io::to_string(r),
-               csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line,
-                                     io::to_string(r), detail)));
-  }
-
- private:
-  std::FILE* file_ = nullptr;
-};
 
 // A condition variable for coroutines on one thread: waiters park on their
 // own timer with a deadline; notify_all() wakes them all early.
