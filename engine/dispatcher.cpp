@@ -62,6 +62,7 @@ const char* to_string(stop_reason r) {
     case stop_reason::rate_limited: return "rate_limited";
     case stop_reason::retry_after: return "retry_after";
     case stop_reason::tls: return "tls";
+    case stop_reason::unreachable: return "unreachable";
   }
   return "unknown";
 }
@@ -141,8 +142,8 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
   ++item.attempt;
   if (item.attempt > opt_.max_retries) {
     std::string why(message);
-    why += " (gave up after " + std::to_string(item.attempt) + " attempts)";
-    settle_failed(item, category, status, why);
+    why += " (gave up after " + std::to_string(item.attempt) + (item.attempt == 1 ? " attempt)" : " attempts)");
+    settle_failed(item, category, status, why, /*retryable=*/true);
     return;
   }
   if (stop_ != stop_reason::none) {
@@ -150,6 +151,7 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
     return;
   }
   item.resend = true;
+  last_retry_ = item.attempt;
   item.not_before = now + backoff_delay(opt_.backoff, item.attempt, retry_after, rng_());
   delayed_.emplace(item.not_before, std::move(item));
 }
@@ -239,12 +241,13 @@ void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_vi
   if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::failed, category, status, message});
 }
 
-void dispatcher::settle_failed(const work_item& w, std::string_view category, int status, std::string_view message) {
+void dispatcher::settle_failed(const work_item& w, std::string_view category, int status, std::string_view message,
+                               bool retryable) {
   if (w.pairs.empty()) return;
   c_.failed_pairs += w.pairs.size();
   c_.errors_by_category[std::string(category)] += w.pairs.size();
   if (on_outcome_)
-    on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::failed, category, status, message});
+    on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::failed, category, status, message, retryable});
 }
 
 void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
@@ -255,6 +258,7 @@ void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
 
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
   --in_flight_;
+  last_retry_ = 0;
   if (r.what == attempt_result::kind::tls_failure) {
     // A certificate that fails verification will not get better by retrying,
     // and may be someone else's: stop at once, with the cause named; this
@@ -264,7 +268,16 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     settle_pending(item, to_string(stop_));
     return;
   }
-  if (r.what == attempt_result::kind::transport_error) {
+  if (r.what == attempt_result::kind::connect_error && !reached_ && opt_.unreachable_after > 0 &&
+      ++unreached_failures_ >= opt_.unreachable_after) {
+    // Every connection tried and none ever got through: a mistyped host or
+    // port will not get better by retrying each batch.
+    ++c_.transport_errors;
+    stop(stop_reason::unreachable, "cannot reach the server: " + std::string(r.error));
+    settle_pending(item, to_string(stop_));
+    return;
+  }
+  if (r.what == attempt_result::kind::transport_error || r.what == attempt_result::kind::connect_error) {
     throttled_since_.reset();  // not a 429: the "nothing but 429s" clock starts again
     ++c_.transport_errors;
     item.maybe_applied = item.maybe_applied || r.request_written;

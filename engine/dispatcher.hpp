@@ -42,6 +42,7 @@ struct attempt_result {
     response,         // a complete HTTP response: status, headers, body decoded
     transport_error,  // connect/TLS/write/read failure, timeout, oversized or truncated response
     tls_failure,      // the server's certificate failed verification (or no TLS 1.2): stops the run
+    connect_error,    // resolve or TCP connect failed: the request never left (see options::unreachable_after)
   };
   kind what = kind::response;
   int status = 0;                                   // HTTP status (response only)
@@ -61,6 +62,10 @@ struct pair_outcome {
                               // the server said were not associated
   int http_status = 0;        // 0 when no response
   std::string_view message;
+  // failed only: the failure may pass on another try (retries exhausted on
+  // transport errors, 5xx, 408, 423, 477, bad responses), so a resumed run
+  // retries it by default; false for the server's final word (4xx errors).
+  bool retryable = false;
 };
 
 // Why the run stopped early (all unsent pairs become pending).
@@ -76,6 +81,7 @@ enum class stop_reason {
   rate_limited,         // nothing but 429s for --throttle-timeout: resumable later
   retry_after,          // the server asked to wait longer than --max-retry-after: resumable later
   tls,                  // the server's certificate failed verification: exit 2, never retried
+  unreachable,          // no connection of the run ever reached the server (DNS, refused): exit 2
 };
 const char* to_string(stop_reason r);
 
@@ -103,6 +109,12 @@ class dispatcher {
     // a portal whose budget another integration eats cannot hang the job.
     // Zero: never.
     duration throttle_timeout = std::chrono::minutes(10);
+    // Stop (pairs pending, exit 2) after this many connect errors while no
+    // connection of the run has ever been established: a mistyped host or a
+    // closed port fails at once instead of through every retry of every
+    // batch. Once the server has been reached, connect errors are retried.
+    // Zero: never.
+    int unreachable_after = 8;
   };
 
   dispatcher(const options& opt, counters& c, outcome_fn on_outcome);
@@ -132,6 +144,13 @@ class dispatcher {
   // Marks everything still queued as pending (call at the end after stop()).
   void drain_pending();
 
+  // A session established a connection: the server is reachable, so later
+  // connect errors are ordinary transport errors.
+  void note_connected() noexcept { reached_ = true; }
+  // After on_result(): the retry number when it queued the item for a resend
+  // after a retryable failure (1 = first resend), else 0. For log lines.
+  int last_retry() const noexcept { return last_retry_; }
+
   // Set after a 429: no request should be sent before this.
   time_point rate_pause_until() const noexcept { return pause_until_; }
   // Set after a 429 DAILY or 401/403: details for the report.
@@ -154,7 +173,8 @@ class dispatcher {
   void settle_archived(const work_item& w);
   void settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                      std::string_view message);
-  void settle_failed(const work_item& w, std::string_view category, int status, std::string_view message);
+  void settle_failed(const work_item& w, std::string_view category, int status, std::string_view message,
+                     bool retryable = false);
   void settle_pending(const work_item& w, std::string_view reason);
   void on_success(work_item&& item, const attempt_result& r, time_point now);
   void on_client_error(work_item&& item, const attempt_result& r, time_point now);
@@ -172,6 +192,9 @@ class dispatcher {
   std::uint64_t throttled_count_ = 0;          // 429s in that run
   std::vector<std::string> scopes_;
   std::mt19937_64 rng_;
+  int last_retry_ = 0;            // see last_retry()
+  bool reached_ = false;          // some connection of the run was established
+  int unreached_failures_ = 0;    // connect errors before that
 };
 
 }  // namespace hubbatch::engine

@@ -23,13 +23,18 @@ std::vector<pair_id> make_pairs(std::uint64_t from0, std::size_t froms, std::siz
 struct harness {
   counters c;
   std::map<std::string, std::vector<pair_id>> outcomes;  // "failed:CAT" / "pending:reason" -> pairs
+  std::map<std::string, bool> retryable;                 // the same keys -> pair_outcome::retryable (last seen)
+  std::map<std::string, std::string> messages;           // the same keys -> message (last seen)
   dispatcher d;
   time_point now = time_point{} + 1000s;
 
   explicit harness(dispatcher::options o = {})
       : d(o, c, [this](std::span<const pair_id> pairs, std::span<const std::uint64_t>, const pair_outcome& out) {
-          auto& into = outcomes[std::string(to_string(out.outcome)) + ":" + std::string(out.category)];
+          const std::string key = std::string(to_string(out.outcome)) + ":" + std::string(out.category);
+          auto& into = outcomes[key];
           into.insert(into.end(), pairs.begin(), pairs.end());
+          retryable[key] = out.retryable;
+          messages[key] = std::string(out.message);
         }) {}
 
   // Adds pairs as a batch, mirroring the job's input accounting.
@@ -556,5 +561,75 @@ TEST(dispatcher, random_faults_never_lose_a_pair) {
   EXPECT_EQ(h.d.queued(), 0u);
   EXPECT_GT(h.c.archived_pairs, 0u);
   EXPECT_GT(h.c.failed_pairs, 0u);
+  h.expect_balanced();
+}
+
+// Issue 11: a failure a later run may retry is marked so (the journal keeps
+// it apart), and a final one is not; "1 attempts" is spelled right.
+TEST(dispatcher, exhausted_retries_are_retryable_failures_and_4xx_are_final) {
+  dispatcher::options o;
+  o.max_retries = 0;
+  harness h(o);
+  h.add(make_pairs(1, 1, 2));
+  h.respond(h.take(), 503);
+  EXPECT_TRUE(h.retryable["failed:HTTP_503"]);
+  EXPECT_NE(h.messages["failed:HTTP_503"].find("(gave up after 1 attempt)"), std::string::npos)
+      << h.messages["failed:HTTP_503"];
+  h.add(make_pairs(2, 1, 1));
+  auto body = error_body("VALIDATION_ERROR", "bad");
+  h.respond(h.take(), 400, &body);
+  EXPECT_EQ(h.outcomes["failed:VALIDATION_ERROR"].size(), 1u);
+  EXPECT_FALSE(h.retryable["failed:VALIDATION_ERROR"]);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, last_retry_says_whether_a_response_was_queued_again) {
+  harness h;
+  h.add(make_pairs(1, 1, 1));
+  h.respond(h.take(), 503);
+  EXPECT_EQ(h.d.last_retry(), 1);
+  h.now = h.d.next_due();
+  h.respond(h.take(), 204);
+  EXPECT_EQ(h.d.last_retry(), 0);
+}
+
+// Issue 11: a mistyped host or a closed port stops the run once every
+// connection has failed to connect, with every pair pending (resumable).
+TEST(dispatcher, connect_errors_before_any_connection_stop_as_unreachable) {
+  dispatcher::options o;
+  o.unreachable_after = 3;
+  harness h(o);
+  for (int i = 0; i < 4; ++i) h.add(make_pairs(1 + i, 1, 2));
+  attempt_result r;
+  r.what = attempt_result::kind::connect_error;
+  r.error = "connect to api.hubapi.con:443: Host not found (authoritative)";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(h.d.stopped(), stop_reason::none) << i;
+    h.d.on_result(h.take(), r, h.now);
+  }
+  EXPECT_EQ(h.d.stopped(), stop_reason::unreachable);
+  EXPECT_NE(h.d.stop_message().find("Host not found"), std::string::npos) << h.d.stop_message();
+  EXPECT_EQ(h.c.transport_errors, 3u);
+  EXPECT_EQ(h.c.failed_pairs, 0u);
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.pending_pairs, 8u);
+  h.expect_balanced();
+}
+
+TEST(dispatcher, connect_errors_after_the_server_was_reached_are_retried) {
+  dispatcher::options o;
+  o.unreachable_after = 1;
+  harness h(o);
+  h.add(make_pairs(1, 1, 2));
+  h.d.note_connected();
+  attempt_result r;
+  r.what = attempt_result::kind::connect_error;
+  r.error = "connect to 127.0.0.1:443: Connection refused";
+  h.d.on_result(h.take(), r, h.now);
+  EXPECT_EQ(h.d.stopped(), stop_reason::none);
+  EXPECT_EQ(h.d.last_retry(), 1);
+  h.now = h.d.next_due();
+  h.respond(h.take(), 204);
+  EXPECT_EQ(h.c.archived_pairs, 2u);
   h.expect_balanced();
 }
