@@ -20,6 +20,7 @@ namespace {
 
 constexpr std::size_t head_bytes = 64 * 1024;
 constexpr std::uint32_t max_record = 64u << 20;  // a larger length field means corruption
+constexpr std::size_t max_failure_classes = 64;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -177,6 +178,21 @@ void line_set::insert(std::uint64_t line) {
   }
 }
 
+void line_set::erase(std::uint64_t line) {
+  std::size_t w = static_cast<std::size_t>(line >> 6);
+  std::uint64_t bit = 1ULL << (line & 63);
+  if (w < words_.size() && (words_[w] & bit)) {
+    words_[w] &= ~bit;
+    --count_;
+  }
+}
+
+const journal_state::failure_class* journal_state::failure_of(std::uint64_t line) const noexcept {
+  for (const auto& f : failures)
+    if (f.lines.contains(line)) return &f;
+  return nullptr;
+}
+
 bool line_set::contains(std::uint64_t line) const noexcept {
   std::size_t w = static_cast<std::size_t>(line >> 6);
   return w < words_.size() && (words_[w] >> (line & 63)) & 1;
@@ -289,23 +305,53 @@ journal_state parse_journal(std::string_view bytes, const std::string& path, std
       case 'S': {
         const std::uint8_t outcome_byte = c.byte();
         std::string category = c.str();
-        if (outcome_byte > static_cast<std::uint8_t>(settled_outcome::duplicate)) c.ok = false;
+        if (outcome_byte > static_cast<std::uint8_t>(settled_outcome::failed_retryable)) c.ok = false;
         if (!c.ok || !lines_check_out(c)) {
           c.ok = false;
           break;
         }
+        const auto outcome = static_cast<settled_outcome>(outcome_byte);
+        const bool retryable = outcome == settled_outcome::failed_retryable;
+        journal_state::failure_class* into = nullptr;
+        if (outcome == settled_outcome::failed || retryable) {
+          // Each class is a bitmap over the input's lines: past max_failure_classes
+          // categories (a server inventing one per error), the rest share "other".
+          const auto find = [&](std::string_view cat) -> journal_state::failure_class* {
+            for (auto& f : st.failures)
+              if (f.category == cat && f.retryable == retryable) return &f;
+            return nullptr;
+          };
+          into = find(category);
+          if (!into && st.failures.size() >= max_failure_classes) into = find(category = "other");
+          if (!into) into = &st.failures.emplace_back(journal_state::failure_class{category, retryable, {}});
+        }
         std::uint64_t n = 0;
         decode_lines(c, [&](std::uint64_t l) {
-          if (st.settled.contains(l)) return;  // settled twice (a resent batch): count once
+          if (st.settled.contains(l)) {
+            if (!st.retryable_failed.contains(l)) return;  // settled twice (a resent batch): count once
+            // A retryable failure of an earlier run, retried: this outcome replaces it.
+            for (auto& f : st.failures) {
+              if (!f.lines.contains(l)) continue;
+              f.lines.erase(l);
+              if (--st.failed_by_category[f.category] == 0) st.failed_by_category.erase(f.category);
+              break;
+            }
+            st.retryable_failed.erase(l);
+            --st.failed;
+            --st.failed_retryable;
+          }
           st.settled.insert(l);
+          if (into) into->lines.insert(l);
+          if (retryable) st.retryable_failed.insert(l);
           ++n;
         });
-        switch (static_cast<settled_outcome>(outcome_byte)) {
+        switch (outcome) {
           case settled_outcome::archived: st.archived += n; break;
           case settled_outcome::already_absent:
             st.archived += n;
             st.already_absent += n;
             break;
+          case settled_outcome::failed_retryable: st.failed_retryable += n; [[fallthrough]];
           case settled_outcome::failed:
             st.failed += n;
             if (n) st.failed_by_category[category] += n;

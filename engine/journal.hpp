@@ -57,12 +57,17 @@ enum class settled_outcome : std::uint8_t {
   failed = 2,
   rejected = 3,
   duplicate = 4,
+  // failed, but another try may pass (retries exhausted on transport errors,
+  // 5xx and the like): a resumed run retries it unless --no-retry-failed, and
+  // a later settlement of the line replaces this one
+  failed_retryable = 5,
 };
 
 // A set of line numbers as a bitmap (1 bit per input line).
 class line_set {
  public:
   void insert(std::uint64_t line);
+  void erase(std::uint64_t line);
   bool contains(std::uint64_t line) const noexcept;
   std::uint64_t size() const noexcept { return count_; }
 
@@ -79,6 +84,18 @@ struct journal_state {
   std::uint64_t runs = 0;    // 'R' records
   bool finished = false;     // the last run ended with nothing pending
   std::uint64_t archived = 0, already_absent = 0, failed = 0, rejected = 0, duplicate = 0;
+  // The failed lines by category, so a resumed run can list them again in
+  // its failures file; few distinct classes, each a bitmap.
+  struct failure_class {
+    std::string category;
+    bool retryable = false;  // settled_outcome::failed_retryable
+    line_set lines;
+  };
+  std::vector<failure_class> failures;
+  line_set retryable_failed;  // union of the retryable classes' lines (a subset of settled)
+  std::uint64_t failed_retryable = 0;  // subset of failed
+  // The class of a failed line, or null.
+  const failure_class* failure_of(std::uint64_t line) const noexcept;
   std::map<std::string, std::uint64_t> failed_by_category;
   std::map<std::string, std::uint64_t> rejected_by_reason;
   std::uint64_t valid_bytes = 0;  // length of the intact prefix

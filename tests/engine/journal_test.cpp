@@ -298,3 +298,65 @@ TEST(journal, many_unordered_lines_round_trip) {
   for (auto l : lines) ASSERT_TRUE(st->settled.contains(l) && st->sent.contains(l)) << l;
   EXPECT_FALSE(st->settled.contains(0));
 }
+
+// Issue 11: a retryable failure of an earlier run is replaced when a later
+// run settles the line again; a final failure is settled once for all. Each
+// failed line keeps its category, for the next run's failures file.
+TEST(journal, a_later_outcome_replaces_a_retryable_failure_only) {
+  temp_file f("retry");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.run_started();
+    w.settled(settled_outcome::failed_retryable, "TRANSPORT", std::vector<std::uint64_t>{2, 3, 4});
+    w.settled(settled_outcome::failed, "VALIDATION_ERROR", 5);
+    w.run_ended(false);
+  }
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->failed, 4u);
+  EXPECT_EQ(st->failed_retryable, 3u);
+  EXPECT_TRUE(st->retryable_failed.contains(3));
+  EXPECT_FALSE(st->retryable_failed.contains(5));
+  ASSERT_NE(st->failure_of(5), nullptr);
+  EXPECT_EQ(st->failure_of(5)->category, "VALIDATION_ERROR");
+  EXPECT_FALSE(st->failure_of(5)->retryable);
+  ASSERT_NE(st->failure_of(2), nullptr);
+  EXPECT_TRUE(st->failure_of(2)->retryable);
+  {
+    journal_writer w(f.path, sample_identity(), &*st);
+    w.run_started();
+    w.settled(settled_outcome::archived, {}, 2);                 // retried: archived
+    w.settled(settled_outcome::failed, "OBJECT_LIMIT", 3);       // retried: now a final failure
+    w.settled(settled_outcome::archived, {}, 5);                 // a final failure is not replaced
+    w.run_ended(true);
+  }
+  st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->archived, 1u);
+  EXPECT_EQ(st->failed, 3u);  // 3 (now final), 4 (still retryable), 5
+  EXPECT_EQ(st->failed_retryable, 1u);
+  EXPECT_EQ(st->failed_by_category.count("TRANSPORT") ? st->failed_by_category.at("TRANSPORT") : 0, 1u);
+  EXPECT_EQ(st->failed_by_category.at("OBJECT_LIMIT"), 1u);
+  EXPECT_EQ(st->failure_of(2), nullptr);
+  ASSERT_NE(st->failure_of(3), nullptr);
+  EXPECT_EQ(st->failure_of(3)->category, "OBJECT_LIMIT");
+  EXPECT_FALSE(st->retryable_failed.contains(3));
+  EXPECT_TRUE(st->retryable_failed.contains(4));
+  EXPECT_EQ(st->failure_of(5)->category, "VALIDATION_ERROR");
+}
+
+TEST(journal, failure_categories_beyond_the_bound_share_one_class) {
+  temp_file f("classes");
+  {
+    journal_writer w(f.path, sample_identity(), nullptr);
+    w.run_started();
+    for (std::uint64_t l = 1; l <= 200; ++l) w.settled(settled_outcome::failed, "CAT_" + std::to_string(l), l);
+    w.run_ended(true);
+  }
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->failed, 200u);
+  EXPECT_LE(st->failures.size(), 65u);
+  EXPECT_LE(st->failed_by_category.size(), 65u);
+  EXPECT_EQ(st->failure_of(200)->category, "other");
+}
