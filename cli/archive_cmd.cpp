@@ -8,6 +8,7 @@
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
+#include "io/same_file.hpp"
 #include "io/secret.hpp"
 #include "io/tls.hpp"
 
@@ -207,6 +208,8 @@ int run_archive(archive_flags& f) {
     fmt::print(stderr, "hubbatch archive: {}\n", err);
     return exit_usage;
   }
+  if (cfg.input == "-" && ::isatty(STDIN_FILENO) == 1)
+    fmt::print(stderr, "hubbatch: reading pairs from stdin (the terminal); end with Ctrl-D, or give --input FILE\n");
   if (f.plan) return run_plan(f);
   if (f.proxy == "direct") cfg.proxy.clear();
   else if (!f.proxy.empty()) cfg.proxy = f.proxy;
@@ -219,11 +222,28 @@ int run_archive(archive_flags& f) {
   // --sandbox: each run gets a fresh embedded store, so there is nothing to resume.
   if (f.no_journal) cfg.journal_path.clear();
   else if (cfg.journal_path.empty() && !cfg.report_path.empty() && cfg.input != "-" && cfg.extra_inputs.empty() &&
-           !f.sandbox)
+           !f.sandbox) {
     cfg.journal_path = cfg.report_path + ".journal";
+    cfg.journal_automatic = true;
+  }
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
     fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "
                        "with an input file)\n");
+    return exit_usage;
+  }
+  // Before anything is opened for writing: an output that is an input (or
+  // another output) would be truncated under the reader.
+  std::vector<io::named_path> ins;
+  for (const auto& in : f.inputs) ins.push_back({"--input", in});
+  if (!cfg.ca_file.empty()) ins.push_back({"--ca-file", cfg.ca_file});
+  if (!f.token_file.empty()) ins.push_back({"--token-file", f.token_file});
+  std::vector<io::named_path> outs{{"--failures", cfg.failures_path},
+                                   {"--report", cfg.report_path},
+                                   {cfg.journal_automatic ? "the journal (--report + .journal)" : "--journal",
+                                    cfg.journal_path},
+                                   {"--metrics-file", f.metrics_file}};
+  if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
+    fmt::print(stderr, "hubbatch archive: {}: refusing to overwrite it (nothing was written)\n", clash);
     return exit_usage;
   }
   engine::job_options opt;
@@ -242,6 +262,9 @@ int run_archive(archive_flags& f) {
   }
   std::unique_ptr<embedded_sandbox> sandbox;
   if (f.sandbox) {
+    // An unlimited embedded sandbox sends no rate headers, which --rate auto
+    // would meet with HubSpot's cautious fallback: nothing to pace against.
+    if (f.sandbox_rate == "0" && f.rate == "auto") cfg.rate = engine::rate_mode::unlimited;
     sandbox = start_embedded_sandbox(cfg, f.sandbox_rate);
     cfg.base_url = "https://127.0.0.1:" + std::to_string(sandbox->port());
     opt.ca_pem = sandbox->ca_pem();
@@ -276,6 +299,9 @@ int run_archive(archive_flags& f) {
         for (const auto& s : r.required_scopes) scopes += (scopes.empty() ? "" : ", ") + s;
         spdlog::error("the token lacks the scopes: {}", scopes);
       }
+      break;
+    case exit_partial:
+      if (r.context.stop_reason == "empty_input") spdlog::error("{}: {}", cfg.input, r.stop_message);
       break;
     case exit_usage:
     case exit_pending:
@@ -357,6 +383,12 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_flag("--no-journal", f->no_journal, "Do not keep a journal");
   cmd->add_flag("--resume", c.resume, "Continue the job recorded in the journal: skip every pair already settled");
   cmd->add_flag("--restart", c.restart, "Discard an existing journal and start the job over");
+  cmd->add_flag("--retry-failed,!--no-retry-failed", c.retry_failed,
+                "With --resume: send again the pairs an earlier run failed for a retryable reason (transport "
+                "errors, 5xx, 408, 423, 477, retries exhausted); final failures (4xx) stay failed")
+      ->capture_default_str();
+  cmd->add_flag("--allow-empty", c.allow_empty,
+                "An input with no pairs (zero bytes or a header only) exits 0 instead of 1");
   cmd->add_option("--drain-timeout", f->drain_timeout,
                   "After SIGINT/SIGTERM or another stop, wait this long for requests in flight")
       ->capture_default_str();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -59,12 +60,19 @@ std::string progress_text(const engine::job_progress& p) {
     estimated = true;
   }
   double rate = p.elapsed_s > 0 ? static_cast<double>(done) / p.elapsed_s : 0;
+  // A paced run starts with a burst (a whole window's requests at once), so
+  // the rate so far overstates what the pace allows: the ETA takes the lower
+  // of the two (the pace in pairs: requests per second times pairs per request).
+  double eta_rate = rate;
+  if (p.request_rate > 0 && c.requests > 0)
+    eta_rate = std::min(rate, p.request_rate * static_cast<double>(c.sent_pairs) / static_cast<double>(c.requests));
   std::string s;
   if (total) {
     auto t = static_cast<std::uint64_t>(std::llround(*total));
     double pct = t ? 100.0 * static_cast<double>(done) / static_cast<double>(t) : 100.0;
     s = fmt::format("{} of {}{} pairs ({:.1f}%), {:.0f} pairs/s, ETA {}", grouped(done), estimated ? "~" : "",
-                    grouped(t), pct, rate, rate > 0 ? span((*total - static_cast<double>(done)) / rate) : "?");
+                    grouped(t), pct, rate,
+                    eta_rate > 0 ? span((*total - static_cast<double>(done)) / eta_rate) : "?");
   } else {
     s = fmt::format("{} pairs done, {:.0f} pairs/s", grouped(done), rate);
   }

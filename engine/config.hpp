@@ -57,8 +57,13 @@ struct archive_config {
 
   // --- journal and stopping (README "Journals and resuming") ---
   std::string journal_path;                    // append-only journal of settled lines ("" = none; needs a file input)
+  bool journal_automatic = false;              // journal_path is REPORT.journal, chosen by cli/, not by the user:
+                                               // a finished job on another input in it gives way to a new job
   bool resume = false;                         // continue the job recorded in journal_path
   bool restart = false;                        // discard an existing journal and start over
+  bool retry_failed = true;                    // with resume: resend pairs an earlier run failed for a retryable
+                                               // reason (settled_outcome::failed_retryable); final failures stay
+  bool allow_empty = false;                    // an input with no pairs (empty, header only) exits 0, not 1
   duration journal_sync_interval = std::chrono::seconds(1);  // fdatasync at most this often (grouped)
   duration drain_timeout = std::chrono::seconds(30);  // after a stop, wait this long for in-flight requests
   std::uint64_t max_requests = 0;              // stop (exit 3, resumable) after this many requests; 0 = no cap

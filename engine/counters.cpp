@@ -126,6 +126,7 @@ void counters::merge(const counters& o) {
   already_absent_pairs += o.already_absent_pairs;
   resent_pairs += o.resent_pairs;
   skipped_pairs += o.skipped_pairs;
+  retried_failed_pairs += o.retried_failed_pairs;
   for (const auto& [k, v] : o.http_status) http_status[k] += v;
   for (const auto& [k, v] : o.errors_by_category) errors_by_category[k] += v;
   for (const auto& [k, v] : o.rejected_by_reason) rejected_by_reason[k] += v;
@@ -242,7 +243,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
       {"split_batches", c.split_batches},     {"sent_pairs", c.sent_pairs},
       {"sent_inputs", c.sent_inputs},         {"connections_opened", c.connections_opened},
       {"already_absent_pairs", c.already_absent_pairs}, {"resent_pairs", c.resent_pairs},
-      {"skipped_pairs", c.skipped_pairs},
+      {"skipped_pairs", c.skipped_pairs}, {"retried_failed_pairs", c.retried_failed_pairs},
   };
   for (const auto& [name, value] : fields) fmt::format_to(o, "  \"{}\": {},\n", name, value);
   fmt::format_to(o, "  \"http_status\": {},\n", json_count_map(c.http_status));
@@ -319,7 +320,8 @@ std::string report_summary(const counters& c, const report_context& ctx) {
                               ratio(static_cast<double>(c.archived_pairs), ctx.elapsed_s)));
   text("latency ms", fmt::format("min {:.1f}  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}", lat.min(),
                                  lat.quantile(0.50), lat.quantile(0.95), lat.quantile(0.99), lat.max()));
-  text("rate limit", ctx.effective_rate_max > 0
+  text("rate limit", ctx.effective_rate_max > 0 && c.requests == 0 ? std::string("not learned (nothing sent)")
+                     : ctx.effective_rate_max > 0
                          ? fmt::format("{} per {:g} s", ctx.effective_rate_max, ctx.effective_rate_window_s)
                          : std::string("unlimited"));
   text("accounting", problem.empty() ? std::string("ok") : "MISMATCH: " + problem);
@@ -328,9 +330,10 @@ std::string report_summary(const counters& c, const report_context& ctx) {
     text("job totals", fmt::format("{} runs: {} input = {} archived + {} failed + {} rejected + {} duplicates + {} pending",
                                    t.runs, t.input_pairs, t.archived_pairs, t.failed_pairs, t.rejected_pairs,
                                    t.duplicate_pairs, t.pending_pairs));
-    if (c.skipped_pairs || c.resent_pairs)
-      text("resumed", fmt::format("{} pairs settled by earlier runs skipped, {} resent (outcome unknown)",
-                                  c.skipped_pairs, c.resent_pairs));
+    if (c.skipped_pairs || c.resent_pairs || c.retried_failed_pairs)
+      text("resumed", fmt::format("{} pairs settled by earlier runs skipped, {} resent (outcome unknown), {} "
+                                  "retried (failed before)",
+                                  c.skipped_pairs, c.resent_pairs, c.retried_failed_pairs));
   }
   return out;
 }

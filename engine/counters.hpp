@@ -54,6 +54,8 @@ struct counters {
   std::uint64_t pending_pairs = 0;    // not settled when the run stopped (daily limit, interrupt, auth stop)
   std::uint64_t resent_pairs = 0;     // subset of input_pairs: an earlier run sent them but stopped before learning the outcome
   std::uint64_t skipped_pairs = 0;    // lines an earlier run of the job settled (journal): not read again, not in input_pairs
+  std::uint64_t retried_failed_pairs = 0;  // subset of input_pairs: an earlier run failed them for a retryable
+                                           // reason (journal), sent again by this run (--retry-failed)
   std::uint64_t already_absent_pairs = 0;  // subset of archived: the server said the pair was not associated (idempotent archive)
 
   // --- requests (each HTTP request sent, retries included)

@@ -200,6 +200,7 @@ struct job_state : io::pair_sink {
     o.seed = c.seed ? c.seed : std::random_device{}();
     o.max_retry_after = c.max_retry_after;
     o.throttle_timeout = c.throttle_timeout;
+    o.unreachable_after = std::max(c.connections, 2);  // every connection tried (twice with one)
     return o;
   }
 
@@ -223,17 +224,30 @@ struct job_state : io::pair_sink {
   // nothing more. Out of line, so the path of every other pair stays short
   // (inlined, it gave on_pair a 280-byte stack frame).
   [[gnu::noinline]] bool admit_rare(pair_id p, std::uint64_t line) {
+    bool retry = false;
     if (previous && previous->settled.contains(line)) {  // an earlier run settled it
-      ++totals.skipped_pairs;
-      return false;
+      retry = cfg.retry_failed && previous->retryable_failed.contains(line);
+      if (!retry) {
+        ++totals.skipped_pairs;
+        carry_over_failure(p, line);
+        return false;
+      }
+      ++totals.retried_failed_pairs;
     }
     ++totals.input_pairs;
     if (counting_only) {  // stopped: the rest of a file is counted, not sent
-      count_pending(p);
+      count_pending(p, line);
       return false;
     }
-    if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
+    if (!retry && previous && previous->sent.contains(line)) ++totals.resent_pairs;
     return true;
+  }
+
+  // A pair an earlier run failed (and this run does not retry) keeps its row
+  // in the failures file: the file always lists every failure of the job.
+  void carry_over_failure(pair_id p, std::uint64_t line) {
+    if (const auto* f = previous->failure_of(line))
+      failures.pairs({&p, 1}, {pair_fate::failed, f->category, 0, "failed in an earlier run of the job", f->retryable});
   }
 
   // Pairs go to the grouper a block at a time (it prefetches their table
@@ -258,8 +272,9 @@ struct job_state : io::pair_sink {
   }
 
   // A pair read after a stop: counted pending, never sent.
-  void count_pending(pair_id p) {
+  void count_pending(pair_id p, std::uint64_t line) {
     ++totals.pending_pairs;
+    (void)line;
     failures.pairs({&p, 1}, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
   }
 
@@ -267,10 +282,12 @@ struct job_state : io::pair_sink {
   void on_outcome(std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome& out) {
     failures.pairs(pairs, out);
     if (!journal || out.outcome == pair_fate::pending || lines.empty()) return;
-    settled_outcome o = out.outcome == pair_fate::failed  ? settled_outcome::failed
+    const bool failed = out.outcome == pair_fate::failed;
+    settled_outcome o = failed && out.retryable            ? settled_outcome::failed_retryable
+                        : failed                           ? settled_outcome::failed
                         : out.category == "already_absent" ? settled_outcome::already_absent
                                                            : settled_outcome::archived;
-    journal->settled(o, o == settled_outcome::failed ? out.category : std::string_view{}, lines);
+    journal->settled(o, failed ? out.category : std::string_view{}, lines);
   }
 
   // A request is about to carry these pairs: journal them as sent (a resend
@@ -285,15 +302,17 @@ struct job_state : io::pair_sink {
   }
 
   void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+    const std::string_view input = cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name);
     if (previous && previous->settled.contains(line)) {
       ++totals.skipped_pairs;
+      failures.rejected(input, line, r, detail);  // still rejected: the failures file keeps listing it
       return;
     }
     if (journal) journal->settled(settled_outcome::rejected, io::to_string(r), line);
     ++totals.input_pairs;
     ++totals.rejected_pairs;
     ++totals.rejected_by_reason[io::to_string(r)];
-    failures.rejected(cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name), line, r, detail);
+    failures.rejected(input, line, r, detail);
     if (!opt.quiet && ++rejects_printed <= 10)
       spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
   }
@@ -424,7 +443,7 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
       if (n == 0) break;
       for (const record* r = first; r != first + n; ++r) {
         if (j.disp.stopped() != stop_reason::none) {
-          j.count_pending(pair_id{r->from, r->to});
+          j.count_pending(pair_id{r->from, r->to}, r->line);
           continue;
         }
         j.staged_pairs[j.staged] = pair_id{r->from, r->to};
@@ -592,8 +611,10 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
   while (live_tasks > 1) {
     co_await j.wake.wait(timer, clock::now() + j.opt.progress_tick);
     if (live_tasks <= 1) break;
+    const double window_s = std::chrono::duration<double>(j.limiter.window()).count();
     job_progress p{j.totals, j.input_bytes_read, j.input_bytes_total, j.reading_done,
-                   std::chrono::duration<double>(clock::now() - started).count()};
+                   std::chrono::duration<double>(clock::now() - started).count(),
+                   j.limiter.max() > 0 && window_s > 0 ? j.limiter.max() / window_s : 0};
     j.opt.on_progress(p);
   }
 }
@@ -699,6 +720,7 @@ class session {
 
   asio::awaitable<boost::system::error_code> connect() {
     close();
+    tcp_connected_ = false;
     const endpoint_url& first_hop = proxy_ ? *proxy_ : url_;
     auto [rec, results] = co_await resolver_.async_resolve(first_hop.host, first_hop.port, use_tuple);
     if (rec) co_return rec;
@@ -708,6 +730,8 @@ class session {
     tcp_layer.expires_after(j_.cfg.connect_timeout);
     auto [cec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
     if (cec) co_return cec;
+    tcp_connected_ = true;
+    j_.disp.note_connected();
     tcp_layer.socket().set_option(tcp::no_delay(true));
     if (proxy_) {
       if (auto ec = co_await proxy_connect(tcp_layer)) co_return ec;
@@ -776,14 +800,14 @@ class session {
   }
 
   void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written,
-                         bool tls_failure = false) {
+                         attempt_result::kind kind = attempt_result::kind::transport_error) {
     close();
     if (written) j_.limiter.complete(clock::now());
     else j_.limiter.cancel();
     error_text_ = what + ": " + ec.message();
     spdlog::debug("transport error for a batch of {} pairs: {}", item.pairs.size(), error_text_);
     attempt_result r;
-    r.what = tls_failure ? attempt_result::kind::tls_failure : attempt_result::kind::transport_error;
+    r.what = kind;
     r.error = error_text_;
     r.request_written = written;
     j_.disp.on_result(std::move(item), r, clock::now());
@@ -794,10 +818,13 @@ class session {
     if (!stream_) {
       auto ec = co_await connect();
       if (ec) {
-        // A certificate that fails verification (or a server below TLS 1.2)
-        // is a kind of its own: the dispatcher stops the run on it.
-        transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false,
-                          ec.category() == io::tls_category());
+        // A certificate that fails verification (or a server below TLS 1.2),
+        // and a host that cannot be resolved or connected to, are kinds of
+        // their own: the dispatcher decides whether they stop the run.
+        const auto kind = ec.category() == io::tls_category() ? attempt_result::kind::tls_failure
+                          : !tcp_connected_                   ? attempt_result::kind::connect_error
+                                                              : attempt_result::kind::transport_error;
+        transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false, kind);
         co_return;
       }
     }
@@ -872,23 +899,31 @@ class session {
     r.status = static_cast<int>(res.result_int());
     r.body = &decoded_;
     r.headers = &headers_;
-    log_response(r.status, item.pairs.size());
+    const std::size_t pairs = item.pairs.size();
     j_.disp.on_result(std::move(item), r, now);
+    log_response(r.status, pairs);
     j_.flush_journal();
     if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
   }
 
-  // Responses worth a log line carry HubSpot's correlation id, for support tickets.
+  // Responses worth a log line carry HubSpot's correlation id, for support
+  // tickets. Called after the dispatcher decided: a response it resends is
+  // news (info, quiet with --quiet), not a problem.
   void log_response(int status, std::size_t pairs) const {
     if (status < 400 && decoded_.num_errors == 0) return;
     const std::string& id = !headers_.correlation_id.empty() ? headers_.correlation_id : decoded_.correlation_id;
-    auto level = status == 429 || status < 400 ? spdlog::level::debug : spdlog::level::warn;
+    const int retry = j_.disp.last_retry();
+    auto level = status == 429 || status < 400 ? spdlog::level::debug
+                 : retry > 0                   ? (j_.opt.quiet ? spdlog::level::debug : spdlog::level::info)
+                                               : spdlog::level::warn;
     if (!spdlog::should_log(level)) return;
     std::string what = !decoded_.category.empty() ? decoded_.category
                        : !decoded_.message.empty() ? decoded_.message
-                                                   : std::string(codec::to_string(decoded_.kind));
+                                                   : std::string(codec::to_string(decoded_.kind)) + " body";
     if (status == 429 && !decoded_.policy_name.empty()) what += " " + decoded_.policy_name;
     if (status < 400) what = fmt::format("{} error(s) in the response", decoded_.num_errors);
+    if (retry > 0 && status != 429)
+      what += fmt::format("; retrying (retry {} of {})", retry, j_.cfg.max_retries);
     spdlog::log(level, "HTTP {} for a batch of {} pairs: {} correlation_id={}", status, pairs, what,
                 id.empty() ? "-" : id);
   }
@@ -914,6 +949,7 @@ class session {
   codec::decoded_response decoded_;
   codec::rate_limit_headers headers_;
   std::string error_text_;
+  bool tcp_connected_ = false;  // the last connect() got past TCP connect (the host is reachable)
   int own_base_ = 0;          // limiter.occupied() just before this request took its slot
   std::uint64_t own_seq_ = 0;  // job_state::acquired just before this request took its slot
 };
@@ -924,7 +960,7 @@ void rethrow_if(std::exception_ptr e) {
 
 int exit_code_for(const counters& c, stop_reason stop) {
   if (stop == stop_reason::auth) return 4;
-  if (stop == stop_reason::configuration || stop == stop_reason::tls) return 2;
+  if (stop == stop_reason::configuration || stop == stop_reason::tls || stop == stop_reason::unreachable) return 2;
   if (c.pending_pairs > 0) return 3;
   if (c.failed_pairs > 0 || c.rejected_pairs > 0) return 1;
   return 0;
@@ -967,14 +1003,27 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     auto existing = read_journal(cfg.journal_path, line_number_bound(cfg.input));
     if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written
     if (existing && !cfg.restart) {
-      if (!cfg.resume)
+      const std::string diff = describe_difference(existing->identity, id);
+      const std::string own_journal =
+          "give this input its own --report (or --journal), or --restart to discard that journal";
+      if (!diff.empty() && cfg.journal_automatic && existing->finished) {
+        // REPORT.journal of a finished job on another input (say, its failures
+        // file fed back with the same --report): nothing in it is left to
+        // resume, and the report it stands beside is being replaced too.
+        spdlog::info("journal '{}' holds a finished job on another input: starting a new job in it",
+                     cfg.journal_path);
+      } else if (!diff.empty()) {
+        throw std::runtime_error("journal '" + cfg.journal_path + "' belongs to " +
+                                 (existing->finished ? "a finished" : "an unfinished") + " job on another input (" +
+                                 diff + "): to continue that job, rerun it with its own input and --resume; to run " +
+                                 "this input as a new job, " + own_journal);
+      } else if (!cfg.resume) {
         throw std::runtime_error("journal '" + cfg.journal_path + "' exists from " +
                                  (existing->finished ? "a finished" : "an unfinished") +
-                                 " run of a job: rerun with --resume to continue it, or --restart to start over");
-      if (std::string diff = describe_difference(existing->identity, id); !diff.empty())
-        throw std::runtime_error("cannot resume from journal '" + cfg.journal_path + "': " + diff +
-                                 " (use --restart to start over)");
-      previous = std::move(existing);
+                                 " run of this job: rerun with --resume to continue it, or --restart to start over");
+      } else {
+        previous = std::move(existing);
+      }
     }
     journal.emplace(cfg.journal_path, id, previous ? &*previous : nullptr, cfg.journal_sync_interval);
     journal->run_started();
@@ -1058,14 +1107,24 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.elapsed_s = std::chrono::duration<double>(clock::now() - started).count();
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.exit_code = exit_code_for(out.totals, j.disp.stopped());
+  // A zero-byte or header-only input is almost always a failed upstream
+  // export: say so, unless the user expects it (a resumed job's input holds
+  // pairs, all of them skipped).
+  const auto& c = out.totals;
+  if (ctx.exit_code == 0 && c.input_pairs == 0 && c.skipped_pairs == 0 && !cfg.allow_empty) {
+    ctx.exit_code = 1;
+    ctx.stop_reason = "empty_input";
+    out.stop_message = "the input holds no pairs (empty, or a header only): usually an upstream export that failed; "
+                       "--allow-empty accepts it";
+  }
   if (journal) {
     job_totals t;
-    const auto& c = out.totals;
     t.journal_path = cfg.journal_path;
     t.runs = previous ? previous->runs + 1 : 1;
     t.archived_pairs = c.archived_pairs + (previous ? previous->archived : 0);
     t.already_absent_pairs = c.already_absent_pairs + (previous ? previous->already_absent : 0);
-    t.failed_pairs = c.failed_pairs + (previous ? previous->failed : 0);
+    // A retried pair's earlier failure is replaced by this run's outcome.
+    t.failed_pairs = c.failed_pairs + (previous ? previous->failed - c.retried_failed_pairs : 0);
     t.rejected_pairs = c.rejected_pairs + (previous ? previous->rejected : 0);
     t.duplicate_pairs = c.duplicate_pairs + (previous ? previous->duplicate : 0);
     t.pending_pairs = c.pending_pairs;

@@ -29,6 +29,7 @@ struct job_progress {
   std::uint64_t input_bytes_total = 0; // size of a regular input file; 0 = unknown (stdin, pipe)
   bool reading_done = false;           // the whole input was read: totals.input_pairs is final
   double elapsed_s = 0;                // since the job started
+  double request_rate = 0;             // requests per second the pacing allows now; 0 = unpaced
 };
 
 struct job_options {

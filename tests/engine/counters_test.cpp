@@ -345,6 +345,9 @@ TEST(report, summary_has_a_fixed_shape) {
   EXPECT_NE(full.find("  latency ms    min 1.0  p50 6.0  p95 10.5  p99 10.9  max 11.0\n"), std::string::npos) << full;
   EXPECT_NE(full.find("  accounting    ok\n"), std::string::npos) << full;
   EXPECT_NE(empty.find("  rate limit    unlimited\n"), std::string::npos) << empty;
+  // Issue 11: a run that sent nothing learned no limit (it showed "1 per 10 s").
+  const std::string unsent = report_summary(counters{}, sample_context());
+  EXPECT_NE(unsent.find("  rate limit    not learned (nothing sent)\n"), std::string::npos) << unsent;
   auto bad = c;
   bad.archived_pairs = 0;
   EXPECT_NE(report_summary(bad, sample_context()).find("  accounting    MISMATCH: input_pairs 100 != "), std::string::npos);

@@ -1,0 +1,22 @@
+#include "cli/progress.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace hubbatch;
+
+// Issue 11: a paced run's first window goes out in a burst, and the ETA took
+// that burst for the pace. It now takes the pace when that is slower.
+TEST(progress_text, the_eta_follows_the_pace_not_the_first_burst) {
+  engine::counters c;
+  c.input_pairs = 100000;
+  c.archived_pairs = 19000;  // 190 requests of 100 pairs in the first second
+  c.requests = 190;
+  c.sent_pairs = 19000;
+  engine::job_progress p{c, 0, 0, true, 1.0, 19.0};  // 190 per 10 s
+  // 81,000 pairs left at 19 requests/s of 100 pairs: about 43 s, not 4 s.
+  const std::string text = cli::progress_text(p);
+  EXPECT_NE(text.find("ETA 43s"), std::string::npos) << text;
+  EXPECT_NE(text.find("19000 pairs/s"), std::string::npos) << "the rate shown is still the one measured: " << text;
+  engine::job_progress unpaced{c, 0, 0, true, 1.0, 0};
+  EXPECT_NE(cli::progress_text(unpaced).find("ETA 4s"), std::string::npos) << cli::progress_text(unpaced);
+}
