@@ -1,5 +1,5 @@
 // Decoding of HubSpot responses: the X-HubSpot-RateLimit-* headers and every
-// body shape in shared/HUBSPOT_API.md (204 empty, 200/207 BatchResponse with
+// body shape in docs/hubspot-api.md (204 empty, 200/207 BatchResponse with
 // errors[], error envelopes, 429 bodies, HTML or garbage from proxies).
 //
 // The decoder copies what it keeps out of the JSON document, so nothing in a

@@ -18,7 +18,7 @@ bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) {
 }
 
 // Errors saying the association is not there. Archive is idempotent
-// (HUBSPOT_API.md section 3): such a pair is no longer associated, which is
+// (docs/hubspot-api.md section 3): such a pair is no longer associated, which is
 // what the user asked for, so it counts as archived (already_absent).
 // INVALID_IDENTIFIER is deliberately not one of them: HubSpot uses it for
 // malformed ids too, and calling a rejected pair archived would hide it.
@@ -363,7 +363,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   std::string message = body.message.empty() ? "HTTP " + std::to_string(r.status) : body.message;
   if (r.status == 423 && !retry_after) retry_after = std::chrono::seconds(2);  // locks last 2 s
   if (retryable) {
-    // A 5xx may come after the server applied the batch (HUBSPOT_API.md 7).
+    // A 5xx may come after the server applied the batch (docs/hubspot-api.md, sandbox checklist 7).
     item.maybe_applied = item.maybe_applied || r.status >= 500;
     retry_later(std::move(item), now, retry_after, category, r.status, message);
     return;

@@ -3,7 +3,7 @@
 // One plain struct, built by cli/sandbox_cmd.cpp from flags (every field has a
 // flag of the same meaning) or directly by tests and `archive --sandbox`.
 // validate_config() checks it; the server takes it by const reference and
-// never changes it. Defaults follow shared/HUBSPOT_API.md ("What the sandbox
+// never changes it. Defaults follow docs/hubspot-api.md ("What the sandbox
 // must emulate").
 #pragma once
 
@@ -28,7 +28,7 @@ struct seed_spec {
   std::vector<pair_id> pairs;          // in-memory pairs (tests, archive --sandbox)
 };
 
-// What archiving a pair that is not in the store does (HUBSPOT_API.md section 3).
+// What archiving a pair that is not in the store does (docs/hubspot-api.md section 3).
 enum class missing_mode {
   ok,       // silent success, as for present pairs (default; HubSpot's behaviour is unknown)
   error,    // 400 VALIDATION_ERROR crm.associations.INVALID_IDENTIFIER naming the ids; nothing applied

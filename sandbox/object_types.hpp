@@ -1,4 +1,4 @@
-// Object-type path parameters (HUBSPOT_API.md section 6).
+// Object-type path parameters (docs/hubspot-api.md section 6).
 //
 // Accepted, case-insensitively: standard names singular or plural
 // ("contacts", "Contact", "line_items"), standard object type ids ("0-1"),

@@ -27,7 +27,7 @@ decoded_response decode(std::string body) {
 // ------------------------------------------------------------ headers -----
 
 TEST(rate_limit_headers, real_capture_any_case) {
-  // HUBSPOT_API.md 4.3, a 400 response from a private app with the add-on.
+  // docs/hubspot-api.md section 4.3, a 400 response from a private app with the add-on.
   rate_limit_headers h;
   EXPECT_TRUE(h.offer("x-hubspot-ratelimit-daily", "1000000"));
   EXPECT_TRUE(h.offer("X-HubSpot-RateLimit-Daily-Remaining", "919952"));
@@ -229,7 +229,7 @@ TEST(response_decoder, truncated_at_every_byte_never_crashes_or_decodes) {
 // ------------------------------------------------------------ section 1 ---
 
 TEST(response_decoder, batch_response_void) {
-  // HUBSPOT_API.md 1.2
+  // docs/hubspot-api.md section 1.2
   auto r = decode(R"({"status": "COMPLETE", "results": [], "startedAt": "2026-08-20T10:00:00.120Z",
  "completedAt": "2026-08-20T10:00:00.183Z", "requestedAt": null, "links": {}})");
   EXPECT_EQ(r.kind, body_kind::json_object);
@@ -242,7 +242,7 @@ TEST(response_decoder, batch_response_void) {
 }
 
 TEST(response_decoder, batch_response_207_no_associations) {
-  // HUBSPOT_API.md 1.3, verbatim (including the "…" placeholders).
+  // docs/hubspot-api.md section 1.3, verbatim (including the "…" placeholders).
   auto r = decode(R"({"status": "COMPLETE", "results": [], "numErrors": 1,
  "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND",
              "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
@@ -307,7 +307,7 @@ TEST(response_decoder, num_errors_absent_or_odd) {
 // ------------------------------------------------------------ section 2 ---
 
 TEST(response_decoder, batch_too_large) {
-  // HUBSPOT_API.md 2, verbatim.
+  // docs/hubspot-api.md section 2, verbatim.
   auto r = decode(R"({"status": "error",
  "message": "The maximum number of inputs supported in a batch is 100. Please reduce the number of items and try again",
  "correlationId": "3784ea30-07ce-4866-98e8-bf691d18899e", "category": "VALIDATION_ERROR"})");
