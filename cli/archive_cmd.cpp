@@ -383,10 +383,13 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_flag("--no-journal", f->no_journal, "Do not keep a journal");
   cmd->add_flag("--resume", c.resume, "Continue the job recorded in the journal: skip every pair already settled");
   cmd->add_flag("--restart", c.restart, "Discard an existing journal and start the job over");
-  cmd->add_flag("--retry-failed,!--no-retry-failed", c.retry_failed,
-                "With --resume: send again the pairs an earlier run failed for a retryable reason (transport "
-                "errors, 5xx, 408, 423, 477, retries exhausted); final failures (4xx) stay failed")
-      ->capture_default_str();
+  auto* retry = cmd->add_flag("--retry-failed", c.retry_failed,
+                              "With --resume (the default): send again the pairs an earlier run failed for a "
+                              "retryable reason (transport errors, 5xx, 408, 423, 477, retries exhausted); final "
+                              "failures (other 4xx) stay failed");
+  cmd->add_flag("--no-retry-failed", [f](std::int64_t) { f->cfg.retry_failed = false; },
+                "With --resume: keep every pair an earlier run failed as failed (listed again in --failures)")
+      ->excludes(retry);
   cmd->add_flag("--allow-empty", c.allow_empty,
                 "An input with no pairs (zero bytes or a header only) exits 0 instead of 1");
   cmd->add_option("--drain-timeout", f->drain_timeout,

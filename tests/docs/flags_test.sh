@@ -21,7 +21,7 @@ problem() { echo "FAIL: $*"; fail=1; }
 # branches (issue 11 items 2, 4, 5) and documented here already so that the
 # docs are right once those branches are merged. Only these five may be named
 # by the docs without being in the binary. Remove this list after the merge.
-pending_flags="--columns --delimiter --retry-failed --no-retry-failed --allow-empty"
+pending_flags="--columns --delimiter"
 
 # Flags of other programs the README shows (cmake, ctest, cpack, curl,
 # debootstrap, the scripts and bench tools), not hubbatch's.
