@@ -63,7 +63,8 @@ struct fixture : test::cli_sandbox {
 
 // Runs argv with stdin/stdout/stderr on a pseudo-terminal; returns everything
 // written to it and the exit code.
-std::pair<std::string, int> run_on_pty(const std::vector<std::string>& args) {
+// `typed`, when given, is typed at the terminal (then Ctrl-D).
+std::pair<std::string, int> run_on_pty(const std::vector<std::string>& args, const std::string& typed = {}) {
   int master = -1;
   winsize ws{};
   ws.ws_col = 200;
@@ -77,6 +78,10 @@ std::pair<std::string, int> run_on_pty(const std::vector<std::string>& args) {
     argv.push_back(nullptr);
     ::execv(argv[0], argv.data());
     ::_exit(127);
+  }
+  if (!typed.empty()) {
+    const std::string keys = typed + "\x04";  // end of input at the start of a line
+    if (::write(master, keys.data(), keys.size()) != static_cast<ssize_t>(keys.size())) return {"write failed", -1};
   }
   std::string out;
   char buf[4096];
@@ -361,4 +366,17 @@ TEST(operate, no_proxy_bypasses_the_environment_proxy_for_named_hosts) {
       EXPECT_EQ(env_proxy.targets().front(), "api.example.invalid:443");
     }
   }
+}
+
+// Issue 11 item 8: at a terminal without --input, hubbatch waited on stdin
+// saying nothing.
+TEST(operate, reading_stdin_at_a_terminal_is_announced) {
+  fixture f(10);
+  auto args = f.args({"--rate", "0", "--quiet"});
+  auto input = std::find(args.begin(), args.end(), "--input");
+  args.erase(input, input + 2);
+  auto [out, code] = run_on_pty(args, "from_id,to_id\n1,2\n");
+  EXPECT_NE(out.find("reading pairs from stdin"), std::string::npos) << out;
+  EXPECT_NE(out.find("Ctrl-D"), std::string::npos) << out;
+  EXPECT_EQ(code, 0) << out;
 }
