@@ -306,7 +306,7 @@ int run_archive(archive_flags& f) {
     case exit_usage:
     case exit_pending:
       if (!r.stop_message.empty()) spdlog::warn("stopped: {}", r.stop_message);
-      if (r.context.exit_code == exit_pending) {
+      if (r.totals.pending_pairs > 0) {  // a stop (exit 3), or a refused certificate or unreachable host (exit 2)
         std::string how = !cfg.journal_path.empty()
                               ? "; to continue, run the same command again with --resume"
                               : cfg.failures_path.empty()
