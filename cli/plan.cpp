@@ -39,7 +39,7 @@ struct plan_sink : io::pair_sink {
     ++fig.input_lines;
     ++fig.rejected;
     ++fig.rejected_by_reason[io::to_string(r)];
-    if (!quiet && ++printed <= 10) spdlog::warn("{}:{}: rejected: {}: {}", name, line, io::to_string(r), detail);
+    if (!quiet && ++printed <= 10) spdlog::warn("{}:{}: rejected: {}: {}: {}", name, line, io::to_string(r), io::describe(r), detail);
   }
   void take() {
     if (grouper.take_batch(batch)) ++fig.requests;

@@ -43,7 +43,7 @@ void failures_file::rejected(std::string_view input, std::uint64_t line, io::rej
                              std::string_view detail) {
   if (!file_) return;
   fmt::print(file_, ",,rejected,{},,{}\n", io::to_string(r),
-             csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line, io::to_string(r),
+             csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line, io::describe(r),
                                    detail)));
 }
 

@@ -295,7 +295,7 @@ struct job_state : io::pair_sink {
     ++totals.rejected_by_reason[io::to_string(r)];
     failures.rejected(cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name), line, r, detail);
     if (!opt.quiet && ++rejects_printed <= 10)
-      spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
+      spdlog::warn("{}:{}: rejected: {}: {}: {}", input_name, line, io::to_string(r), io::describe(r), detail);
   }
 
   void take_one_batch() {

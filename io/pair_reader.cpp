@@ -393,6 +393,21 @@ const char* to_string(input_format f) {
 
 const char* to_string(reject_reason r) {
   switch (r) {
+    case reject_reason::wrong_column_count: return "wrong_column_count";
+    case reject_reason::bad_id: return "bad_id";
+    case reject_reason::id_out_of_range: return "id_out_of_range";
+    case reject_reason::invalid_utf8: return "invalid_utf8";
+    case reject_reason::line_too_long: return "line_too_long";
+    case reject_reason::bad_json: return "bad_json";
+    case reject_reason::missing_field: return "missing_field";
+    case reject_reason::nul_byte: return "nul_byte";
+    case reject_reason::truncated_line: return "truncated_line";
+  }
+  return "unknown";
+}
+
+const char* describe(reject_reason r) {
+  switch (r) {
     case reject_reason::wrong_column_count: return "wrong column count";
     case reject_reason::bad_id: return "id is not 1-20 decimal digits";
     case reject_reason::id_out_of_range: return "id above 18446744073709551615";
@@ -403,7 +418,7 @@ const char* to_string(reject_reason r) {
     case reject_reason::nul_byte: return "NUL byte in line";
     case reject_reason::truncated_line: return "last line incomplete (input changed while being read)";
   }
-  return "unknown";
+  return "unknown reason";
 }
 
 namespace {

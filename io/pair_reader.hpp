@@ -49,7 +49,9 @@ std::optional<input_format> parse_input_format(std::string_view name);
 input_format input_format_for_path(std::string_view path);
 const char* to_string(input_format f);
 
-// Why a line was rejected. Each value has a message (to_string).
+// Why a line was rejected. Each value has a stable snake_case code, its
+// name (to_string: report keys, metric labels, journal and failures-file
+// categories; never change one), and a sentence for people (describe).
 enum class reject_reason {
   wrong_column_count,  // csv/tsv: fewer than 2 columns, or header columns missing
   bad_id,              // not 1-20 decimal digits
@@ -63,7 +65,13 @@ enum class reject_reason {
   truncated_line,      // last line had no newline and the file changed while being read
                        // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
 };
+// The stable code, e.g. "bad_id".
 const char* to_string(reject_reason r);
+// The sentence, e.g. "id is not 1-20 decimal digits".
+const char* describe(reject_reason r);
+
+// Bytes of an over-long line passed to pair_sink::on_reject as `raw`.
+inline constexpr std::size_t raw_prefix_bytes = 256;
 
 class pair_sink {
  public:

@@ -106,13 +106,24 @@ TEST(input_format, from_path) {
   EXPECT_EQ(input_format_for_path("gz"), csv);
 }
 
-TEST(reject_reason, every_value_has_a_message) {
-  for (auto r : {reject_reason::wrong_column_count, reject_reason::bad_id, reject_reason::id_out_of_range,
-                 reject_reason::invalid_utf8, reject_reason::line_too_long, reject_reason::bad_json,
-                 reject_reason::missing_field, reject_reason::nul_byte,
-                 reject_reason::truncated_line}) {
-    EXPECT_STRNE(hubbatch::io::to_string(r), "unknown");
+// Issue 11 item 9: the codes are what reports, metric labels, journals and
+// failures files carry, and what the README's troubleshooting names: the
+// enum's own names, never a sentence.
+TEST(reject_reason, issue_11_codes_are_stable_snake_case_with_a_sentence_apart) {
+  const std::pair<reject_reason, const char*> codes[] = {
+      {reject_reason::wrong_column_count, "wrong_column_count"}, {reject_reason::bad_id, "bad_id"},
+      {reject_reason::id_out_of_range, "id_out_of_range"},       {reject_reason::invalid_utf8, "invalid_utf8"},
+      {reject_reason::line_too_long, "line_too_long"},           {reject_reason::bad_json, "bad_json"},
+      {reject_reason::missing_field, "missing_field"},           {reject_reason::nul_byte, "nul_byte"},
+      {reject_reason::truncated_line, "truncated_line"},
+  };
+  for (auto [r, code] : codes) {
+    EXPECT_STREQ(hubbatch::io::to_string(r), code);
+    const std::string sentence = hubbatch::io::describe(r);
+    EXPECT_NE(sentence, code);
+    EXPECT_NE(sentence.find(' '), std::string::npos) << sentence;
   }
+  EXPECT_STREQ(hubbatch::io::describe(reject_reason::bad_id), "id is not 1-20 decimal digits");
 }
 
 // ------------------------------------------------------------ parse_id ----
