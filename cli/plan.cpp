@@ -35,7 +35,7 @@ struct plan_sink : io::pair_sink {
     staged = 0;
     while (grouper.full()) take();
   }
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view) override {
     ++fig.input_lines;
     ++fig.rejected;
     ++fig.rejected_by_reason[io::to_string(r)];

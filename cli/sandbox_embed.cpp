@@ -17,7 +17,7 @@ namespace {
 struct collect_sink : io::pair_sink {
   std::vector<pair_id> pairs;
   void on_pair(pair_id p, std::uint64_t) override { pairs.push_back(p); }
-  void on_reject(std::uint64_t, io::reject_reason, std::string_view) override {}
+  void on_reject(std::uint64_t, io::reject_reason, std::string_view, std::string_view) override {}
 };
 
 class embedded final : public embedded_sandbox {

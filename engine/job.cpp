@@ -229,7 +229,7 @@ struct job_state : io::pair_sink {
     }
     ++totals.input_pairs;
     if (counting_only) {  // stopped: the rest of a file is counted, not sent
-      count_pending(p);
+      count_pending(p, line);
       return false;
     }
     if (previous && previous->sent.contains(line)) ++totals.resent_pairs;
@@ -257,15 +257,15 @@ struct job_state : io::pair_sink {
     while (grouper.full()) take_one_batch();
   }
 
-  // A pair read after a stop: counted pending, never sent.
-  void count_pending(pair_id p) {
+  // A pair read after a stop (from input line `line`): counted pending, never sent.
+  void count_pending(pair_id p, std::uint64_t line) {
     ++totals.pending_pairs;
-    failures.pairs({&p, 1}, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
+    failures.pairs({&p, 1}, {&line, 1}, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
   }
 
   // The dispatcher settled pairs (or left them pending), all with outcome `out`.
   void on_outcome(std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome& out) {
-    failures.pairs(pairs, out);
+    failures.pairs(pairs, lines, out);
     if (!journal || out.outcome == pair_fate::pending || lines.empty()) return;
     settled_outcome o = out.outcome == pair_fate::failed  ? settled_outcome::failed
                         : out.category == "already_absent" ? settled_outcome::already_absent
@@ -284,7 +284,7 @@ struct job_state : io::pair_sink {
     if (journal) journal->flush(clock::now());
   }
 
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
     if (previous && previous->settled.contains(line)) {
       ++totals.skipped_pairs;
       return;
@@ -293,7 +293,8 @@ struct job_state : io::pair_sink {
     ++totals.input_pairs;
     ++totals.rejected_pairs;
     ++totals.rejected_by_reason[io::to_string(r)];
-    failures.rejected(cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name), line, r, detail);
+    failures.rejected(cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name), line, r, detail,
+                      raw);
     if (!opt.quiet && ++rejects_printed <= 10)
       spdlog::warn("{}:{}: rejected: {}: {}: {}", input_name, line, io::to_string(r), io::describe(r), detail);
   }
@@ -424,7 +425,7 @@ asio::awaitable<void> feed_partitions(job_state& j, spill_files& spill, asio::st
       if (n == 0) break;
       for (const record* r = first; r != first + n; ++r) {
         if (j.disp.stopped() != stop_reason::none) {
-          j.count_pending(pair_id{r->from, r->to});
+          j.count_pending(pair_id{r->from, r->to}, r->line);
           continue;
         }
         j.staged_pairs[j.staged] = pair_id{r->from, r->to};

@@ -516,6 +516,7 @@ struct pair_parser::impl {
     // the next chunk; reserving it now keeps the steady state allocation-free.
     partial.reserve(max_line_bytes + 1);
     detail.reserve(4 * detail_bytes + 128);
+    raw_prefix.reserve(raw_prefix_bytes);
   }
 
   const input_format format;
@@ -523,6 +524,8 @@ struct pair_parser::impl {
   const std::size_t max_line_bytes;
   std::string partial;     // bytes of an unfinished line carried across chunks
   std::string detail;      // scratch for reject details
+  std::string raw_prefix;  // scratch: the first bytes of an over-long line
+  std::string_view raw;    // the line being parsed, as read (for on_reject)
   std::uint64_t line = 0;  // lines completed so far
   bool skipping = false;   // inside an over-long line already reported
   // csv/tsv: the first non-blank line decides whether there is a header.
@@ -551,7 +554,7 @@ struct pair_parser::impl {
     } else if (append_printable(detail, text, detail_bytes) < text.size()) {
       detail += "...";
     }
-    sink.on_reject(line, r, detail);
+    sink.on_reject(line, r, detail, raw);
   }
 
   // Calls f(column, field) for each field of a delimited line until it
@@ -664,7 +667,8 @@ void pair_parser::impl::finish(pair_sink& sink, bool input_complete) {
     if (partial.back() == '\r') --n;
     ++line;
     header_pending = false;
-    reject(reject_reason::truncated_line, "", std::string_view(partial.data(), n), sink);
+    raw = std::string_view(partial.data(), n);
+    reject(reject_reason::truncated_line, "", raw, sink);
     partial.clear();
   } else if (!partial.empty()) {
     complete_line(partial.data(), partial.size(), sink);
@@ -682,7 +686,11 @@ void pair_parser::impl::report_too_long(std::string_view a, std::string_view b, 
   const std::size_t kept = append_printable(detail, a, budget);
   append_printable(detail, b, budget - kept);
   detail += "...";
-  sink.on_reject(line, reject_reason::line_too_long, detail);
+  raw_prefix.clear();
+  const std::size_t raw_budget = std::min(raw_prefix_bytes, max_line_bytes);
+  raw_prefix.append(a.substr(0, raw_budget));
+  raw_prefix.append(b.substr(0, raw_budget - raw_prefix.size()));
+  sink.on_reject(line, reject_reason::line_too_long, detail, raw_prefix);
 }
 
 void pair_parser::impl::complete_line(const char* s, std::size_t n, pair_sink& sink) {
@@ -705,6 +713,7 @@ void pair_parser::impl::process_line(const char* s, std::size_t n, pair_sink& si
   if (i == n) return;  // blank
 
   const std::string_view text(s, n);
+  raw = text;
   const byte_scan bytes = scan_bytes(s, n);
   if (bytes.nul) {
     header_pending = false;

@@ -79,10 +79,15 @@ class pair_sink {
   // A valid pair from 1-based input line `line`.
   virtual void on_pair(pair_id pair, std::uint64_t line) = 0;
   // A rejected line; `detail` names the offending text (truncated to ~64
-  // bytes, printable: other bytes as \xNN, "(empty)" for an empty id) and is
-  // valid only during the call. For line_too_long it is the line's first
-  // min(64, max_line_bytes) bytes and "...", whatever the chunking.
-  virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) = 0;
+  // bytes, printable: other bytes as \xNN, "(empty)" for an empty id). For
+  // line_too_long it is the line's first min(64, max_line_bytes) bytes and
+  // "...", whatever the chunking. `raw` is the line as read, byte for byte
+  // (without its CR/LF, or a BOM on line 1), so it can be written back for a
+  // person to fix; for line_too_long only its first
+  // min(raw_prefix_bytes, max_line_bytes) bytes, whatever the chunking. Both
+  // are valid only during the call.
+  virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail,
+                         std::string_view raw) = 0;
 };
 
 // Parses one id field (after the caller split columns): trims spaces and one

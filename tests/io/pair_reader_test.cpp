@@ -45,8 +45,10 @@ struct recording_sink : hubbatch::io::pair_sink {
   // When false, details are not recorded (for tests that check only reasons).
   bool keep_detail = true;
   void on_pair(pair_id pair, std::uint64_t line) override { events.push_back({true, line, pair, {}, {}}); }
-  void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) override {
+  std::vector<std::string> raws;  // the raw text of each reject, in order
+  void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail, std::string_view raw) override {
     events.push_back({false, line, {}, reason, keep_detail ? std::string(detail) : std::string()});
+    raws.emplace_back(raw);
   }
 };
 
@@ -54,6 +56,7 @@ struct parse_result {
   std::vector<event> events;
   std::uint64_t lines = 0;
   bool header = false;
+  std::vector<std::string> raws;  // the raw text of each reject
 };
 
 // Feeds `input` in chunks of `chunk` bytes (0 = all at once), then finishes.
@@ -65,7 +68,7 @@ parse_result parse(input_format f, std::string_view input, std::size_t chunk = 0
   if (chunk == 0) chunk = input.size() + 1;
   for (std::size_t i = 0; i < input.size(); i += chunk) parser.feed(input.substr(i, chunk), sink);
   parser.finish(sink);
-  return {sink.events, parser.lines(), parser.saw_header()};
+  return {sink.events, parser.lines(), parser.saw_header(), sink.raws};
 }
 
 std::vector<event> events(input_format f, std::string_view input, std::size_t max_line = 4096) {
@@ -535,6 +538,7 @@ TEST_P(chunk_split, every_split_point_and_chunk_size_gives_the_same_result) {
     auto r = parse(f, input, chunk, max_line, true);
     ASSERT_EQ(r.events, whole.events) << "chunk " << chunk;
     ASSERT_EQ(r.header, whole.header);
+    ASSERT_EQ(r.raws, whole.raws) << "chunk " << chunk;
   }
 }
 
@@ -549,6 +553,26 @@ TEST(chunk_split, expected_csv_mix_result) {
                           bad(10, reject_reason::line_too_long), ok(11, 7, 18446744073709551615ULL),
                           ok(12, 10, 11)}));
   EXPECT_EQ(r.lines, 12u);
+}
+
+// Issue 11 item 6: a rejected line reaches the sink as it was read, so the
+// failures file can keep it for a person to fix and feed back.
+TEST(pair_parser, issue_11_rejects_carry_the_raw_line) {
+  const std::string long_line = std::string(300, '7') + "," + std::string(10, '8');
+  const std::string input = std::string("\xEF\xBB\xBF") + "1;2\r\n" + "3,\"4 x\"\n" + long_line + "\r\n" +
+                            "{\"from\":5}\n" + "6,7\n" + "8,9";
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+    pair_parser parser(csv, 280);
+    recording_sink sink;
+    const std::size_t step = chunk ? chunk : input.size();
+    for (std::size_t i = 0; i < input.size(); i += step) parser.feed(std::string_view(input).substr(i, step), sink);
+    parser.finish(sink, false);  // the last line is cut: truncated_line, its text kept too
+    EXPECT_EQ(sink.raws, (std::vector<std::string>{"1;2", "3,\"4 x\"", long_line.substr(0, 256), "{\"from\":5}", "8,9"}))
+        << "chunk " << chunk;
+  }
+  // A limit below 256 bytes keeps that many.
+  auto r = parse(csv, long_line + "\n", 0, 100);
+  EXPECT_EQ(r.raws, (std::vector<std::string>{long_line.substr(0, 100)}));
 }
 
 TEST(chunk_split, expected_ndjson_mix_result) {
