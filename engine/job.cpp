@@ -299,6 +299,16 @@ struct job_state : io::pair_sink {
       spdlog::warn("{}:{}: rejected: {}: {}: {}", input_name, line, io::to_string(r), io::describe(r), detail);
   }
 
+  // After an input is read: which of its columns were used, and any
+  // separator hint, for the summary and the report. With several inputs each
+  // is prefixed by its file name.
+  void note_input(const std::string& path, const io::pair_parser& parser) {
+    const std::string prefix = cfg.extra_inputs.empty() ? std::string() : path + ": ";
+    if (auto c = parser.columns())
+      input_columns += (input_columns.empty() ? "" : "; ") + prefix + io::to_string(*c);
+    if (!parser.hint().empty()) input_hint += (input_hint.empty() ? "" : "; ") + prefix + parser.hint();
+  }
+
   void take_one_batch() {
     sync_caps();
     std::vector<pair_id> batch;
@@ -340,6 +350,8 @@ struct job_state : io::pair_sink {
   std::optional<rate_controller> controller;
   notifier wake;
   std::string input_name;
+  std::string input_columns;  // report_context::input_columns
+  std::string input_hint;     // report_context::input_hint
   bool reading_done = false;
   bool counting_only = false;
   std::uint64_t rejects_printed = 0;
@@ -455,7 +467,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   const io::input_watch watch(fd);  // a file appended to or truncated meanwhile (issue 7)
   std::uint64_t bytes_read = 0;
   io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
-  io::pair_parser parser(format, j.cfg.max_line_bytes);
+  io::pair_parser parser(format, input_options(j.cfg));
   io::input_decoder decoder(j.input_name);
   std::vector<char> buf(1 << 16);
   asio::steady_timer timer(j.ioc);
@@ -520,6 +532,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   // A pipe cut short by a stop may end mid-member: only a complete read is checked.
   if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
   parser.finish(j, change.empty());  // a cut last line is rejected, never sent
+  j.note_input(path, parser);
   j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
@@ -1058,6 +1071,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.effective_rate_window_s = std::chrono::duration<double>(j.limiter.window()).count();
   ctx.elapsed_s = std::chrono::duration<double>(clock::now() - started).count();
   ctx.stop_reason = to_string(j.disp.stopped());
+  ctx.input_columns = j.input_columns;
+  ctx.input_hint = j.input_hint;
   ctx.exit_code = exit_code_for(out.totals, j.disp.stopped());
   if (journal) {
     job_totals t;

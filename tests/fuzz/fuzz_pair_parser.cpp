@@ -26,7 +26,7 @@ struct recording_sink : io::pair_sink {
   }
   void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
     check_line(line);
-    if (detail.size() > 4 * 64 + 128) std::abort();  // details are bounded
+    if (detail.size() > 4 * 64 + 256) std::abort();  // details are bounded (a prefix, a hint, 64 bytes as \xNN)
     for (char c : detail)
       if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) std::abort();  // printable
     if (raw.find('\n') != std::string_view::npos) std::abort();  // one line at most
