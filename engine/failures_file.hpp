@@ -1,7 +1,7 @@
 // The failures file: one CSV line per pair not archived (failed, pending)
 // and per rejected input line, readable back as --input (the header names
-// from_id/to_id; the other columns are ignored, so rejected rows, whose ids
-// are empty, are rejected again until fixed).
+// from_id/to_id; a rejected row, whose ids are empty, is read from its text
+// cell, see io/pair_reader.hpp).
 //
 // Columns: from_id,to_id,outcome,category,http_status,message,line,text
 //   line  the input line number of the pair or rejected line (with several
@@ -29,6 +29,8 @@ class failures_file {
  public:
   // The header line (with its newline).
   static constexpr std::string_view header = "from_id,to_id,outcome,category,http_status,message,line,text\n";
+  static_assert(header.substr(0, header.size() - 1) == io::failures_header,
+                "the parser recognises a failures file by this header (io/pair_reader.hpp)");
   // Appended to the text of a line_too_long row: only its first bytes are kept.
   static constexpr std::string_view cut_marker = " [cut]";
 
