@@ -8,6 +8,7 @@
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
+#include "io/pair_reader.hpp"
 #include "io/same_file.hpp"
 #include "io/secret.hpp"
 #include "io/tls.hpp"
@@ -33,6 +34,8 @@ struct archive_flags {
   engine::archive_config cfg;
   std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name
+  std::string columns;     // --columns NAMES: "" = not named (parsed into cfg.columns)
+  std::string delimiter;   // --delimiter CHAR: "" = a comma (checked into cfg.delimiter)
   std::string rate = "auto";
   std::string token_env = "HUBSPOT_ACCESS_TOKEN";
   std::string token_file;
@@ -337,6 +340,10 @@ void add_archive_command(CLI::App& app, command_runner* run) {
       ->capture_default_str();
   cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
       ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
+  cmd->add_option("--columns", f->columns,
+                  "csv/tsv: the input's columns in order, comma-separated; from/from_id/fromObjectId and "
+                  "to/to_id/toObjectId mark the ids, other names columns to ignore (e.g. index,from,to)");
+  cmd->add_option("--delimiter", f->delimiter, "csv: the column separator, one character (e.g. ';'); default ','");
   cmd->add_option("--token-env", f->token_env, "Environment variable holding the access token")
       ->capture_default_str();
   cmd->add_option("--token-file", f->token_file, "File holding the access token (overrides --token-env)");
@@ -446,6 +453,26 @@ void add_archive_command(CLI::App& app, command_runner* run) {
         if (in == "-") throw CLI::ValidationError("--input", "stdin (-) cannot be one of several inputs");
       if (!f->cfg.journal_path.empty() || f->cfg.resume || f->cfg.restart)
         throw CLI::ValidationError("--input", "--journal, --resume and --restart need a single --input (one file per job)");
+    }
+    // Columns and separator: a mistake here would read the wrong column as an id.
+    // (--format is csv, tsv, ndjson or jsonl: CLI11 checked it.)
+    const bool ndjson = f->format == "ndjson" || f->format == "jsonl";
+    const bool csv = f->format.empty() || f->format == "csv";
+    if (!f->columns.empty()) {
+      if (std::string why = io::parse_column_names(f->columns, f->cfg.columns); !why.empty())
+        throw CLI::ValidationError("--columns", why + " (got '" + f->columns + "')");
+      if (ndjson)
+        throw CLI::ValidationError("--columns", "NDJSON names its ids by key; --columns is for csv and tsv");
+    }
+    if (!f->delimiter.empty()) {
+      if (f->delimiter.size() != 1)
+        throw CLI::ValidationError("--delimiter", "expected one character, e.g. ';' (for tabs use --format tsv; got '" +
+                                                      f->delimiter + "')");
+      if (std::string why = io::check_delimiter(f->delimiter[0]); !why.empty())
+        throw CLI::ValidationError("--delimiter", why);
+      if (!csv)
+        throw CLI::ValidationError("--delimiter", "only csv input takes a delimiter (tsv is tab-separated)");
+      f->cfg.delimiter = f->delimiter[0];
     }
     f->progress_every = parse_duration("--progress-interval", f->progress_interval);
     if (f->progress_every < std::chrono::milliseconds(100))

@@ -35,11 +35,11 @@ struct plan_sink : io::pair_sink {
     staged = 0;
     while (grouper.full()) take();
   }
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view) override {
     ++fig.input_lines;
     ++fig.rejected;
     ++fig.rejected_by_reason[io::to_string(r)];
-    if (!quiet && ++printed <= 10) spdlog::warn("{}:{}: rejected: {}: {}", name, line, io::to_string(r), detail);
+    if (!quiet && ++printed <= 10) spdlog::warn("{}:{}: rejected: {}: {}: {}", name, line, io::to_string(r), io::describe(r), detail);
   }
   void take() {
     if (grouper.take_batch(batch)) ++fig.requests;
@@ -79,7 +79,12 @@ plan_figures plan_inputs(const engine::archive_config& cfg, const std::vector<st
   for (const auto& path : inputs) {
     sink.name = path == "-" ? "<stdin>" : path;
     io::input_format format = cfg.format ? *cfg.format : io::input_format_for_path(path);
-    io::read_pairs_file(path, format, sink, cfg.max_line_bytes);
+    io::pair_parser parser(format, engine::input_options(cfg));
+    io::read_pairs_file(path, parser, sink);
+    // As the run's summary says it (engine/job.cpp note_input).
+    const std::string prefix = inputs.size() > 1 ? sink.name + ": " : std::string();
+    if (auto c = parser.columns()) fig.columns += (fig.columns.empty() ? "" : "; ") + prefix + io::to_string(*c);
+    if (!parser.hint().empty()) fig.hint += (fig.hint.empty() ? "" : "; ") + prefix + parser.hint();
   }
   sink.finish();
   return fig;
@@ -120,6 +125,8 @@ std::string plan_text(const plan_figures& f, const plan_rate& rate, std::uint64_
   line("lines", std::to_string(f.input_lines));
   line("pairs", std::to_string(f.pairs));
   line("rejected", std::to_string(f.rejected));
+  if (!f.columns.empty()) line("columns", f.columns);
+  if (!f.hint.empty()) line("hint", f.hint);
   line("duplicates", std::to_string(f.duplicates));
   line("from-ids", std::to_string(f.distinct_from_ids));
   line("requests", fmt::format("{} (batch size {}, group window {})", f.requests, cfg.batch_size, cfg.group_window));

@@ -21,6 +21,8 @@ struct plan_figures {
   std::uint64_t distinct_from_ids = 0;
   std::uint64_t requests = 0;        // batches the grouper forms (before any split a server may force)
   std::map<std::string, std::uint64_t> rejected_by_reason;
+  std::string columns;  // columns named by a header or --columns, as report_context::input_columns ("" = not named)
+  std::string hint;     // the parser's separator hint ("" = none)
 };
 
 // Reads every input through the parser and the grouper. Throws
@@ -37,7 +39,8 @@ struct plan_rate {
 // The fixed rate, --plan-rate, or the auto fallback (100/10s, times the share).
 plan_rate rate_for_plan(const engine::archive_config& cfg, const std::optional<engine::archive_config>& plan_rate_cfg);
 
-// The printout (stdout): fixed shape, one figure a line.
+// The printout (stdout): fixed shape, one figure a line (plus "columns" and
+// "hint" after "rejected" when there are any).
 std::string plan_text(const plan_figures& f, const plan_rate& rate, std::uint64_t daily_budget,
                       const std::vector<std::string>& inputs, const engine::archive_config& cfg);
 

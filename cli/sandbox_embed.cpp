@@ -17,7 +17,7 @@ namespace {
 struct collect_sink : io::pair_sink {
   std::vector<pair_id> pairs;
   void on_pair(pair_id p, std::uint64_t) override { pairs.push_back(p); }
-  void on_reject(std::uint64_t, io::reject_reason, std::string_view) override {}
+  void on_reject(std::uint64_t, io::reject_reason, std::string_view, std::string_view) override {}
 };
 
 class embedded final : public embedded_sandbox {
@@ -51,7 +51,7 @@ std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_c
   std::vector<std::string> inputs{cfg.input};
   inputs.insert(inputs.end(), cfg.extra_inputs.begin(), cfg.extra_inputs.end());
   for (const auto& in : inputs)
-    io::read_pairs_file(in, cfg.format ? *cfg.format : io::input_format_for_path(in), sink, cfg.max_line_bytes);
+    io::read_pairs_file(in, cfg.format ? *cfg.format : io::input_format_for_path(in), sink, engine::input_options(cfg));
   sandbox::config sc;
   sc.listen_host = "127.0.0.1";
   sc.listen_port = 0;

@@ -250,6 +250,10 @@ std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string&
   return parsed;
 }
 
+io::parse_options input_options(const archive_config& cfg) {
+  return io::parse_options{cfg.max_line_bytes, cfg.delimiter, cfg.columns};
+}
+
 std::string validate(const archive_config& cfg) {
   if (!valid_object_type(cfg.from_type))
     return "invalid --from-type '" + cfg.from_type + "' (expected a name like contacts, an id like 0-1 or 2-123, or p_name)";
@@ -265,6 +269,13 @@ std::string validate(const archive_config& cfg) {
   if (cfg.rate == rate_mode::fixed && (cfg.rate_max < 1 || cfg.rate_window <= duration::zero()))
     return "--rate N/Ws needs N >= 1 and W > 0";
   if (cfg.rate_share <= 0 || cfg.rate_share > 1) return "rate share must be in (0%, 100%]";
+  if (std::string why = io::check_delimiter(cfg.delimiter); !why.empty()) return "invalid --delimiter: " + why;
+  if (!cfg.columns.empty()) {
+    std::string joined;
+    for (const auto& c : cfg.columns) joined += (joined.empty() ? "" : ",") + c;
+    std::vector<std::string> names;
+    if (std::string why = io::parse_column_names(joined, names); !why.empty()) return "invalid --columns: " + why;
+  }
   std::string error;
   if (!parse_base_url(cfg.base_url, error)) return error;
   if (!cfg.proxy.empty()) {

@@ -28,6 +28,10 @@ struct archive_config {
   std::vector<std::string> extra_inputs;       // further input files read after `input`, in order (not stdin;
                                                // no journal: its identity and line numbers cover one file)
   std::optional<io::input_format> format;      // nullopt: from the file name, else csv
+  std::vector<std::string> columns;            // --columns: csv/tsv columns in order, one from and one to
+                                               // (io::parse_column_names); empty = a header names them, or
+                                               // lines have two columns
+  char delimiter = ',';                        // --delimiter: csv column separator (tsv always uses a tab)
   std::string base_url = "https://api.hubapi.com";  // scheme://host[:port]; http:// only for loopback hosts
   std::string api_version = "v4";              // v4 | 2025-09 | 2026-03 | 2026-09
   std::string ca_file;                         // PEM to trust instead of the system store ("" = system store)
@@ -91,6 +95,9 @@ bool valid_api_version(const std::string& version);
 // Request target for batch/archive, e.g. /crm/v4/associations/contacts/companies/batch/archive.
 std::string archive_target(const std::string& api_version, const std::string& from_type,
                            const std::string& to_type);
+
+// How the job reads its inputs (format aside): line limit, separator, columns.
+io::parse_options input_options(const archive_config& cfg);
 
 // Checks the whole config; returns "" when valid, else the problem.
 std::string validate(const archive_config& cfg);

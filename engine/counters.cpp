@@ -233,6 +233,9 @@ std::string report_json(const counters& c, const report_context& ctx) {
                  json_string(ctx.base_url));
   fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n  \"daily_reset\": {},\n", ctx.exit_code,
                  json_string(ctx.stop_reason), ctx.daily_reset ? json_string(*ctx.daily_reset) : "null");
+  fmt::format_to(o, "  \"input_columns\": {},\n  \"input_hint\": {},\n",
+                 ctx.input_columns.empty() ? "null" : json_string(ctx.input_columns),
+                 ctx.input_hint.empty() ? "null" : json_string(ctx.input_hint));
   const std::pair<const char*, std::uint64_t> fields[] = {
       {"input_pairs", c.input_pairs},         {"archived_pairs", c.archived_pairs},
       {"failed_pairs", c.failed_pairs},       {"rejected_pairs", c.rejected_pairs},
@@ -325,6 +328,8 @@ std::string report_summary(const counters& c, const report_context& ctx) {
                          ? fmt::format("{} per {:g} s", ctx.effective_rate_max, ctx.effective_rate_window_s)
                          : std::string("unlimited"));
   text("accounting", problem.empty() ? std::string("ok") : "MISMATCH: " + problem);
+  if (!ctx.input_columns.empty()) text("columns", ctx.input_columns);
+  if (!ctx.input_hint.empty()) text("hint", ctx.input_hint);
   if (ctx.totals) {
     const auto& t = *ctx.totals;
     text("job totals", fmt::format("{} runs: {} input = {} archived + {} failed + {} rejected + {} duplicates + {} pending",

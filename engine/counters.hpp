@@ -107,11 +107,17 @@ struct report_context {
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
   std::optional<std::string> daily_reset;  // when the daily limit resets, when known
   std::optional<job_totals> totals;        // with a journal: figures over all runs of the job
+  // csv/tsv columns named by a header or --columns: "from_id (1), to_id (3);
+  // ignored: index (2)" (io::to_string(input_columns); "FILE: " before each
+  // with several inputs); "" when not named.
+  std::string input_columns;
+  std::string input_hint;  // the parser's separator hint ("" = none)
 };
 
 // The report as JSON (pretty-printed, one object): hubbatch_version,
 // from_type, to_type, api_version, base_url, exit_code, stop_reason,
-// daily_reset (string or null), every counter under its field name,
+// daily_reset (string or null), input_columns and input_hint (string or
+// null when ""), every counter under its field name,
 // http_status / errors_by_category / rejected_by_reason as objects (string
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
 // (archived_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
@@ -121,7 +127,8 @@ struct report_context {
 // becomes U+FFFD, so the output always parses.
 std::string report_json(const counters& c, const report_context& ctx);
 // The short human summary (fixed shape: always the same 16 lines, labels in a
-// 14-column field, counts right-aligned; one item a line). The caller picks
+// 14-column field, counts right-aligned; one item a line; then "columns" and
+// "hint" when the context has them, and "job totals" with a journal). The caller picks
 // the stream (STYLE.md rule 10 says stdout, issue 3 says stderr).
 std::string report_summary(const counters& c, const report_context& ctx);
 

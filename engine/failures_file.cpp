@@ -24,27 +24,38 @@ failures_file::failures_file(const std::string& path) {
   file_ = std::fopen(path.c_str(), "w");
   if (!file_) throw std::runtime_error("cannot write failures file '" + path + "': " + std::strerror(errno));
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
-  std::fputs("from_id,to_id,outcome,category,http_status,message\n", file_);
+  std::fwrite(header.data(), 1, header.size(), file_);
 }
 
 failures_file::~failures_file() {
   if (file_) std::fclose(file_);
 }
 
-void failures_file::pairs(std::span<const pair_id> ps, const pair_outcome& o) {
+void failures_file::pairs(std::span<const pair_id> ps, std::span<const std::uint64_t> lines, const pair_outcome& o) {
   if (!file_ || o.outcome == pair_fate::archived) return;
-  std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
-  for (const pair_id& p : ps)
-    fmt::print(file_, "{},{},{},{},{},{}\n", p.from, p.to, to_string(o.outcome), csv_field(o.category), status,
-               csv_field(o.message));
+  const std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
+  const std::string category = csv_field(o.category);
+  const std::string message = csv_field(o.message);
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (i < lines.size()) {
+      fmt::print(file_, "{},{},{},{},{},{},{},\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
+                 message, lines[i]);
+    } else {
+      fmt::print(file_, "{},{},{},{},{},{},,\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
+                 message);
+    }
+  }
 }
 
 void failures_file::rejected(std::string_view input, std::uint64_t line, io::reject_reason r,
-                             std::string_view detail) {
+                             std::string_view detail, std::string_view raw) {
   if (!file_) return;
-  fmt::print(file_, ",,rejected,{},,{}\n", io::to_string(r),
-             csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line, io::to_string(r),
-                                   detail)));
+  std::string text(raw);
+  if (r == io::reject_reason::line_too_long) text += cut_marker;
+  fmt::print(file_, ",,rejected,{},,{},{},{}\n", io::to_string(r),
+             csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line, io::describe(r),
+                                   detail)),
+             line, csv_field(text));
 }
 
 }  // namespace hubbatch::engine

@@ -247,7 +247,8 @@ struct job_state : io::pair_sink {
   // in the failures file: the file always lists every failure of the job.
   void carry_over_failure(pair_id p, std::uint64_t line) {
     if (const auto* f = previous->failure_of(line))
-      failures.pairs({&p, 1}, {pair_fate::failed, f->category, 0, "failed in an earlier run of the job", f->retryable});
+      failures.pairs({&p, 1}, {&line, 1},
+                     {pair_fate::failed, f->category, 0, "failed in an earlier run of the job", f->retryable});
   }
 
   // Pairs go to the grouper a block at a time (it prefetches their table
@@ -271,16 +272,15 @@ struct job_state : io::pair_sink {
     while (grouper.full()) take_one_batch();
   }
 
-  // A pair read after a stop: counted pending, never sent.
+  // A pair read after a stop (from input line `line`): counted pending, never sent.
   void count_pending(pair_id p, std::uint64_t line) {
     ++totals.pending_pairs;
-    (void)line;
-    failures.pairs({&p, 1}, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
+    failures.pairs({&p, 1}, {&line, 1}, {pair_fate::pending, to_string(disp.stopped()), 0, disp.stop_message()});
   }
 
   // The dispatcher settled pairs (or left them pending), all with outcome `out`.
   void on_outcome(std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome& out) {
-    failures.pairs(pairs, out);
+    failures.pairs(pairs, lines, out);
     if (!journal || out.outcome == pair_fate::pending || lines.empty()) return;
     const bool failed = out.outcome == pair_fate::failed;
     settled_outcome o = failed && out.retryable            ? settled_outcome::failed_retryable
@@ -301,20 +301,30 @@ struct job_state : io::pair_sink {
     if (journal) journal->flush(clock::now());
   }
 
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
     const std::string_view input = cfg.extra_inputs.empty() ? std::string_view{} : std::string_view(input_name);
     if (previous && previous->settled.contains(line)) {
       ++totals.skipped_pairs;
-      failures.rejected(input, line, r, detail);  // still rejected: the failures file keeps listing it
+      failures.rejected(input, line, r, detail, raw);  // still rejected: the failures file keeps listing it
       return;
     }
     if (journal) journal->settled(settled_outcome::rejected, io::to_string(r), line);
     ++totals.input_pairs;
     ++totals.rejected_pairs;
     ++totals.rejected_by_reason[io::to_string(r)];
-    failures.rejected(input, line, r, detail);
+    failures.rejected(input, line, r, detail, raw);
     if (!opt.quiet && ++rejects_printed <= 10)
-      spdlog::warn("{}:{}: rejected: {}: {}", input_name, line, io::to_string(r), detail);
+      spdlog::warn("{}:{}: rejected: {}: {}: {}", input_name, line, io::to_string(r), io::describe(r), detail);
+  }
+
+  // After an input is read: which of its columns were used, and any
+  // separator hint, for the summary and the report. With several inputs each
+  // is prefixed by its file name.
+  void note_input(const std::string& path, const io::pair_parser& parser) {
+    const std::string prefix = cfg.extra_inputs.empty() ? std::string() : path + ": ";
+    if (auto c = parser.columns())
+      input_columns += (input_columns.empty() ? "" : "; ") + prefix + io::to_string(*c);
+    if (!parser.hint().empty()) input_hint += (input_hint.empty() ? "" : "; ") + prefix + parser.hint();
   }
 
   void take_one_batch() {
@@ -358,6 +368,8 @@ struct job_state : io::pair_sink {
   std::optional<rate_controller> controller;
   notifier wake;
   std::string input_name;
+  std::string input_columns;  // report_context::input_columns
+  std::string input_hint;     // report_context::input_hint
   bool reading_done = false;
   bool counting_only = false;
   std::uint64_t rejects_printed = 0;
@@ -473,7 +485,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   const io::input_watch watch(fd);  // a file appended to or truncated meanwhile (issue 7)
   std::uint64_t bytes_read = 0;
   io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
-  io::pair_parser parser(format, j.cfg.max_line_bytes);
+  io::pair_parser parser(format, input_options(j.cfg));
   io::input_decoder decoder(j.input_name);
   std::vector<char> buf(1 << 16);
   asio::steady_timer timer(j.ioc);
@@ -538,6 +550,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   // A pipe cut short by a stop may end mid-member: only a complete read is checked.
   if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
   parser.finish(j, change.empty());  // a cut last line is rejected, never sent
+  j.note_input(path, parser);
   j.add_staged();
   j.flush_journal();
   if (fd != 0) ::close(fd);
@@ -1106,6 +1119,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.effective_rate_window_s = std::chrono::duration<double>(j.limiter.window()).count();
   ctx.elapsed_s = std::chrono::duration<double>(clock::now() - started).count();
   ctx.stop_reason = to_string(j.disp.stopped());
+  ctx.input_columns = j.input_columns;
+  ctx.input_hint = j.input_hint;
   ctx.exit_code = exit_code_for(out.totals, j.disp.stopped());
   // A zero-byte or header-only input is almost always a failed upstream
   // export: say so, unless the user expects it (a resumed job's input holds

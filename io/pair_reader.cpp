@@ -391,7 +391,68 @@ const char* to_string(input_format f) {
   return "unknown";
 }
 
+column_role role_of_column(std::string_view name) {
+  name = unquote(name);
+  if (iequals(name, "from") || iequals(name, "from_id") || iequals(name, "fromObjectId")) return column_role::from;
+  if (iequals(name, "to") || iequals(name, "to_id") || iequals(name, "toObjectId")) return column_role::to;
+  return column_role::other;
+}
+
+std::string parse_column_names(std::string_view text, std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  int from = 0;
+  int to = 0;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    const std::string_view name = trim_spaces(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (name.empty()) return "a column name is empty (expected names separated by commas, e.g. index,from,to)";
+    from += role_of_column(name) == column_role::from;
+    to += role_of_column(name) == column_role::to;
+    out.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  if (from != 1 || to != 1)
+    return "name exactly one from column (from, from_id or fromObjectId) and one to column (to, to_id or toObjectId); "
+           "other names mark columns that are ignored, e.g. index,from,to";
+  names = std::move(out);
+  return {};
+}
+
+std::string check_delimiter(char d) {
+  if (d == '"') return "a double quote cannot separate columns (it quotes them)";
+  if (d == '\r' || d == '\n' || d == '\0') return "CR, LF and NUL cannot separate columns";
+  if (d == ' ') return "a space cannot separate columns (spaces around ids are ignored)";
+  if (d >= '0' && d <= '9') return "a digit cannot separate columns of ids";
+  return {};
+}
+
+std::string to_string(const input_columns& c) {
+  std::string out = c.from.name + " (" + std::to_string(c.from.position) + "), " + c.to.name + " (" +
+                    std::to_string(c.to.position) + ")";
+  for (std::size_t i = 0; i < c.ignored.size(); ++i)
+    out += (i ? ", " : "; ignored: ") + c.ignored[i].name + " (" + std::to_string(c.ignored[i].position) + ")";
+  return out;
+}
+
 const char* to_string(reject_reason r) {
+  switch (r) {
+    case reject_reason::wrong_column_count: return "wrong_column_count";
+    case reject_reason::bad_id: return "bad_id";
+    case reject_reason::id_out_of_range: return "id_out_of_range";
+    case reject_reason::invalid_utf8: return "invalid_utf8";
+    case reject_reason::line_too_long: return "line_too_long";
+    case reject_reason::bad_json: return "bad_json";
+    case reject_reason::missing_field: return "missing_field";
+    case reject_reason::nul_byte: return "nul_byte";
+    case reject_reason::truncated_line: return "truncated_line";
+    case reject_reason::unnamed_columns: return "unnamed_columns";
+    case reject_reason::header_mismatch: return "header_mismatch";
+  }
+  return "unknown";
+}
+
+const char* describe(reject_reason r) {
   switch (r) {
     case reject_reason::wrong_column_count: return "wrong column count";
     case reject_reason::bad_id: return "id is not 1-20 decimal digits";
@@ -402,8 +463,13 @@ const char* to_string(reject_reason r) {
     case reject_reason::missing_field: return "missing from/to field";
     case reject_reason::nul_byte: return "NUL byte in line";
     case reject_reason::truncated_line: return "last line incomplete (input changed while being read)";
+    case reject_reason::unnamed_columns:
+      return "more than two columns and none named (the first may be an index, not the from-id): name them with "
+             "--columns (e.g. --columns index,from,to) or a header line";
+    case reject_reason::header_mismatch:
+      return "the header names the id columns elsewhere than --columns: fix --columns or the header";
   }
-  return "unknown";
+  return "unknown reason";
 }
 
 namespace {
@@ -495,29 +561,52 @@ std::optional<reject_reason> parse_id(std::string_view field, std::uint64_t& out
 // ------------------------------------------------------------- parser ------
 
 struct pair_parser::impl {
-  impl(input_format f, std::size_t max_line)
-      : format(f), delim(f == input_format::tsv ? '\t' : ','), max_line_bytes(max_line) {
+  impl(input_format f, const parse_options& o)
+      : format(f),
+        delim(f == input_format::tsv ? '\t' : o.delimiter),
+        max_line_bytes(o.max_line_bytes),
+        given_names(o.columns) {
     // The partial line holds at most max_line_bytes plus a CR whose LF is in
     // the next chunk; reserving it now keeps the steady state allocation-free.
     partial.reserve(max_line_bytes + 1);
     detail.reserve(4 * detail_bytes + 128);
+    raw_prefix.reserve(raw_prefix_bytes);
+    for (std::size_t i = 0; i < given_names.size(); ++i) {
+      if (role_of_column(given_names[i]) == column_role::from) from_col = i;
+      if (role_of_column(given_names[i]) == column_role::to) to_col = i;
+    }
+    named = !given_names.empty();
+    update_plain();
   }
+
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
   const input_format format;
   const char delim;
   const std::size_t max_line_bytes;
+  const std::vector<std::string> given_names;  // parse_options::columns
   std::string partial;     // bytes of an unfinished line carried across chunks
   std::string detail;      // scratch for reject details
+  std::string raw_prefix;  // scratch: the first bytes of an over-long line
+  std::string cell;        // scratch: a failures file's text cell, unquoted
+  std::string_view raw;    // the line being parsed, as read (for on_reject)
   std::uint64_t line = 0;  // lines completed so far
   bool skipping = false;   // inside an over-long line already reported
   // csv/tsv: the first non-blank line decides whether there is a header.
   bool header_pending = true;
   bool saw_header = false;
+  std::vector<std::string> header_names;  // the header's fields, once read
   std::size_t from_col = 0;
   std::size_t to_col = 1;
+  bool named = false;                // by given_names or a header: lines may have more columns
+  std::size_t text_col = none;       // a failures file's text column
+  bool mismatch = false;             // the header contradicted given_names: every line is rejected
+  bool plain = false;                // plain_line() may read the next line (see update_plain)
+  std::string hint;                  // the separator hint, once given
 
   void feed(std::string_view chunk, pair_sink& sink);
   void finish(pair_sink& sink, bool input_complete);
+  std::optional<input_columns> columns() const;
 
  private:
   const char* plain_line(const char* p, const char* end, pair_sink& sink);
@@ -525,26 +614,62 @@ struct pair_parser::impl {
   void process_line(const char* s, std::size_t n, pair_sink& sink);
   void parse_delimited(std::string_view text, pair_sink& sink);
   bool try_header(std::string_view text, pair_sink& sink);
+  void parse_text_cell(std::string_view field, pair_sink& sink);
   void parse_ndjson(std::string_view text, pair_sink& sink);
   void report_too_long(std::string_view a, std::string_view b, pair_sink& sink);
 
+  // Whether feed() may try plain_line(): "<digits><delim><digits>" means the
+  // pair (from, to) only in the default column order, once the header
+  // question is settled. One flag, so the hot loop tests one byte.
+  void update_plain() {
+    plain = format != input_format::ndjson && !header_pending && from_col == 0 && to_col == 1 && !mismatch;
+  }
+
   void reject(reject_reason r, std::string_view prefix, std::string_view text, pair_sink& sink) {
     detail.clear();
+    add_hint();
     detail += prefix;
     if (text.empty()) {
       detail += "(empty)";
     } else if (append_printable(detail, text, detail_bytes) < text.size()) {
       detail += "...";
     }
-    sink.on_reject(line, r, detail);
+    sink.on_reject(line, r, detail, raw);
   }
 
-  // Calls f(column, field) for each field of a delimited line until it
+  // A csv line without the separator but with tabs or semicolons is probably
+  // from a file with another separator: the first such rejection says how
+  // to read it (once; hint() keeps it for the summary).
+  void add_hint() {
+    if (!hint.empty() || format != input_format::csv || text_col != none ||
+        raw.find(delim) != std::string_view::npos)
+      return;
+    if (delim != '\t' && raw.find('\t') != std::string_view::npos) {
+      hint = "the line has tabs and no '";
+      hint += delim;
+      hint += "': for a tab-separated file use --format tsv";
+    } else if (delim != ';' && raw.find(';') != std::string_view::npos) {
+      hint = "the line has semicolons and no '";
+      hint += delim;
+      hint += "': for a semicolon-separated file use --delimiter ';'";
+    } else if (delim != ',' && raw.find(',') != std::string_view::npos) {
+      hint = "the line has commas and no '";
+      hint += delim;
+      hint += "': for a comma-separated file leave out --delimiter";
+    } else {
+      return;
+    }
+    detail += "(";
+    detail += hint;
+    detail += ") ";
+  }
+
+  // Calls f(column, field) for each field of a line separated by `d` until it
   // returns false; returns the number of fields visited. A field opened by a
   // double quote runs to its closing quote ("" escapes one), so a quoted
   // extra column may contain the delimiter.
   template <class F>
-  std::size_t for_each_field(std::string_view text, F&& f) const {
+  static std::size_t for_each_field(std::string_view text, char d, F&& f) {
     const char* p = text.data();
     const char* e = p + text.size();
     std::size_t col = 0;
@@ -563,15 +688,28 @@ struct pair_parser::impl {
           }
         }
       }
-      const void* hit = q < e ? std::memchr(q, delim, static_cast<std::size_t>(e - q)) : nullptr;
-      const char* d = hit ? static_cast<const char*>(hit) : e;
-      bool more = f(col, std::string_view(p, static_cast<std::size_t>(d - p)));
+      const void* hit = q < e ? std::memchr(q, d, static_cast<std::size_t>(e - q)) : nullptr;
+      const char* sep = hit ? static_cast<const char*>(hit) : e;
+      bool more = f(col, std::string_view(p, static_cast<std::size_t>(sep - p)));
       ++col;
-      if (!more || d == e) return col;
-      p = d + 1;
+      if (!more || sep == e) return col;
+      p = sep + 1;
     }
   }
 };
+
+std::optional<input_columns> pair_parser::impl::columns() const {
+  if (format == input_format::ndjson || !named) return std::nullopt;
+  const std::vector<std::string>& names = saw_header ? header_names : given_names;
+  input_columns c;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    named_column col{std::string(unquote(names[i])), i + 1};
+    if (i == from_col) c.from = std::move(col);
+    else if (i == to_col) c.to = std::move(col);
+    else c.ignored.push_back(std::move(col));
+  }
+  return c;
+}
 
 // The line almost every input is made of, "<digits><delim><digits>" and LF
 // or CRLF, in the default column order once the first line is behind: read
@@ -598,8 +736,7 @@ void pair_parser::impl::feed(std::string_view chunk, pair_sink& sink) {
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
   while (p < end) {
-    if (partial.empty() && !skipping && !header_pending && from_col == 0 && to_col == 1 &&
-        format != input_format::ndjson) {
+    if (plain && partial.empty() && !skipping) {
       if (const char* next = plain_line(p, end, sink)) {
         p = next;
         continue;
@@ -649,7 +786,9 @@ void pair_parser::impl::finish(pair_sink& sink, bool input_complete) {
     if (partial.back() == '\r') --n;
     ++line;
     header_pending = false;
-    reject(reject_reason::truncated_line, "", std::string_view(partial.data(), n), sink);
+    update_plain();
+    raw = std::string_view(partial.data(), n);
+    reject(reject_reason::truncated_line, "", raw, sink);
     partial.clear();
   } else if (!partial.empty()) {
     complete_line(partial.data(), partial.size(), sink);
@@ -667,7 +806,11 @@ void pair_parser::impl::report_too_long(std::string_view a, std::string_view b, 
   const std::size_t kept = append_printable(detail, a, budget);
   append_printable(detail, b, budget - kept);
   detail += "...";
-  sink.on_reject(line, reject_reason::line_too_long, detail);
+  raw_prefix.clear();
+  const std::size_t raw_budget = std::min(raw_prefix_bytes, max_line_bytes);
+  raw_prefix.append(a.substr(0, raw_budget));
+  raw_prefix.append(b.substr(0, raw_budget - raw_prefix.size()));
+  sink.on_reject(line, reject_reason::line_too_long, detail, raw_prefix);
 }
 
 void pair_parser::impl::complete_line(const char* s, std::size_t n, pair_sink& sink) {
@@ -690,14 +833,17 @@ void pair_parser::impl::process_line(const char* s, std::size_t n, pair_sink& si
   if (i == n) return;  // blank
 
   const std::string_view text(s, n);
+  raw = text;
   const byte_scan bytes = scan_bytes(s, n);
   if (bytes.nul) {
     header_pending = false;
+    update_plain();
     reject(reject_reason::nul_byte, "", text, sink);
     return;
   }
   if (bytes.high && !simdjson::validate_utf8(s, n)) {
     header_pending = false;
+    update_plain();
     reject(reject_reason::invalid_utf8, "", text, sink);
     return;
   }
@@ -709,20 +855,33 @@ void pair_parser::impl::process_line(const char* s, std::size_t n, pair_sink& si
 }
 
 void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) {
-  std::string_view from_field;
-  std::string_view to_field;
-  const std::size_t need = std::max(from_col, to_col) + 1;
-  const std::size_t cols = for_each_field(text, [&](std::size_t col, std::string_view field) {
-    if (col == from_col) from_field = field;
-    if (col == to_col) to_field = field;
-    return col + 1 < need;
-  });
   const bool first = header_pending;
   header_pending = false;
+  update_plain();
+  if (mismatch) {
+    reject(reject_reason::header_mismatch, "", text, sink);
+    return;
+  }
+  std::string_view from_field;
+  std::string_view to_field;
+  std::string_view text_field;
+  bool extra = false;  // unnamed columns: a non-empty column besides the two ids
+  const std::size_t need = std::max(from_col, to_col) + 1;
+  const std::size_t cols = for_each_field(text, delim, [&](std::size_t col, std::string_view field) {
+    if (col == from_col) from_field = field;
+    else if (col == to_col) to_field = field;
+    else if (col == text_col) text_field = field;
+    else if (!named && !unquote(field).empty()) extra = true;
+    return col + 1 < need || (!named && !extra) || (text_col != none && col < text_col);
+  });
   if (cols < need) {
     // A lone header name is still a header with a column missing.
     if (first && try_header(text, sink)) return;
     reject(reject_reason::wrong_column_count, "", text, sink);
+    return;
+  }
+  if (text_col != none && unquote(from_field).empty() && unquote(to_field).empty() && !unquote(text_field).empty()) {
+    parse_text_cell(text_field, sink);
     return;
   }
   pair_id pair;
@@ -732,45 +891,120 @@ void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) 
     bad_field = to_field;
     err = parse_id(to_field, pair.to);
   }
-  if (!err) {
+  if (!err && !extra) {
     sink.on_pair(pair, line);
     return;
   }
-  if (first) {
-    if (try_header(text, sink)) return;
-    if (*err == reject_reason::bad_id) {
-      reject(*err, "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: ",
-             text, sink);
-      return;
-    }
+  if (first && try_header(text, sink)) return;
+  if (extra) {
+    reject(reject_reason::unnamed_columns, "", text, sink);
+    return;
+  }
+  if (first && *err == reject_reason::bad_id) {
+    reject(*err, "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: ", text,
+           sink);
+    return;
   }
   reject(*err, "", trim_spaces(bad_field), sink);
 }
 
-// Takes `text` as the header if any field names a from or to column. Returns
-// false if it names neither (the caller rejects it as data); true if it was
-// handled, either as a header or rejected for naming only one column.
+// Takes `text` as the header if any field names a from or to column (or, with
+// given_names, if it repeats them). Returns false if it names neither (the
+// caller rejects it as data); true if it was handled, either as a header or
+// rejected for naming only one column or contradicting given_names.
 bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
-  constexpr std::size_t none = static_cast<std::size_t>(-1);
   std::size_t f = none;
   std::size_t t = none;
-  for_each_field(text, [&](std::size_t col, std::string_view field) {
-    std::string_view name = unquote(field);
-    if (f == none && (iequals(name, "from_id") || iequals(name, "fromObjectId"))) f = col;
-    if (t == none && (iequals(name, "to_id") || iequals(name, "toObjectId"))) t = col;
+  std::vector<std::string> names;
+  for_each_field(text, delim, [&](std::size_t col, std::string_view field) {
+    const column_role role = role_of_column(field);
+    if (f == none && role == column_role::from) f = col;
+    if (t == none && role == column_role::to) t = col;
+    names.emplace_back(unquote(field));
     return true;
   });
+  const bool repeats_given = !given_names.empty() && names.size() == given_names.size() &&
+                             std::equal(names.begin(), names.end(), given_names.begin(),
+                                        [](const std::string& a, const std::string& b) { return iequals(a, b); });
+  if (repeats_given) {
+    f = from_col;
+    t = to_col;
+  }
   if (f == none && t == none) return false;
   if (f == none || t == none) {
     reject(reject_reason::wrong_column_count,
-           f == none ? "header has no from_id/fromObjectId column: " : "header has no to_id/toObjectId column: ", text,
-           sink);
+           f == none ? "header has no from/from_id/fromObjectId column: " : "header has no to/to_id/toObjectId column: ",
+           text, sink);
+    return true;
+  }
+  if (!given_names.empty() && (f != from_col || t != to_col)) {
+    mismatch = true;
+    update_plain();
+    const std::string why = "header has the from column at " + std::to_string(f + 1) + " and the to column at " +
+                            std::to_string(t + 1) + ", --columns at " + std::to_string(from_col + 1) + " and " +
+                            std::to_string(to_col + 1) + ": ";
+    reject(reject_reason::header_mismatch, why, text, sink);
     return true;
   }
   from_col = f;
   to_col = t;
+  named = true;
   saw_header = true;
+  header_names = std::move(names);
+  if (text == failures_header) text_col = 7;
+  update_plain();
   return true;
+}
+
+// A failures file's rejected row: its text cell (CSV-quoted) read as a
+// from,to line, separated by a comma, else a tab, else a semicolon, or as an
+// NDJSON object. Rejected again, the row's raw text is that cell, so the next
+// failures file carries the same text rather than the whole row.
+void pair_parser::impl::parse_text_cell(std::string_view field, pair_sink& sink) {
+  field = trim_spaces(field);
+  cell.clear();
+  if (field.size() >= 2 && field.front() == '"' && field.back() == '"') {
+    for (std::size_t i = 1; i + 1 < field.size(); ++i) {
+      cell.push_back(field[i]);
+      if (field[i] == '"' && i + 2 < field.size() && field[i + 1] == '"') ++i;
+    }
+  } else {
+    cell.assign(field);
+  }
+  raw = cell;
+  const std::string_view text = trim_spaces(cell);
+  if (!text.empty() && text.front() == '{') {
+    parse_ndjson(cell, sink);
+    return;
+  }
+  const char d = text.find(',') != std::string_view::npos    ? ','
+                 : text.find('\t') != std::string_view::npos ? '\t'
+                                                             : ';';
+  std::string_view from_field;
+  std::string_view to_field;
+  bool extra = false;
+  const std::size_t cols = for_each_field(text, d, [&](std::size_t col, std::string_view f) {
+    if (col == 0) from_field = f;
+    else if (col == 1) to_field = f;
+    else if (!unquote(f).empty()) extra = true;
+    return !extra;
+  });
+  if (cols < 2) {
+    reject(reject_reason::wrong_column_count, "", text, sink);
+    return;
+  }
+  if (extra) {
+    reject(reject_reason::unnamed_columns, "", text, sink);
+    return;
+  }
+  pair_id pair;
+  if (auto err = parse_id(from_field, pair.from)) {
+    reject(*err, "", trim_spaces(from_field), sink);
+  } else if (auto err2 = parse_id(to_field, pair.to)) {
+    reject(*err2, "", trim_spaces(to_field), sink);
+  } else {
+    sink.on_pair(pair, line);
+  }
 }
 
 void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
@@ -807,7 +1041,9 @@ void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
 }
 
 pair_parser::pair_parser(input_format format, std::size_t max_line_bytes)
-    : impl_(std::make_unique<impl>(format, max_line_bytes)) {}
+    : pair_parser(format, parse_options{max_line_bytes, ',', {}}) {}
+pair_parser::pair_parser(input_format format, const parse_options& options)
+    : impl_(std::make_unique<impl>(format, options)) {}
 pair_parser::~pair_parser() = default;
 
 void pair_parser::feed(std::string_view chunk, pair_sink& sink) { impl_->feed(chunk, sink); }
@@ -835,9 +1071,19 @@ std::string input_watch::changed(int fd, std::uint64_t bytes_read) const {
 }
 std::uint64_t pair_parser::lines() const noexcept { return impl_->line; }
 bool pair_parser::saw_header() const noexcept { return impl_->saw_header; }
+std::optional<input_columns> pair_parser::columns() const { return impl_->columns(); }
+const std::string& pair_parser::hint() const noexcept { return impl_->hint; }
 
 void read_pairs_file(const std::string& path, input_format format, pair_sink& sink, std::size_t max_line_bytes) {
-  pair_parser parser(format, max_line_bytes);
+  read_pairs_file(path, format, sink, parse_options{max_line_bytes, ',', {}});
+}
+
+void read_pairs_file(const std::string& path, input_format format, pair_sink& sink, const parse_options& options) {
+  pair_parser parser(format, options);
+  read_pairs_file(path, parser, sink);
+}
+
+void read_pairs_file(const std::string& path, pair_parser& parser, pair_sink& sink) {
   if (path == "-") {
     pump_fd(STDIN_FILENO, path, parser, sink);
     return;

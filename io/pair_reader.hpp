@@ -6,9 +6,13 @@
 // complete line. Memory is bounded by max_line_bytes regardless of input size.
 //
 // Accepted lines:
-//   csv    "from,to[,extra...]"  with an optional header naming the columns
-//          from_id/to_id or fromObjectId/toObjectId (any order, case-insensitive,
-//          extra columns ignored). Without a header the first two columns are used.
+//   csv    "from,to"  with an optional header naming the columns from/to,
+//          from_id/to_id or fromObjectId/toObjectId (any order,
+//          case-insensitive, other columns ignored). Without a header or
+//          parse_options::columns a line has two columns (empty extra columns
+//          aside): a third could mean the first is an index, not the from-id,
+//          so such a line is rejected (unnamed_columns). The separator is a
+//          comma unless parse_options::delimiter says otherwise.
 //   tsv    the same with tabs.
 //   ndjson {"from":"1","to":"2"} (numbers allowed; also fromObjectId/toObjectId
 //          and from_id/to_id keys, matched case-insensitively; other keys
@@ -21,9 +25,23 @@
 // A UTF-8 BOM at the start of input is skipped.
 //
 // Header detection (csv/tsv) looks at the first non-blank line only: if its
-// two id columns parse, it is data; if it names the from and to columns, it
-// is the header; otherwise it is rejected like any bad line (bad_id, with a
-// detail saying it is neither ids nor a recognised header). A field opened
+// two id columns parse, it is data; if it names the from and to columns (or,
+// with parse_options::columns, repeats those names), it is the header;
+// otherwise it is rejected like any bad line (bad_id, with a detail saying it
+// is neither ids nor a recognised header). A header that puts the id columns
+// elsewhere than parse_options::columns rejects itself and every line after
+// it (header_mismatch): either could be wrong, and a guess would archive the
+// wrong associations.
+//
+// A failures file (header failures_header) is read back as input: a row with
+// both id cells empty (a rejected line) is read from its text cell, which a
+// person may have fixed, as a from,to line (comma, tab or semicolon) or an
+// NDJSON object; rejected again, it keeps that text, so the file stays the
+// same shape however often it goes round.
+//
+// The first csv line rejected that has no separator but tabs or semicolons
+// carries a hint in its detail (use --format tsv / --delimiter ';'), kept in
+// pair_parser::hint(). A field opened
 // by a double quote runs to its closing quote, so a quoted extra column may
 // contain the delimiter. Checks run in this order: line length, NUL, UTF-8,
 // then the format's own rules; each line gets at most one reject.
@@ -37,6 +55,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hubbatch::io {
 
@@ -49,9 +68,54 @@ std::optional<input_format> parse_input_format(std::string_view name);
 input_format input_format_for_path(std::string_view path);
 const char* to_string(input_format f);
 
-// Why a line was rejected. Each value has a message (to_string).
+// What a column name marks: from/from_id/fromObjectId, to/to_id/toObjectId
+// (case-insensitive, spaces and quotes around it ignored), anything else
+// other (ignored).
+enum class column_role { from, to, other };
+column_role role_of_column(std::string_view name);
+
+// Reading options beyond the format.
+struct parse_options {
+  std::size_t max_line_bytes = 4096;  // longer lines are rejected (line_too_long)
+  char delimiter = ',';               // csv column separator (tsv: always a tab); see check_delimiter
+  // The file's columns in order (--columns), exactly one from and one to
+  // (see parse_column_names); empty = not named: a header names them, or a
+  // line has two columns.
+  std::vector<std::string> columns;
+};
+
+// Splits "index,from,to" at commas into `names`. Returns "" when each name is
+// non-empty and exactly one is a from and one a to column, else the problem.
+std::string parse_column_names(std::string_view text, std::vector<std::string>& names);
+// "" when `d` can separate csv columns, else why not (a quote, CR, LF, NUL,
+// a digit or a space cannot).
+std::string check_delimiter(char d);
+
+// A named column and its 1-based position.
+struct named_column {
+  std::string name;
+  std::size_t position = 0;
+  friend bool operator==(const named_column&, const named_column&) = default;
+};
+// Which columns a csv/tsv input's ids came from, when the columns were named
+// (by a header, else by parse_options::columns).
+struct input_columns {
+  named_column from, to;
+  std::vector<named_column> ignored;
+  friend bool operator==(const input_columns&, const input_columns&) = default;
+};
+// "from_id (1), to_id (3); ignored: index (2)" (no "; ignored" part when none).
+std::string to_string(const input_columns& c);
+
+// The header of a failures file (engine/failures_file.hpp), which is read
+// back as input (see above).
+inline constexpr std::string_view failures_header = "from_id,to_id,outcome,category,http_status,message,line,text";
+
+// Why a line was rejected. Each value has a stable snake_case code, its
+// name (to_string: report keys, metric labels, journal and failures-file
+// categories; never change one), and a sentence for people (describe).
 enum class reject_reason {
-  wrong_column_count,  // csv/tsv: fewer than 2 columns, or header columns missing
+  wrong_column_count,  // csv/tsv: fewer columns than the ids need, or header columns missing
   bad_id,              // not 1-20 decimal digits
   id_out_of_range,     // 20 digits above 18446744073709551615
   invalid_utf8,        // line is not valid UTF-8
@@ -62,8 +126,18 @@ enum class reject_reason {
   nul_byte,            // line contains a NUL byte
   truncated_line,      // last line had no newline and the file changed while being read
                        // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
+  unnamed_columns,     // csv/tsv: more than two non-empty columns, and neither a header nor
+                       // parse_options::columns says which are the ids (the first may be an index)
+  header_mismatch,     // csv/tsv: the header names the id columns elsewhere than parse_options::columns;
+                       // the header and every line after it
 };
+// The stable code, e.g. "bad_id".
 const char* to_string(reject_reason r);
+// The sentence, e.g. "id is not 1-20 decimal digits".
+const char* describe(reject_reason r);
+
+// Bytes of an over-long line passed to pair_sink::on_reject as `raw`.
+inline constexpr std::size_t raw_prefix_bytes = 256;
 
 class pair_sink {
  public:
@@ -71,10 +145,16 @@ class pair_sink {
   // A valid pair from 1-based input line `line`.
   virtual void on_pair(pair_id pair, std::uint64_t line) = 0;
   // A rejected line; `detail` names the offending text (truncated to ~64
-  // bytes, printable: other bytes as \xNN, "(empty)" for an empty id) and is
-  // valid only during the call. For line_too_long it is the line's first
-  // min(64, max_line_bytes) bytes and "...", whatever the chunking.
-  virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) = 0;
+  // bytes, printable: other bytes as \xNN, "(empty)" for an empty id),
+  // after the separator hint when it is the first to need one (see above). For
+  // line_too_long it is the line's first min(64, max_line_bytes) bytes and
+  // "...", whatever the chunking. `raw` is the line as read, byte for byte
+  // (without its CR/LF, or a BOM on line 1), so it can be written back for a
+  // person to fix; for line_too_long only its first
+  // min(raw_prefix_bytes, max_line_bytes) bytes, whatever the chunking. Both
+  // are valid only during the call.
+  virtual void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail,
+                         std::string_view raw) = 0;
 };
 
 // Parses one id field (after the caller split columns): trims spaces and one
@@ -85,6 +165,7 @@ std::optional<reject_reason> parse_id(std::string_view field, std::uint64_t& out
 class pair_parser {
  public:
   explicit pair_parser(input_format format, std::size_t max_line_bytes = 4096);
+  pair_parser(input_format format, const parse_options& options);
   ~pair_parser();
   pair_parser(const pair_parser&) = delete;
   pair_parser& operator=(const pair_parser&) = delete;
@@ -102,6 +183,13 @@ class pair_parser {
   std::uint64_t lines() const noexcept;
   // Whether the first line was taken as a header (csv/tsv).
   bool saw_header() const noexcept;
+  // Which columns were read and which ignored, once known (after the header,
+  // or from parse_options::columns); nullopt for ndjson or unnamed columns.
+  std::optional<input_columns> columns() const;
+  // The separator hint given with the first rejection it applied to (e.g.
+  // "the line has tabs and no comma: for a tab-separated file use --format
+  // tsv"); "" when none applied.
+  const std::string& hint() const noexcept;
 
  private:
   struct impl;
@@ -133,5 +221,9 @@ class input_watch {
 // truncated.
 void read_pairs_file(const std::string& path, input_format format, pair_sink& sink,
                      std::size_t max_line_bytes = 4096);
+void read_pairs_file(const std::string& path, input_format format, pair_sink& sink, const parse_options& options);
+// The same through the caller's parser (to ask it about columns() and
+// hint() afterwards); finishes it.
+void read_pairs_file(const std::string& path, pair_parser& parser, pair_sink& sink);
 
 }  // namespace hubbatch::io

@@ -20,9 +20,10 @@ struct seed_sink final : io::pair_sink {
   std::vector<pair_id>* out = nullptr;
   std::string path;
   void on_pair(pair_id p, std::uint64_t) override { out->push_back(p); }
-  void on_reject(std::uint64_t line, io::reject_reason reason, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason reason, std::string_view detail,
+                 std::string_view) override {
     throw std::runtime_error("seed file " + path + " line " + std::to_string(line) + ": " + io::to_string(reason) +
-                             " (" + std::string(detail) + ")");
+                             ": " + io::describe(reason) + " (" + std::string(detail) + ")");
   }
 };
 

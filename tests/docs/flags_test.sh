@@ -17,12 +17,6 @@ completion=$src/docs/hubbatch.bash-completion
 fail=0
 problem() { echo "FAIL: $*"; fail=1; }
 
-# Flags documented ahead of the binary: they are being added on other
-# branches (issue 11 items 2, 4, 5) and documented here already so that the
-# docs are right once those branches are merged. Only these five may be named
-# by the docs without being in the binary. Remove this list after the merge.
-pending_flags="--columns --delimiter"
-
 # Flags of other programs the README shows (cmake, ctest, cpack, curl,
 # debootstrap, the scripts and bench tools), not hubbatch's.
 other_programs_flags="--build --install --prefix --test-dir --output-on-failure --config-file --cacert --variant
@@ -35,12 +29,7 @@ archive_flags=$(help_flags archive)
 sandbox_flags=$(help_flags sandbox)
 [ "$(echo "$archive_flags" | wc -l)" -ge 40 ] || problem "archive --help lists too few flags: $archive_flags"
 [ "$(echo "$sandbox_flags" | wc -l)" -ge 30 ] || problem "sandbox --help lists too few flags: $sandbox_flags"
-known=$(printf '%s\n' $archive_flags $sandbox_flags --help --version $pending_flags | sort -u)
-
-for f in $pending_flags; do
-  echo "$archive_flags" | grep -qx -- "$f" &&
-    echo "note: $f is in the binary now; take it out of pending_flags in $0"
-done
+known=$(printf '%s\n' $archive_flags $sandbox_flags --help --version | sort -u)
 
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g; s/\\%//g; s/\\://g' "$man")
 readme_text=$(cat "$readme")
@@ -69,14 +58,7 @@ for sub in archive sandbox; do
   done
 done
 
-# The pending flags are documented already.
-for f in $pending_flags; do
-  names "$readme_text" "$f" || problem "pending archive $f is not in README.md"
-  names "$man_text" "$f" || problem "pending archive $f is not in docs/hubbatch.1"
-done
-
-# 2. Every --flag the docs name exists (or is a pending one, or another
-# program's in the README).
+# 2. Every --flag the docs name exists (or is another program's in the README).
 for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$readme" | sort -u); do
   grep -qx -- "$f" <<<"$known" && continue
   echo " $other_programs_flags " | tr -s ' \n' '  ' | grep -q -- " $f " && continue

@@ -2,7 +2,7 @@
 //
 // Input: byte 0 picks the format and max_line_bytes, byte 1 seeds the chunk
 // sizes; the rest is the file. Oracles besides "no crash, no UB": the
-// parser's output (pairs, rejects and their details) must not depend on how
+// parser's output (pairs, rejects, their details and raw text) must not depend on how
 // the input was chunked, every line gets at most one outcome, and details
 // stay printable and short.
 #include "io/pair_reader.hpp"
@@ -24,12 +24,16 @@ struct recording_sink : io::pair_sink {
     check_line(line);
     events.push_back("P" + std::to_string(line) + ":" + std::to_string(p.from) + "," + std::to_string(p.to));
   }
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
     check_line(line);
-    if (detail.size() > 4 * 64 + 128) std::abort();  // details are bounded
+    if (detail.size() > 4 * 64 + 256) std::abort();  // details are bounded (a prefix, a hint, 64 bytes as \xNN)
     for (char c : detail)
       if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) std::abort();  // printable
-    events.push_back("R" + std::to_string(line) + ":" + io::to_string(r) + ":" + std::string(detail));
+    if (raw.find('\n') != std::string_view::npos) std::abort();  // one line at most
+    if (r == io::reject_reason::line_too_long && raw.size() > io::raw_prefix_bytes) std::abort();  // bounded
+    // The raw text goes into the event, so it too must not depend on the chunking.
+    events.push_back("R" + std::to_string(line) + ":" + io::to_string(r) + ":" + std::string(detail) + "|" +
+                     std::string(raw));
   }
   void check_line(std::uint64_t line) {
     if (line <= last_line) std::abort();  // one outcome per line, in order

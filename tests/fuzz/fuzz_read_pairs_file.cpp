@@ -28,7 +28,7 @@ struct counting_sink : io::pair_sink {
   void on_pair(pair_id p, std::uint64_t line) override {
     events.push_back(std::to_string(line) + ":" + std::to_string(p.from) + "," + std::to_string(p.to));
   }
-  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view) override {
+  void on_reject(std::uint64_t line, io::reject_reason r, std::string_view, std::string_view) override {
     events.push_back(std::to_string(line) + ":" + io::to_string(r));
   }
 };

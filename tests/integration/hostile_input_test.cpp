@@ -171,7 +171,9 @@ TEST(hostile_input, a_file_truncated_while_being_read_never_archives_a_cut_line)
     std::vector<pair_id> pairs;
     std::vector<io::reject_reason> rejects;
     void on_pair(pair_id p, std::uint64_t) override { pairs.push_back(p); }
-    void on_reject(std::uint64_t, io::reject_reason r, std::string_view) override { rejects.push_back(r); }
+    void on_reject(std::uint64_t, io::reject_reason r, std::string_view, std::string_view) override {
+      rejects.push_back(r);
+    }
   } s;
   int fd = ::open(path.c_str(), O_RDONLY);
   ASSERT_GE(fd, 0);
@@ -246,7 +248,7 @@ TEST(hostile_input, read_pairs_file_refuses_a_file_that_changed) {
       std::ofstream(path, std::ios::app) << "1,2";
       appended = true;
     }
-    void on_reject(std::uint64_t, io::reject_reason, std::string_view) override {}
+    void on_reject(std::uint64_t, io::reject_reason, std::string_view, std::string_view) override {}
   } s;
   s.path = path;
   bool threw = false;

@@ -32,7 +32,9 @@ struct collect : io::pair_sink {
   std::vector<pair_id> pairs;
   std::vector<std::uint64_t> rejected_lines;
   void on_pair(pair_id p, std::uint64_t) override { pairs.push_back(p); }
-  void on_reject(std::uint64_t line, io::reject_reason, std::string_view) override { rejected_lines.push_back(line); }
+  void on_reject(std::uint64_t line, io::reject_reason, std::string_view, std::string_view) override {
+    rejected_lines.push_back(line);
+  }
 };
 
 collect decode(const std::string& raw, std::size_t chunk) {

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <stdexcept>
@@ -45,8 +46,10 @@ struct recording_sink : hubbatch::io::pair_sink {
   // When false, details are not recorded (for tests that check only reasons).
   bool keep_detail = true;
   void on_pair(pair_id pair, std::uint64_t line) override { events.push_back({true, line, pair, {}, {}}); }
-  void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail) override {
+  std::vector<std::string> raws;  // the raw text of each reject, in order
+  void on_reject(std::uint64_t line, reject_reason reason, std::string_view detail, std::string_view raw) override {
     events.push_back({false, line, {}, reason, keep_detail ? std::string(detail) : std::string()});
+    raws.emplace_back(raw);
   }
 };
 
@@ -54,6 +57,7 @@ struct parse_result {
   std::vector<event> events;
   std::uint64_t lines = 0;
   bool header = false;
+  std::vector<std::string> raws;  // the raw text of each reject
 };
 
 // Feeds `input` in chunks of `chunk` bytes (0 = all at once), then finishes.
@@ -65,7 +69,7 @@ parse_result parse(input_format f, std::string_view input, std::size_t chunk = 0
   if (chunk == 0) chunk = input.size() + 1;
   for (std::size_t i = 0; i < input.size(); i += chunk) parser.feed(input.substr(i, chunk), sink);
   parser.finish(sink);
-  return {sink.events, parser.lines(), parser.saw_header()};
+  return {sink.events, parser.lines(), parser.saw_header(), sink.raws};
 }
 
 std::vector<event> events(input_format f, std::string_view input, std::size_t max_line = 4096) {
@@ -106,13 +110,25 @@ TEST(input_format, from_path) {
   EXPECT_EQ(input_format_for_path("gz"), csv);
 }
 
-TEST(reject_reason, every_value_has_a_message) {
-  for (auto r : {reject_reason::wrong_column_count, reject_reason::bad_id, reject_reason::id_out_of_range,
-                 reject_reason::invalid_utf8, reject_reason::line_too_long, reject_reason::bad_json,
-                 reject_reason::missing_field, reject_reason::nul_byte,
-                 reject_reason::truncated_line}) {
-    EXPECT_STRNE(hubbatch::io::to_string(r), "unknown");
+// Issue 11 item 9: the codes are what reports, metric labels, journals and
+// failures files carry, and what the README's troubleshooting names: the
+// enum's own names, never a sentence.
+TEST(reject_reason, issue_11_codes_are_stable_snake_case_with_a_sentence_apart) {
+  const std::pair<reject_reason, const char*> codes[] = {
+      {reject_reason::wrong_column_count, "wrong_column_count"}, {reject_reason::bad_id, "bad_id"},
+      {reject_reason::id_out_of_range, "id_out_of_range"},       {reject_reason::invalid_utf8, "invalid_utf8"},
+      {reject_reason::line_too_long, "line_too_long"},           {reject_reason::bad_json, "bad_json"},
+      {reject_reason::missing_field, "missing_field"},           {reject_reason::nul_byte, "nul_byte"},
+      {reject_reason::truncated_line, "truncated_line"},         {reject_reason::unnamed_columns, "unnamed_columns"},
+      {reject_reason::header_mismatch, "header_mismatch"},
+  };
+  for (auto [r, code] : codes) {
+    EXPECT_STREQ(hubbatch::io::to_string(r), code);
+    const std::string sentence = hubbatch::io::describe(r);
+    EXPECT_NE(sentence, code);
+    EXPECT_NE(sentence.find(' '), std::string::npos) << sentence;
   }
+  EXPECT_STREQ(hubbatch::io::describe(reject_reason::bad_id), "id is not 1-20 decimal digits");
 }
 
 // ------------------------------------------------------------ parse_id ----
@@ -199,8 +215,17 @@ TEST(pair_reader_csv, plain_lines_without_header) {
   EXPECT_FALSE(r.header);
 }
 
-TEST(pair_reader_csv, extra_columns_ignored_without_header) {
-  EXPECT_EQ(events(csv, "1,2,x,\"y, z\"\n3,4,\n"), (E{ok(1, 1, 2), ok(2, 3, 4)}));
+// Issue 11 item 4: in "1,101,9001" the first column may be an index, and
+// (1,101) the wrong association; only empty extra columns are harmless.
+TEST(pair_reader_csv, issue_11_more_than_two_unnamed_columns_are_rejected) {
+  auto r = parse(csv, "1,101,9001\n2,102,9002\n3,4,\n5,6, \"\" \n7,8,x\n", 0, 4096, true);
+  EXPECT_EQ(r.events, (E{bad(1, reject_reason::unnamed_columns, "1,101,9001"),
+                         bad(2, reject_reason::unnamed_columns, "2,102,9002"), ok(3, 3, 4), ok(4, 5, 6),
+                         bad(5, reject_reason::unnamed_columns, "7,8,x")}));
+  EXPECT_EQ(parse(csv, "1,2,x\n").raws, (std::vector<std::string>{"1,2,x"}));
+  EXPECT_NE(std::string(hubbatch::io::describe(reject_reason::unnamed_columns)).find("--columns"), std::string::npos);
+  EXPECT_EQ(events(tsv, "1\t101\t9001\n3\t4\n"), (E{bad(1, reject_reason::unnamed_columns), ok(2, 3, 4)}));
+  EXPECT_EQ(events(csv, "1,x,9001\n"), (E{bad(1, reject_reason::unnamed_columns)}));
 }
 
 TEST(pair_reader_csv, header_snake_case) {
@@ -235,20 +260,24 @@ TEST(pair_reader_csv, header_mixing_schemes) {
 
 TEST(pair_reader_csv, header_with_missing_column_is_rejected) {
   EXPECT_EQ(detailed(csv, "from_id,other\n1,2\n"),
-            (E{bad(1, reject_reason::wrong_column_count, "header has no to_id/toObjectId column: from_id,other"),
+            (E{bad(1, reject_reason::wrong_column_count, "header has no to/to_id/toObjectId column: from_id,other"),
                ok(2, 1, 2)}));
   EXPECT_EQ(detailed(csv, "to_id\n1,2\n"),
-            (E{bad(1, reject_reason::wrong_column_count, "header has no from_id/fromObjectId column: to_id"),
+            (E{bad(1, reject_reason::wrong_column_count, "header has no from/from_id/fromObjectId column: to_id"),
                ok(2, 1, 2)}));
 }
 
 TEST(pair_reader_csv, unrecognised_first_line_is_rejected_with_hint) {
-  auto r = parse(csv, "from,to\n1,2\n", 0, 4096, true);
+  auto r = parse(csv, "src,dst\n1,2\n", 0, 4096, true);
   EXPECT_EQ(r.events,
             (E{bad(1, reject_reason::bad_id,
-                   "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: from,to"),
+                   "first line is neither ids nor a header naming from_id,to_id or fromObjectId,toObjectId: src,dst"),
                ok(2, 1, 2)}));
   EXPECT_FALSE(r.header);
+  // from/to, as in --columns and NDJSON keys, name the columns too.
+  r = parse(csv, "from,to\n1,2\n");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2)}));
+  EXPECT_TRUE(r.header);
 }
 
 TEST(pair_reader_csv, header_only_detected_on_first_non_blank_line) {
@@ -294,7 +323,9 @@ TEST(pair_reader_csv, bad_lines_with_line_numbers) {
             (E{ok(1, 1, 2), bad(2, reject_reason::wrong_column_count, "3"), bad(3, reject_reason::bad_id, "a"),
                bad(4, reject_reason::bad_id, "(empty)"), ok(6, 6, 7), bad(7, reject_reason::bad_id, "-1"),
                bad(8, reject_reason::bad_id, "1 2"), bad(9, reject_reason::bad_id, "123456789012345678901"),
-               bad(10, reject_reason::wrong_column_count, "8;9"), ok(11, 10, 11)}));
+               bad(10, reject_reason::wrong_column_count,
+                   "(the line has semicolons and no ',': for a semicolon-separated file use --delimiter ';') 8;9"),
+               ok(11, 10, 11)}));
 }
 
 TEST(pair_reader_csv, unicode_digits_rejected) {
@@ -393,6 +424,169 @@ TEST(pair_reader_tsv, tabs_and_header) {
 TEST(pair_reader_tsv, no_header_and_comma_is_not_a_delimiter) {
   EXPECT_EQ(events(tsv, "1\t2\n1,2\n\"3\"\t\"4\"\r\n"),
             (E{ok(1, 1, 2), bad(2, reject_reason::wrong_column_count), ok(3, 3, 4)}));
+}
+
+// ------------------------------------------------------- named columns ---
+
+using hubbatch::io::input_columns;
+using hubbatch::io::named_column;
+using hubbatch::io::parse_options;
+
+struct options_result {
+  std::vector<event> events;
+  std::optional<input_columns> columns;
+  std::string hint;
+};
+
+// Parses with `columns` (--columns text, "" = none) and `delimiter`, whole and
+// a byte at a time: both must agree.
+options_result parse_with(input_format f, std::string_view input, std::string_view columns, char delimiter = ',') {
+  parse_options o;
+  o.delimiter = delimiter;
+  if (!columns.empty()) {
+    EXPECT_EQ(hubbatch::io::parse_column_names(columns, o.columns), "");
+  }
+  options_result out;
+  for (std::size_t chunk : {input.size() + 1, std::size_t{1}}) {
+    pair_parser parser(f, o);
+    recording_sink sink;
+    sink.keep_detail = true;
+    for (std::size_t i = 0; i < input.size(); i += chunk) parser.feed(input.substr(i, chunk), sink);
+    parser.finish(sink);
+    if (chunk != 1) {
+      out = {sink.events, parser.columns(), parser.hint()};
+    } else {
+      EXPECT_EQ(sink.events, out.events) << "byte by byte";
+    }
+  }
+  return out;
+}
+
+TEST(column_names, issue_11_parse_and_validate) {
+  std::vector<std::string> names;
+  EXPECT_EQ(hubbatch::io::parse_column_names(" index , From ,TO", names), "");
+  EXPECT_EQ(names, (std::vector<std::string>{"index", "From", "TO"}));
+  EXPECT_EQ(hubbatch::io::parse_column_names("fromObjectId,x,to_id", names), "");
+  for (std::string_view bad : {"", "from", "to", "index,from", "from,from,to", "from,to,to_id", "from,,to", "a,b"}) {
+    std::vector<std::string> untouched{"kept"};
+    EXPECT_NE(hubbatch::io::parse_column_names(bad, untouched), "") << bad;
+    EXPECT_EQ(untouched, std::vector<std::string>{"kept"}) << bad;
+  }
+  EXPECT_EQ(hubbatch::io::check_delimiter(';'), "");
+  EXPECT_EQ(hubbatch::io::check_delimiter('|'), "");
+  for (char bad : {'"', '\r', '\n', '\0', '7', ' '}) EXPECT_NE(hubbatch::io::check_delimiter(bad), "") << int(bad);
+}
+
+// Issue 11 item 4: --columns index,from,to reads the ids from columns 2 and
+// 3, and lines with fewer columns are wrong, not guessed.
+TEST(pair_reader_columns, issue_11_named_columns_pick_the_ids) {
+  auto r = parse_with(csv, "1,101,9001\n2,102,9002,extra\n103,9003\n", "index,from,to");
+  EXPECT_EQ(r.events, (E{ok(1, 101, 9001), ok(2, 102, 9002), bad(3, reject_reason::wrong_column_count, "103,9003")}));
+  ASSERT_TRUE(r.columns);
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from (2), to (3); ignored: index (1)");
+  // from,to takes the first two explicitly and ignores any more.
+  r = parse_with(csv, "1,101,9001\n5,6\n", "from,to");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 101), ok(2, 5, 6)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from (1), to (2)");
+  r = parse_with(tsv, "x\t9001\t101\n", "note,toObjectId,fromObjectId");
+  EXPECT_EQ(r.events, (E{ok(1, 101, 9001)}));
+  // Without names nothing is reported.
+  EXPECT_FALSE(parse_with(csv, "1,2\n", "").columns);
+  EXPECT_FALSE(parse_with(ndjson, "{\"from\":1,\"to\":2}\n", "").columns);
+}
+
+TEST(pair_reader_columns, issue_11_a_header_names_the_columns_used_and_ignored) {
+  auto r = parse_with(csv, "from_id,index,to_id\n101,1,9001\n", "");
+  EXPECT_EQ(r.events, (E{ok(2, 101, 9001)}));
+  ASSERT_TRUE(r.columns);
+  EXPECT_EQ(*r.columns, (input_columns{{"from_id", 1}, {"to_id", 3}, {{"index", 2}}}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (1), to_id (3); ignored: index (2)");
+  // With a header, extra columns are named, so no line is unnamed_columns.
+  r = parse_with(csv, "\"from_id\",to_id,note\n1,2,x,y\n", "");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (1), to_id (2); ignored: note (3)");
+}
+
+TEST(pair_reader_columns, issue_11_a_header_that_agrees_with_columns_is_skipped) {
+  auto r = parse_with(csv, "idx,from_id,to_id\n1,101,9001\n", "index,from,to");
+  EXPECT_EQ(r.events, (E{ok(2, 101, 9001)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (2), to_id (3); ignored: idx (1)");
+  // A header repeating the names given, whatever they are.
+  r = parse_with(csv, "Index,From,To\n1,101,9001\n", "index,from,to");
+  EXPECT_EQ(r.events, (E{ok(2, 101, 9001)}));
+  r = parse_with(csv, "n,src,dst\n1,101,9001\n", "n,src,dst_to_ignore,from,to");  // not a header: rejected
+  EXPECT_EQ(r.events.size(), 2u);
+}
+
+// A header that contradicts --columns: neither can be trusted, so nothing
+// of the file is read as pairs, and the first rejection says why.
+TEST(pair_reader_columns, issue_11_a_header_contradicting_columns_stops_every_line) {
+  auto r = parse_with(csv, "to_id,from_id,index\n9001,101,1\n9002,102,2\n", "index,from,to");
+  ASSERT_EQ(r.events.size(), 3u);
+  EXPECT_EQ(r.events[0],
+            bad(1, reject_reason::header_mismatch,
+                "header has the from column at 2 and the to column at 1, --columns at 2 and 3: to_id,from_id,index"));
+  EXPECT_EQ(r.events[1], bad(2, reject_reason::header_mismatch, "9001,101,1"));
+  EXPECT_EQ(r.events[2].reason, reject_reason::header_mismatch);
+  // Even plain two-column lines after it.
+  r = parse_with(csv, "to,from\n1,2\n", "from,to");
+  EXPECT_EQ(r.events[1], bad(2, reject_reason::header_mismatch, "1,2"));
+}
+
+// Issue 11 item 8: European spreadsheets separate with semicolons.
+TEST(pair_reader_delimiter, issue_11_semicolons_with_delimiter) {
+  auto r = parse_with(csv, "from_id;to_id\n101;9001\n\"102\" ; \"9002\"\n103,9003\n", "", ';');
+  EXPECT_EQ(r.events, (E{ok(2, 101, 9001), ok(3, 102, 9002),
+                         bad(4, reject_reason::wrong_column_count,
+                             "(the line has commas and no ';': for a comma-separated file leave out --delimiter) "
+                             "103,9003")}));
+  r = parse_with(csv, "1|101|9001\n", "index,from,to", '|');
+  EXPECT_EQ(r.events, (E{ok(1, 101, 9001)}));
+}
+
+// Issue 11 item 8: a csv of tabs or semicolons says how to read it, once.
+TEST(pair_reader_delimiter, issue_11_the_first_rejection_hints_at_the_separator_once) {
+  auto r = parse_with(csv, "from_id\tto_id\n101\t9001\n102\t9002\n", "");
+  ASSERT_EQ(r.events.size(), 3u);
+  EXPECT_EQ(r.events[0], bad(1, reject_reason::wrong_column_count,
+                             "(the line has tabs and no ',': for a tab-separated file use --format tsv) "
+                             "from_id\\x09to_id"));
+  EXPECT_EQ(r.events[1], bad(2, reject_reason::wrong_column_count, "101\\x099001"));
+  EXPECT_EQ(r.hint, "the line has tabs and no ',': for a tab-separated file use --format tsv");
+  r = parse_with(csv, "1,2\nx\n101;9001\n102;9002\n", "");
+  EXPECT_EQ(r.events[1], bad(2, reject_reason::wrong_column_count, "x"));
+  EXPECT_EQ(r.events[2].detail,
+            "(the line has semicolons and no ',': for a semicolon-separated file use --delimiter ';') 101;9001");
+  EXPECT_EQ(r.events[3].detail, "102;9002");
+  EXPECT_EQ(r.hint, "the line has semicolons and no ',': for a semicolon-separated file use --delimiter ';'");
+  // Not for tsv or ndjson, nor for a csv line that has commas.
+  EXPECT_EQ(parse_with(tsv, "1;2\n", "").hint, "");
+  EXPECT_EQ(parse_with(ndjson, "1;2\n", "").hint, "");
+  EXPECT_EQ(parse_with(csv, "a,b;c\n", "").hint, "");
+}
+
+// Issue 11 item 6: a failures file is input again; a rejected row is read
+// from its text cell, fixed or not, and keeps that text when rejected again.
+TEST(pair_reader_failures_file, issue_11_rejected_rows_are_read_from_their_text) {
+  const std::string input = std::string(hubbatch::io::failures_header) + "\n" +
+                            "1,2,failed,VALIDATION_ERROR,400,\"x, y\",7,\n"
+                            ",,rejected,bad_id,,line 3: id is not 1-20 decimal digits: 1O1,3,\"101,\"\"9001\"\"\"\n"
+                            ",,rejected,wrong_column_count,,line 4: wrong column count,4,102\t9002\n"
+                            ",,rejected,wrong_column_count,,line 5: wrong column count,5,103;9003\n"
+                            ",,rejected,bad_json,,line 6: not a JSON object,6,\"{\"\"from\"\":104,\"\"to\"\":9004}\"\n"
+                            ",,rejected,bad_id,,line 7: still bad,7,1O5;9005\n"
+                            ",,rejected,unnamed_columns,,line 8,8,\"1,106,9006\"\n";
+  pair_parser parser(csv);
+  recording_sink sink;
+  sink.keep_detail = true;
+  parser.feed(input, sink);
+  parser.finish(sink);
+  EXPECT_EQ(sink.events, (E{ok(2, 1, 2), ok(3, 101, 9001), ok(4, 102, 9002), ok(5, 103, 9003), ok(6, 104, 9004),
+                            bad(7, reject_reason::bad_id, "1O5"), bad(8, reject_reason::unnamed_columns, "1,106,9006")}));
+  EXPECT_EQ(sink.raws, (std::vector<std::string>{"1O5;9005", "1,106,9006"}));  // the text, not the row
+  EXPECT_EQ(parser.hint(), "");
+  // A file that merely has a "text" column is not a failures file.
+  EXPECT_EQ(events(csv, "from_id,to_id,text\n,,\"1,2\"\n"), (E{bad(2, reject_reason::bad_id)}));
 }
 
 // ------------------------------------------------------------ ndjson ------
@@ -524,6 +718,7 @@ TEST_P(chunk_split, every_split_point_and_chunk_size_gives_the_same_result) {
     auto r = parse(f, input, chunk, max_line, true);
     ASSERT_EQ(r.events, whole.events) << "chunk " << chunk;
     ASSERT_EQ(r.header, whole.header);
+    ASSERT_EQ(r.raws, whole.raws) << "chunk " << chunk;
   }
 }
 
@@ -538,6 +733,26 @@ TEST(chunk_split, expected_csv_mix_result) {
                           bad(10, reject_reason::line_too_long), ok(11, 7, 18446744073709551615ULL),
                           ok(12, 10, 11)}));
   EXPECT_EQ(r.lines, 12u);
+}
+
+// Issue 11 item 6: a rejected line reaches the sink as it was read, so the
+// failures file can keep it for a person to fix and feed back.
+TEST(pair_parser, issue_11_rejects_carry_the_raw_line) {
+  const std::string long_line = std::string(300, '7') + "," + std::string(10, '8');
+  const std::string input = std::string("\xEF\xBB\xBF") + "1;2\r\n" + "3,\"4 x\"\n" + long_line + "\r\n" +
+                            "{\"from\":5}\n" + "6,7\n" + "8,9";
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+    pair_parser parser(csv, 280);
+    recording_sink sink;
+    const std::size_t step = chunk ? chunk : input.size();
+    for (std::size_t i = 0; i < input.size(); i += step) parser.feed(std::string_view(input).substr(i, step), sink);
+    parser.finish(sink, false);  // the last line is cut: truncated_line, its text kept too
+    EXPECT_EQ(sink.raws, (std::vector<std::string>{"1;2", "3,\"4 x\"", long_line.substr(0, 256), "{\"from\":5}", "8,9"}))
+        << "chunk " << chunk;
+  }
+  // A limit below 256 bytes keeps that many.
+  auto r = parse(csv, long_line + "\n", 0, 100);
+  EXPECT_EQ(r.raws, (std::vector<std::string>{long_line.substr(0, 100)}));
 }
 
 TEST(chunk_split, expected_ndjson_mix_result) {
