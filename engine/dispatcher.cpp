@@ -1,6 +1,5 @@
 #include "engine/dispatcher.hpp"
 
-#include "codec/archive_encoder.hpp"
 #include "engine/grouper.hpp"
 #include "io/text.hpp"
 
@@ -15,15 +14,6 @@ namespace {
 
 bool contains(const std::vector<std::uint64_t>& v, std::uint64_t x) {
   return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-// Errors saying the association is not there. Archive is idempotent
-// (docs/hubspot-api.md section 3): such a pair is no longer associated, which is
-// what the user asked for, so it counts as archived (already_absent).
-// INVALID_IDENTIFIER is deliberately not one of them: HubSpot uses it for
-// malformed ids too, and calling a rejected pair archived would hide it.
-bool means_absent(std::string_view category, std::string_view sub_category) {
-  return sub_category == "crm.associations.NO_ASSOCIATIONS_FOUND" || category == "OBJECT_NOT_FOUND";
 }
 
 std::string http_category(int status) { return "HTTP_" + std::to_string(status); }
@@ -42,7 +32,7 @@ std::string format_seconds(duration d) {
 
 const char* to_string(pair_fate f) noexcept {
   switch (f) {
-    case pair_fate::archived: return "archived";
+    case pair_fate::done: return "done";
     case pair_fate::failed: return "failed";
     case pair_fate::pending: return "pending";
   }
@@ -67,8 +57,8 @@ const char* to_string(stop_reason r) {
   return "unknown";
 }
 
-dispatcher::dispatcher(const options& opt, counters& c, outcome_fn on_outcome)
-    : opt_(opt), c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
+dispatcher::dispatcher(const options& opt, counters& c, outcome_fn on_outcome, const operation& op)
+    : op_(op), opt_(opt), c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
 
 void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines) {
   if (pairs.empty()) return;
@@ -157,7 +147,7 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
 }
 
 void dispatcher::split_into(work_item&& item, bool front) {
-  if (codec::count_inputs(item.pairs) <= opt_.max_inputs &&
+  if (op_.inputs(item.pairs) <= opt_.max_inputs &&
       (opt_.max_pairs == 0 || item.pairs.size() <= opt_.max_pairs)) {
     requeue_now(std::move(item), front);
     return;
@@ -218,20 +208,15 @@ void push_pair(work_item& dst, const work_item& src, std::size_t i) {
 }
 }  // namespace
 
-void dispatcher::settle_archived(const work_item& w, std::size_t i) {
+void dispatcher::settle_done(const work_item& w, std::size_t i, std::string_view category) {
   ++c_.archived_pairs;
-  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::archived, {}, 0, {}});
+  if (!category.empty()) ++c_.already_absent_pairs;  // done despite an error naming it
+  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::done, category, 0, {}});
 }
 
-void dispatcher::settle_absent(const work_item& w, std::size_t i) {
-  ++c_.archived_pairs;
-  ++c_.already_absent_pairs;
-  if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::archived, "already_absent", 0, {}});
-}
-
-void dispatcher::settle_archived(const work_item& w) {
+void dispatcher::settle_done(const work_item& w) {
   c_.archived_pairs += w.pairs.size();
-  if (on_outcome_) on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::archived, {}, 0, {}});
+  if (on_outcome_) on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::done, {}, 0, {}});
 }
 
 void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
@@ -304,7 +289,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     return;
   }
 
-  if (r.status >= 200 && r.status < 300) {
+  if (op_.success(r.status)) {
     on_success(std::move(item), r, now);
     return;
   }
@@ -346,7 +331,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     return;
   }
   if ((r.status >= 300 && r.status < 400) || r.status == 404 || r.status == 405) {
-    std::string msg = "HTTP " + std::to_string(r.status) + " for the archive route";
+    std::string msg = "HTTP " + std::to_string(r.status) + " for the " + std::string(op_.name()) + " route";
     if (r.status < 400) msg += " (redirects are never followed)";
     else msg += ": check --base-url, --api-version and the object types";
     if (!body.message.empty()) msg += " (" + body.message + ")";
@@ -383,7 +368,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     return;
   }
   if (!body || (body->errors.empty() && body->num_errors == 0)) {
-    settle_archived(item);
+    settle_done(item);
     return;
   }
   // Partial failure: match errors[] to pairs through their context ids.
@@ -399,8 +384,8 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
         if (!failed[i] && from_ok && to_ok) {
           failed[i] = 1;
           matched = true;
-          if (means_absent(e.category, e.sub_category)) {
-            settle_absent(item, i);
+          if (auto done = op_.done_despite(e.category, e.sub_category)) {
+            settle_done(item, i, *done);
           } else {
             settle_failed(item, i, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                           e.message.empty() ? e.sub_category : e.message);
@@ -417,15 +402,15 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     if (!failed[i]) push_pair(rest, item, i);
   if (rest.pairs.empty()) return;
   if (!unmatched) {
-    settle_archived(rest);
+    settle_done(rest);
     return;
   }
   // Some error named no pair we can find: the pairs left may or may not have
   // been archived. Split until each error is pinned to one pair.
   if (rest.pairs.size() == 1) {
     const auto& e = body->errors.empty() ? codec::error_item{} : body->errors.front();
-    if (means_absent(e.category, e.sub_category)) {
-      settle_absent(rest, 0);
+    if (auto done = op_.done_despite(e.category, e.sub_category)) {
+      settle_done(rest, 0, *done);
     } else {
       settle_failed(rest, 0, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
                     e.message.empty() ? "batch reported an error for this pair" : e.message);
@@ -442,7 +427,7 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
   std::string message = body.message.empty() ? "HTTP " + std::to_string(r.status) : body.message;
 
   if (body.batch_too_large || r.status == 413 || r.status == 414) {
-    std::size_t inputs = codec::count_inputs(item.pairs);
+    std::size_t inputs = op_.inputs(item.pairs);
     if (item.pairs.size() <= 1) {
       settle_failed(item, category, r.status, message);
       return;
@@ -475,8 +460,8 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
       bool to_ok = body.context_to_ids.empty() || contains(body.context_to_ids, p.to);
       if (from_ok && to_ok) {
         ++named;
-        if (means_absent(body.category, body.sub_category)) {
-          settle_absent(item, i);
+        if (auto done = op_.done_despite(body.category, body.sub_category)) {
+          settle_done(item, i, *done);
         } else {
           settle_failed(item, i, category, r.status, message);
         }
@@ -496,8 +481,8 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
     bisect(std::move(item));
     return;
   }
-  if (means_absent(body.category, body.sub_category)) {
-    settle_absent(item, 0);
+  if (auto done = op_.done_despite(body.category, body.sub_category)) {
+    settle_done(item, 0, *done);
     return;
   }
   (void)now;

@@ -3,7 +3,8 @@
 //
 // Sessions (engine/session.cpp) take work items, send them and hand back an
 // attempt_result; the dispatcher settles every pair into exactly one of
-// archived / failed / pending, or queues the batch (or its halves) again.
+// done / failed / pending, or queues the batch (or its halves) again. What a
+// response means for one operation (archive, ...) it asks engine/operation.
 // Single-threaded; unit tests drive it with a fake clock and fake results.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include "engine/backoff.hpp"
 #include "engine/clock.hpp"
 #include "engine/counters.hpp"
+#include "engine/operation.hpp"
 #include "io/pair.hpp"
 
 #include <cstdint>
@@ -52,14 +54,14 @@ struct attempt_result {
   bool request_written = false;                     // transport error: the request may have reached the server
 };
 
-enum class pair_fate : std::uint8_t { archived, failed, pending };
-const char* to_string(pair_fate f) noexcept;  // "archived", "failed", "pending"
+enum class pair_fate : std::uint8_t { done, failed, pending };  // done: archived (or created, ...)
+const char* to_string(pair_fate f) noexcept;  // "done", "failed", "pending"
 
 // How a pair ended (failures file, journal).
 struct pair_outcome {
   pair_fate outcome;
-  std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500; "already_absent" for archived pairs
-                              // the server said were not associated
+  std::string_view category;  // e.g. VALIDATION_ERROR, TRANSPORT, HTTP_500; for a done pair "" or
+                              // operation::done_despite()'s category ("already_absent")
   int http_status = 0;        // 0 when no response
   std::string_view message;
   // failed only: the failure may pass on another try (retries exhausted on
@@ -117,7 +119,7 @@ class dispatcher {
     int unreachable_after = 8;
   };
 
-  dispatcher(const options& opt, counters& c, outcome_fn on_outcome);
+  dispatcher(const options& opt, counters& c, outcome_fn on_outcome, const operation& op = archive_operation());
 
   // A new batch from the grouper, with the input line of each pair (or none).
   void add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines = {});
@@ -168,9 +170,8 @@ class dispatcher {
   // Requeues `item` cut to the current caps (one piece when it fits).
   void split_into(work_item&& item, bool front);
   // Settle pair i of w, or all of w (the outcome callback gets each pair's line).
-  void settle_archived(const work_item& w, std::size_t i);
-  void settle_absent(const work_item& w, std::size_t i);  // archived; the server said it was not associated
-  void settle_archived(const work_item& w);
+  void settle_done(const work_item& w, std::size_t i, std::string_view category = {});
+  void settle_done(const work_item& w);
   void settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                      std::string_view message);
   void settle_failed(const work_item& w, std::string_view category, int status, std::string_view message,
@@ -179,6 +180,7 @@ class dispatcher {
   void on_success(work_item&& item, const attempt_result& r, time_point now);
   void on_client_error(work_item&& item, const attempt_result& r, time_point now);
 
+  const operation& op_;
   options opt_;
   counters& c_;
   outcome_fn on_outcome_;

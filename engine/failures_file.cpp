@@ -32,7 +32,7 @@ failures_file::~failures_file() {
 }
 
 void failures_file::pairs(std::span<const pair_id> ps, std::span<const std::uint64_t> lines, const pair_outcome& o) {
-  if (!file_ || o.outcome == pair_fate::archived) return;
+  if (!file_ || o.outcome == pair_fate::done) return;
   const std::string status = o.http_status ? std::to_string(o.http_status) : std::string();
   const std::string category = csv_field(o.category);
   const std::string message = csv_field(o.message);

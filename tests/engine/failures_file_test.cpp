@@ -39,7 +39,7 @@ TEST(failures_file, issue_11_rows_carry_the_line_and_rejected_rows_the_text) {
     engine::failures_file f(path);
     const pair_id ps[] = {{1, 2}, {3, 4}};
     const std::uint64_t lines[] = {7, 9};
-    f.pairs(ps, lines, {engine::pair_fate::archived, {}, 0, {}});  // nothing for archived pairs
+    f.pairs(ps, lines, {engine::pair_fate::done, {}, 0, {}});  // nothing for archived pairs
     f.pairs(ps, lines, {engine::pair_fate::failed, "VALIDATION_ERROR", 400, "bad, very"});
     f.pairs({ps, 1}, {}, {engine::pair_fate::pending, "interrupted", 0, "SIGINT"});  // lines not tracked
     f.rejected("", 12, io::reject_reason::bad_id, "1O1", "1O1,\"9001\"");

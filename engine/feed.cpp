@@ -1,0 +1,235 @@
+// The "input" step: the feeder coroutine reads each --input (a file with
+// read(2), a pipe asynchronously with an idle linger) through the gzip-aware
+// decoder into job_state's pair_sink, splitting a file larger than the group
+// window into partitions first (engine/partitions.hpp).
+#include "engine/feed.hpp"
+
+#include "engine/runs.hpp"
+#include "io/input_decoder.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace hubbatch::engine {
+namespace {
+
+namespace asio = boost::asio;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Input from a pipe may pause: after cfg.stdin_linger without new bytes,
+// waiting pairs go out even though the group window is not full.
+asio::awaitable<void> linger_flusher(job_state& j) {
+  asio::steady_timer timer(j.ioc);
+  while (!j.reading_done && j.disp.stopped() == stop_reason::none) {
+    co_await j.wake.wait(timer, clock::now() + j.cfg.stdin_linger);
+    // Only when the connections have nothing else to send: flushing early
+    // would cut groups short that more input could still fill.
+    if (!j.grouper.empty() && j.disp.queued() == 0 && clock::now() - j.last_input >= j.cfg.stdin_linger) {
+      j.flush_grouper();
+      j.wake.notify_all();
+    }
+  }
+}
+
+// Second pass over a partitioned file: the pairs, partition by partition,
+// into the grouper (input lines, rejections and resends were counted in the
+// first pass). After a stop the rest is only counted, as pending.
+//
+// A partition that fits in memory (at most a group window of records) is read
+// whole and reordered so each from-id's records are contiguous (from-ids in
+// order of first appearance, to-ids in input order, engine/runs.hpp): its
+// pairs then reach the grouper one run per from-id, with no lookup in the
+// grouper's index (hashing every pair into a table bigger than the cache was
+// the largest user-space cost of the unthrottled client, bench/results). A
+// bigger one (an input far beyond 1024 windows, or lines much shorter than
+// the estimate) is streamed through the index in blocks.
+asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio::steady_timer& timer,
+                                      std::size_t high_water) {
+  using record = partition_files::record;
+  std::vector<record> recs;
+  std::vector<record> scratch;
+  run_order order;
+  constexpr std::size_t block = 4096;
+  j.grouper.begin_runs();
+  for (std::size_t i = 0; i < spill.count(); ++i) {
+    std::size_t records = 0;
+    std::FILE* f = spill.open_for_reading(i, records);
+    const bool grouped = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
+    recs.resize(grouped ? records : block);
+    if (grouped) {
+      if (std::fread(recs.data(), sizeof(record), recs.size(), f) != recs.size())
+        throw std::runtime_error(std::string("cannot read a temporary partition: ") +
+                                 (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
+      order.apply(recs, scratch, [](const record& r) { return r.from; });
+    }
+    // A block at a time: the next of recs[] (grouped), or the next read.
+    for (std::size_t fed = 0;;) {
+      while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)
+        co_await j.wake.wait(timer, time_point::max());
+      const record* first = recs.data();
+      std::size_t n = 0;
+      if (grouped) {
+        first += fed;
+        n = std::min(block, recs.size() - fed);
+        fed += n;
+      } else {
+        n = std::fread(recs.data(), sizeof(record), recs.size(), f);
+      }
+      if (n == 0) break;
+      for (const record* r = first; r != first + n; ++r) {
+        if (j.disp.stopped() != stop_reason::none) {
+          j.count_pending(pair_id{r->from, r->to}, r->line);
+          continue;
+        }
+        j.staged_pairs[j.staged] = pair_id{r->from, r->to};
+        j.staged_lines[j.staged] = r->line;
+        if (++j.staged == job_state::stage_size) j.add_staged(grouped);
+      }
+      j.add_staged(grouped);
+      j.flush_journal();
+      j.wake.notify_all();
+      co_await asio::post(j.ioc, asio::use_awaitable);
+    }
+    if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+  }
+}
+
+// Reads one input to its end (or until a stop) through the gzip-aware decoder.
+asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
+  j.input_name = path == "-" ? "<stdin>" : path;
+  int fd = 0;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw std::runtime_error("cannot open input '" + path + "': " + std::strerror(errno));
+  }
+  struct close_fd {  // a file's descriptor is closed however this returns
+    int fd;
+    ~close_fd() {
+      if (fd > 0) ::close(fd);
+    }
+  } owned{fd};
+  struct stat st {};
+  ::fstat(fd, &st);
+  bool regular = S_ISREG(st.st_mode);
+  const io::input_watch watch(fd);  // a file appended to or truncated meanwhile (issue 7)
+  std::uint64_t bytes_read = 0;
+  io::input_format format = j.cfg.format ? *j.cfg.format : io::input_format_for_path(path);
+  io::pair_parser parser(format, input_options(j.cfg));
+  io::input_decoder decoder(j.input_name);
+  std::vector<char> buf(1 << 16);
+  asio::steady_timer timer(j.ioc);
+  // Enough ready batches to keep every connection busy; beyond that, stop reading.
+  const std::size_t high_water = static_cast<std::size_t>(j.cfg.connections) * 4 + 4;
+
+  // A file that cannot fit in one window is read twice: first split by
+  // from-id into partitions of about half a window, then fed partition by
+  // partition (see partition_files). Line lengths vary, so 16 bytes a line is
+  // taken as a cautious estimate of the number of pairs.
+  std::optional<partition_files> spill;
+  if (regular && j.cfg.partition_input) {
+    std::size_t estimate = static_cast<std::size_t>(st.st_size) / 16;
+    std::size_t parts = (2 * estimate + j.cfg.group_window - 1) / std::max<std::size_t>(1, j.cfg.group_window);
+    if (parts > 1) {
+      spill.emplace(std::min<std::size_t>(parts, 1024));
+      j.spill = &*spill;
+    }
+  }
+
+  std::optional<asio::posix::stream_descriptor> desc;
+  // The pipe's descriptor lives in this frame: j.stdin_desc must never
+  // outlive it, however this returns (a read, gzip or journal error throws).
+  struct forget_desc {
+    job_state& j;
+    ~forget_desc() { j.stdin_desc = nullptr; }
+  } forget{j};
+  if (!regular) {
+    desc.emplace(j.ioc, ::dup(fd));
+    j.stdin_desc = &*desc;
+    j.spawn(linger_flusher(j));
+  }
+  for (;;) {
+    if (j.disp.stopped() != stop_reason::none) {
+      if (!regular) break;  // a pipe may never end: stop reading it
+      if (!j.spill) j.counting_only = true;  // (the first pass only counts anyway)
+    }
+    while (!j.counting_only && j.disp.queued() >= high_water && j.disp.stopped() == stop_reason::none)
+      co_await j.wake.wait(timer, time_point::max());
+    if (j.disp.stopped() != stop_reason::none && !regular) break;
+    std::size_t n = 0;
+    if (regular) {
+      ssize_t r = ::read(fd, buf.data(), buf.size());
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        throw std::runtime_error("cannot read input '" + path + "': " + std::strerror(errno));
+      }
+      n = static_cast<std::size_t>(r);
+    } else {
+      auto [ec, r] = co_await desc->async_read_some(asio::buffer(buf), use_tuple);
+      if (ec == asio::error::operation_aborted) continue;  // stop() cancelled the read
+      if (ec && ec != asio::error::eof)
+        throw std::runtime_error("cannot read input '" + j.input_name + "': " + ec.message());
+      n = r;
+    }
+    if (n == 0) break;
+    j.input_bytes_read += n;
+    bytes_read += n;
+    j.last_input = clock::now();
+    decoder.feed(std::string_view(buf.data(), n), parser, j);
+    j.add_staged();
+    j.flush_journal();
+    j.wake.notify_all();
+    if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
+  }
+  const std::string change = watch.changed(fd, bytes_read);  // "" for pipes
+  if (!change.empty()) spdlog::warn("{}: {}", j.input_name, change);
+  // A pipe cut short by a stop may end mid-member: only a complete read is checked.
+  if (regular || j.disp.stopped() == stop_reason::none) decoder.finish(parser, j);
+  parser.finish(j, change.empty());  // a cut last line is rejected, never sent
+  j.note_input(path, parser);
+  j.add_staged();
+  j.flush_journal();
+  if (spill) {
+    j.spill = nullptr;
+    co_await feed_partitions(j, *spill, timer, high_water);
+  }
+}
+
+}  // namespace
+
+// Reads cfg.input, then cfg.extra_inputs in order (line numbers restart at
+// each file), and flushes what is left in the group window.
+asio::awaitable<void> feed_input(job_state& j) {
+  std::vector<std::string> paths{j.cfg.input};
+  paths.insert(paths.end(), j.cfg.extra_inputs.begin(), j.cfg.extra_inputs.end());
+  for (const auto& p : paths) {  // total size for the progress estimate; 0 if any is not a regular file
+    struct stat st {};
+    if (p == "-" || ::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      j.input_bytes_total = 0;
+      break;
+    }
+    j.input_bytes_total += static_cast<std::uint64_t>(st.st_size);
+  }
+  for (const auto& p : paths) {
+    if (j.disp.stopped() != stop_reason::none && p == "-") break;
+    co_await feed_one(j, p);
+  }
+  j.flush_grouper();
+  j.reading_done = true;
+  j.wake.notify_all();
+}
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,49 @@
+// What differs between the association operations (STYLE.md rule 15): the
+// route, the request encoder, which statuses mean success, and what an
+// error about one pair means for it. One immutable instance per operation;
+// sessions ask it for the target and the body, the dispatcher for the
+// meaning of a response. Everything else (grouping, pacing, retries,
+// bisection, journal, failures file, report) is shared and never branches on
+// the operation. docs/ARCHITECTURE.md says how to add one.
+#pragma once
+
+#include "io/pair.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace hubbatch::engine {
+
+class operation {
+ public:
+  virtual ~operation() = default;
+
+  // "archive": the report's, the metrics' and the logs' name for it.
+  virtual std::string_view name() const noexcept = 0;
+  // The request target, e.g. /crm/v4/associations/contacts/companies/batch/archive.
+  virtual std::string target(const std::string& api_version, const std::string& from_type,
+                             const std::string& to_type) const = 0;
+  // Appends the request body for `pairs` (a batch: the pairs of one from-id
+  // contiguous) to `out`, which it does not clear.
+  virtual void encode(std::span<const pair_id> pairs, std::string& out) const = 0;
+  // The inputs the body for `pairs` holds, as the server's input cap counts them.
+  virtual std::size_t inputs(std::span<const pair_id> pairs) const noexcept = 0;
+  // Whether a response status means the batch was applied (errors[] in its
+  // body still name pairs that were not).
+  virtual bool success(int status) const noexcept { return status >= 200 && status < 300; }
+  // An error naming a pair (its category and subCategory) that nonetheless
+  // leaves the pair as the user asked, e.g. "no association" for archive:
+  // the category the pair is done under ("already_absent"), or nullopt when
+  // the error fails the pair.
+  virtual std::optional<std::string_view> done_despite(std::string_view category,
+                                                       std::string_view sub_category) const noexcept = 0;
+};
+
+// POST …/batch/archive: the to-ids of one from-id in one input; "not
+// associated" answers count as done (archive is idempotent).
+const operation& archive_operation() noexcept;
+
+}  // namespace hubbatch::engine

@@ -1,0 +1,363 @@
+// The "send" step: one coroutine per keep-alive connection (STYLE.md rule
+// 3) takes a batch from the dispatcher, waits for a rate slot, sends the
+// operation's request and hands the decoded response back as an
+// attempt_result.
+#include "engine/session.hpp"
+
+#include "codec/response.hpp"
+#include "io/proxy_tunnel.hpp"
+#include "io/secret.hpp"
+#include "io/tls.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+namespace hubbatch::engine {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+template <bool Tls>
+using stream_t = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+template <bool Tls>
+class session {
+ public:
+  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
+          const endpoint_url* proxy = nullptr)
+      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
+    // The request head, written by hand up to its Content-Length value: the
+    // same for every request of the job (target and host are validated, the
+    // token is visible ASCII: nothing here needs escaping).
+    bool default_port = url.port == (Tls ? "443" : "80");
+    std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+    if (!default_port) host += ":" + url.port;
+    head_ = "POST " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer ";
+    head_ += j.opt.token;
+    head_ += "\r\nContent-Type: application/json\r\nAccept: application/json\r\nUser-Agent: hubbatch/";
+    head_ += HUBBATCH_VERSION;
+    head_ += "\r\nContent-Length: ";
+  }
+
+  // head_ and wire_ hold "Bearer TOKEN": overwrite them before their memory
+  // is freed (io/secret.hpp). Each request goes out as one buffer, so
+  // Beast's ssl_stream never copies it into a buffer of its own.
+  ~session() {
+    io::wipe(head_);
+    io::wipe(wire_);
+  }
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  asio::awaitable<void> run() {
+    j_.aborters.push_back([this] { abort(); });
+    ++j_.active_sessions;
+    struct leave {
+      job_state& j;
+      ~leave() {
+        --j.active_sessions;
+        j.wake.notify_all();
+      }
+    } on_exit{j_};
+    for (;;) {
+      std::optional<work_item> item = co_await next_item();
+      if (!item) break;
+      if (!co_await wait_for_slot()) {
+        j_.disp.give_back(std::move(*item));
+        break;
+      }
+      // Checked in the same step as taking the slot, so concurrent sessions
+      // cannot overshoot the budget.
+      if (j_.cfg.max_requests && j_.acquired >= j_.cfg.max_requests) {
+        j_.stop(stop_reason::request_budget,
+                "--max-requests " + std::to_string(j_.cfg.max_requests) + " reached");
+        j_.disp.give_back(std::move(*item));
+        break;
+      }
+      auto now = clock::now();
+      // What the server can count of ours when it answers: everything
+      // occupying a slot now, plus everything sent after (see attempt()).
+      own_base_ = j_.limiter.occupied(now);
+      own_seq_ = j_.acquired;
+      j_.limiter.acquire(now);
+      ++j_.acquired;
+      co_await attempt(std::move(*item));
+      j_.sync_caps();
+      j_.wake.notify_all();
+    }
+    close();
+  }
+
+ private:
+  // The next batch to send, or nullopt when the job is finished or stopping.
+  asio::awaitable<std::optional<work_item>> next_item() {
+    for (;;) {
+      if (j_.disp.stopped() != stop_reason::none) co_return std::nullopt;
+      auto now = clock::now();
+      if (auto item = j_.disp.take(now)) co_return item;
+      if (j_.finished()) {
+        j_.wake.notify_all();
+        co_return std::nullopt;
+      }
+      co_await j_.wake.wait(timer_, j_.disp.next_due());
+    }
+  }
+
+  // Waits until the limiter and any 429 pause allow a request; false if stopping.
+  asio::awaitable<bool> wait_for_slot() {
+    for (;;) {
+      if (j_.disp.stopped() != stop_reason::none) co_return false;
+      auto now = clock::now();
+      time_point t = std::max(j_.limiter.ready_at(now), j_.disp.rate_pause_until());
+      if (t <= now) co_return true;
+      co_await j_.wake.wait(timer_, t);
+    }
+  }
+
+  asio::awaitable<boost::system::error_code> connect() {
+    close();
+    tcp_connected_ = false;
+    const endpoint_url& first_hop = proxy_ ? *proxy_ : url_;
+    auto [rec, results] = co_await resolver_.async_resolve(first_hop.host, first_hop.port, use_tuple);
+    if (rec) co_return rec;
+    if constexpr (Tls) stream_.emplace(j_.ioc, *tls_ctx_);
+    else stream_.emplace(j_.ioc);
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    tcp_layer.expires_after(j_.cfg.connect_timeout);
+    auto [cec, ep] = co_await tcp_layer.async_connect(results, use_tuple);
+    if (cec) co_return cec;
+    tcp_connected_ = true;
+    j_.disp.note_connected();
+    tcp_layer.socket().set_option(tcp::no_delay(true));
+    if (proxy_) {
+      std::string refusal;
+      auto ec = co_await io::connect_tunnel(tcp_layer, {url_.host, url_.port, proxy_->basic_credentials}, refusal);
+      if (!refusal.empty())
+        spdlog::warn("proxy {}:{} refused CONNECT {}:{}: {}", proxy_->host, proxy_->port, url_.host, url_.port, refusal);
+      if (ec) co_return ec;
+    }
+    if constexpr (Tls) {
+      if (!io::set_client_peer_name(stream_->native_handle(), url_.host))
+        co_return asio::error::make_error_code(asio::error::invalid_argument);
+      tcp_layer.expires_after(j_.cfg.handshake_timeout);
+      auto [hec] = co_await stream_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+      if (hec) co_return io::explain_handshake_error(stream_->native_handle(), hec);  // names the cause
+    }
+    ++j_.totals.connections_opened;
+    co_return boost::system::error_code{};
+  }
+
+  // Drain timeout: fail the request in progress; its coroutine then cleans up.
+  void abort() {
+    if (!stream_) return;
+    boost::system::error_code ec;
+    beast::get_lowest_layer(*stream_).socket().close(ec);
+  }
+
+  void close() {
+    if (!stream_) return;
+    boost::system::error_code ec;
+    beast::get_lowest_layer(*stream_).socket().close(ec);
+    stream_.reset();
+    buffer_.consume(buffer_.size());  // bytes of the old connection must not be read as the next response
+  }
+
+  void transport_failure(work_item&& item, std::string what, const boost::system::error_code& ec, bool written,
+                         attempt_result::kind kind = attempt_result::kind::transport_error) {
+    close();
+    if (written) j_.limiter.complete(clock::now());
+    else j_.limiter.cancel();
+    error_text_ = what + ": " + ec.message();
+    spdlog::debug("transport error for a batch of {} pairs: {}", item.pairs.size(), error_text_);
+    attempt_result r;
+    r.what = kind;
+    r.error = error_text_;
+    r.request_written = written;
+    j_.disp.on_result(std::move(item), r, clock::now());
+    j_.flush_journal();
+  }
+
+  asio::awaitable<void> attempt(work_item item) {
+    if (!stream_) {
+      auto ec = co_await connect();
+      if (ec) {
+        // A certificate that fails verification (or a server below TLS 1.2),
+        // and a host that cannot be resolved or connected to, are kinds of
+        // their own: the dispatcher decides whether they stop the run.
+        const auto kind = ec.category() == io::tls_category() ? attempt_result::kind::tls_failure
+                          : !tcp_connected_                   ? attempt_result::kind::connect_error
+                                                              : attempt_result::kind::transport_error;
+        transport_failure(std::move(item), "connect to " + url_.host + ":" + url_.port, ec, false, kind);
+        co_return;
+      }
+    }
+    body_.clear();
+    j_.op.encode(item.pairs, body_);
+    wire_.assign(head_);
+    wire_ += std::to_string(body_.size());
+    wire_ += "\r\n\r\n";
+    wire_ += body_;
+    j_.on_send(item);
+    ++j_.totals.requests;
+    if (item.resend) ++j_.totals.retries;
+    j_.totals.sent_pairs += item.pairs.size();
+    j_.totals.sent_inputs += j_.op.inputs(item.pairs);
+
+    auto started = clock::now();
+    auto& tcp_layer = beast::get_lowest_layer(*stream_);
+    tcp_layer.expires_after(j_.cfg.request_timeout);
+    auto [wec, wn] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple);
+    if (wec) {
+      // Some bytes may have reached the server (e.g. a stale keep-alive
+      // connection reset mid-write): count the slot, resend later.
+      transport_failure(std::move(item), "write", wec, true);
+      co_return;
+    }
+    parser_.emplace();
+    parser_->body_limit(j_.cfg.max_response_bytes);
+    parser_->header_limit(response_header_limit);
+    auto [rec, rn] = co_await http::async_read(*stream_, buffer_, *parser_, use_tuple);
+    if (rec) {
+      transport_failure(std::move(item), "read response", rec, true);
+      co_return;
+    }
+    auto now = clock::now();
+    tcp_layer.expires_never();
+    // Our requests the server may have counted in its window when it
+    // answered: those occupying a slot when this one was sent plus all sent
+    // since (this one included). An upper bound, so the estimate of other
+    // clients' use never comes out too high; the limiter's own occupied(now)
+    // can miss requests that left our window but not yet the server's.
+    int own_occupied = own_base_ + static_cast<int>(j_.acquired - own_seq_);
+    j_.limiter.complete(now);
+    j_.totals.latency_ms.add(std::chrono::duration<double, std::milli>(now - started).count());
+
+    auto& res = parser_->get();
+    headers_ = {};
+    for (const auto& f : res) headers_.offer(f.name_string(), f.value());
+    decoder_.decode(res.body(), decoded_);
+    codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
+    if (j_.controller) {
+      bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
+                                                headers_.interval_ms.value_or(-1), own_occupied, now);
+      // A 429 for the rolling window is the one signal that the limit is too
+      // high even when Remaining (clamped at 0) cannot say by how much.
+      if (res.result_int() == 429 && decoded_.policy_name != "DAILY")
+        changed = j_.controller->on_rate_limited(own_occupied, now) || changed;
+      if (changed) {
+        auto l = j_.controller->current();
+        j_.limiter.set_limit(l.max, l.window);
+      }
+    }
+    if (headers_.daily_remaining) {
+      // Budget manners: leave the rest of the day's budget to the portal's other integrations.
+      if (j_.cfg.daily_reserve >= 0 && *headers_.daily_remaining <= j_.cfg.daily_reserve)
+        j_.stop(stop_reason::daily_reserve, "X-HubSpot-RateLimit-Daily-Remaining is " +
+                                                std::to_string(*headers_.daily_remaining) + ", at or below --daily-reserve " +
+                                                std::to_string(j_.cfg.daily_reserve));
+    }
+    bool keep = res.keep_alive();
+    attempt_result r;
+    r.status = static_cast<int>(res.result_int());
+    r.body = &decoded_;
+    r.headers = &headers_;
+    const std::size_t pairs = item.pairs.size();
+    j_.disp.on_result(std::move(item), r, now);
+    log_response(r.status, pairs);
+    j_.flush_journal();
+    if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
+  }
+
+  // Responses worth a log line carry HubSpot's correlation id, for support
+  // tickets. Called after the dispatcher decided: a response it resends is
+  // news (info, quiet with --quiet), not a problem.
+  void log_response(int status, std::size_t pairs) const {
+    if (status < 400 && decoded_.num_errors == 0) return;
+    const std::string& id = !headers_.correlation_id.empty() ? headers_.correlation_id : decoded_.correlation_id;
+    const int retry = j_.disp.last_retry();
+    auto level = status == 429 || status < 400 ? spdlog::level::debug
+                 : retry > 0                   ? (j_.opt.quiet ? spdlog::level::debug : spdlog::level::info)
+                                               : spdlog::level::warn;
+    if (!spdlog::should_log(level)) return;
+    std::string what = !decoded_.category.empty() ? decoded_.category
+                       : !decoded_.message.empty() ? decoded_.message
+                                                   : std::string(codec::to_string(decoded_.kind)) + " body";
+    if (status == 429 && !decoded_.policy_name.empty()) what += " " + decoded_.policy_name;
+    if (status < 400) what = fmt::format("{} error(s) in the response", decoded_.num_errors);
+    if (retry > 0 && status != 429)
+      what += fmt::format("; retrying (retry {} of {})", retry, j_.cfg.max_retries);
+    spdlog::log(level, "HTTP {} for a batch of {} pairs: {} correlation_id={}", status, pairs, what,
+                id.empty() ? "-" : id);
+  }
+
+  job_state& j_;
+  const endpoint_url& url_;
+  const endpoint_url* proxy_;  // HTTP CONNECT proxy, or null for a direct connection
+  asio::ssl::context* tls_ctx_;
+  asio::steady_timer timer_;
+  tcp::resolver resolver_;
+  std::optional<stream_t<Tls>> stream_;
+  // Bytes read but not yet parsed: a response head (at most
+  // response_header_limit) or a chunk header plus one read's worth. Beast
+  // puts no limit on chunk extensions, so without this cap a server sending
+  // "1;x=eeee…" forever would grow the buffer until the request deadline.
+  static constexpr std::size_t response_header_limit = 64 * 1024;
+  beast::flat_buffer buffer_{4 * response_header_limit};
+  std::string head_;  // the request head up to "Content-Length: " (holds the token)
+  std::string body_;  // the current request's JSON body
+  std::string wire_;  // head, length, body: the bytes of the current request (holds the token)
+  std::optional<http::response_parser<http::string_body>> parser_;
+  codec::response_decoder decoder_;
+  codec::decoded_response decoded_;
+  codec::rate_limit_headers headers_;
+  std::string error_text_;
+  bool tcp_connected_ = false;  // the last connect() got past TCP connect (the host is reachable)
+  int own_base_ = 0;          // limiter.occupied() just before this request took its slot
+  std::uint64_t own_seq_ = 0;  // job_state::acquired just before this request took its slot
+};
+
+}  // namespace
+
+struct session_pool::impl {
+  std::vector<std::unique_ptr<session<true>>> tls;
+  std::vector<std::unique_ptr<session<false>>> plain;
+};
+
+session_pool::session_pool(job_state& j, const endpoint_url& url, const endpoint_url* proxy,
+                           asio::ssl::context* tls_ctx, const std::string& target)
+    : impl_(std::make_unique<impl>()) {
+  for (int i = 0; i < j.cfg.connections; ++i) {
+    if (url.tls) {
+      impl_->tls.push_back(std::make_unique<session<true>>(j, url, tls_ctx, target, proxy));
+      j.spawn(impl_->tls.back()->run());
+    } else {
+      impl_->plain.push_back(std::make_unique<session<false>>(j, url, nullptr, target, proxy));
+      j.spawn(impl_->plain.back()->run());
+    }
+  }
+}
+
+session_pool::~session_pool() = default;
+
+}  // namespace hubbatch::engine
