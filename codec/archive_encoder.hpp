@@ -21,7 +21,4 @@ void encode_archive_body(std::span<const pair_id> pairs, std::string& out);
 // Number of inputs the body for `pairs` will have (runs of equal `from`).
 std::size_t count_inputs(std::span<const pair_id> pairs) noexcept;
 
-// Writes the decimal digits of `v` at `p` (needs 20 bytes); returns the end.
-char* write_u64(char* p, std::uint64_t v) noexcept;
-
 }  // namespace hubbatch::codec

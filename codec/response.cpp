@@ -1,5 +1,6 @@
 #include "codec/response.hpp"
 
+#include "io/decimal.hpp"
 #include "io/text.hpp"
 
 #include <simdjson.h>
@@ -37,23 +38,9 @@ std::string_view trim_ws(std::string_view s) noexcept {
   return s;
 }
 
-// 1-20 decimal digits fitting in `max`; nothing else (no sign, no spaces).
-bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
-  if (s.empty() || s.size() > 20) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    auto d = static_cast<unsigned>(static_cast<unsigned char>(c) - '0');
-    if (d > 9) return false;
-    if (v > (max - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  out = v;
-  return true;
-}
-
 bool parse_non_negative(std::string_view s, std::int64_t& out) noexcept {
   std::uint64_t v = 0;
-  if (!parse_decimal(s, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()), v)) return false;
+  if (!io::parse_u64(s, v, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))) return false;
   out = static_cast<std::int64_t>(v);
   return true;
 }
@@ -152,10 +139,10 @@ error_code take_ids(sj::value& v, std::vector<std::uint64_t>& ids) {
   switch (t) {
     case sj::json_type::string:
       HUBBATCH_TRY(v.get_string().get(s));
-      if (parse_decimal(s, std::numeric_limits<std::uint64_t>::max(), id)) ids.push_back(id);
+      if (io::parse_u64(s, id)) ids.push_back(id);
       break;
     case sj::json_type::number:
-      if (parse_decimal(trim_ws(v.raw_json_token()), std::numeric_limits<std::uint64_t>::max(), id)) {
+      if (io::parse_u64(trim_ws(v.raw_json_token()), id)) {
         ids.push_back(id);
       }
       break;

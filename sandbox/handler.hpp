@@ -17,6 +17,12 @@
 // only USER_DEFINED/INTEGRATOR_DEFINED/WORK labels change nothing.
 //
 // Single-threaded: the owner calls every member from one thread.
+//
+// Files: handler.cpp (routing, /_sandbox/ routes, per-handler state),
+// api_stages.cpp (the API route as stages: authenticate → limit_rate →
+// inject_faults → validate → apply), body_decoder (request bodies),
+// response_writer (HTTP responses, error pages, text helpers), stats.cpp
+// (snapshot and the stats JSON); handler_detail.hpp is what the first two share.
 #pragma once
 
 #include "io/pair.hpp"
@@ -108,10 +114,29 @@ class request_handler {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  struct rate_view;
   struct route;
+  struct api_call;  // one API request on its way through the stages (handler_detail.hpp)
 
+  // The API route (api_stages.cpp): handle_api runs the stages in order.
+  // A stage returns true when it has answered (the response is in `out`, the
+  // plan in the api_call), false to pass the request on; apply always answers.
   response_plan handle_api(const request_in& in, const route& r, session_scratch& scratch, std::string& out);
+  bool authenticate(api_call& c);   // 401s
+  bool limit_rate(api_call& c);     // 429s; passing counts the request as accepted
+  bool inject_faults(api_call& c);  // pre-apply faults: slow, reset, 5xx, 423, 477
+  bool validate(api_call& c);       // 400s and 403, in the order below
+  bool check_object_types(api_call& c);
+  bool check_scopes(api_call& c);
+  bool decode_body(api_call& c);
+  bool check_limits(api_call& c);
+  bool check_rejected_ids(api_call& c);
+  bool check_presence(api_call& c);
+  void apply(api_call& c);  // remove, post-apply faults, success
+  void fill_rate_headers(api_call& c);
+  // Writes the answer (gzip-encoded if the client asked) and counts its status; returns true.
+  bool answer(api_call& c, int status, std::string_view type, std::string_view body, sandbox_errc outcome);
+  bool answer_json_error(api_call& c, int status, sandbox_errc outcome);  // answer() with the scratch's JSON body
+
   response_plan handle_internal(const request_in& in, std::string_view path, std::string_view query,
                                 std::string& out);
   bool draw(double p);

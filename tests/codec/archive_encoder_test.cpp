@@ -15,7 +15,6 @@ namespace {
 using hubbatch::pair_id;
 using hubbatch::codec::count_inputs;
 using hubbatch::codec::encode_archive_body;
-using hubbatch::codec::write_u64;
 
 struct group {
   std::uint64_t from = 0;
@@ -76,67 +75,6 @@ std::vector<group> decode_body(const std::string& body) {
   const char* rest = nullptr;
   EXPECT_EQ(doc.current_location().get(rest), simdjson::OUT_OF_BOUNDS) << "trailing bytes";
   return out;
-}
-
-TEST(write_u64, edge_values) {
-  const std::pair<std::uint64_t, std::string_view> cases[] = {
-      {0, "0"},
-      {9, "9"},
-      {10, "10"},
-      {99, "99"},
-      {100, "100"},
-      {101, "101"},
-      {999999999, "999999999"},
-      {1000000000, "1000000000"},
-      {9999999999999999999ULL, "9999999999999999999"},
-      {10000000000000000000ULL, "10000000000000000000"},
-      {std::numeric_limits<std::uint64_t>::max(), "18446744073709551615"},
-  };
-  for (const auto& [v, s] : cases) {
-    char buf[24];
-    std::memset(buf, 'x', sizeof buf);
-    char* end = write_u64(buf, v);
-    EXPECT_EQ(std::string_view(buf, static_cast<std::size_t>(end - buf)), s);
-    EXPECT_EQ(*end, 'x') << "wrote past the end";
-  }
-}
-
-TEST(write_u64, matches_to_string_at_every_power_of_ten_boundary) {
-  std::uint64_t p = 1;
-  for (int k = 0; k < 20; ++k) {
-    for (std::uint64_t v : {p - 1, p, p + 1}) {
-      char buf[20];
-      char* end = write_u64(buf, v);
-      ASSERT_EQ(std::string(buf, end), std::to_string(v));
-    }
-    if (k < 19) p *= 10;
-  }
-  std::mt19937_64 rng(42);
-  for (int i = 0; i < 100000; ++i) {
-    std::uint64_t v = rng() >> (rng() % 64);
-    char buf[28];
-    std::memset(buf, 'x', sizeof buf);
-    char* end = write_u64(buf, v);
-    ASSERT_EQ(std::string(buf, end), std::to_string(v));
-    ASSERT_EQ(std::string(end, buf + sizeof buf), std::string(static_cast<std::size_t>(buf + sizeof buf - end), 'x'))
-        << v << ": wrote past the end";
-  }
-  // Every digit count with every digit in every position (the 8-digit
-  // conversion works on all positions of a word at once).
-  for (int digits = 1; digits <= 20; ++digits) {
-    // (20 digits: "10" then any, to stay below 2^64.)
-    for (int pos = digits == 20 ? 2 : 0; pos < digits; ++pos) {
-      for (char d = '0'; d <= '9'; ++d) {
-        std::string s(static_cast<std::size_t>(digits), '5');
-        if (digits == 20) s.replace(0, 2, "10");
-        s[static_cast<std::size_t>(pos)] = (pos == 0 && d == '0') ? '1' : d;
-        const std::uint64_t v = std::stoull(s);
-        char buf[20];
-        char* end = write_u64(buf, v);
-        ASSERT_EQ(std::string(buf, end), s);
-      }
-    }
-  }
 }
 
 TEST(count_inputs, runs_of_equal_from) {
