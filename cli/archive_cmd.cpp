@@ -2,6 +2,7 @@
 // the job (optionally against an embedded sandbox), print and write the report.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/logging.hpp"
 #include "cli/plan.hpp"
 #include "cli/progress.hpp"
@@ -282,6 +283,7 @@ int run_archive(archive_flags& f) {
   io::wipe_on_exit wipe_token(opt.token);
 
   engine::job_result r = engine::run_job(cfg, opt);
+  settle_exit(r, cfg.allow_empty);
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
 
   if (!r.invariant_error.empty()) {

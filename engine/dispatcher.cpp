@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <csignal>
 #include <string>
 
 namespace hubbatch::engine {
@@ -53,6 +54,8 @@ const char* to_string(stop_reason r) {
     case stop_reason::retry_after: return "retry_after";
     case stop_reason::tls: return "tls";
     case stop_reason::unreachable: return "unreachable";
+    case stop_reason::local_io: return "local_io";
+    case stop_reason::internal: return "internal";
   }
   return "unknown";
 }
@@ -74,6 +77,10 @@ void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> line
 
 std::optional<work_item> dispatcher::take(time_point now) {
   if (stop_ != stop_reason::none || now < pause_until_) return std::nullopt;
+  if (opt_.max_requests && handed_out_ >= opt_.max_requests && (!ready_.empty() || !delayed_.empty())) {
+    stop(stop_reason::request_budget, "--max-requests " + std::to_string(opt_.max_requests) + " reached");
+    return std::nullopt;
+  }
   std::optional<work_item> out;
   if (!delayed_.empty() && delayed_.begin()->first <= now) {
     out.emplace(std::move(delayed_.begin()->second));
@@ -85,6 +92,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
     return std::nullopt;
   }
   ++in_flight_;
+  ++handed_out_;
   return out;
 }
 
@@ -98,12 +106,27 @@ time_point dispatcher::next_due() const {
 
 void dispatcher::give_back(work_item&& item) {
   --in_flight_;
+  --handed_out_;
   if (stop_ != stop_reason::none) {
     settle_pending(item, to_string(stop_));
     return;
   }
   ready_.push_front(std::move(item));
 }
+
+void dispatcher::note_time(time_point now) {
+  if (now >= opt_.deadline) stop(stop_reason::deadline, "--deadline reached");
+}
+
+bool dispatcher::note_signal(int sig) {
+  if (stop_ == stop_reason::interrupted) return true;
+  stop(stop_reason::interrupted, sig == SIGINT ? "interrupted by SIGINT" : "terminated by SIGTERM");
+  return false;
+}
+
+void dispatcher::note_local_failure(std::string what) { stop(stop_reason::local_io, std::move(what)); }
+
+void dispatcher::note_internal_error(std::string what) { stop(stop_reason::internal, std::move(what)); }
 
 void dispatcher::stop(stop_reason why, std::string message) {
   if (stop_ != stop_reason::none) return;  // the first reason wins
@@ -244,6 +267,15 @@ void dispatcher::settle_pending(const work_item& w, std::string_view reason) {
 void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point now) {
   --in_flight_;
   last_retry_ = 0;
+  last_throttled_ = false;
+  if (r.headers && r.headers->daily_remaining && opt_.daily_reserve >= 0 &&
+      *r.headers->daily_remaining <= opt_.daily_reserve) {
+    // Budget manners: leave the rest of the day's budget to the portal's
+    // other integrations. This response still counts.
+    stop(stop_reason::daily_reserve, "X-HubSpot-RateLimit-Daily-Remaining is " +
+                                         std::to_string(*r.headers->daily_remaining) + ", at or below --daily-reserve " +
+                                         std::to_string(opt_.daily_reserve));
+  }
   if (r.what == attempt_result::kind::tls_failure) {
     // A certificate that fails verification will not get better by retrying,
     // and may be someone else's: stop at once, with the cause named; this
@@ -279,6 +311,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     retry_after = std::chrono::milliseconds(*r.headers->retry_after_ms);
   if (r.status != 429) throttled_since_.reset();
   const bool daily_429 = r.status == 429 && body.policy_name == "DAILY";  // its own stop, below
+  last_throttled_ = r.status == 429 && !daily_429;
   if (retry_after && *retry_after > opt_.max_retry_after && !daily_429 &&
       (r.status == 429 || retryable_status(r.status))) {
     stop(stop_reason::retry_after,

@@ -13,6 +13,7 @@
 #include "engine/clock.hpp"
 #include "engine/counters.hpp"
 #include "engine/operation.hpp"
+#include "engine/stop_reason.hpp"
 #include "io/pair.hpp"
 
 #include <cstdint>
@@ -70,22 +71,6 @@ struct pair_outcome {
   bool retryable = false;
 };
 
-// Why the run stopped early (all unsent pairs become pending).
-enum class stop_reason {
-  none,
-  daily_limit,          // 429 DAILY: resumable after the reset
-  auth,                 // 401/403: exit 4
-  configuration,        // the server refused the route or object type: exit 2
-  interrupted,          // SIGINT/SIGTERM
-  request_budget,       // --max-requests reached
-  deadline,             // --deadline passed
-  daily_reserve,        // X-HubSpot-RateLimit-Daily-Remaining reached --daily-reserve
-  rate_limited,         // nothing but 429s for --throttle-timeout: resumable later
-  retry_after,          // the server asked to wait longer than --max-retry-after: resumable later
-  tls,                  // the server's certificate failed verification: exit 2, never retried
-  unreachable,          // no connection of the run ever reached the server (DNS, refused): exit 2
-};
-const char* to_string(stop_reason r);
 
 class dispatcher {
  public:
@@ -117,6 +102,14 @@ class dispatcher {
     // batch. Once the server has been reached, connect errors are retried.
     // Zero: never.
     int unreachable_after = 8;
+    // Stop (request_budget) once this many items were handed out to be
+    // sent; zero: no cap (--max-requests).
+    std::uint64_t max_requests = 0;
+    // Stop (daily_reserve) once a response says X-HubSpot-RateLimit-Daily-
+    // Remaining is at or below this; negative: off (--daily-reserve).
+    std::int64_t daily_reserve = -1;
+    // Stop (deadline) when note_time() passes it (--deadline).
+    time_point deadline = time_point::max();
   };
 
   dispatcher(const options& opt, counters& c, outcome_fn on_outcome, const operation& op = archive_operation());
@@ -138,10 +131,19 @@ class dispatcher {
   // Settles or requeues `item` after an attempt completed at `now`.
   void on_result(work_item&& item, const attempt_result& r, time_point now);
 
-  // Stop: every queued item, and every item given back or finished later
-  // without settling, becomes pending.
+  // The one owner of the run's stop (and pause, and batch caps): every
+  // stop is decided here, from responses (on_result) or from these facts.
+  // After a stop every queued item, and every item given back or finished
+  // later without settling, becomes pending; the first reason wins.
+  void note_time(time_point now);             // --deadline
+  // SIGINT/SIGTERM; true when the run was already interrupted (a second
+  // signal: the caller leaves at once).
+  bool note_signal(int sig);
+  void note_local_failure(std::string what);  // a local write failed (a full disk): pairs pending, resumable
+  void note_internal_error(std::string what);
   void stop(stop_reason why, std::string message = {});
   stop_reason stopped() const noexcept { return stop_; }
+  time_point deadline() const noexcept { return opt_.deadline; }
   const std::string& stop_message() const noexcept { return stop_message_; }
   // Marks everything still queued as pending (call at the end after stop()).
   void drain_pending();
@@ -152,6 +154,9 @@ class dispatcher {
   // After on_result(): the retry number when it queued the item for a resend
   // after a retryable failure (1 = first resend), else 0. For log lines.
   int last_retry() const noexcept { return last_retry_; }
+  // After on_result(): the response was a 429 for a short window (any policy
+  // but DAILY), the signal that the rate in force is too high.
+  bool last_throttled() const noexcept { return last_throttled_; }
 
   // Set after a 429: no request should be sent before this.
   time_point rate_pause_until() const noexcept { return pause_until_; }
@@ -195,6 +200,8 @@ class dispatcher {
   std::vector<std::string> scopes_;
   std::mt19937_64 rng_;
   int last_retry_ = 0;            // see last_retry()
+  bool last_throttled_ = false;   // see last_throttled()
+  std::uint64_t handed_out_ = 0;  // items take() handed out and give_back() did not return
   bool reached_ = false;          // some connection of the run was established
   int unreached_failures_ = 0;    // connect errors before that
 };

@@ -50,8 +50,18 @@ class failures_file {
   void rejected(std::string_view input, std::uint64_t line, io::reject_reason r, std::string_view detail,
                 std::string_view raw);
 
+  // A write failure (a full disk) never throws mid-run: the first one is
+  // kept here, later rows are dropped, and the job stops on it (local_io).
+  const std::string& error() const noexcept { return error_; }
+  // Flushes what is buffered; false (and error() set) when it failed.
+  bool finish();
+
  private:
+  void check();  // ferror() -> error_
+
+  std::string path_;
   std::FILE* file_ = nullptr;
+  std::string error_;
 };
 
 }  // namespace hubbatch::engine

@@ -40,7 +40,6 @@ asio::awaitable<void> linger_flusher(job_state& j) {
     // would cut groups short that more input could still fill.
     if (!j.grouper.empty() && j.disp.queued() == 0 && clock::now() - j.last_input >= j.cfg.stdin_linger) {
       j.flush_grouper();
-      j.wake.notify_all();
     }
   }
 }
@@ -79,7 +78,7 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
     // A block at a time: the next of recs[] (grouped), or the next read.
     for (std::size_t fed = 0;;) {
       while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)
-        co_await j.wake.wait(timer, time_point::max());
+        co_await j.space.wait(timer, time_point::max());
       const record* first = recs.data();
       std::size_t n = 0;
       if (grouped) {
@@ -101,7 +100,6 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       }
       j.add_staged(grouped);
       j.flush_journal();
-      j.wake.notify_all();
       co_await asio::post(j.ioc, asio::use_awaitable);
     }
     if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
@@ -167,7 +165,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
       if (!j.spill) j.counting_only = true;  // (the first pass only counts anyway)
     }
     while (!j.counting_only && j.disp.queued() >= high_water && j.disp.stopped() == stop_reason::none)
-      co_await j.wake.wait(timer, time_point::max());
+      co_await j.space.wait(timer, time_point::max());
     if (j.disp.stopped() != stop_reason::none && !regular) break;
     std::size_t n = 0;
     if (regular) {
@@ -191,7 +189,6 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
     decoder.feed(std::string_view(buf.data(), n), parser, j);
     j.add_staged();
     j.flush_journal();
-    j.wake.notify_all();
     if (regular) co_await asio::post(j.ioc, asio::use_awaitable);  // let sessions run between chunks
   }
   const std::string change = watch.changed(fd, bytes_read);  // "" for pipes
@@ -229,7 +226,7 @@ asio::awaitable<void> feed_input(job_state& j) {
   }
   j.flush_grouper();
   j.reading_done = true;
-  j.wake.notify_all();
+  j.notify_everyone();
 }
 
 }  // namespace hubbatch::engine

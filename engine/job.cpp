@@ -34,26 +34,20 @@ namespace {
 
 namespace asio = boost::asio;
 
-// Ends the run on --deadline, and after any stop gives in-flight requests
-// cfg.drain_timeout to finish before cutting their connections (those
-// pairs then end pending, to be resent by a resumed run).
-asio::awaitable<void> stop_watcher(job_state& j, time_point started) {
+// Tells the dispatcher the time at --deadline (it decides the stop), and
+// after any stop gives in-flight requests cfg.drain_timeout to finish
+// before cutting their connections (those pairs then end pending, to be
+// resent by a resumed run).
+asio::awaitable<void> stop_watcher(job_state& j, time_point deadline) {
   asio::steady_timer timer(j.ioc);
-  time_point deadline = j.cfg.deadline > duration::zero() ? started + j.cfg.deadline : time_point::max();
   for (;;) {
     if (j.disp.stopped() != stop_reason::none) break;
     if (j.reading_done && j.active_sessions == 0) co_return;
-    if (clock::now() >= deadline) {
-      j.stop(stop_reason::deadline, "--deadline reached");
-      break;
-    }
+    j.disp.note_time(clock::now());
+    if (j.disp.stopped() != stop_reason::none) break;
     co_await j.wake.wait(timer, deadline);
   }
-  if (j.stdin_desc) {
-    boost::system::error_code ec;
-    j.stdin_desc->cancel(ec);
-  }
-  j.wake.notify_all();
+  j.on_stopped();
   time_point drain_end = clock::now() + j.cfg.drain_timeout;
   while (j.active_sessions > 0) {
     if (clock::now() >= drain_end) {
@@ -85,14 +79,6 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
 
 void rethrow_if(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
-}
-
-int exit_code_for(const counters& c, stop_reason stop) {
-  if (stop == stop_reason::auth) return 4;
-  if (stop == stop_reason::configuration || stop == stop_reason::tls || stop == stop_reason::unreachable) return 2;
-  if (c.pending_pairs > 0) return 3;
-  if (c.failed_pairs > 0 || c.rejected_pairs > 0) return 1;
-  return 0;
 }
 
 }  // namespace
@@ -178,9 +164,18 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   auto spawn = [&](asio::awaitable<void> task) {
     ++live_tasks;
     asio::co_spawn(ioc, std::move(task), [&](std::exception_ptr e) {
-      if (e && !failure) {
-        failure = e;
-        j.stop(stop_reason::interrupted, "internal error");
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const local_write_error& w) {
+          // A full disk (failures file, partitions): a stop like any other,
+          // drained, reported, resumable.
+          j.disp.note_local_failure(w.what());
+        } catch (...) {
+          if (!failure) failure = e;
+          j.disp.note_internal_error("internal error");
+        }
+        j.on_stopped();
       }
       if (--live_tasks == 0) {
         boost::system::error_code ec;
@@ -191,7 +186,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   };
   j.spawn = spawn;
   spawn(feed_input(j));
-  spawn(stop_watcher(j, started));
+  spawn(stop_watcher(j, j.disp.deadline()));
   if (opt.on_progress) spawn(progress_ticker(j, started, live_tasks));
 
   session_pool sessions(j, *url, via, tls_ctx ? &*tls_ctx : nullptr, target);
@@ -202,10 +197,10 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     signals.add(SIGTERM);
     on_signal = [&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      if (j.disp.stopped() == stop_reason::interrupted) std::_Exit(3);  // second signal: leave now
+      if (j.disp.note_signal(sig)) std::_Exit(3);  // a second signal: leave now
       spdlog::warn("{} received: finishing in-flight requests, then stopping (again to exit now)",
                    sig == SIGINT ? "SIGINT" : "SIGTERM");
-      j.stop(stop_reason::interrupted, sig == SIGINT ? "interrupted by SIGINT" : "terminated by SIGTERM");
+      j.on_stopped();
       signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
@@ -216,6 +211,14 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   // Whatever is still waiting after a stop is pending.
   j.flush_grouper();
   j.disp.drain_pending();
+  if (!j.failures.finish() && j.disp.stopped() == stop_reason::none) j.disp.note_local_failure(j.failures.error());
+  if (j.disp.stopped() == stop_reason::local_io) {
+    // Pairs read into a partition that could not be written or read back
+    // were never sent: pending, like every pair a stop leaves unsent.
+    const auto& c = j.totals;
+    const auto accounted = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
+    if (c.input_pairs > accounted) j.totals.pending_pairs += c.input_pairs - accounted;
+  }
   if (journal) journal->run_ended(j.totals.pending_pairs == 0);
 
   job_result out;
@@ -233,17 +236,9 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.input_columns = j.input_columns;
   ctx.input_hint = j.input_hint;
-  ctx.exit_code = exit_code_for(out.totals, j.disp.stopped());
-  // A zero-byte or header-only input is almost always a failed upstream
-  // export: say so, unless the user expects it (a resumed job's input holds
-  // pairs, all of them skipped).
+  out.stop = j.disp.stopped();
+  out.wakeups = j.work.woken() + j.space.woken() + j.wake.woken();
   const auto& c = out.totals;
-  if (ctx.exit_code == 0 && c.input_pairs == 0 && c.skipped_pairs == 0 && !cfg.allow_empty) {
-    ctx.exit_code = 1;
-    ctx.stop_reason = "empty_input";
-    out.stop_message = "the input holds no pairs (empty, or a header only): usually an upstream export that failed; "
-                       "--allow-empty accepts it";
-  }
   if (journal) {
     job_totals t;
     t.journal_path = cfg.journal_path;
@@ -257,8 +252,6 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     t.pending_pairs = c.pending_pairs;
     t.input_pairs = t.archived_pairs + t.failed_pairs + t.rejected_pairs + t.duplicate_pairs + t.pending_pairs;
     ctx.totals = t;
-    // The exit code speaks for the whole job: failures of earlier runs still count.
-    if (ctx.exit_code == 0 && (t.failed_pairs > 0 || t.rejected_pairs > 0)) ctx.exit_code = 1;
   }
   out.invariant_error = out.totals.check();
   return out;

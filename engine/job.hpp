@@ -6,6 +6,7 @@
 
 #include "engine/config.hpp"
 #include "engine/counters.hpp"
+#include "engine/stop_reason.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -16,7 +17,9 @@ namespace hubbatch::engine {
 
 struct job_result {
   counters totals;
-  report_context context;
+  report_context context;  // context.exit_code is cli's to fill (cli/exit_codes.hpp)
+  stop_reason stop = stop_reason::none;      // why the run stopped early (none: it finished)
+  std::uint64_t wakeups = 0;                 // coroutines woken by a notification (tests: wake-ups per request)
   std::vector<std::string> required_scopes;  // from a 403 MISSING_SCOPES body
   std::string stop_message;                  // why the run stopped early ("" when it finished)
   std::string invariant_error;               // counters::check(); "" when the books balance
@@ -45,8 +48,8 @@ struct job_options {
 
 // Runs the job to completion or until it must stop. Throws std::runtime_error
 // only for startup failures (unreadable input, bad CA file, bad URL);
-// everything after that ends as counted outcomes. The exit code (README) is
-// in result.context.exit_code.
+// everything after that ends as counted outcomes and a stop reason, which
+// cli/exit_codes.hpp turns into the exit code.
 job_result run_job(const archive_config& cfg, const job_options& opt);
 
 }  // namespace hubbatch::engine

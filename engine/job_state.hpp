@@ -12,6 +12,7 @@
 #include "engine/grouper.hpp"
 #include "engine/job.hpp"
 #include "engine/journal.hpp"
+#include "engine/local_error.hpp"
 #include "engine/notifier.hpp"
 #include "engine/operation.hpp"
 #include "engine/partitions.hpp"
@@ -70,6 +71,9 @@ struct job_state : io::pair_sink {
     o.max_retry_after = c.max_retry_after;
     o.throttle_timeout = c.throttle_timeout;
     o.unreachable_after = std::max(c.connections, 2);  // every connection tried (twice with one)
+    o.max_requests = c.max_requests;
+    o.daily_reserve = c.daily_reserve;
+    if (c.deadline > duration::zero()) o.deadline = clock::now() + c.deadline;
     return o;
   }
 
@@ -166,8 +170,14 @@ struct job_state : io::pair_sink {
     journal->sent(item.lines);
   }
 
+  // Writes what was settled to the journal, and stops the run when a local
+  // file could not be written (the dispatcher decides; pairs end pending).
   void flush_journal() {
     if (journal) journal->flush(clock::now());
+    if (!failures.error().empty() && disp.stopped() == stop_reason::none) {
+      disp.note_local_failure(failures.error());
+      on_stopped();
+    }
   }
 
   void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
@@ -203,6 +213,7 @@ struct job_state : io::pair_sink {
     if (grouper.take_batch(batch, batch_lines)) {
       ++totals.batches;
       disp.add(std::move(batch), std::move(batch_lines));
+      work.notify_one();
     }
   }
   void flush_grouper() {
@@ -217,13 +228,21 @@ struct job_state : io::pair_sink {
 
   bool finished() const { return reading_done && disp.queued() == 0 && disp.in_flight() == 0; }
 
-  void stop(stop_reason why, std::string message) {
-    disp.stop(why, std::move(message));
+  // After the dispatcher stopped the run (it alone decides): stop reading a
+  // pipe, and let everybody see it.
+  void on_stopped() {
     if (stdin_desc) {
       boost::system::error_code ec;
       stdin_desc->cancel(ec);
     }
+    notify_everyone();
+  }
+
+  // A stop, the end of the input or of the work: everybody looks again.
+  void notify_everyone() {
     wake.notify_all();
+    work.notify_all();
+    space.notify_all();
   }
 
   const archive_config& cfg;
@@ -236,6 +255,12 @@ struct job_state : io::pair_sink {
   dispatcher disp;
   window_limiter limiter;
   std::optional<rate_controller> controller;
+  // Who waits for what: `work`, sessions for a batch due and a rate slot
+  // (one woken per batch added or slot released); `space`, the feeder for
+  // room in the dispatcher's queue (woken when a session takes a batch);
+  // `wake`, the watchers (stop, drain, progress, idle stdin) for events.
+  notifier work;
+  notifier space;
   notifier wake;
   std::string input_name;
   std::string input_columns;  // report_context::input_columns

@@ -1,5 +1,6 @@
 #include "engine/partitions.hpp"
 
+#include "engine/local_error.hpp"
 #include "io/pair.hpp"
 
 #include <algorithm>
@@ -63,7 +64,7 @@ std::FILE* partition_files::open_for_reading(std::size_t i, std::size_t& records
 void partition_files::write_out(std::size_t i) {
   auto& b = pending_[i];
   if (!b.empty() && std::fwrite(b.data(), sizeof(record), b.size(), files_[i]) != b.size())
-    throw std::runtime_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
+    throw local_write_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
   b.clear();
 }
 

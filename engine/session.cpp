@@ -46,7 +46,7 @@ class session {
  public:
   session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
           const endpoint_url* proxy = nullptr)
-      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolver_(j.ioc) {
+      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolve_timer_(j.ioc), resolver_(j.ioc) {
     // The request head, written by hand up to its Content-Length value: the
     // same for every request of the job (target and host are validated, the
     // token is visible ASCII: nothing here needs escaping).
@@ -81,21 +81,17 @@ class session {
       }
     } on_exit{j_};
     for (;;) {
-      std::optional<work_item> item = co_await next_item();
-      if (!item) break;
-      if (!co_await wait_for_slot()) {
-        j_.disp.give_back(std::move(*item));
-        break;
+      // A rate slot first, then a batch: batches wait in the dispatcher's
+      // queue, where queued() counts them and a "too many inputs" re-split
+      // reaches them, never in a session's frame.
+      if (!co_await wait_until_sendable()) break;
+      const auto now = clock::now();
+      std::optional<work_item> item = j_.disp.take(now);  // may stop the run (--max-requests)
+      if (!item) {
+        if (j_.disp.stopped() != stop_reason::none) j_.on_stopped();
+        continue;
       }
-      // Checked in the same step as taking the slot, so concurrent sessions
-      // cannot overshoot the budget.
-      if (j_.cfg.max_requests && j_.acquired >= j_.cfg.max_requests) {
-        j_.stop(stop_reason::request_budget,
-                "--max-requests " + std::to_string(j_.cfg.max_requests) + " reached");
-        j_.disp.give_back(std::move(*item));
-        break;
-      }
-      auto now = clock::now();
+      j_.space.notify_one();
       // What the server can count of ours when it answers: everything
       // occupying a slot now, plus everything sent after (see attempt()).
       own_base_ = j_.limiter.occupied(now);
@@ -104,34 +100,28 @@ class session {
       ++j_.acquired;
       co_await attempt(std::move(*item));
       j_.sync_caps();
-      j_.wake.notify_all();
+      if (j_.disp.stopped() != stop_reason::none) j_.on_stopped();
+      else if (j_.finished()) j_.notify_everyone();
+      else j_.work.notify_one();  // a slot was released, or the batch queued again
     }
     close();
   }
 
  private:
-  // The next batch to send, or nullopt when the job is finished or stopping.
-  asio::awaitable<std::optional<work_item>> next_item() {
-    for (;;) {
-      if (j_.disp.stopped() != stop_reason::none) co_return std::nullopt;
-      auto now = clock::now();
-      if (auto item = j_.disp.take(now)) co_return item;
-      if (j_.finished()) {
-        j_.wake.notify_all();
-        co_return std::nullopt;
-      }
-      co_await j_.wake.wait(timer_, j_.disp.next_due());
-    }
-  }
-
-  // Waits until the limiter and any 429 pause allow a request; false if stopping.
-  asio::awaitable<bool> wait_for_slot() {
+  // Waits until a batch is due and the limiter and any 429 pause allow a
+  // request; false when the run is stopping or the work is done.
+  asio::awaitable<bool> wait_until_sendable() {
     for (;;) {
       if (j_.disp.stopped() != stop_reason::none) co_return false;
-      auto now = clock::now();
-      time_point t = std::max(j_.limiter.ready_at(now), j_.disp.rate_pause_until());
+      if (j_.finished()) {
+        j_.notify_everyone();
+        co_return false;
+      }
+      const auto now = clock::now();
+      // next_due() includes the 429 pause; max() while nothing is queued.
+      const time_point t = std::max(j_.limiter.ready_at(now), j_.disp.next_due());
       if (t <= now) co_return true;
-      co_await j_.wake.wait(timer_, t);
+      co_await j_.work.wait(timer_, t);
     }
   }
 
@@ -139,7 +129,16 @@ class session {
     close();
     tcp_connected_ = false;
     const endpoint_url& first_hop = proxy_ ? *proxy_ : url_;
+    // getaddrinfo has no deadline of its own: cancel it at connect_timeout
+    // (and on abort()), so a DNS server that never answers costs one timeout.
+    resolve_timer_.expires_after(j_.cfg.connect_timeout);
+    resolve_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) resolver_.cancel();
+    });
     auto [rec, results] = co_await resolver_.async_resolve(first_hop.host, first_hop.port, use_tuple);
+    resolve_timer_.cancel();
+    if (rec == asio::error::operation_aborted)
+      co_return asio::error::make_error_code(asio::error::timed_out);  // "resolve: Connection timed out"
     if (rec) co_return rec;
     if constexpr (Tls) stream_.emplace(j_.ioc, *tls_ctx_);
     else stream_.emplace(j_.ioc);
@@ -170,6 +169,7 @@ class session {
 
   // Drain timeout: fail the request in progress; its coroutine then cleans up.
   void abort() {
+    resolver_.cancel();
     if (!stream_) return;
     boost::system::error_code ec;
     beast::get_lowest_layer(*stream_).socket().close(ec);
@@ -258,25 +258,6 @@ class session {
     for (const auto& f : res) headers_.offer(f.name_string(), f.value());
     decoder_.decode(res.body(), decoded_);
     codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
-    if (j_.controller) {
-      bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
-                                                headers_.interval_ms.value_or(-1), own_occupied, now);
-      // A 429 for the rolling window is the one signal that the limit is too
-      // high even when Remaining (clamped at 0) cannot say by how much.
-      if (res.result_int() == 429 && decoded_.policy_name != "DAILY")
-        changed = j_.controller->on_rate_limited(own_occupied, now) || changed;
-      if (changed) {
-        auto l = j_.controller->current();
-        j_.limiter.set_limit(l.max, l.window);
-      }
-    }
-    if (headers_.daily_remaining) {
-      // Budget manners: leave the rest of the day's budget to the portal's other integrations.
-      if (j_.cfg.daily_reserve >= 0 && *headers_.daily_remaining <= j_.cfg.daily_reserve)
-        j_.stop(stop_reason::daily_reserve, "X-HubSpot-RateLimit-Daily-Remaining is " +
-                                                std::to_string(*headers_.daily_remaining) + ", at or below --daily-reserve " +
-                                                std::to_string(j_.cfg.daily_reserve));
-    }
     bool keep = res.keep_alive();
     attempt_result r;
     r.status = static_cast<int>(res.result_int());
@@ -284,9 +265,25 @@ class session {
     r.headers = &headers_;
     const std::size_t pairs = item.pairs.size();
     j_.disp.on_result(std::move(item), r, now);
+    follow_rate_limit(own_occupied, now);
     log_response(r.status, pairs);
     j_.flush_journal();
     if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
+  }
+
+  // --rate auto: the headers of this response, and the dispatcher's word on
+  // whether it was a 429 for a short window (the one signal that the limit
+  // is too high even when Remaining, clamped at 0, cannot say by how much).
+  void follow_rate_limit(int own_occupied, time_point now) {
+    if (!j_.controller) return;
+    bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
+                                              headers_.interval_ms.value_or(-1), own_occupied, now);
+    if (j_.disp.last_throttled()) changed = j_.controller->on_rate_limited(own_occupied, now) || changed;
+    if (changed) {
+      auto l = j_.controller->current();
+      j_.limiter.set_limit(l.max, l.window);
+      j_.work.notify_all();  // every waiting session's slot time moved
+    }
   }
 
   // Responses worth a log line carry HubSpot's correlation id, for support
@@ -316,6 +313,7 @@ class session {
   const endpoint_url* proxy_;  // HTTP CONNECT proxy, or null for a direct connection
   asio::ssl::context* tls_ctx_;
   asio::steady_timer timer_;
+  asio::steady_timer resolve_timer_;  // the resolve's deadline
   tcp::resolver resolver_;
   std::optional<stream_t<Tls>> stream_;
   // Bytes read but not yet parsed: a response head (at most

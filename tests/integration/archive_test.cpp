@@ -1,6 +1,7 @@
 // hubbatch archive's engine against the sandbox, in-process, over real TLS
 // on 127.0.0.1. Each test checks the store afterwards (what is left must be
 // exactly the pairs that were never in the input) and that the books balance.
+#include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
 #include "sandbox/config.hpp"
@@ -101,7 +102,7 @@ TEST(archive_integration, archives_200k_pairs_and_leaves_only_the_extras) {
   EXPECT_EQ(r.totals.input_pairs, 200'000u);
   EXPECT_EQ(r.totals.archived_pairs, 200'000u);
   EXPECT_EQ(r.totals.failed_pairs, 0u);
-  EXPECT_EQ(r.context.exit_code, 0);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 0);
   EXPECT_GT(r.totals.sent_pairs / std::max<std::uint64_t>(1, r.totals.requests), 100u)
       << "grouping should put several to-ids in each input";
   EXPECT_EQ(sorted(sb.remaining_pairs("contacts", "companies")), sorted(extras));
@@ -175,7 +176,7 @@ TEST(archive_integration, poisoned_input_fails_alone) {
   expect_books_balance(r);
   EXPECT_EQ(r.totals.failed_pairs, 1u);
   EXPECT_EQ(r.totals.archived_pairs, input.size() - 1);
-  EXPECT_EQ(r.context.exit_code, 1);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 1);
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies"), std::vector<pair_id>{poison});
   std::ifstream f(cfg.failures_path);
   std::string header, line;
@@ -199,7 +200,7 @@ TEST(archive_integration, wrong_token_exits_4_and_leaves_everything_pending) {
   auto r = engine::run_job(cfg, options_for(sb, "pat-wrong"));
 
   expect_books_balance(r);
-  EXPECT_EQ(r.context.exit_code, 4);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 4);
   EXPECT_EQ(r.totals.pending_pairs, input.size());
   EXPECT_NE(r.stop_message.find("INVALID_AUTHENTICATION"), std::string::npos) << r.stop_message;
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
@@ -213,7 +214,7 @@ TEST(archive_integration, missing_scopes_exit_4_with_the_scopes) {
   temp_dir dir;
   auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
   expect_books_balance(r);
-  EXPECT_EQ(r.context.exit_code, 4);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 4);
   EXPECT_FALSE(r.required_scopes.empty());
   EXPECT_EQ(r.totals.pending_pairs, input.size());
 }
@@ -232,7 +233,7 @@ TEST(archive_integration, daily_budget_exhausted_exits_3_with_the_rest_pending) 
   auto r = engine::run_job(cfg, options_for(sb));
 
   expect_books_balance(r);
-  EXPECT_EQ(r.context.exit_code, 3);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 3);
   EXPECT_EQ(r.context.stop_reason, "daily_limit");
   EXPECT_EQ(r.totals.input_pairs, input.size()) << "the rest of the file is still counted";
   EXPECT_GT(r.totals.archived_pairs, 0u);
@@ -246,7 +247,7 @@ TEST(archive_integration, daily_budget_exhausted_exits_3_with_the_rest_pending) 
   auto cfg2 = job_for(sb2, cfg.failures_path);
   auto r2 = engine::run_job(cfg2, options_for(sb2));
   expect_books_balance(r2);
-  EXPECT_EQ(r2.context.exit_code, 0);
+  EXPECT_EQ(cli::decide_exit(r2, false).code, 0);
   EXPECT_EQ(r2.totals.archived_pairs, r.totals.pending_pairs);
   EXPECT_TRUE(sb2.remaining_pairs("contacts", "companies").empty());
 }
@@ -320,7 +321,7 @@ TEST(archive_integration, bad_lines_duplicates_and_blank_lines_are_accounted) {
   EXPECT_EQ(r.totals.rejected_pairs, 2u);
   EXPECT_EQ(r.totals.duplicate_pairs, 1u);
   EXPECT_EQ(r.totals.archived_pairs, input.size());
-  EXPECT_EQ(r.context.exit_code, 1);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 1);
   EXPECT_EQ(count_lines(cfg.failures_path), 3u);
 }
 
@@ -337,7 +338,7 @@ TEST(archive_integration, unknown_ca_stops_the_run_at_once_with_pairs_pending) {
   expect_books_balance(r);
   EXPECT_EQ(r.totals.pending_pairs, input.size());
   EXPECT_EQ(r.totals.failed_pairs, 0u);
-  EXPECT_EQ(r.context.exit_code, 2);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 2);
   EXPECT_EQ(r.context.stop_reason, "tls");
   EXPECT_EQ(r.totals.requests, 0u);
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());

@@ -4,6 +4,7 @@
 // memory; a file that grows or is truncated while being read ends with a
 // warning and its possibly cut last line rejected, never archived as a
 // different pair.
+#include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
 #include "integration/hardening.hpp"
@@ -96,7 +97,7 @@ TEST(hostile_input, every_bad_id_is_rejected_by_reason_and_good_lines_archived) 
   EXPECT_EQ(reason_count(c, io::reject_reason::id_out_of_range), 1u);
   EXPECT_EQ(reason_count(c, io::reject_reason::nul_byte), 1u);
   EXPECT_EQ(reason_count(c, io::reject_reason::invalid_utf8), 1u);
-  EXPECT_EQ(r.context.exit_code, 1);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 1);
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
   // Each rejection is in the failures file with its line number and reason,
   // bytes shown escaped (the file stays one line per rejection).

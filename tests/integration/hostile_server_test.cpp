@@ -9,6 +9,7 @@
 //   * the client hung up on the server (the server's write failed) after a
 //     bounded number of bytes, and the process's peak RSS stayed bounded;
 //   * a redirect target never sees a connection.
+#include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
 #include "integration/hardening.hpp"
@@ -86,7 +87,7 @@ void expect_failed_retryable(const run_result& r, const std::string& cause, std:
   EXPECT_EQ(t.requests, 2u) << "one try and one retry (max_retries = 1)";
   EXPECT_EQ(t.retries, 1u);
   EXPECT_EQ(t.transport_errors, 2u);
-  EXPECT_EQ(r.job.context.exit_code, 1);
+  EXPECT_EQ(cli::decide_exit(r.job, false).code, 1);
   EXPECT_NE(r.failures.find(cause), std::string::npos) << "failures file should say '" << cause << "':\n" << r.failures;
   EXPECT_NE(r.failures.find("gave up after 2 attempts"), std::string::npos) << r.failures;
   EXPECT_EQ(r.server.request_heads.size(), 2u);
@@ -231,7 +232,7 @@ TEST(hostile_server, redirect_to_another_host_is_never_followed) {
     });
     auto r = run_job_against(srv, pki());
     test::expect_balanced(r.job);
-    EXPECT_EQ(r.job.context.exit_code, 2) << "a redirect means the route is wrong: exit 2 as documented";
+    EXPECT_EQ(cli::decide_exit(r.job, false).code, 2) << "a redirect means the route is wrong: exit 2 as documented";
     EXPECT_EQ(r.job.context.stop_reason, "configuration");
     EXPECT_EQ(r.job.totals.pending_pairs, 3u);
     EXPECT_EQ(r.job.totals.archived_pairs, 0u);
@@ -325,7 +326,7 @@ TEST(hostile_server, nothing_but_429s_stops_at_the_throttle_timeout) {
   });
   auto r = run_job_against(srv, pki(), [](engine::archive_config& c) { c.throttle_timeout = std::chrono::seconds(2); });
   test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.context.exit_code, 3);
+  EXPECT_EQ(cli::decide_exit(r.job, false).code, 3);
   EXPECT_EQ(r.job.context.stop_reason, "rate_limited");
   EXPECT_EQ(r.job.totals.pending_pairs, 3u);
   EXPECT_GE(r.job.totals.rate_limited, 2u) << "a 429 at t=0 and at least one 1 s later";
@@ -343,7 +344,7 @@ TEST(hostile_server, a_day_long_retry_after_stops_instead_of_sleeping) {
     });
     auto r = run_job_against(srv, pki());
     test::expect_balanced(r.job);
-    EXPECT_EQ(r.job.context.exit_code, 3);
+    EXPECT_EQ(cli::decide_exit(r.job, false).code, 3);
     EXPECT_EQ(r.job.context.stop_reason, "retry_after");
     EXPECT_NE(r.job.stop_message.find("86400 s"), std::string::npos) << r.job.stop_message;
     EXPECT_EQ(r.job.totals.pending_pairs, 3u);

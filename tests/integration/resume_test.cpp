@@ -1,6 +1,7 @@
 // Issue 4: nothing lost across crashes and interrupts. The journal lets a
 // rerun with --resume carry on where a stopped or killed run left off,
 // against the sandbox over real TLS.
+#include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
 #include "io/tls.hpp"
@@ -106,7 +107,7 @@ TEST(resume, request_budget_stop_then_resume_sends_each_pair_once) {
 
   auto r1 = engine::run_job(cfg, opt);
   EXPECT_EQ(r1.invariant_error, "");
-  EXPECT_EQ(r1.context.exit_code, 3);
+  EXPECT_EQ(cli::decide_exit(r1, false).code, 3);
   EXPECT_EQ(r1.context.stop_reason, "request_budget");
   EXPECT_EQ(r1.totals.requests, 5u);
   EXPECT_EQ(r1.totals.input_pairs, input.size());
@@ -124,7 +125,7 @@ TEST(resume, request_budget_stop_then_resume_sends_each_pair_once) {
   cfg.resume = true;
   auto r2 = engine::run_job(cfg, opt);
   EXPECT_EQ(r2.invariant_error, "");
-  EXPECT_EQ(r2.context.exit_code, 0);
+  EXPECT_EQ(cli::decide_exit(r2, false).code, 0);
   EXPECT_EQ(r2.totals.skipped_pairs, r1.totals.archived_pairs);
   EXPECT_EQ(r2.totals.input_pairs, r1.totals.pending_pairs);
   EXPECT_EQ(r2.totals.resent_pairs, 0u) << "a clean stop leaves nothing of unknown fate";
@@ -154,7 +155,7 @@ TEST(resume, a_changed_input_or_other_types_are_refused) {
   opt.ca_pem = sb.ca_pem();
   opt.handle_signals = false;
   opt.quiet = true;
-  EXPECT_EQ(engine::run_job(cfg, opt).context.exit_code, 3);
+  EXPECT_EQ(cli::decide_exit(engine::run_job(cfg, opt), false).code, 3);
 
   cfg.resume = true;
   cfg.to_type = "deals";

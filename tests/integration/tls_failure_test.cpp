@@ -3,6 +3,7 @@
 // certificate, self-signed certificate, TLS 1.1 only. Each runs a real job
 // and checks the failure names the cause (the failures file carries the
 // transport error text), no request reached the server, and the books balance.
+#include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
 #include "integration/hardening.hpp"
@@ -54,7 +55,7 @@ void expect_refused(const tls_case_result& r, const std::string& cause) {
   EXPECT_EQ(r.job.totals.failed_pairs, 0u);
   EXPECT_EQ(r.job.totals.archived_pairs, 0u);
   EXPECT_EQ(r.job.totals.connections_opened, 0u);
-  EXPECT_EQ(r.job.context.exit_code, 2);
+  EXPECT_EQ(cli::decide_exit(r.job, false).code, 2);
   EXPECT_EQ(r.job.context.stop_reason, "tls");
   EXPECT_NE(r.job.stop_message.find(cause), std::string::npos) << "the stop message should name '" << cause
                                                                << "': " << r.job.stop_message;

@@ -1,0 +1,26 @@
+// The one table from how a job ended to the process's exit code (README
+// "Exit codes"): the engine reports facts (a stop reason, the counters, the
+// job's totals over earlier runs); this decides.
+#pragma once
+
+#include "engine/job.hpp"
+
+#include <string>
+
+namespace hubbatch::cli {
+
+struct job_exit {
+  int code = 0;
+  // When the exit code has a reason the engine did not stop for (an empty
+  // input): the report's stop_reason and the message for stderr; else "".
+  std::string reason, message;
+};
+
+// `allow_empty`: --allow-empty (an input with no pairs is not an error).
+job_exit decide_exit(const engine::job_result& r, bool allow_empty);
+
+// Fills r.context.exit_code (and stop_reason / stop_message for an empty
+// input) from decide_exit(); returns the exit code.
+int settle_exit(engine::job_result& r, bool allow_empty);
+
+}  // namespace hubbatch::cli
