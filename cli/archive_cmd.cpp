@@ -8,10 +8,10 @@
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
+#include "io/files.hpp"
 #include "io/pair_reader.hpp"
 #include "io/same_file.hpp"
 #include "io/secret.hpp"
-#include "io/tls.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>

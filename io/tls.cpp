@@ -11,14 +11,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
-#include <system_error>
-
-#include <unistd.h>
 
 namespace hubbatch::io {
 namespace {
@@ -223,28 +217,6 @@ bool set_client_peer_name(SSL* ssl, const std::string& host) {
   }
   if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) return false;
   return SSL_set1_host(ssl, host.c_str()) == 1;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::generic_category().message(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file_atomic(const std::string& path, std::string_view text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::generic_category().message(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out.flush()) throw std::runtime_error("cannot write '" + path + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename into '" + path + "': " + std::generic_category().message(errno));
-  }
 }
 
 }  // namespace hubbatch::io

@@ -64,10 +64,4 @@ boost::asio::ssl::context make_server_context(std::string_view cert_pem, std::st
 // when OpenSSL refuses the host.
 bool set_client_peer_name(SSL* ssl, const std::string& host);
 
-// Reads a whole file; throws std::runtime_error naming the path on failure.
-std::string read_file(const std::string& path);
-
-// Writes `text` to `path` (mode 0644) atomically via a temporary and rename.
-void write_file_atomic(const std::string& path, std::string_view text);
-
 }  // namespace hubbatch::io

@@ -2,6 +2,7 @@
 
 #include "io/text.hpp"
 
+#include "io/files.hpp"
 #include "io/tls.hpp"
 #include "sandbox/handler.hpp"
 #include "sandbox/object_types.hpp"

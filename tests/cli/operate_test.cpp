@@ -2,7 +2,6 @@
 // pseudo-terminal), plain progress lines otherwise, JSON logs carrying the
 // correlation id, and the metrics file of a real run.
 #include "cli/logging.hpp"
-#include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "engine/config.hpp"

@@ -3,7 +3,7 @@
 // against the sandbox over real TLS.
 #include "engine/job.hpp"
 
-#include "io/tls.hpp"
+#include "io/files.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/test_data.hpp"

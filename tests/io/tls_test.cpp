@@ -1,5 +1,7 @@
 #include "io/tls.hpp"
 
+#include "io/files.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
