@@ -898,6 +898,41 @@ TEST(read_pairs_file, truncated_gzip_throws) {
   EXPECT_THROW(hubbatch::io::read_pairs_file(tmp.path(), csv, sink), std::runtime_error);
 }
 
+// Issue 12: read_pairs_file inflates through io::input_decoder; its errors
+// still name the file and say whether the gzip data is cut or damaged.
+TEST(read_pairs_file, gzip_errors_name_the_path_and_the_damage) {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
+  temp_file tmp(".csv.gz");
+  gzFile gz = gzopen(tmp.path().c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(gz);
+  std::string bytes;
+  {
+    std::ifstream in(tmp.path(), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_GT(bytes.size(), 100u);
+  auto error_of = [&](const std::string& data) -> std::string {
+    std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << data;
+    recording_sink sink;
+    try {
+      hubbatch::io::read_pairs_file(tmp.path(), csv, sink);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(error_of(bytes.substr(0, bytes.size() / 2)), tmp.path() + ": truncated gzip data");
+  std::string corrupt = bytes;
+  corrupt[3] = static_cast<char>(0xff);  // reserved FLG bits: not a gzip header zlib accepts
+  EXPECT_EQ(error_of(corrupt).rfind(tmp.path() + ": corrupt gzip data", 0), 0u) << error_of(corrupt);
+  EXPECT_EQ(error_of(bytes + "\x1f"), tmp.path() + ": truncated gzip data") << "a second member cut after one byte";
+  EXPECT_EQ(error_of(bytes + "trailing garbage").rfind(tmp.path() + ": corrupt gzip data", 0), 0u)
+      << error_of(bytes + "trailing garbage");
+}
+
 TEST(read_pairs_file, missing_file_names_the_path) {
   recording_sink sink;
   try {
