@@ -231,8 +231,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "  \"from_type\": {},\n  \"to_type\": {},\n", json_string(ctx.from_type), json_string(ctx.to_type));
   fmt::format_to(o, "  \"api_version\": {},\n  \"base_url\": {},\n", json_string(ctx.api_version),
                  json_string(ctx.base_url));
-  fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n  \"daily_reset\": {},\n", ctx.exit_code,
-                 json_string(ctx.stop_reason), ctx.daily_reset ? json_string(*ctx.daily_reset) : "null");
+  fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n", ctx.exit_code, json_string(ctx.stop_reason));
   fmt::format_to(o, "  \"input_columns\": {},\n  \"input_hint\": {},\n",
                  ctx.input_columns.empty() ? "null" : json_string(ctx.input_columns),
                  ctx.input_hint.empty() ? "null" : json_string(ctx.input_hint));
@@ -302,7 +301,6 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "hubbatch archive {} -> {} ({}, {})\n", ctx.from_type, ctx.to_type, ctx.api_version, ctx.base_url);
   std::string result = ctx.stop_reason.empty() ? fmt::format("finished, exit {}", ctx.exit_code)
                                                : fmt::format("stopped ({}), exit {}", ctx.stop_reason, ctx.exit_code);
-  if (ctx.daily_reset) result += fmt::format(", daily limit resets {}", *ctx.daily_reset);
   text("result", result);
   line("input pairs", c.input_pairs, "");
   line("archived", c.archived_pairs,

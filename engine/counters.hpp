@@ -3,7 +3,7 @@
 // Every input pair ends in exactly one state:
 //   input_pairs = archived_pairs + failed_pairs + rejected_pairs
 //               + duplicate_pairs + pending_pairs
-// report::check() verifies it before the process exits; a mismatch is a bug.
+// counters::check() verifies it before the process exits; a mismatch is a bug.
 // Counters are plain integers: each worker owns one set and they are merged
 // after join (STYLE.md rule 4).
 #pragma once
@@ -105,7 +105,6 @@ struct report_context {
   double elapsed_s = 0;
   int exit_code = 0;
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
-  std::optional<std::string> daily_reset;  // when the daily limit resets, when known
   std::optional<job_totals> totals;        // with a journal: figures over all runs of the job
   // csv/tsv columns named by a header or --columns: "from_id (1), to_id (3);
   // ignored: index (2)" (io::to_string(input_columns); "FILE: " before each
@@ -116,8 +115,8 @@ struct report_context {
 
 // The report as JSON (pretty-printed, one object): hubbatch_version,
 // from_type, to_type, api_version, base_url, exit_code, stop_reason,
-// daily_reset (string or null), input_columns and input_hint (string or
-// null when ""), every counter under its field name,
+// input_columns and input_hint (string or null when ""), every counter under
+// its field name,
 // http_status / errors_by_category / rejected_by_reason as objects (string
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
 // (archived_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
