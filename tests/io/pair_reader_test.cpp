@@ -847,6 +847,23 @@ class temp_file {
   std::string path_;
 };
 
+// Writes `content` gzipped (zlib's gz* writer) to `path`; returns the file's bytes.
+std::string write_gzip_file(const std::string& path, const std::string& content) {
+  gzFile gz = gzopen(path.c_str(), "wb");
+  if (!gz) throw std::runtime_error("gzopen failed");
+  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(gz);
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// 20,000 csv lines, about 230 KB: several read chunks once gzipped.
+std::string many_csv_lines() {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
+  return content;
+}
+
 TEST(read_pairs_file, reads_a_large_file_across_chunk_boundaries) {
   temp_file tmp(".csv");
   std::string content = "from_id,to_id\n";
@@ -881,17 +898,7 @@ TEST(read_pairs_file, inflates_gzip_members) {
 
 TEST(read_pairs_file, truncated_gzip_throws) {
   temp_file tmp(".csv.gz");
-  std::string content;
-  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
-  gzFile gz = gzopen(tmp.path().c_str(), "wb");
-  ASSERT_NE(gz, nullptr);
-  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
-  gzclose(gz);
-  std::string bytes;
-  {
-    std::ifstream in(tmp.path(), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = write_gzip_file(tmp.path(), many_csv_lines());
   ASSERT_GT(bytes.size(), 100u);
   std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
   recording_sink sink;
@@ -901,18 +908,8 @@ TEST(read_pairs_file, truncated_gzip_throws) {
 // Issue 12: read_pairs_file inflates through io::input_decoder; its errors
 // still name the file and say whether the gzip data is cut or damaged.
 TEST(read_pairs_file, gzip_errors_name_the_path_and_the_damage) {
-  std::string content;
-  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
   temp_file tmp(".csv.gz");
-  gzFile gz = gzopen(tmp.path().c_str(), "wb");
-  ASSERT_NE(gz, nullptr);
-  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
-  gzclose(gz);
-  std::string bytes;
-  {
-    std::ifstream in(tmp.path(), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = write_gzip_file(tmp.path(), many_csv_lines());
   ASSERT_GT(bytes.size(), 100u);
   auto error_of = [&](const std::string& data) -> std::string {
     std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << data;
