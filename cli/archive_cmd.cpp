@@ -9,10 +9,10 @@
 #include "cli/sandbox_embed.hpp"
 #include "engine/config.hpp"
 #include "engine/job.hpp"
+#include "io/files.hpp"
 #include "io/pair_reader.hpp"
 #include "io/same_file.hpp"
 #include "io/secret.hpp"
-#include "io/tls.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -163,8 +163,8 @@ std::string load_token(const archive_flags& f) {
   if (!f.token_file.empty()) {
     struct stat st {};
     if (::stat(f.token_file.c_str(), &st) == 0 && (st.st_mode & S_IROTH))
-      fmt::print(stderr, "hubbatch: warning: token file '{}' is readable by other users (chmod 600 it)\n",
-                 f.token_file);
+      print_stderr(notice_level::warn, "hubbatch: warning: ",
+                   fmt::format("token file '{}' is readable by other users (chmod 600 it)", f.token_file));
     std::string raw = io::read_secret_file(f.token_file);
     io::wipe_on_exit wipe_raw(raw);
     std::string t = trim(raw);
@@ -209,17 +209,18 @@ int run_archive(archive_flags& f) {
   setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level);
   if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
-    fmt::print(stderr, "hubbatch archive: {}\n", err);
+    print_stderr(notice_level::error, "hubbatch archive: ", err);
     return exit_usage;
   }
   if (cfg.input == "-" && ::isatty(STDIN_FILENO) == 1)
-    fmt::print(stderr, "hubbatch: reading pairs from stdin (the terminal); end with Ctrl-D, or give --input FILE\n");
+    print_stderr(notice_level::info, "hubbatch: ",
+                 "reading pairs from stdin (the terminal); end with Ctrl-D, or give --input FILE");
   if (f.plan) return run_plan(f);
   if (f.proxy == "direct") cfg.proxy.clear();
   else if (!f.proxy.empty()) cfg.proxy = f.proxy;
   else if (!f.sandbox) cfg.proxy = proxy_from_env(cfg.base_url);
   if (std::string err = engine::validate(cfg); !err.empty()) {  // the proxy URL
-    fmt::print(stderr, "hubbatch archive: {}\n", err);
+    print_stderr(notice_level::error, "hubbatch archive: ", err);
     return exit_usage;
   }
   // The journal goes next to the report unless told otherwise. Not with
@@ -231,8 +232,8 @@ int run_archive(archive_flags& f) {
     cfg.journal_automatic = true;
   }
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
-    fmt::print(stderr, "hubbatch archive: --resume and --restart need a journal (--journal PATH, or --report PATH "
-                       "with an input file)\n");
+    print_stderr(notice_level::error, "hubbatch archive: ",
+                 "--resume and --restart need a journal (--journal PATH, or --report PATH with an input file)");
     return exit_usage;
   }
   // Before anything is opened for writing: an output that is an input (or
@@ -247,14 +248,14 @@ int run_archive(archive_flags& f) {
                                     cfg.journal_path},
                                    {"--metrics-file", f.metrics_file}};
   if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
-    fmt::print(stderr, "hubbatch archive: {}: refusing to overwrite it (nothing was written)\n", clash);
+    print_stderr(notice_level::error, "hubbatch archive: ", clash + ": refusing to overwrite it (nothing was written)");
     return exit_usage;
   }
   engine::job_options opt;
   opt.quiet = f.quiet;
   progress_settings ps;
   ps.quiet = f.quiet;
-  ps.tty = ::isatty(STDERR_FILENO) == 1;
+  ps.tty = ::isatty(STDERR_FILENO) == 1 && current_log_format() == log_format::text;  // json: progress log lines
   ps.interval = f.progress_every;
   ps.metrics_path = f.metrics_file;
   ps.from_type = cfg.from_type;
@@ -291,9 +292,9 @@ int run_archive(archive_flags& f) {
   }
   std::string json = engine::report_json(r.totals, r.context);
   if (!cfg.report_path.empty()) io::write_file_atomic(cfg.report_path, json + "\n");
-  fmt::print(stderr, "{}", engine::report_summary(r.totals, r.context));
+  print_summary(engine::report_summary(r.totals, r.context), json);
   if (sandbox) {
-    if (!f.quiet) fmt::print(stderr, "{}", sandbox->summary());
+    if (!f.quiet) print_stderr(notice_level::info, "", sandbox->summary());
     fmt::print("{}\n", json);
   }
   switch (r.context.exit_code) {

@@ -19,6 +19,7 @@ namespace hubbatch::cli {
 namespace {
 
 bool status_shown = false;  // written and read on the main thread only
+log_format installed_format = log_format::text;  // set by setup_logging (main thread, before the run)
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -39,6 +40,23 @@ const char* level_name(spdlog::level::level_enum l) {
   }
 }
 
+// "2026-04-02T10:15:00.123Z"
+std::string json_timestamp(std::chrono::system_clock::time_point when) {
+  auto t = std::chrono::time_point_cast<std::chrono::milliseconds>(when);
+  auto ms = t.time_since_epoch().count() % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(t)), ms);
+}
+
+// Writes whole lines to stderr, clearing a tty status line first.
+void write_stderr(std::string_view text) {
+  if (status_shown) {
+    std::fputs("\r\033[K", stderr);
+    status_shown = false;
+  }
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
 class line_formatter final : public spdlog::formatter {
  public:
   explicit line_formatter(log_format f) : format_(f) {}
@@ -46,10 +64,7 @@ class line_formatter final : public spdlog::formatter {
     std::string text(msg.payload.data(), msg.payload.size());
     std::string line;
     if (format_ == log_format::json) {
-      auto t = std::chrono::time_point_cast<std::chrono::milliseconds>(msg.time);
-      auto ms = t.time_since_epoch().count() % 1000;
-      std::string ts = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(t)), ms);
-      line = json_log_line(ts, level_name(msg.level), text);
+      line = json_log_line(json_timestamp(msg.time), level_name(msg.level), text);
     } else {
       const char* tag = msg.level == spdlog::level::debug || msg.level == spdlog::level::trace ? "debug: "
                         : msg.level >= spdlog::level::err                                        ? "error: "
@@ -71,12 +86,7 @@ class stderr_sink final : public spdlog::sinks::base_sink<spdlog::details::null_
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t buf;
     formatter_->format(msg, buf);
-    if (status_shown) {
-      std::fputs("\r\033[K", stderr);
-      status_shown = false;
-    }
-    std::fwrite(buf.data(), 1, buf.size(), stderr);
-    std::fflush(stderr);
+    write_stderr(std::string_view(buf.data(), buf.size()));
   }
   void flush_() override { std::fflush(stderr); }
 };
@@ -105,6 +115,40 @@ void setup_logging(log_format format, const std::string& level) {
   auto logger = std::make_shared<spdlog::logger>("hubbatch", sink);
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
+  installed_format = format;
+}
+
+log_format current_log_format() { return installed_format; }
+
+void print_stderr(notice_level level, std::string_view prefix, std::string_view message) {
+  while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+  if (installed_format == log_format::text) {
+    write_stderr(fmt::format("{}{}\n", prefix, message));
+    return;
+  }
+  const char* name = level == notice_level::error ? "error" : level == notice_level::warn ? "warn" : "info";
+  write_stderr(json_log_line(json_timestamp(std::chrono::system_clock::now()), name, std::string(message)) + "\n");
+}
+
+void print_summary(std::string_view summary, std::string_view report_json) {
+  if (installed_format == log_format::text) {
+    write_stderr(summary);
+    return;
+  }
+  // The report is pretty-printed; its line breaks and indents sit between
+  // tokens (strings in it are escaped), so dropping them leaves one line.
+  std::string report;
+  report.reserve(report_json.size());
+  for (std::size_t i = 0; i < report_json.size(); ++i) {
+    if (report_json[i] != '\n') {
+      report += report_json[i];
+      continue;
+    }
+    while (i + 1 < report_json.size() && report_json[i + 1] == ' ') ++i;
+  }
+  std::string line = json_log_line(json_timestamp(std::chrono::system_clock::now()), "info", "summary");
+  line.pop_back();  // its closing brace
+  write_stderr(line + R"(,"report":)" + report + "}\n");
 }
 
 void set_status_line_shown(bool shown) { status_shown = shown; }

@@ -1,5 +1,6 @@
 // hubbatch: parse flags, run one subcommand, return its exit code.
 #include "cli/commands.hpp"
+#include "cli/logging.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
   try {
     return run();
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "hubbatch: error: %s\n", e.what());
+    hubbatch::cli::print_stderr(hubbatch::cli::notice_level::error, "hubbatch: error: ", e.what());
     return hubbatch::cli::exit_usage;
   }
 }

@@ -1,6 +1,6 @@
 #include "cli/metrics.hpp"
 
-#include "io/tls.hpp"
+#include "io/files.hpp"
 
 #include <fmt/format.h>
 

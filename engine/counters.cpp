@@ -106,6 +106,17 @@ double latency_reservoir::quantile(double q) const {
 
 // ---------------------------------------------------------------- counters
 
+void counters::add_error(std::string_view category, std::uint64_t pairs) {
+  std::string key(category);
+  if (auto it = errors_by_category.find(key); it != errors_by_category.end()) {
+    it->second += pairs;
+    return;
+  }
+  // One key is held back for other_category, so the map never exceeds the cap.
+  if (errors_by_category.size() + 1 >= max_error_categories) key = other_category;
+  errors_by_category[key] += pairs;
+}
+
 void counters::merge(const counters& o) {
   input_pairs += o.input_pairs;
   archived_pairs += o.archived_pairs;
@@ -128,7 +139,7 @@ void counters::merge(const counters& o) {
   skipped_pairs += o.skipped_pairs;
   retried_failed_pairs += o.retried_failed_pairs;
   for (const auto& [k, v] : o.http_status) http_status[k] += v;
-  for (const auto& [k, v] : o.errors_by_category) errors_by_category[k] += v;
+  for (const auto& [k, v] : o.errors_by_category) add_error(k, v);
   for (const auto& [k, v] : o.rejected_by_reason) rejected_by_reason[k] += v;
   latency_ms.merge(o.latency_ms);
 }
@@ -231,8 +242,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "  \"from_type\": {},\n  \"to_type\": {},\n", json_string(ctx.from_type), json_string(ctx.to_type));
   fmt::format_to(o, "  \"api_version\": {},\n  \"base_url\": {},\n", json_string(ctx.api_version),
                  json_string(ctx.base_url));
-  fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n  \"daily_reset\": {},\n", ctx.exit_code,
-                 json_string(ctx.stop_reason), ctx.daily_reset ? json_string(*ctx.daily_reset) : "null");
+  fmt::format_to(o, "  \"exit_code\": {},\n  \"stop_reason\": {},\n", ctx.exit_code, json_string(ctx.stop_reason));
   fmt::format_to(o, "  \"input_columns\": {},\n  \"input_hint\": {},\n",
                  ctx.input_columns.empty() ? "null" : json_string(ctx.input_columns),
                  ctx.input_hint.empty() ? "null" : json_string(ctx.input_hint));
@@ -285,6 +295,19 @@ std::string summary_map(const Map& m) {
   return out;
 }
 
+// The `keep` categories with the most pairs (ties: by name), in name order,
+// then "and N more (M pairs)": a server that invents categories cannot turn
+// the summary's failed line into hundreds of items.
+std::string top_categories(const std::map<std::string, std::uint64_t>& m, std::size_t keep) {
+  if (m.size() <= keep) return summary_map(m);
+  std::vector<std::pair<std::string_view, std::uint64_t>> by_count(m.begin(), m.end());
+  std::stable_sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::map<std::string_view, std::uint64_t> top(by_count.begin(), by_count.begin() + static_cast<std::ptrdiff_t>(keep));
+  uint128 rest = 0;
+  for (auto it = by_count.begin() + static_cast<std::ptrdiff_t>(keep); it != by_count.end(); ++it) rest += it->second;
+  return fmt::format("{}, and {} more ({} pairs)", summary_map(top), m.size() - keep, u128_to_string(rest));
+}
+
 }  // namespace
 
 std::string report_summary(const counters& c, const report_context& ctx) {
@@ -302,12 +325,11 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "hubbatch archive {} -> {} ({}, {})\n", ctx.from_type, ctx.to_type, ctx.api_version, ctx.base_url);
   std::string result = ctx.stop_reason.empty() ? fmt::format("finished, exit {}", ctx.exit_code)
                                                : fmt::format("stopped ({}), exit {}", ctx.stop_reason, ctx.exit_code);
-  if (ctx.daily_reset) result += fmt::format(", daily limit resets {}", *ctx.daily_reset);
   text("result", result);
   line("input pairs", c.input_pairs, "");
   line("archived", c.archived_pairs,
        c.already_absent_pairs ? fmt::format("{} already absent", c.already_absent_pairs) : std::string());
-  line("failed", c.failed_pairs, summary_map(c.errors_by_category));
+  line("failed", c.failed_pairs, top_categories(c.errors_by_category, summary_error_categories));
   line("rejected", c.rejected_pairs, summary_map(c.rejected_by_reason));
   line("duplicates", c.duplicate_pairs, "");
   line("pending", c.pending_pairs, "");

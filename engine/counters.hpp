@@ -3,7 +3,7 @@
 // Every input pair ends in exactly one state:
 //   input_pairs = archived_pairs + failed_pairs + rejected_pairs
 //               + duplicate_pairs + pending_pairs
-// report::check() verifies it before the process exits; a mismatch is a bug.
+// counters::check() verifies it before the process exits; a mismatch is a bug.
 // Counters are plain integers: each worker owns one set and they are merged
 // after join (STYLE.md rule 4).
 #pragma once
@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hubbatch::engine {
@@ -71,11 +72,26 @@ struct counters {
   std::uint64_t connections_opened = 0;  // TLS connections established
 
   std::map<int, std::uint64_t> http_status;                 // status code -> responses
-  std::map<std::string, std::uint64_t> errors_by_category;  // failure category -> failed pairs (sums to failed_pairs)
+  // failure category -> failed pairs (sums to failed_pairs). Categories come
+  // from the server (errors[].category of 2xx bodies, HTTP_nnn, ...), so their
+  // number is the server's choice: count them with add_error(), which keeps at
+  // most max_error_categories keys, the last being other_category.
+  std::map<std::string, std::uint64_t> errors_by_category;
   std::map<std::string, std::uint64_t> rejected_by_reason;  // reject reason -> lines (sums to rejected_pairs)
 
   latency_reservoir latency_ms;  // request write start to response end, ms
 
+  static constexpr std::size_t max_error_categories = 64;
+  static constexpr std::string_view other_category = "other";
+
+  // Counts `pairs` failed pairs under `category` in errors_by_category: under
+  // its own name while fewer than max_error_categories - 1 names are kept (or
+  // it is one of them), else under other_category. Does not touch
+  // failed_pairs (the caller counts the pairs there).
+  void add_error(std::string_view category, std::uint64_t pairs);
+
+  // Adds `other`'s counts to these (errors_by_category through add_error, so
+  // a merge stays bounded too).
   void merge(const counters& other);
   // input_pairs == archived + failed + rejected + duplicate + pending, and the
   // per-category maps sum to their totals (errors_by_category = failed_pairs,
@@ -105,7 +121,6 @@ struct report_context {
   double elapsed_s = 0;
   int exit_code = 0;
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
-  std::optional<std::string> daily_reset;  // when the daily limit resets, when known
   std::optional<job_totals> totals;        // with a journal: figures over all runs of the job
   // csv/tsv columns named by a header or --columns: "from_id (1), to_id (3);
   // ignored: index (2)" (io::to_string(input_columns); "FILE: " before each
@@ -116,8 +131,8 @@ struct report_context {
 
 // The report as JSON (pretty-printed, one object): hubbatch_version,
 // from_type, to_type, api_version, base_url, exit_code, stop_reason,
-// daily_reset (string or null), input_columns and input_hint (string or
-// null when ""), every counter under its field name,
+// input_columns and input_hint (string or null when ""), every counter under
+// its field name,
 // http_status / errors_by_category / rejected_by_reason as objects (string
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
 // (archived_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
@@ -128,8 +143,11 @@ struct report_context {
 std::string report_json(const counters& c, const report_context& ctx);
 // The short human summary (fixed shape: always the same 16 lines, labels in a
 // 14-column field, counts right-aligned; one item a line; then "columns" and
-// "hint" when the context has them, and "job totals" with a journal). The caller picks
+// "hint" when the context has them, and "job totals" with a journal). The
+// failed line names the summary_error_categories categories with the most
+// pairs (in name order) and "and N more (M pairs)" for the rest. The caller picks
 // the stream (STYLE.md rule 10 says stdout, issue 3 says stderr).
 std::string report_summary(const counters& c, const report_context& ctx);
+inline constexpr std::size_t summary_error_categories = 10;
 
 }  // namespace hubbatch::engine

@@ -1,9 +1,10 @@
 // Push decoder between raw input bytes and a pair_parser, for callers that
-// read the input themselves (the job's feeder reads a pipe asynchronously).
+// read the input themselves (the job's feeder reads a pipe asynchronously;
+// read_pairs_file() reads a file with read(2)): the one gzip inflater.
 // gzip is recognised by its magic bytes (1f 8b) at the start, whatever the
 // file name, and inflated as it streams (concatenated members allowed) with
 // one fixed output buffer, so memory stays bounded whatever the input size;
-// anything else passes through unchanged. Same rules as read_pairs_file().
+// anything else passes through unchanged, chunk for chunk.
 #pragma once
 
 #include "io/pair_reader.hpp"

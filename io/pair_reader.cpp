@@ -1,9 +1,9 @@
 #include "io/pair_reader.hpp"
 
+#include "io/input_decoder.hpp"
 #include "io/text.hpp"
 
 #include <simdjson.h>
-#include <zlib.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -288,77 +288,25 @@ std::size_t read_some(int fd, char* buf, std::size_t n, const std::string& path)
   }
 }
 
-// Reads `fd` to the end through `parser`, inflating gzip (recognised by its
-// magic bytes, so the file name does not matter; concatenated members are
-// read in turn). A truncated gzip stream is an error, not a short input.
+// Reads `fd` to the end through `parser`, inflating gzip through
+// input_decoder (the one inflate loop: magic bytes, concatenated members, a
+// truncated stream is an error naming `path`, not a short input). Plain input
+// passes straight from the read buffer to the parser.
 void pump_fd(int fd, const std::string& path, pair_parser& parser, pair_sink& sink) {
   const input_watch watch(fd);
+  input_decoder decoder(path);
   std::uint64_t total = 0;  // raw bytes read (compressed ones for gzip)
-  // At the end: a file that changed under us fails the read, after its
-  // possibly cut last line is rejected rather than parsed.
-  auto finish = [&] {
-    std::string change = watch.changed(fd, total);
-    parser.finish(sink, change.empty());
-    if (!change.empty()) throw std::runtime_error(path + ": " + change);
-  };
   std::unique_ptr<char[]> in(new char[read_chunk_bytes]);
-  // The first read must see both magic bytes even if a pipe delivers one.
-  std::size_t n = 0;
-  for (std::size_t got = 1; n < 2 && got > 0; n += got) got = read_some(fd, in.get() + n, read_chunk_bytes - n, path);
-  total = n;
-  const bool gzip = n >= 2 && static_cast<unsigned char>(in[0]) == 0x1f && static_cast<unsigned char>(in[1]) == 0x8b;
-  if (!gzip) {
-    while (n > 0) {
-      parser.feed(std::string_view(in.get(), n), sink);
-      n = read_some(fd, in.get(), read_chunk_bytes, path);
-      total += n;
-    }
-    finish();
-    return;
-  }
-
-  z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) throw std::runtime_error(path + ": zlib init failed");
-  struct z_guard {
-    z_stream* zs;
-    ~z_guard() { inflateEnd(zs); }
-  } guard{&zs};
-  std::unique_ptr<char[]> out(new char[read_chunk_bytes]);
-  bool member_open = false;
-  while (n > 0) {
-    zs.next_in = reinterpret_cast<Bytef*>(in.get());
-    zs.avail_in = static_cast<uInt>(n);
-    while (zs.avail_in > 0) {
-      zs.next_out = reinterpret_cast<Bytef*>(out.get());
-      zs.avail_out = static_cast<uInt>(read_chunk_bytes);
-      const int rc = inflate(&zs, Z_NO_FLUSH);
-      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-        throw std::runtime_error(path + ": corrupt gzip data" + (zs.msg ? std::string(": ") + zs.msg : ""));
-      }
-      parser.feed(std::string_view(out.get(), read_chunk_bytes - zs.avail_out), sink);
-      member_open = rc != Z_STREAM_END;
-      if (rc == Z_STREAM_END) {
-        inflateReset(&zs);  // another member may follow
-      } else if (rc == Z_BUF_ERROR && zs.avail_out != 0) {
-        break;  // no progress possible without more input
-      }
-    }
-    n = read_some(fd, in.get(), read_chunk_bytes, path);
+  while (std::size_t n = read_some(fd, in.get(), read_chunk_bytes, path)) {
     total += n;
+    decoder.feed(std::string_view(in.get(), n), parser, sink);
   }
-  // Flush what inflate still holds for a member whose input all arrived.
-  while (member_open) {
-    zs.next_out = reinterpret_cast<Bytef*>(out.get());
-    zs.avail_out = static_cast<uInt>(read_chunk_bytes);
-    const int rc = inflate(&zs, Z_NO_FLUSH);
-    parser.feed(std::string_view(out.get(), read_chunk_bytes - zs.avail_out), sink);
-    if (rc == Z_STREAM_END) {
-      member_open = false;
-    } else if (rc != Z_OK || zs.avail_out != 0) {
-      throw std::runtime_error(path + ": truncated gzip data");
-    }
-  }
-  finish();
+  decoder.finish(parser, sink);
+  // A file that changed under us fails the read, after its possibly cut
+  // last line is rejected rather than parsed.
+  std::string change = watch.changed(fd, total);
+  parser.finish(sink, change.empty());
+  if (!change.empty()) throw std::runtime_error(path + ": " + change);
 }
 
 }  // namespace

@@ -1,103 +1,21 @@
 #include "io/tls.hpp"
 
-#include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-#include <cstdio>
-#include <fstream>
-#include <memory>
-#include <sstream>
 #include <stdexcept>
-#include <system_error>
-
-#include <unistd.h>
 
 namespace hubbatch::io {
 namespace {
-
-template <typename T, void (*Free)(T*)>
-struct deleter {
-  void operator()(T* p) const noexcept { Free(p); }
-};
-using pkey_ptr = std::unique_ptr<EVP_PKEY, deleter<EVP_PKEY, EVP_PKEY_free>>;
-using x509_ptr = std::unique_ptr<X509, deleter<X509, X509_free>>;
-using bio_ptr = std::unique_ptr<BIO, deleter<BIO, BIO_free_all>>;
 
 [[noreturn]] void fail(const char* what) {
   char buf[256] = {};
   ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
   throw std::runtime_error(std::string("TLS: ") + what + ": " + buf);
-}
-
-pkey_ptr make_key() {
-  pkey_ptr key(EVP_EC_gen("P-256"));
-  if (!key) fail("key generation failed");
-  return key;
-}
-
-void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  if (!ext) fail("bad certificate extension");
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-}
-
-x509_ptr make_cert(EVP_PKEY* subject_key, const char* cn, X509* issuer, EVP_PKEY* issuer_key,
-                   long serial, const test_pki_options& opt, bool leaf) {
-  x509_ptr cert(X509_new());
-  if (!cert) fail("X509_new");
-  X509_set_version(cert.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), opt.not_before_s);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), opt.not_after_s);
-  X509_set_pubkey(cert.get(), subject_key);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("hubbatch sandbox"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn),
-                             -1, -1, 0);
-  X509* signer = issuer ? issuer : cert.get();
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
-  if (!issuer && !leaf) {
-    add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-    add_ext(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-    add_ext(cert.get(), signer, NID_subject_key_identifier, "hash");
-  } else {
-    add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
-    add_ext(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
-    add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth");
-    add_ext(cert.get(), signer, NID_subject_alt_name, opt.server_names.c_str());
-    if (issuer) add_ext(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
-  }
-  if (X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) fail("signing failed");
-  return cert;
-}
-
-std::string to_pem(X509* cert) {
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_X509(bio.get(), cert);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
-}
-
-std::string to_pem(EVP_PKEY* key) {
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(len));
 }
 
 void harden(boost::asio::ssl::context& ctx) {
@@ -106,26 +24,6 @@ void harden(boost::asio::ssl::context& ctx) {
                   boost::asio::ssl::context::no_tlsv1_1 | boost::asio::ssl::context::no_compression);
   if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1) fail("min protocol");
 }
-
-}  // namespace
-
-test_pki generate_test_pki(int valid_days) {
-  test_pki_options opt;
-  opt.not_after_s = 60L * 60 * 24 * valid_days;
-  return generate_test_pki(opt);
-}
-
-test_pki generate_test_pki(const test_pki_options& opt) {
-  pkey_ptr ca_key = make_key();
-  x509_ptr ca = make_cert(ca_key.get(), "hubbatch sandbox test CA", nullptr, ca_key.get(), 1, opt, false);
-  pkey_ptr server_key = make_key();
-  x509_ptr server = opt.self_signed_server
-                        ? make_cert(server_key.get(), "localhost", nullptr, server_key.get(), 2, opt, true)
-                        : make_cert(server_key.get(), "localhost", ca.get(), ca_key.get(), 2, opt, true);
-  return {to_pem(ca.get()), to_pem(server.get()), to_pem(server_key.get())};
-}
-
-namespace {
 
 class tls_category_impl final : public boost::system::error_category {
  public:
@@ -223,28 +121,6 @@ bool set_client_peer_name(SSL* ssl, const std::string& host) {
   }
   if (SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) return false;
   return SSL_set1_host(ssl, host.c_str()) == 1;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read '" + path + "': " + std::generic_category().message(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file_atomic(const std::string& path, std::string_view text) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write '" + path + "': " + std::generic_category().message(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out.flush()) throw std::runtime_error("cannot write '" + path + "'");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename into '" + path + "': " + std::generic_category().message(errno));
-  }
 }
 
 }  // namespace hubbatch::io

@@ -14,28 +14,6 @@ typedef struct ssl_st SSL;
 
 namespace hubbatch::io {
 
-// PEM texts of a throwaway CA and a server certificate it signed, valid for
-// `127.0.0.1`, `::1` and `localhost` (what the sandbox serves by default).
-struct test_pki {
-  std::string ca_cert_pem;
-  std::string server_cert_pem;
-  std::string server_key_pem;
-};
-
-// Generates a fresh P-256 CA and a server certificate signed by it, valid
-// from one hour ago for `valid_days`. Throws std::runtime_error on OpenSSL failure.
-test_pki generate_test_pki(int valid_days = 30);
-
-// Knobs for test PKIs that must fail verification (tests/ only; nothing in
-// the product builds a certificate a client should refuse).
-struct test_pki_options {
-  long not_before_s = -3600;               // seconds from now; the leaf and the CA
-  long not_after_s = 30L * 24 * 3600;      // seconds from now (negative: already expired)
-  std::string server_names = "DNS:localhost,IP:127.0.0.1,IP:::1";  // subjectAltName of the leaf
-  bool self_signed_server = false;         // leaf signs itself (ca_cert_pem is still a CA that did not sign it)
-};
-test_pki generate_test_pki(const test_pki_options& options);
-
 // Names the cause of a failed client handshake on `ssl`. When the peer's
 // certificate failed verification (unknown CA, self-signed, expired, host or
 // IP mismatch, ...) or the server offers no TLS 1.2+, returns an error in
@@ -63,11 +41,5 @@ boost::asio::ssl::context make_server_context(std::string_view cert_pem, std::st
 // carry. Call on each new client stream before the handshake. Returns false
 // when OpenSSL refuses the host.
 bool set_client_peer_name(SSL* ssl, const std::string& host);
-
-// Reads a whole file; throws std::runtime_error naming the path on failure.
-std::string read_file(const std::string& path);
-
-// Writes `text` to `path` (mode 0644) atomically via a temporary and rename.
-void write_file_atomic(const std::string& path, std::string_view text);
 
 }  // namespace hubbatch::io

@@ -2,6 +2,8 @@
 
 #include "io/text.hpp"
 
+#include "io/files.hpp"
+#include "io/local_ca.hpp"
 #include "io/tls.hpp"
 #include "sandbox/handler.hpp"
 #include "sandbox/object_types.hpp"
@@ -48,7 +50,7 @@ struct server_core {
   explicit server_core(config c) : cfg(std::move(c)), ssl_ctx(asio::ssl::context::tls_server) {
     if (auto err = validate_config(cfg); !err.empty()) throw std::invalid_argument(err);
     if (cfg.cert_file.empty()) {
-      auto pki = io::generate_test_pki();
+      auto pki = io::generate_local_pki();
       ca_pem = pki.ca_cert_pem;
       ssl_ctx = io::make_server_context(pki.server_cert_pem, pki.server_key_pem);
     } else {

@@ -1,5 +1,4 @@
 // `hubbatch archive` as a user runs it: flags, exit codes, stdin, secrets.
-#include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/cli_sandbox.hpp"

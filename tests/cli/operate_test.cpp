@@ -2,7 +2,6 @@
 // pseudo-terminal), plain progress lines otherwise, JSON logs carrying the
 // correlation id, and the metrics file of a real run.
 #include "cli/logging.hpp"
-#include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "engine/config.hpp"
@@ -11,6 +10,8 @@
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
+
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 
 #include <poll.h>
 #include <pty.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +178,106 @@ TEST(operate, json_logs_carry_the_correlation_id_of_failed_batches) {
   auto line = err.substr(at, err.find('\n', at) - at);
   EXPECT_NE(line.find(R"(,"correlation_id":")"), std::string::npos) << line;
   EXPECT_EQ(line.find(R"("correlation_id":"-")"), std::string::npos) << line;
+}
+
+namespace {
+
+// Every line of `err` parsed as one JSON object with ts, level and msg; a
+// line that is not fails the test, naming it. Returns the msg of each, and
+// the "report" object of the summary line in `summary` (as JSON text).
+std::vector<std::string> json_lines(const std::string& err, std::string* summary = nullptr) {
+  std::vector<std::string> msgs;
+  simdjson::dom::parser parser;
+  std::istringstream in(err);
+  std::string line;
+  while (std::getline(in, line)) {
+    simdjson::dom::object obj;
+    if (parser.parse(simdjson::padded_string(line)).get(obj) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not one JSON object: " << line;
+      continue;
+    }
+    std::string_view ts, level, msg;
+    EXPECT_EQ(obj["ts"].get(ts), simdjson::SUCCESS) << line;
+    EXPECT_EQ(obj["level"].get(level), simdjson::SUCCESS) << line;
+    EXPECT_EQ(obj["msg"].get(msg), simdjson::SUCCESS) << line;
+    msgs.emplace_back(msg);
+    simdjson::dom::object report;
+    if (msg == "summary" && summary && obj["report"].get(report) == simdjson::SUCCESS)
+      *summary = simdjson::to_string(report);
+  }
+  return msgs;
+}
+
+bool any_starts_with(const std::vector<std::string>& msgs, std::string_view prefix) {
+  return std::any_of(msgs.begin(), msgs.end(), [&](const std::string& m) { return m.starts_with(prefix); });
+}
+
+}  // namespace
+
+// Issue 12: with --log-format json the end-of-run summary (and usage errors,
+// the token-file warning, the sandbox's summary) came out as plain text
+// among the JSON lines, which a log collector cannot read.
+TEST(operate, json_log_format_writes_nothing_but_json_objects_on_stderr) {
+  sandbox::config sc;
+  sc.reject_ids = {105};  // 400s for one from-id: failed pairs and their warnings
+  fixture f(20, sc);
+  {
+    std::ofstream bad(f.file("pairs.csv"), std::ios::app);
+    bad << "not-a-number,1\n";
+  }
+  std::ofstream(f.file("token")) << "pat-test\n";
+  ::chmod(f.file("token").c_str(), 0644);  // readable by others: a warning before the run
+  simdjson::dom::parser parser;
+  simdjson::dom::element report;
+
+  // Rejected and failed lines, the warning, the summary.
+  auto s = f.spec({"--rate", "0", "--log-format", "json", "--token-file", f.file("token")});
+  EXPECT_EQ(test::run(s), 1) << f.err();
+  std::string summary;
+  auto msgs = json_lines(f.err(), &summary);
+  EXPECT_TRUE(any_starts_with(msgs, "token file ")) << f.err();
+  ASSERT_FALSE(summary.empty()) << "no summary object: " << f.err();
+  ASSERT_EQ(parser.parse(simdjson::padded_string(summary)).get(report), simdjson::SUCCESS) << summary;
+  EXPECT_EQ(std::uint64_t(report["input_pairs"]), 21u);
+  EXPECT_EQ(std::uint64_t(report["rejected_pairs"]), 1u);
+  EXPECT_GT(std::uint64_t(report["failed_pairs"]), 0u);
+
+  // A stop with pairs pending.
+  s = f.spec({"--rate", "0", "--batch-size", "2", "--max-requests", "1", "--log-format", "json"});
+  EXPECT_EQ(test::run(s), 3) << f.err();
+  summary.clear();
+  msgs = json_lines(f.err(), &summary);
+  EXPECT_TRUE(any_starts_with(msgs, "stopped: ")) << f.err();
+  ASSERT_EQ(parser.parse(simdjson::padded_string(summary)).get(report), simdjson::SUCCESS) << f.err();
+  EXPECT_EQ(std::string_view(report["stop_reason"]), "request_budget");
+
+  // A usage error found after the flags are read.
+  s = f.spec({"--resume", "--log-format", "json"});
+  EXPECT_EQ(test::run(s), 2) << f.err();
+  msgs = json_lines(f.err());
+  ASSERT_EQ(msgs.size(), 1u) << f.err();
+  EXPECT_TRUE(msgs[0].starts_with("--resume and --restart need a journal")) << f.err();
+
+  // --sandbox: its start and summary lines too; the report on stdout.
+  test::process_spec sb;
+  sb.args = {HUBBATCH_BINARY, "archive", "--from-type", "contacts", "--to-type", "companies", "--sandbox",
+             "--input", f.file("pairs.csv"), "--log-format", "json"};
+  sb.stdout_path = f.file("out.txt");
+  sb.stderr_path = f.file("err.txt");
+  EXPECT_EQ(test::run(sb), 1) << f.err();
+  summary.clear();
+  msgs = json_lines(f.err(), &summary);
+  EXPECT_TRUE(any_starts_with(msgs, "embedded sandbox on ")) << f.err();
+  EXPECT_TRUE(any_starts_with(msgs, "sandbox: ")) << f.err();
+  EXPECT_FALSE(summary.empty()) << f.err();
+  EXPECT_EQ(parser.parse(simdjson::padded_string(test::slurp(f.file("out.txt")))).get(report), simdjson::SUCCESS);
+
+  // An error main() catches (the embedded sandbox cannot read stdin twice).
+  sb.args[8] = "-";
+  EXPECT_EQ(test::run(sb), 2) << f.err();
+  msgs = json_lines(f.err());
+  ASSERT_EQ(msgs.size(), 1u) << f.err();
+  EXPECT_TRUE(msgs[0].starts_with("--sandbox needs --input FILE")) << f.err();
 }
 
 TEST(operate, json_log_line_escapes_and_splits_the_correlation_id) {

@@ -1,6 +1,7 @@
 // Issue 11: the mistakes operators make (an output naming the input, a
 // resumed run after failures, a mistyped URL, an empty export, a failures
 // file fed back) never destroy data or hide their cause.
+#include "io/files.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/cli_sandbox.hpp"

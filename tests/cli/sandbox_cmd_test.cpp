@@ -1,5 +1,5 @@
 // Runs the built `hubbatch sandbox` binary as a user would.
-#include "io/tls.hpp"
+#include "io/files.hpp"
 #include "support/https_client.hpp"
 
 #include <gtest/gtest.h>

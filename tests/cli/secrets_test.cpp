@@ -6,6 +6,7 @@
 // permission warning, and hostile object types / API versions exit 2
 // before anything reaches a URL.
 #include "integration/hardening.hpp"
+#include "io/local_ca.hpp"
 #include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
@@ -170,8 +171,8 @@ TEST(secrets, no_failure_path_prints_or_writes_the_token) {
 }
 
 TEST(secrets, tls_refusal_and_echoing_servers_do_not_leak_the_token) {
-  auto pki = io::generate_test_pki();
-  auto other = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
+  auto other = io::generate_local_pki();
   {
     // TLS refused: the client trusts another CA.
     sandbox::background_sandbox sb(sandbox_cfg());
@@ -258,7 +259,7 @@ TEST(secrets, world_readable_token_file_warns_and_private_one_does_not) {
 
 TEST(secrets, hostile_object_types_and_versions_exit_2_before_any_request) {
   // A server that would notice any request at all.
-  auto pki = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
   test::tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
                             test::tls_test_server::answer_204());
   test::scratch_dir dir;
@@ -289,7 +290,7 @@ TEST(secrets, hostile_object_types_and_versions_exit_2_before_any_request) {
 }
 
 TEST(secrets, a_token_with_cr_or_lf_cannot_inject_headers) {
-  auto pki = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
   test::tls_test_server srv(io::make_server_context(pki.server_cert_pem, pki.server_key_pem),
                             test::tls_test_server::answer_204());
   test::scratch_dir dir;
@@ -313,7 +314,7 @@ TEST(secrets, a_token_with_cr_or_lf_cannot_inject_headers) {
 // able to dump core. Checked from the server side while the client holds
 // its first request open: /proc/PID/limits of the running hubbatch.
 TEST(secrets, core_dumps_are_off_while_the_token_is_in_memory) {
-  auto pki = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
   std::atomic<pid_t> client_pid{-1};
   std::string limits_seen;
   std::mutex mu;

@@ -1,5 +1,6 @@
 #include "engine/counters.hpp"
 
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <gtest/gtest.h>
@@ -273,7 +274,9 @@ TEST(report, json_parses_with_every_field) {
   EXPECT_EQ(s("base_url"), "https://api.hubapi.com");
   EXPECT_EQ(std::int64_t(doc["exit_code"]), 1);
   EXPECT_EQ(s("stop_reason"), "");
-  EXPECT_TRUE(doc["daily_reset"].is_null());
+  // Issue 12: daily_reset was always null (a DAILY 429 does not say when the
+  // limit resets); the field is gone.
+  EXPECT_EQ(doc["daily_reset"].error(), simdjson::NO_SUCH_FIELD);
   EXPECT_TRUE(bool(doc["invariant_ok"]));
   EXPECT_TRUE(doc["invariant_error"].is_null());
   EXPECT_EQ(s("hubbatch_version"), HUBBATCH_VERSION);
@@ -284,7 +287,6 @@ TEST(report, json_reports_a_mismatch_and_stop_details) {
   c.pending_pairs = 0;
   auto ctx = sample_context();
   ctx.stop_reason = "daily_limit";
-  ctx.daily_reset = "2026-04-02T00:00:00-04:00";
   ctx.exit_code = 3;
   ctx.elapsed_s = 0;  // no division by zero
   const std::string text = report_json(c, ctx);
@@ -294,7 +296,6 @@ TEST(report, json_reports_a_mismatch_and_stop_details) {
   EXPECT_FALSE(bool(doc["invariant_ok"]));
   EXPECT_EQ(std::string_view(doc["invariant_error"]), c.check());
   EXPECT_EQ(std::string_view(doc["stop_reason"]), "daily_limit");
-  EXPECT_EQ(std::string_view(doc["daily_reset"]), "2026-04-02T00:00:00-04:00");
   EXPECT_EQ(std::int64_t(doc["exit_code"]), 3);
   EXPECT_DOUBLE_EQ(double(doc["pairs_per_s"]), 0.0);
   // Empty counters: empty objects, zero latencies, still valid JSON.
@@ -351,4 +352,57 @@ TEST(report, summary_has_a_fixed_shape) {
   auto bad = c;
   bad.archived_pairs = 0;
   EXPECT_NE(report_summary(bad, sample_context()).find("  accounting    MISMATCH: input_pairs 100 != "), std::string::npos);
+}
+
+// Issue 12: a server whose 2xx bodies carried hundreds of distinct error
+// categories made the summary's failed line list every one, and the report
+// and memory kept them all.
+TEST(counters, error_categories_are_bounded_with_the_rest_as_other) {
+  counters c;
+  for (int i = 0; i < 500; ++i) {
+    c.failed_pairs += 2;
+    c.add_error(fmt::format("CATEGORY_{:03}", i), 2);
+  }
+  c.failed_pairs += 5;
+  c.add_error("CATEGORY_000", 5);  // a kept name keeps counting under its name
+  c.input_pairs = c.failed_pairs;
+  EXPECT_EQ(c.errors_by_category.size(), counters::max_error_categories);
+  EXPECT_EQ(c.errors_by_category.at("CATEGORY_000"), 7u);
+  EXPECT_EQ(c.errors_by_category.at("CATEGORY_062"), 2u);
+  EXPECT_EQ(c.errors_by_category.count("CATEGORY_063"), 0u);
+  EXPECT_EQ(c.errors_by_category.at(std::string(counters::other_category)), 2u * (500 - 63));
+  EXPECT_EQ(c.check(), "") << "the pairs are all still counted";
+
+  // Merging workers' counters stays bounded too.
+  counters other;
+  for (int i = 0; i < 100; ++i) other.errors_by_category[fmt::format("ELSEWHERE_{}", i)] = 1;
+  other.failed_pairs = other.input_pairs = 100;
+  c.merge(other);
+  EXPECT_EQ(c.errors_by_category.size(), counters::max_error_categories);
+  EXPECT_EQ(c.check(), "");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string text = report_json(c, sample_context());
+  ASSERT_EQ(parser.parse(simdjson::padded_string(text)).get(doc), simdjson::SUCCESS) << text;
+  EXPECT_EQ(simdjson::dom::object(doc["errors_by_category"]).size(), counters::max_error_categories);
+}
+
+TEST(report, summary_names_the_ten_largest_error_categories_and_counts_the_rest) {
+  auto c = sample_counters();
+  c.errors_by_category.clear();
+  c.failed_pairs = 0;
+  for (int i = 1; i <= 40; ++i) {  // BIG_01..BIG_10 hold the most pairs
+    const std::uint64_t n = i <= 10 ? 100 + i : 1;
+    c.errors_by_category[fmt::format("{}_{:02}", i <= 10 ? "BIG" : "small", i)] = n;
+    c.failed_pairs += n;
+  }
+  c.input_pairs = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
+  const std::string text = report_summary(c, sample_context());
+  auto at = text.find("  failed  ");
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string failed = text.substr(at, text.find('\n', at) - at);
+  EXPECT_EQ(failed,
+            "  failed                1085  BIG_01 101, BIG_02 102, BIG_03 103, BIG_04 104, BIG_05 105, BIG_06 106, "
+            "BIG_07 107, BIG_08 108, BIG_09 109, BIG_10 110, and 30 more (30 pairs)");
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 16) << "still the fixed shape";
 }

@@ -13,6 +13,7 @@
 #include "engine/job.hpp"
 
 #include "integration/hardening.hpp"
+#include "io/local_ca.hpp"
 #include "io/tls.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -58,7 +59,7 @@ struct run_result {
   std::uint64_t rss_growth = 0;
 };
 
-run_result run_job_against(tls_test_server& srv, const io::test_pki& pki,
+run_result run_job_against(tls_test_server& srv, const io::local_pki& pki,
                            const std::function<void(engine::archive_config&)>& tweak = {}) {
   test::scratch_dir dir;
   auto cfg = test::short_job(srv.base_url(), test::write_text(dir.file("pairs.csv"), "1,2\n1,3\n4,5\n"));
@@ -99,8 +100,8 @@ void expect_failed_retryable(const run_result& r, const std::string& cause, std:
   EXPECT_LT(r.rss_growth, 256ull << 20) << "peak RSS grew by " << (r.rss_growth >> 20) << " MiB";
 }
 
-io::test_pki& pki() {
-  static io::test_pki p = io::generate_test_pki();
+io::local_pki& pki() {
+  static io::local_pki p = io::generate_local_pki();
   return p;
 }
 

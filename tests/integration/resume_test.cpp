@@ -4,7 +4,7 @@
 #include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
 
-#include "io/tls.hpp"
+#include "io/files.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/test_data.hpp"

@@ -7,7 +7,9 @@
 #include "engine/job.hpp"
 
 #include "integration/hardening.hpp"
+#include "io/local_ca.hpp"
 #include "io/tls.hpp"
+#include "support/test_pki.hpp"
 #include "support/tls_test_server.hpp"
 
 #include <openssl/ssl.h>
@@ -66,7 +68,7 @@ void expect_refused(const tls_case_result& r, const std::string& cause) {
   EXPECT_LT(r.seconds, 15.0);
 }
 
-boost::asio::ssl::context server_for(const io::test_pki& pki) {
+boost::asio::ssl::context server_for(const io::local_pki& pki) {
   return io::make_server_context(pki.server_cert_pem, pki.server_key_pem);
 }
 
@@ -75,7 +77,7 @@ boost::asio::ssl::context server_for(const io::test_pki& pki) {
 TEST(tls_failure, control_a_valid_certificate_is_accepted) {
   // The same harness with a good certificate archives everything, so the
   // refusals below are about the certificates and nothing else.
-  auto pki = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
   auto r = run_against(server_for(pki), pki.ca_cert_pem);
   test::expect_balanced(r.job);
   EXPECT_EQ(r.job.totals.archived_pairs, 3u);
@@ -85,42 +87,42 @@ TEST(tls_failure, control_a_valid_certificate_is_accepted) {
 }
 
 TEST(tls_failure, unknown_ca_is_refused_and_named) {
-  auto pki = io::generate_test_pki();
-  auto other = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
+  auto other = io::generate_local_pki();
   expect_refused(run_against(server_for(pki), other.ca_cert_pem), "unable to get local issuer certificate");
 }
 
 TEST(tls_failure, ip_mismatch_is_refused_and_named) {
-  io::test_pki_options o;
+  test::test_pki_options o;
   o.server_names = "DNS:api.hubapi.com";
-  auto pki = io::generate_test_pki(o);
+  auto pki = test::generate_test_pki(o);
   expect_refused(run_against(server_for(pki), pki.ca_cert_pem), "IP address mismatch");
 }
 
 TEST(tls_failure, hostname_mismatch_is_refused_and_named) {
-  io::test_pki_options o;
+  test::test_pki_options o;
   o.server_names = "DNS:api.hubapi.com,IP:127.0.0.1";
-  auto pki = io::generate_test_pki(o);
+  auto pki = test::generate_test_pki(o);
   expect_refused(run_against(server_for(pki), pki.ca_cert_pem, "localhost"), "hostname mismatch");
 }
 
 TEST(tls_failure, expired_certificate_is_refused_and_named) {
-  io::test_pki_options o;
+  test::test_pki_options o;
   o.not_before_s = -30L * 24 * 3600;
   o.not_after_s = -24L * 3600;
-  auto pki = io::generate_test_pki(o);
+  auto pki = test::generate_test_pki(o);
   expect_refused(run_against(server_for(pki), pki.ca_cert_pem), "certificate has expired");
 }
 
 TEST(tls_failure, self_signed_server_certificate_is_refused_and_named) {
-  io::test_pki_options o;
+  test::test_pki_options o;
   o.self_signed_server = true;
-  auto pki = io::generate_test_pki(o);
+  auto pki = test::generate_test_pki(o);
   expect_refused(run_against(server_for(pki), pki.ca_cert_pem), "self-signed certificate");
 }
 
 TEST(tls_failure, tls_1_1_only_server_is_refused_and_named) {
-  auto pki = io::generate_test_pki();
+  auto pki = io::generate_local_pki();
   boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_server);
   SSL_CTX* h = ctx.native_handle();
   SSL_CTX_set_security_level(h, 0);

@@ -847,6 +847,23 @@ class temp_file {
   std::string path_;
 };
 
+// Writes `content` gzipped (zlib's gz* writer) to `path`; returns the file's bytes.
+std::string write_gzip_file(const std::string& path, const std::string& content) {
+  gzFile gz = gzopen(path.c_str(), "wb");
+  if (!gz) throw std::runtime_error("gzopen failed");
+  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
+  gzclose(gz);
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// 20,000 csv lines, about 230 KB: several read chunks once gzipped.
+std::string many_csv_lines() {
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
+  return content;
+}
+
 TEST(read_pairs_file, reads_a_large_file_across_chunk_boundaries) {
   temp_file tmp(".csv");
   std::string content = "from_id,to_id\n";
@@ -881,21 +898,36 @@ TEST(read_pairs_file, inflates_gzip_members) {
 
 TEST(read_pairs_file, truncated_gzip_throws) {
   temp_file tmp(".csv.gz");
-  std::string content;
-  for (int i = 0; i < 20000; ++i) content += std::to_string(i * 7919) + "," + std::to_string(i) + "\n";
-  gzFile gz = gzopen(tmp.path().c_str(), "wb");
-  ASSERT_NE(gz, nullptr);
-  gzwrite(gz, content.data(), static_cast<unsigned>(content.size()));
-  gzclose(gz);
-  std::string bytes;
-  {
-    std::ifstream in(tmp.path(), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  const std::string bytes = write_gzip_file(tmp.path(), many_csv_lines());
   ASSERT_GT(bytes.size(), 100u);
   std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
   recording_sink sink;
   EXPECT_THROW(hubbatch::io::read_pairs_file(tmp.path(), csv, sink), std::runtime_error);
+}
+
+// Issue 12: read_pairs_file inflates through io::input_decoder; its errors
+// still name the file and say whether the gzip data is cut or damaged.
+TEST(read_pairs_file, gzip_errors_name_the_path_and_the_damage) {
+  temp_file tmp(".csv.gz");
+  const std::string bytes = write_gzip_file(tmp.path(), many_csv_lines());
+  ASSERT_GT(bytes.size(), 100u);
+  auto error_of = [&](const std::string& data) -> std::string {
+    std::ofstream(tmp.path(), std::ios::binary | std::ios::trunc) << data;
+    recording_sink sink;
+    try {
+      hubbatch::io::read_pairs_file(tmp.path(), csv, sink);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(error_of(bytes.substr(0, bytes.size() / 2)), tmp.path() + ": truncated gzip data");
+  std::string corrupt = bytes;
+  corrupt[3] = static_cast<char>(0xff);  // reserved FLG bits: not a gzip header zlib accepts
+  EXPECT_EQ(error_of(corrupt).rfind(tmp.path() + ": corrupt gzip data", 0), 0u) << error_of(corrupt);
+  EXPECT_EQ(error_of(bytes + "\x1f"), tmp.path() + ": truncated gzip data") << "a second member cut after one byte";
+  EXPECT_EQ(error_of(bytes + "trailing garbage").rfind(tmp.path() + ": corrupt gzip data", 0), 0u)
+      << error_of(bytes + "trailing garbage");
 }
 
 TEST(read_pairs_file, missing_file_names_the_path) {

@@ -1,5 +1,9 @@
 #include "io/tls.hpp"
 
+#include "io/files.hpp"
+#include "io/local_ca.hpp"
+#include "support/test_pki.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -24,7 +28,7 @@ namespace {
 
 // Runs one blocking TLS handshake between a server thread and a client that
 // verifies `peer_name`; returns the client's handshake error.
-boost::system::error_code handshake_with(const hubbatch::io::test_pki& pki, asio::ssl::context& client_ctx,
+boost::system::error_code handshake_with(const hubbatch::io::local_pki& pki, asio::ssl::context& client_ctx,
                                          const std::string& peer_name) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -47,21 +51,21 @@ boost::system::error_code handshake_with(const hubbatch::io::test_pki& pki, asio
 }  // namespace
 
 TEST(tls, generated_ca_verifies_server_for_loopback_names) {
-  auto pki = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
   auto ctx = hubbatch::io::make_client_context_from_pem(pki.ca_cert_pem);
   EXPECT_FALSE(handshake_with(pki, ctx, "127.0.0.1"));
   EXPECT_FALSE(handshake_with(pki, ctx, "localhost"));
 }
 
 TEST(tls, hostname_mismatch_is_refused) {
-  auto pki = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
   auto ctx = hubbatch::io::make_client_context_from_pem(pki.ca_cert_pem);
   EXPECT_TRUE(handshake_with(pki, ctx, "api.hubapi.com"));
 }
 
 TEST(tls, unknown_ca_is_refused) {
-  auto pki = hubbatch::io::generate_test_pki();
-  auto other = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
+  auto other = hubbatch::io::generate_local_pki();
   auto ctx = hubbatch::io::make_client_context_from_pem(other.ca_cert_pem);
   EXPECT_TRUE(handshake_with(pki, ctx, "127.0.0.1"));
 }
@@ -116,7 +120,7 @@ asio::ssl::context tls11_only(asio::ssl::context::method m) {
 }  // namespace
 
 TEST(tls, client_contexts_verify_peers_and_require_tls_1_2) {
-  auto pki = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
   const std::string ca = ::testing::TempDir() + "tls_test_ca.pem";
   hubbatch::io::write_file_atomic(ca, pki.ca_cert_pem);
   for (auto* ctx_fn : {+[](const std::string&, const std::string& pem) { return hubbatch::io::make_client_context_from_pem(pem); },
@@ -131,7 +135,7 @@ TEST(tls, client_contexts_verify_peers_and_require_tls_1_2) {
 }
 
 TEST(tls, server_context_requires_tls_1_2) {
-  auto pki = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
   auto server = hubbatch::io::make_server_context(pki.server_cert_pem, pki.server_key_pem);
   EXPECT_EQ(SSL_CTX_get_min_proto_version(server.native_handle()), TLS1_2_VERSION);
   // A TLS 1.1-only client cannot talk to the sandbox's server context.
@@ -141,7 +145,7 @@ TEST(tls, server_context_requires_tls_1_2) {
 }
 
 TEST(tls, a_tls_1_1_only_server_is_refused_by_name) {
-  auto pki = hubbatch::io::generate_test_pki();
+  auto pki = hubbatch::io::generate_local_pki();
   auto server = tls11_only(asio::ssl::context::tls_server);
   server.use_certificate_chain(asio::buffer(pki.server_cert_pem));
   server.use_private_key(asio::buffer(pki.server_key_pem), asio::ssl::context::pem);
@@ -158,30 +162,30 @@ TEST(tls, a_tls_1_1_only_server_is_refused_by_name) {
 }
 
 TEST(tls, verification_failures_are_explained_by_cause) {
-  auto good = hubbatch::io::generate_test_pki();
-  auto server_of = [](const hubbatch::io::test_pki& p) {
+  auto good = hubbatch::io::generate_local_pki();
+  auto server_of = [](const hubbatch::io::local_pki& p) {
     return hubbatch::io::make_server_context(p.server_cert_pem, p.server_key_pem);
   };
   struct expectation {
     std::string name;
-    hubbatch::io::test_pki pki;
+    hubbatch::io::local_pki pki;
     std::string trust;
     std::string peer;
     long verify_result;
     std::string text;
   };
-  hubbatch::io::test_pki_options expired;
+  hubbatch::test::test_pki_options expired;
   expired.not_before_s = -10L * 86400;
   expired.not_after_s = -86400;
-  hubbatch::io::test_pki_options self_signed;
+  hubbatch::test::test_pki_options self_signed;
   self_signed.self_signed_server = true;
-  hubbatch::io::test_pki_options other_name;
+  hubbatch::test::test_pki_options other_name;
   other_name.server_names = "DNS:api.hubapi.com";
-  auto e = hubbatch::io::generate_test_pki(expired);
-  auto s = hubbatch::io::generate_test_pki(self_signed);
-  auto n = hubbatch::io::generate_test_pki(other_name);
+  auto e = hubbatch::test::generate_test_pki(expired);
+  auto s = hubbatch::test::generate_test_pki(self_signed);
+  auto n = hubbatch::test::generate_test_pki(other_name);
   std::vector<expectation> cases = {
-      {"unknown CA", good, hubbatch::io::generate_test_pki().ca_cert_pem, "127.0.0.1",
+      {"unknown CA", good, hubbatch::io::generate_local_pki().ca_cert_pem, "127.0.0.1",
        X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, "not signed by a trusted CA"},
       {"expired", e, e.ca_cert_pem, "127.0.0.1", X509_V_ERR_CERT_HAS_EXPIRED, "certificate has expired"},
       {"self-signed", s, s.ca_cert_pem, "127.0.0.1", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, "self-signed"},

@@ -3,8 +3,8 @@
 // seeded with the same pairs.
 #pragma once
 
+#include "io/files.hpp"
 #include "io/pair.hpp"
-#include "io/tls.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/test_data.hpp"
