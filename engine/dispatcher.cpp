@@ -245,7 +245,7 @@ void dispatcher::settle_done(const work_item& w) {
 void dispatcher::settle_failed(const work_item& w, std::size_t i, std::string_view category, int status,
                                std::string_view message) {
   ++c_.failed_pairs;
-  ++c_.errors_by_category[std::string(category)];
+  c_.add_error(category, 1);
   if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::failed, category, status, message});
 }
 
@@ -253,7 +253,7 @@ void dispatcher::settle_failed(const work_item& w, std::string_view category, in
                                bool retryable) {
   if (w.pairs.empty()) return;
   c_.failed_pairs += w.pairs.size();
-  c_.errors_by_category[std::string(category)] += w.pairs.size();
+  c_.add_error(category, w.pairs.size());
   if (on_outcome_)
     on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::failed, category, status, message, retryable});
 }

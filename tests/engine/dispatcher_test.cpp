@@ -633,3 +633,20 @@ TEST(dispatcher, connect_errors_after_the_server_was_reached_are_retried) {
   EXPECT_EQ(h.c.archived_pairs, 2u);
   h.expect_balanced();
 }
+
+// Issue 12: a server inventing a category per error cannot grow the counters
+// (nor the report and summary) without bound; the pairs are all counted.
+TEST(dispatcher, error_categories_stay_bounded) {
+  harness h;
+  for (int i = 0; i < 300; ++i) {
+    h.add(make_pairs(1 + i, 1, 1));
+    auto body = error_body("CATEGORY_" + std::to_string(i), "invented");
+    h.respond(h.take(), 400, &body);
+  }
+  EXPECT_EQ(h.c.failed_pairs, 300u);
+  EXPECT_LE(h.c.errors_by_category.size(), 65u);
+  std::uint64_t sum = 0;
+  for (const auto& [category, n] : h.c.errors_by_category) sum += n;
+  EXPECT_EQ(sum, 300u);
+  h.expect_balanced();
+}
