@@ -451,12 +451,6 @@ void add_archive_command(CLI::App& app, command_runner* run) {
     f->cfg.throttle_timeout = parse_duration("--throttle-timeout", f->throttle_timeout);
     f->cfg.input = f->inputs.empty() ? "-" : f->inputs.front();
     f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());
-    if (!f->cfg.extra_inputs.empty()) {
-      for (const auto& in : f->inputs)
-        if (in == "-") throw CLI::ValidationError("--input", "stdin (-) cannot be one of several inputs");
-      if (!f->cfg.journal_path.empty() || f->cfg.resume || f->cfg.restart)
-        throw CLI::ValidationError("--input", "--journal, --resume and --restart need a single --input (one file per job)");
-    }
     // Columns and separator: a mistake here would read the wrong column as an id.
     // (--format is csv, tsv, ndjson or jsonl: CLI11 checked it.)
     const bool ndjson = f->format == "ndjson" || f->format == "jsonl";

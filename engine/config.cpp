@@ -262,6 +262,12 @@ std::string validate(const archive_config& cfg) {
   if (!valid_api_version(cfg.api_version))
     return "invalid --api-version '" + cfg.api_version + "' (expected v4, 2025-09, 2026-03 or 2026-09)";
   if (cfg.input.empty()) return "--input is required (a path, or - for stdin)";
+  // The journal's identity and line numbers describe one file.
+  for (const auto& extra : cfg.extra_inputs)
+    if (extra == "-" || cfg.input == "-") return "stdin (-) cannot be one of several inputs";
+  if (!cfg.extra_inputs.empty() && (!cfg.journal_path.empty() || cfg.resume || cfg.restart))
+    return "--journal, --resume and --restart need a single --input (one file per job)";
+  if (!cfg.journal_path.empty() && cfg.input == "-") return "a journal needs --input FILE (stdin cannot be resumed)";
   if (cfg.connections < 1 || cfg.connections > 256) return "--connections must be between 1 and 256";
   if (cfg.batch_size < 1 || cfg.batch_size > 10000) return "--batch-size must be between 1 and 10000";
   if (cfg.group_window < 1) return "--group-window must be at least 1";

@@ -84,6 +84,7 @@ void rethrow_if(std::exception_ptr e) {
 }  // namespace
 
 job_result run_job(const archive_config& cfg, const job_options& opt) {
+  if (std::string why = validate(cfg); !why.empty()) throw std::runtime_error(why);
   std::string url_error;
   auto url = parse_base_url(cfg.base_url, url_error);
   if (!url) throw std::runtime_error(url_error);
@@ -101,19 +102,14 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   if (cfg.input != "-" && ::access(cfg.input.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot read input '" + cfg.input + "': " + std::strerror(errno));
   for (const auto& extra : cfg.extra_inputs) {
-    if (extra == "-" || cfg.input == "-") throw std::runtime_error("stdin (-) cannot be one of several inputs");
     if (::access(extra.c_str(), R_OK) != 0)
       throw std::runtime_error("cannot read input '" + extra + "': " + std::strerror(errno));
   }
-  // The journal's identity and line numbers describe one file.
-  if (!cfg.journal_path.empty() && !cfg.extra_inputs.empty())
-    throw std::runtime_error("a journal (and --resume) needs a single --input; give one file per job");
 
   // The journal: refuse to silently redo or mix up jobs (README "Journals and resuming").
   std::optional<journal_state> previous;
   std::optional<journal_writer> journal;
   if (!cfg.journal_path.empty()) {
-    if (cfg.input == "-") throw std::runtime_error("a journal needs --input FILE (stdin cannot be resumed)");
     job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version);
     auto existing = read_journal(cfg.journal_path, line_number_bound(cfg.input));
     if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written

@@ -206,8 +206,10 @@ struct job_state : io::pair_sink {
     if (!parser.hint().empty()) input_hint += (input_hint.empty() ? "" : "; ") + prefix + parser.hint();
   }
 
+  // Cuts the next batch at the caps the dispatcher holds now (it alone
+  // halves them after a "too many inputs"; the grouper only reads them here).
   void take_one_batch() {
-    sync_caps();
+    grouper.set_limits(disp.max_inputs(), disp.max_pairs());
     std::vector<pair_id> batch;
     std::vector<std::uint64_t> batch_lines;
     if (grouper.take_batch(batch, batch_lines)) {
@@ -220,12 +222,6 @@ struct job_state : io::pair_sink {
     add_staged();
     while (!grouper.empty()) take_one_batch();
   }
-  // After a "batch too large" the dispatcher halves its caps; the grouper follows.
-  void sync_caps() {
-    if (grouper.max_inputs() != disp.max_inputs() || grouper.max_pairs() != disp.max_pairs())
-      grouper.set_limits(disp.max_inputs(), disp.max_pairs());
-  }
-
   bool finished() const { return reading_done && disp.queued() == 0 && disp.in_flight() == 0; }
 
   // After the dispatcher stopped the run (it alone decides): stop reading a

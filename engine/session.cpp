@@ -99,7 +99,6 @@ class session {
       j_.limiter.acquire(now);
       ++j_.acquired;
       co_await attempt(std::move(*item));
-      j_.sync_caps();
       if (j_.disp.stopped() != stop_reason::none) j_.on_stopped();
       else if (j_.finished()) j_.notify_everyone();
       else j_.work.notify_one();  // a slot was released, or the batch queued again
