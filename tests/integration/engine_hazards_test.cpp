@@ -5,6 +5,7 @@
 
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/process.hpp"
 #include "support/test_data.hpp"
 
 #include <gtest/gtest.h>
@@ -140,4 +141,27 @@ TEST(issue_12, a_failures_file_on_a_full_disk_stops_the_run_cleanly) {
   EXPECT_EQ(r.invariant_error, "");
   EXPECT_GT(r.totals.pending_pairs, 0u);
   EXPECT_EQ(cli::decide_exit(r, false).code, 3);
+}
+
+// A gzip error while feeding from a pipe destroyed the frame that held the
+// pipe's descriptor, and the stop that followed cancelled it through a
+// dangling pointer (a use-after-free under ASan). Now a clean exit 2.
+TEST(issue_12, a_gzip_error_on_a_pipe_ends_cleanly) {
+  temp_dir dir;
+  const std::string path = dir.file("bad.gz");
+  {
+    std::ofstream out(path, std::ios::binary);
+    const unsigned char head[] = {0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03};
+    out.write(reinterpret_cast<const char*>(head), sizeof head);
+    out << std::string(1000, '\xff');
+  }
+  test::process_spec s;
+  s.args = {"/bin/sh", "-c",
+            "cat '" + path + "' | exec '" + std::string(HUBBATCH_BINARY) +
+                "' archive --from-type contacts --to-type companies --input - --base-url https://127.0.0.1:9 --rate 0"};
+  s.env = {{"HUBSPOT_ACCESS_TOKEN", "pat-test"}};
+  s.stderr_path = dir.file("err.txt");
+  EXPECT_EQ(test::run(s), 2);
+  const std::string err = test::slurp(dir.file("err.txt"));
+  EXPECT_NE(err.find("<stdin>"), std::string::npos) << err;
 }
