@@ -32,7 +32,7 @@ class pair_grouper {
   void add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
 
   // add_many() for pairs that come in runs, one run per from-id (a partition
-  // of the input grouped by from-id, engine/job.cpp): a pair joins the last
+  // of the input grouped by from-id, engine/feed.cpp): a pair joins the last
   // group when it has the same from-id, and a new from-id starts a group that
   // is not entered in the index; it is looked up there only while groups
   // added by add()/add_many() are waiting. Contract: between two calls of

@@ -1,7 +1,7 @@
 // Runs one archive job: read pairs, group them, send them over
 // cfg.connections keep-alive connections at the allowed rate, and settle
-// every pair. Everything network-related stays in job.cpp (Beast and Asio
-// templates are kept out of this header).
+// every pair (docs/ARCHITECTURE.md). Beast and Asio stay in the job's .cpp
+// files and engine/job_state.hpp, out of this header.
 #pragma once
 
 #include "engine/config.hpp"

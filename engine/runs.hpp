@@ -1,5 +1,5 @@
 // Brings the elements of each key together: the job's input partitions are
-// reordered so the pairs of each from-id come as one run (engine/job.cpp,
+// reordered so the pairs of each from-id come as one run (engine/feed.cpp,
 // pair_grouper::add_runs).
 #pragma once
 
