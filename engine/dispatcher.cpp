@@ -169,13 +169,17 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
   delayed_.emplace(item.not_before, std::move(item));
 }
 
+std::size_t dispatcher::pair_cap() const noexcept {
+  if (op_.groups_to_ids()) return opt_.max_pairs;
+  return opt_.max_pairs == 0 ? opt_.max_inputs : std::min(opt_.max_pairs, opt_.max_inputs);
+}
+
 void dispatcher::split_into(work_item&& item, bool front) {
-  if (op_.inputs(item.pairs) <= opt_.max_inputs &&
-      (opt_.max_pairs == 0 || item.pairs.size() <= opt_.max_pairs)) {
+  if (op_.inputs(item.pairs) <= opt_.max_inputs && (pair_cap() == 0 || item.pairs.size() <= pair_cap())) {
     requeue_now(std::move(item), front);
     return;
   }
-  auto parts = split_batch(item.pairs, opt_.max_inputs, opt_.max_pairs);
+  auto parts = split_batch(item.pairs, opt_.max_inputs, pair_cap());
   c_.split_batches += parts.size() - 1;
   // split_batch keeps order, so the lines are sliced at the same offsets.
   std::vector<work_item> pieces;

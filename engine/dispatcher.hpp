@@ -166,6 +166,10 @@ class dispatcher {
   // Current batch caps (they shrink after a "batch too large" 400).
   std::size_t max_inputs() const noexcept { return opt_.max_inputs; }
   std::size_t max_pairs() const noexcept { return opt_.max_pairs; }
+  // The pairs a batch may carry: max_pairs(), and for an operation whose
+  // input is one pair (operation::groups_to_ids() false) max_inputs() too;
+  // 0 = no cap. The grouper cuts batches at max_inputs() and this.
+  std::size_t pair_cap() const noexcept;
 
  private:
   void requeue_now(work_item&& item, bool front);

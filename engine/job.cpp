@@ -145,7 +145,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   // the state, never a session's destroyed sockets or timers.
   std::unique_ptr<job_state> state;
   asio::io_context ioc(1);
-  state = std::make_unique<job_state>(cfg, opt, archive_operation(), ioc);
+  state = std::make_unique<job_state>(cfg, opt, *opt.op, ioc);
   job_state& j = *state;
   j.input_name = cfg.input == "-" ? "<stdin>" : cfg.input;
   j.previous = previous ? &*previous : nullptr;

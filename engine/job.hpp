@@ -6,6 +6,7 @@
 
 #include "engine/config.hpp"
 #include "engine/counters.hpp"
+#include "engine/operation.hpp"
 #include "engine/stop_reason.hpp"
 
 #include <cstdint>
@@ -36,6 +37,7 @@ struct job_progress {
 };
 
 struct job_options {
+  const operation* op = &archive_operation();  // what each request does (engine/operation.hpp)
   std::string token;   // the access token (a secret: never logged or reported)
   std::string ca_pem;  // when non-empty, trust exactly this CA (embedded sandbox) instead of cfg.ca_file
   bool handle_signals = true;  // SIGINT/SIGTERM stop the run gracefully (a second one exits at once)

@@ -209,7 +209,7 @@ struct job_state : io::pair_sink {
   // Cuts the next batch at the caps the dispatcher holds now (it alone
   // halves them after a "too many inputs"; the grouper only reads them here).
   void take_one_batch() {
-    grouper.set_limits(disp.max_inputs(), disp.max_pairs());
+    grouper.set_limits(disp.max_inputs(), disp.pair_cap());
     std::vector<pair_id> batch;
     std::vector<std::uint64_t> batch_lines;
     if (grouper.take_batch(batch, batch_lines)) {

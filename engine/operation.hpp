@@ -29,6 +29,10 @@ class operation {
   // Appends the request body for `pairs` (a batch: the pairs of one from-id
   // contiguous) to `out`, which it does not clear.
   virtual void encode(std::span<const pair_id> pairs, std::string& out) const = 0;
+  // Whether one input carries every to-id of a from-id (archive) rather than
+  // one pair (create): the grouper gathers to-ids only then, and otherwise
+  // the input cap caps pairs.
+  virtual bool groups_to_ids() const noexcept { return true; }
   // The inputs the body for `pairs` holds, as the server's input cap counts them.
   virtual std::size_t inputs(std::span<const pair_id> pairs) const noexcept = 0;
   // Whether a response status means the batch was applied (errors[] in its

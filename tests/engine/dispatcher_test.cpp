@@ -28,14 +28,14 @@ struct harness {
   dispatcher d;
   time_point now = time_point{} + 1000s;
 
-  explicit harness(dispatcher::options o = {})
+  explicit harness(dispatcher::options o = {}, const operation& op = archive_operation())
       : d(o, c, [this](std::span<const pair_id> pairs, std::span<const std::uint64_t>, const pair_outcome& out) {
           const std::string key = std::string(to_string(out.outcome)) + ":" + std::string(out.category);
           auto& into = outcomes[key];
           into.insert(into.end(), pairs.begin(), pairs.end());
           retryable[key] = out.retryable;
           messages[key] = std::string(out.message);
-        }) {}
+        }, op) {}
 
   // Adds pairs as a batch, mirroring the job's input accounting.
   void add(std::vector<pair_id> pairs) {
@@ -648,5 +648,51 @@ TEST(dispatcher, error_categories_stay_bounded) {
   std::uint64_t sum = 0;
   for (const auto& [category, n] : h.c.errors_by_category) sum += n;
   EXPECT_EQ(sum, 300u);
+  h.expect_balanced();
+}
+
+// Issue 12: what a response means comes from the operation, not from the
+// dispatcher: here one whose every pair is an input (as a create is) and
+// whose "already there" errors leave a pair done.
+namespace {
+class one_pair_per_input final : public operation {
+ public:
+  std::string_view name() const noexcept override { return "test"; }
+  std::string target(const std::string&, const std::string&, const std::string&) const override { return "/t"; }
+  void encode(std::span<const pair_id>, std::string&) const override {}
+  bool groups_to_ids() const noexcept override { return false; }
+  std::size_t inputs(std::span<const pair_id> pairs) const noexcept override { return pairs.size(); }
+  std::optional<std::string_view> done_despite(std::string_view category, std::string_view) const noexcept override {
+    if (category == "ALREADY_EXISTS") return "already_there";
+    return std::nullopt;
+  }
+};
+}  // namespace
+
+TEST(dispatcher, the_operation_says_what_an_input_is_and_which_errors_leave_a_pair_done) {
+  static const one_pair_per_input op;
+  dispatcher::options o;
+  o.max_inputs = 8;
+  harness h(o, op);
+  h.add(make_pairs(1, 1, 8));  // one from-id, 8 to-ids: 8 inputs for this operation
+  auto too_large = error_body("VALIDATION_ERROR", "The maximum number of inputs supported in a batch is 4.");
+  too_large.batch_too_large = true;
+  h.respond(h.take(), 400, &too_large);
+  EXPECT_EQ(h.d.max_inputs(), 4u) << "halved by the operation's count of inputs";
+  auto first = h.take();
+  EXPECT_EQ(first.pairs.size(), 4u);
+  codec::decoded_response partial;
+  partial.kind = codec::body_kind::json_object;
+  partial.num_errors = 1;
+  codec::error_item e;
+  e.category = "ALREADY_EXISTS";
+  e.from_ids = {first.pairs[0].from};
+  e.to_ids = {first.pairs[0].to};
+  partial.errors.push_back(e);
+  h.respond(std::move(first), 207, &partial);
+  h.respond(h.take(), 200);
+  EXPECT_EQ(h.outcomes["done:already_there"].size(), 1u);
+  EXPECT_EQ(h.c.archived_pairs, 8u);
+  EXPECT_EQ(h.c.failed_pairs, 0u);
   h.expect_balanced();
 }
