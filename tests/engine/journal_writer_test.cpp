@@ -160,10 +160,12 @@ TEST(journal_writer, issue12_a_full_queue_makes_flush_wait_for_the_disk) {
 // valid (unfinished) prefix that a resumed run continues.
 TEST(journal_writer, issue12_a_write_failure_is_a_value_and_the_file_keeps_an_intact_prefix) {
   temp_file f("enospc");
-  std::atomic<bool> full{false};
+  gate g;
+  std::atomic<bool> fail_next{false};  // one write fails; the disk has room again after it
   journal_writer::options o;
   o.write = [&](int fd, const char* p, std::size_t n) -> ssize_t {
-    if (full) {
+    g.pass();
+    if (fail_next.exchange(false)) {
       errno = ENOSPC;
       return -1;
     }
@@ -178,21 +180,28 @@ TEST(journal_writer, issue12_a_write_failure_is_a_value_and_the_file_keeps_an_in
     ASSERT_TRUE(w.drain()) << "batch 1 is on disk";
     const auto written = w.bytes_written();
 
-    full = true;
+    // Batch 2's write fails; batch 3 is queued before the failure is known.
+    fail_next = true;
+    g.armed = true;
     w.settled(settled_outcome::archived, {}, 2);
     EXPECT_NO_THROW(w.flush(clock::now()));
+    ASSERT_TRUE(g.wait_started());
+    w.settled(settled_outcome::archived, {}, 3);
+    EXPECT_NO_THROW(w.flush(clock::now()));
+    g.release.set_value();
     EXPECT_FALSE(w.drain());
     ASSERT_TRUE(w.error());
     EXPECT_EQ(*w.error(), expected);
 
-    full = false;  // space freed: still nothing after the failure
-    w.settled(settled_outcome::archived, {}, 3);
+    // After the failure: nothing is written, nothing throws.
+    w.settled(settled_outcome::archived, {}, 4);
     bool healthy = true;
     EXPECT_NO_THROW(healthy = w.flush(clock::now()));
     EXPECT_FALSE(healthy) << "flush() reports the failed journal";
     EXPECT_FALSE(w.run_ended(true)) << "the journal is incomplete";
     EXPECT_EQ(w.error(), expected) << "the first error is kept";
-    EXPECT_EQ(w.bytes_written(), written);
+    EXPECT_EQ(w.bytes_written(), written) << "nothing after the failure is written";
+    EXPECT_FALSE(g.gave_up);
   }
   auto st = read_journal(f.path);
   ASSERT_TRUE(st);
@@ -202,14 +211,14 @@ TEST(journal_writer, issue12_a_write_failure_is_a_value_and_the_file_keeps_an_in
   {
     journal_writer w(f.path, sample_identity(), &*st);
     w.run_started();
-    w.settled(settled_outcome::archived, {}, std::vector<std::uint64_t>{2, 3});
+    w.settled(settled_outcome::archived, {}, std::vector<std::uint64_t>{2, 3, 4});
     EXPECT_TRUE(w.run_ended(true));
   }
   auto resumed = read_journal(f.path);
   ASSERT_TRUE(resumed);
   EXPECT_TRUE(resumed->finished);
   EXPECT_EQ(resumed->runs, 2u);
-  expect_settled_exactly(*resumed, 1, 3);
+  expect_settled_exactly(*resumed, 1, 4);
 }
 
 // A write that fails halfway leaves a torn last record: the reader ignores
