@@ -151,7 +151,8 @@ struct journal_writer_options {
   duration sync_interval = std::chrono::seconds(1);
   // flush() waits for the writer thread while this many encoded bytes are
   // already queued (not yet taken by it). Memory is then bounded by about
-  // twice this (the queue and the batch being written).
+  // twice this plus one batch (the queue, the batch being written, the one
+  // being added).
   std::size_t max_queued = std::size_t{4} << 20;
   // Test hooks: write(2) and fdatasync(2) as the writer calls them (on its
   // thread, and on the constructing thread for the header). They return
