@@ -422,7 +422,7 @@ journal_writer::journal_writer(const std::string& path, const job_identity& id, 
 
 journal_writer::journal_writer(const std::string& path, const job_identity& id, const journal_state* resume,
                                options opts)
-    : path_(path), opts_(std::move(opts)) {
+    : path_(path), opts_(std::move(opts)), write_inline_(opts_.inline_write_limit > duration::zero()) {
   // Refuse a device, FIFO or directory before opening it for writing (O_TRUNC
   // on a device, or an open that waits for a FIFO's reader).
   struct stat info {};
@@ -528,7 +528,7 @@ void journal_writer::writer_loop() {
   std::string writing;
   std::unique_lock lk(mutex_);
   for (;;) {
-    work_.wait(lk, [&] { return !queued_.empty() || sync_requested_ || stopping_; });
+    work_.wait(lk, [&] { return !busy_ && (!queued_.empty() || sync_requested_ || stopping_); });
     if (queued_.empty() && !sync_requested_) break;  // stopping, and nothing left
     writing.swap(queued_);  // queued_ takes writing's empty buffer (and capacity)
     const bool sync = std::exchange(sync_requested_, false);
@@ -550,20 +550,47 @@ void journal_writer::writer_loop() {
 
 bool journal_writer::enqueue(bool sync) {
   std::unique_lock lk(mutex_);
-  if (!error_ && !buf_.empty()) {
-    // A disk slower than the network: wait for room rather than grow memory.
-    progress_.wait(lk, [&] { return queued_.size() < opts_.max_queued || error_; });
-  }
   if (error_) {
     buf_.clear();
     return false;
   }
-  if (buf_.empty() && !sync) return true;
-  if (queued_.empty()) {
-    queued_.swap(buf_);  // buf_ takes queued_'s empty buffer (and capacity)
-  } else {
-    queued_ += buf_;
+  if (!buf_.empty() && write_inline_ && !busy_ && queued_.empty() && !sync_requested_) {
+    // The writer thread is idle: write here, so that what flush() returns
+    // from is in the file (kill -9 then loses only requests in flight). A
+    // write(2) into the page cache takes microseconds; one that took longer
+    // than options::inline_write_limit means a slow disk, and the writer
+    // thread takes every write from then on.
+    busy_ = true;  // the writer thread leaves the file alone meanwhile
+    lk.unlock();
+    const auto started = std::chrono::steady_clock::now();
+    auto err = write_all(buf_);
+    const bool slow = std::chrono::steady_clock::now() - started > opts_.inline_write_limit;
     buf_.clear();
+    lk.lock();
+    busy_ = false;
+    if (slow) write_inline_ = false;
+    if (err && !error_) error_ = std::move(err);
+    if (error_) {
+      lk.unlock();
+      progress_.notify_all();  // a drain() elsewhere sees the failure
+      return false;
+    }
+  }
+  if (!buf_.empty()) {
+    // A disk slower than the network: wait for room rather than grow memory.
+    progress_.wait(lk, [&] { return queued_.size() < opts_.max_queued || error_; });
+    if (error_) {
+      buf_.clear();
+      return false;
+    }
+    if (queued_.empty()) {
+      queued_.swap(buf_);  // buf_ takes queued_'s empty buffer (and capacity)
+    } else {
+      queued_ += buf_;
+      buf_.clear();
+    }
+  } else if (!sync) {
+    return true;
   }
   if (sync) sync_requested_ = true;
   lk.unlock();

@@ -14,22 +14,25 @@
 //   'E' a run ended (unix ms, whether nothing was left pending)
 // Line numbers are sorted and delta-encoded as varints (about 2-3 bytes a pair).
 //
-// Threads: flush() encodes records on the calling (network) thread and hands
-// the bytes to the writer's own thread, which does the write(2) and the
-// grouped fdatasync, so a slow disk never stalls a connection. Only
-// run_ended(), drain() and the destructor wait for the disk, and flush()
-// when more than options::max_queued bytes are already waiting (a disk
-// slower than the network then paces the run instead of growing memory).
+// Threads: flush() encodes records on the calling (network) thread. The
+// grouped fdatasync always runs on the writer's own thread, so a slow sync
+// never stalls a connection. The write(2) of a batch is done by flush()
+// itself while the writer thread is idle (a copy into the page cache), and
+// handed to the writer thread while that thread is busy (syncing, or writing
+// earlier batches) or once an inline write was slow (a slow disk): batches
+// queued meanwhile go out in one write(2), in order. Only run_ended(),
+// drain() and the destructor wait for the disk, and flush() when more than
+// options::max_queued bytes are already waiting (a disk slower than the
+// network then paces the run instead of growing memory).
 //
-// Crash safety: a flushed batch reaches the file (one write(2) per group of
-// queued batches, in order) as soon as the writer thread gets to it, so
-// kill -9 loses only batches still queued: their pairs were sent but look
-// unsettled, so a resumed run sends them again (an archive tolerates that and
-// counts them as resent). What was written is never lost to kill -9.
-// fdatasync runs at most every sync_interval (grouped) and at the end, so
-// power loss loses at most that interval (plus what was queued). A torn or
-// corrupt tail (short record, bad CRC) is detected, ignored and cut off
-// before the next run appends.
+// Crash safety: kill -9 loses only batches still queued for the writer
+// thread (none while it is idle): their pairs were sent but look unsettled,
+// so a resumed run sends them again (an archive tolerates that and counts
+// them as resent). What was written is never lost to kill -9. fdatasync
+// runs at most every sync_interval (grouped) and at the end, so power loss
+// loses at most that interval (plus what was queued). A torn or corrupt
+// tail (short record, bad CRC) is detected, ignored and cut off before the
+// next run appends.
 //
 // Failures: a journal that cannot be opened, or is not a regular file,
 // throws at construction (startup). A write or fdatasync failure later
@@ -154,8 +157,14 @@ struct journal_writer_options {
   // twice this plus one batch (the queue, the batch being written, the one
   // being added).
   std::size_t max_queued = std::size_t{4} << 20;
-  // Test hooks: write(2) and fdatasync(2) as the writer calls them (on its
-  // thread, and on the constructing thread for the header). They return
+  // While the writer thread is idle, flush() does the write(2) itself (a copy
+  // into the page cache), so that kill -9 loses no settled batch. The first
+  // such write slower than this hands every later write to the writer thread
+  // (a slow disk). Zero: every write is the writer thread's.
+  duration inline_write_limit = std::chrono::milliseconds(10);
+  // Test hooks: write(2) and fdatasync(2) as the writer calls them (write on
+  // the writer thread or in flush(), both on the constructing thread for the
+  // header; sync never in flush()). They return
   // like the system calls, setting errno on failure. Empty: the system call.
   std::function<ssize_t(int fd, const char* data, std::size_t size)> write;
   std::function<int(int fd)> sync;
@@ -185,10 +194,11 @@ class journal_writer {
   void sent(std::span<const std::uint64_t> lines);  // line 0 (none) is skipped
   void settled(settled_outcome outcome, std::string_view category, std::uint64_t line);
   void settled(settled_outcome outcome, std::string_view category, std::span<const std::uint64_t> lines);
-  // Encodes what was collected into records and queues them for the writer
-  // thread (one lock, a buffer swap); asks it to fdatasync when sync_interval
-  // has passed since the last request. Does not wait for the disk unless
-  // options::max_queued bytes are already waiting. Never throws for an I/O
+  // Encodes what was collected into records and writes them (one write(2))
+  // when the writer thread is idle, or queues them for it (one lock, a buffer
+  // swap); asks the writer thread to fdatasync when sync_interval has passed
+  // since the last request. Never waits for a sync, nor for a write of the
+  // writer thread unless options::max_queued bytes are already waiting. Never throws for an I/O
   // failure: returns false once the journal has failed (see error()); the
   // records are then dropped. A failure the writer meets after this call
   // returns shows in the next call.
@@ -243,10 +253,12 @@ class journal_writer {
   std::condition_variable progress_;  // flush() (queue full) and drain() wait for the writer
   std::string queued_;                // bytes handed over, not yet taken
   bool sync_requested_ = false;
-  bool busy_ = false;                 // the writer holds a batch (writing or syncing it)
+  bool busy_ = false;                 // the file is in use: the writer thread holds a batch
+                                      // (writing or syncing it), or flush() writes inline
   bool stopping_ = false;
   std::optional<std::string> error_;  // the first failure
-  bool dirty_ = false;                // writer thread only: written since the last fdatasync
+  bool dirty_ = false;                // written since the last fdatasync (by whoever holds busy_)
+  bool write_inline_ = true;          // flush() may write while the writer thread is idle
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<std::uint64_t> syncs_{0};
   std::thread thread_;                // last: started when everything above exists

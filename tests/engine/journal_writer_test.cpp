@@ -12,6 +12,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <future>
 #include <new>
 #include <stdexcept>
@@ -124,7 +127,8 @@ TEST(journal_writer, issue12_a_full_queue_makes_flush_wait_for_the_disk) {
   temp_file f("full-queue");
   gate g;
   journal_writer::options o;
-  o.max_queued = 1;  // one waiting batch fills the queue
+  o.max_queued = 1;                          // one waiting batch fills the queue
+  o.inline_write_limit = duration::zero();  // every write on the writer thread
   o.write = [&](int fd, const char* p, std::size_t n) {
     g.pass();
     return ::write(fd, p, n);
@@ -153,6 +157,66 @@ TEST(journal_writer, issue12_a_full_queue_makes_flush_wait_for_the_disk) {
   expect_settled_exactly(*st, 1, 3);
 }
 
+// kill -9 loses no settled batch while the writer thread is idle: flush()
+// then writes it itself, and it is in the file when flush() returns (the
+// writer thread only syncs). resume_test's kill -9 test relies on this.
+TEST(journal_writer, a_batch_is_in_the_file_when_flush_returns_while_the_writer_thread_is_idle) {
+  temp_file f("inline");
+  journal_writer w(f.path, sample_identity(), nullptr);
+  w.run_started();
+  for (std::uint64_t l = 1; l <= 3; ++l) {
+    w.sent(l);
+    w.settled(settled_outcome::archived, {}, l);
+    ASSERT_TRUE(w.flush(clock::now()));
+    auto st = read_journal(f.path);  // what kill -9 now would leave
+    ASSERT_TRUE(st);
+    EXPECT_FALSE(st->torn_tail);
+    expect_settled_exactly(*st, 1, l);
+  }
+}
+
+// A slow write(2) must not stall the calling thread twice: after one inline
+// write slower than options::inline_write_limit, the writer thread takes
+// every write.
+TEST(journal_writer, a_slow_inline_write_hands_later_writes_to_the_writer_thread) {
+  temp_file f("slow-write");
+  const auto test_thread = std::this_thread::get_id();
+  std::atomic<bool> slow_next{false};
+  std::mutex m;
+  std::vector<bool> on_test_thread;  // per write after the header
+  journal_writer::options o;
+  o.inline_write_limit = std::chrono::milliseconds(1);
+  o.write = [&](int fd, const char* p, std::size_t n) {
+    if (slow_next.exchange(false)) std::this_thread::sleep_for(20ms);  // surely slower than the limit
+    {
+      std::lock_guard lk(m);
+      on_test_thread.push_back(std::this_thread::get_id() == test_thread);
+    }
+    return ::write(fd, p, n);
+  };
+  journal_writer w(f.path, sample_identity(), nullptr, o);
+  {
+    std::lock_guard lk(m);
+    on_test_thread.clear();
+  }
+  slow_next = true;
+  w.settled(settled_outcome::archived, {}, 1);
+  EXPECT_TRUE(w.flush(clock::now()));
+  w.settled(settled_outcome::archived, {}, 2);
+  EXPECT_TRUE(w.flush(clock::now()));
+  EXPECT_TRUE(w.drain());
+  {
+    std::lock_guard lk(m);
+    ASSERT_EQ(on_test_thread.size(), 2u);
+    EXPECT_TRUE(on_test_thread[0]) << "the writer thread was idle: flush() wrote";
+    EXPECT_FALSE(on_test_thread[1]) << "after a slow write, the writer thread writes";
+  }
+  EXPECT_TRUE(w.run_ended(true));
+  auto st = read_journal(f.path);
+  ASSERT_TRUE(st);
+  expect_settled_exactly(*st, 1, 2);
+}
+
 // Issue 12: a journal on a full filesystem ended the run with an exception
 // ("cannot write journal '…': No space left on device", exit 2, no report).
 // Now the failure is a value the run's owner stops on: nothing throws, the
@@ -163,6 +227,7 @@ TEST(journal_writer, issue12_a_write_failure_is_a_value_and_the_file_keeps_an_in
   gate g;
   std::atomic<bool> fail_next{false};  // one write fails; the disk has room again after it
   journal_writer::options o;
+  o.inline_write_limit = duration::zero();  // every write on the writer thread
   o.write = [&](int fd, const char* p, std::size_t n) -> ssize_t {
     g.pass();
     if (fail_next.exchange(false)) {
@@ -247,7 +312,7 @@ TEST(journal_writer, issue12_a_write_failing_halfway_leaves_a_torn_tail_that_res
     ASSERT_TRUE(w.drain());
     mode = 1;
     w.settled(settled_outcome::failed, "HTTP_500", std::vector<std::uint64_t>{2, 3, 4, 5});
-    w.flush(clock::now());
+    EXPECT_FALSE(w.flush(clock::now())) << "written inline (the writer thread is idle): the failure shows at once";
     EXPECT_FALSE(w.run_ended(false));
     EXPECT_EQ(w.error(), "cannot write journal '" + f.path + "': Input/output error");
   }
