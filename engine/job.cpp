@@ -208,6 +208,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   j.flush_grouper();
   j.disp.drain_pending();
   if (!j.failures.finish() && j.disp.stopped() == stop_reason::none) j.disp.note_local_failure(j.failures.error());
+  if (journal && !journal->drain() && j.disp.stopped() == stop_reason::none)
+    j.disp.note_local_failure(journal->error().value_or("the journal failed"));
   if (j.disp.stopped() == stop_reason::local_io) {
     // Pairs read into a partition that could not be written or read back
     // were never sent: pending, like every pair a stop leaves unsent.
@@ -215,7 +217,10 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     const auto accounted = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
     if (c.input_pairs > accounted) j.totals.pending_pairs += c.input_pairs - accounted;
   }
-  if (journal) journal->run_ended(j.totals.pending_pairs == 0);
+  // A journal that could not be completed reads as unfinished: a resumed
+  // run resends what it does not show settled.
+  if (journal && !journal->run_ended(j.totals.pending_pairs == 0) && j.disp.stopped() == stop_reason::none)
+    j.disp.note_local_failure(journal->error().value_or("the journal failed"));
 
   job_result out;
   out.totals = j.totals;

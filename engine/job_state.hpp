@@ -173,9 +173,11 @@ struct job_state : io::pair_sink {
   // Writes what was settled to the journal, and stops the run when a local
   // file could not be written (the dispatcher decides; pairs end pending).
   void flush_journal() {
-    if (journal) journal->flush(clock::now());
-    if (!failures.error().empty() && disp.stopped() == stop_reason::none) {
-      disp.note_local_failure(failures.error());
+    std::string failed;
+    if (journal && !journal->flush(clock::now())) failed = journal->error().value_or("the journal failed");
+    else if (!failures.error().empty()) failed = failures.error();
+    if (!failed.empty() && disp.stopped() == stop_reason::none) {
+      disp.note_local_failure(std::move(failed));
       on_stopped();
     }
   }

@@ -235,3 +235,31 @@ TEST(issue_11, a_retried_response_is_logged_as_being_retried) {
   ASSERT_EQ(test::run(s), 0) << f.err();
   EXPECT_EQ(f.err().find("retrying"), std::string::npos) << "--quiet quiets it: " << f.err();
 }
+
+// Issue 12: a journal on a full disk ended the run with "cannot write
+// journal", exit 2, no report and no failures file, while the server had
+// archived part of the input. Now it is a stop like any other. (A file size
+// limit stands in for a full disk: write(2) fails with EFBIG.)
+TEST(issue_12, a_journal_that_cannot_be_written_stops_the_run_resumably) {
+  fixture f(40'000);
+  const std::string cmd = "trap '' XFSZ; ulimit -f 128; exec '" + std::string(HUBBATCH_BINARY) +
+                          "' archive --from-type contacts --to-type companies --ca-file '" + f.file("ca.pem") +
+                          "' --base-url " + f.sb->base_url() + " --rate 0 --batch-size 10 --input '" +
+                          f.file("pairs.csv") + "' --report '" + f.file("report.json") + "' --failures '" +
+                          f.file("failures.csv") + "'";
+  test::process_spec s;
+  s.args = {"/bin/sh", "-c", cmd};
+  s.env = {{"HUBSPOT_ACCESS_TOKEN", token}};
+  s.stderr_path = f.file("err.txt");
+  EXPECT_EQ(test::run(s), 3) << f.err();
+  const std::string report = f.report();
+  EXPECT_NE(report.find("\"stop_reason\": \"local_io\""), std::string::npos) << report << f.err();
+  EXPECT_NE(f.err().find("cannot write journal"), std::string::npos) << f.err();
+  EXPECT_NE(report.find("\"invariant_ok\": true"), std::string::npos) << report;
+  EXPECT_GT(f.sb->stats().accepted, 0u) << "it stopped mid-run";
+  // The disk has room again: --resume finishes the job.
+  auto again = f.archive({"--input", f.file("pairs.csv"), "--report", f.file("report.json"), "--failures",
+                          f.file("failures.csv"), "--resume"});
+  EXPECT_EQ(test::run(again), 0) << f.err();
+  EXPECT_TRUE(f.sb->remaining_pairs("contacts", "companies").empty());
+}
