@@ -1,5 +1,7 @@
 #include "engine/journal.hpp"
 
+#include "support/journal_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,25 +15,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_file {
-  std::string path;
-  explicit temp_file(const std::string& name)
-      : path((fs::temp_directory_path() / ("hubbatch-journal-" + std::to_string(::getpid()) + "-" + name)).string()) {
-    fs::remove(path);
-  }
-  ~temp_file() { fs::remove(path); }
-};
-
-job_identity sample_identity() {
-  job_identity id;
-  id.input_size = 12345;
-  id.input_mtime_ns = 1700000000123456789;
-  id.head_hash = 0xdeadbeefcafef00dULL;
-  id.from_type = "contacts";
-  id.to_type = "companies";
-  id.api_version = "v4";
-  return id;
-}
+using temp_file = hubbatch::test::journal_path;
+using hubbatch::test::sample_identity;
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 // in journal_test.cpp.
 #include "engine/journal.hpp"
 
+#include "support/journal_fixture.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -28,26 +30,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct temp_file {
-  std::string path;
-  explicit temp_file(const std::string& name)
-      : path((fs::temp_directory_path() / ("hubbatch-journal-writer-" + std::to_string(::getpid()) + "-" + name))
-                 .string()) {
-    fs::remove_all(path);
-  }
-  ~temp_file() { fs::remove_all(path); }
-};
-
-job_identity sample_identity() {
-  job_identity id;
-  id.input_size = 12345;
-  id.input_mtime_ns = 1700000000123456789;
-  id.head_hash = 0xdeadbeefcafef00dULL;
-  id.from_type = "contacts";
-  id.to_type = "companies";
-  id.api_version = "v4";
-  return id;
-}
+using temp_file = hubbatch::test::journal_path;
+using hubbatch::test::sample_identity;
 
 // A hook that blocks the writer thread once, when armed, until released:
 // the test sees it start, acts while it is blocked, then lets it go. It

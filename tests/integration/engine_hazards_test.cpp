@@ -5,6 +5,7 @@
 
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
+#include "support/engine_job.hpp"
 #include "support/process.hpp"
 #include "support/test_data.hpp"
 
@@ -23,37 +24,9 @@ namespace {
 using test::make_pairs;
 using test::temp_dir;
 using test::write_csv;
-
-sandbox::config sandbox_with(const std::vector<pair_id>& seeded) {
-  sandbox::config c;
-  c.listen_host = "127.0.0.1";
-  c.listen_port = 0;
-  c.rate = *sandbox::parse_rate("0");
-  c.tokens = {"pat-test-token"};
-  c.fault_seed = 12345;
-  c.seeds.push_back({"contacts", "companies", "", seeded});
-  return c;
-}
-
-engine::archive_config job_for(const sandbox::background_sandbox& sb, const std::string& input) {
-  engine::archive_config cfg;
-  cfg.from_type = "contacts";
-  cfg.to_type = "companies";
-  cfg.input = input;
-  cfg.base_url = sb.base_url();
-  cfg.rate = engine::rate_mode::unlimited;
-  cfg.seed = 99;
-  return cfg;
-}
-
-engine::job_options options_for(const sandbox::background_sandbox& sb) {
-  engine::job_options o;
-  o.token = "pat-test-token";
-  o.ca_pem = sb.ca_pem();
-  o.handle_signals = false;
-  o.quiet = true;
-  return o;
-}
+using test::sandbox_with;
+using test::job_for;
+using test::options_for;
 
 std::size_t open_fds() {
   std::size_t n = 0;
