@@ -45,6 +45,10 @@
 // by a double quote runs to its closing quote, so a quoted extra column may
 // contain the delimiter. Checks run in this order: line length, NUL, UTF-8,
 // then the format's own rules; each line gets at most one reject.
+//
+// Implemented in io/pair_reader.cpp (pair_parser), io/input_format.cpp
+// (formats, column names, delimiters, reject reasons), io/id_field.cpp
+// (parse_id) and io/read_pairs.cpp (read_pairs_file, input_watch).
 #pragma once
 
 #include "io/pair.hpp"
