@@ -104,16 +104,6 @@ time_point dispatcher::next_due() const {
   return std::max(earliest, pause_until_);
 }
 
-void dispatcher::give_back(work_item&& item) {
-  --in_flight_;
-  --handed_out_;
-  if (stop_ != stop_reason::none) {
-    settle_pending(item, to_string(stop_));
-    return;
-  }
-  ready_.push_front(std::move(item));
-}
-
 void dispatcher::note_time(time_point now) {
   if (now >= opt_.deadline) stop(stop_reason::deadline, "--deadline reached");
 }

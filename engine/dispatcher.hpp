@@ -120,13 +120,11 @@ class dispatcher {
   std::size_t queued() const noexcept { return ready_.size() + delayed_.size(); }
   std::size_t in_flight() const noexcept { return in_flight_; }
 
-  // The next item due at `now`, or nullopt. The item counts as in flight
-  // until on_result() or give_back().
+  // The next item due at `now`, or nullopt (also when the request budget is
+  // spent: the run then stops). The item counts as in flight until on_result().
   std::optional<work_item> take(time_point now);
   // Earliest time a delayed item becomes due (time_point::max() if none).
   time_point next_due() const;
-  // Returns an untried item (e.g. the run is stopping before it was sent).
-  void give_back(work_item&& item);
 
   // Settles or requeues `item` after an attempt completed at `now`.
   void on_result(work_item&& item, const attempt_result& r, time_point now);
@@ -205,7 +203,7 @@ class dispatcher {
   std::mt19937_64 rng_;
   int last_retry_ = 0;            // see last_retry()
   bool last_throttled_ = false;   // see last_throttled()
-  std::uint64_t handed_out_ = 0;  // items take() handed out and give_back() did not return
+  std::uint64_t handed_out_ = 0;  // items take() handed out (requests sent or about to be)
   bool reached_ = false;          // some connection of the run was established
   int unreached_failures_ = 0;    // connect errors before that
 };

@@ -523,14 +523,20 @@ TEST(dispatcher, unknown_object_type_stops_as_configuration_error) {
   h.expect_balanced();
 }
 
-TEST(dispatcher, give_back_after_stop_counts_pending) {
-  harness h;
-  h.add(make_pairs(1, 1, 3));
-  auto item = h.take();
-  h.d.stop(stop_reason::interrupted, "SIGINT");
-  h.d.give_back(std::move(item));
-  EXPECT_EQ(h.c.pending_pairs, 3u);
-  EXPECT_EQ(h.d.in_flight(), 0u);
+// Issue 12: the request budget is the dispatcher's decision too: take()
+// hands out at most --max-requests items, then stops the run.
+TEST(dispatcher, the_request_budget_stops_the_run_in_take) {
+  dispatcher::options o;
+  o.max_requests = 2;
+  harness h(o);
+  for (int i = 0; i < 3; ++i) h.add(make_pairs(1 + i, 1, 2));
+  h.respond(h.take(), 204);
+  h.respond(h.take(), 204);
+  EXPECT_FALSE(h.d.take(h.now).has_value());
+  EXPECT_EQ(h.d.stopped(), stop_reason::request_budget);
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.pending_pairs, 2u);
   h.expect_balanced();
 }
 
