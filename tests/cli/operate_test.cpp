@@ -34,11 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<pair_id> sequential_pairs(std::size_t n) {
-  std::vector<pair_id> v;
-  for (std::size_t i = 0; i < n; ++i) v.push_back({100 + i, 5000 + i});
-  return v;
-}
+using test::sequential_pairs;
 
 struct fixture : test::cli_sandbox {
   explicit fixture(std::size_t n, sandbox::config sc = {}) : cli_sandbox(sequential_pairs(n), std::move(sc)) {}

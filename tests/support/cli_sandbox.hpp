@@ -16,6 +16,13 @@
 
 namespace hubbatch::test {
 
+// Pairs (100, 5000), (101, 5001), ...: one to-id per from-id.
+inline std::vector<pair_id> sequential_pairs(std::size_t n) {
+  std::vector<pair_id> v;
+  for (std::size_t i = 0; i < n; ++i) v.push_back({100 + i, 5000 + i});
+  return v;
+}
+
 struct cli_sandbox {
   temp_dir dir;
   std::vector<pair_id> pairs;
