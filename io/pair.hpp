@@ -1,9 +1,14 @@
-// One association to archive: a source record id and a target record id.
+// One association to write or remove: a source record id, a target record
+// id, and the association type when one was given (create with a label,
+// archive-labels; io/assoc_type.hpp).
 //
 // Ids are HubSpot record ids: 1 to 20 decimal digits whose value fits in 64
-// bits. They are kept as integers (16 bytes a pair) and written back in
-// canonical decimal form, so "007" and "7" are the same record.
+// bits. They are kept as integers and written back in canonical decimal
+// form, so "007" and "7" are the same record. Two pairs with the same ids and
+// different types are different work (two labels between the same records).
 #pragma once
+
+#include "io/assoc_type.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +18,7 @@ namespace hubbatch {
 struct pair_id {
   std::uint64_t from = 0;
   std::uint64_t to = 0;
+  assoc_type type{};
   friend bool operator==(const pair_id&, const pair_id&) = default;
   friend auto operator<=>(const pair_id&, const pair_id&) = default;
 };
