@@ -13,7 +13,7 @@ namespace hubbatch::cli {
 
 // Exit codes shared by every subcommand (documented in README.md).
 enum exit_code : int {
-  exit_ok = 0,           // every pair archived / server stopped cleanly
+  exit_ok = 0,           // every pair done (archived, created) / server stopped cleanly
   exit_partial = 1,      // some pairs failed or were rejected
   exit_usage = 2,        // bad flag, unreadable input, invalid configuration
   exit_pending = 3,      // stopped with pairs pending (daily limit, interrupt)
@@ -27,7 +27,10 @@ using command_runner = std::function<int()>;
 
 // Registers `hubbatch sandbox`; when its flags parse, sets *run.
 void add_sandbox_command(CLI::App& app, command_runner* run);
-// Registers `hubbatch archive`; when its flags parse, sets *run.
-void add_archive_command(CLI::App& app, command_runner* run);
+// The commands that run a job (cli/job_cmd.cpp), one per operation.
+enum class job_kind { archive, create, archive_labels };
+// Registers `hubbatch archive`, `create` or `archive-labels`; when its flags
+// parse, sets *run.
+void add_job_command(CLI::App& app, command_runner* run, job_kind kind);
 
 }  // namespace hubbatch::cli

@@ -8,12 +8,14 @@
 #include <exception>
 
 int main(int argc, char** argv) {
-  CLI::App app{"hubbatch: archive HubSpot CRM associations in bulk, and a local HubSpot sandbox to test against"};
+  CLI::App app{"hubbatch: create and archive HubSpot CRM associations in bulk, and a local HubSpot sandbox to test against"};
   app.set_version_flag("--version", std::string("hubbatch ") + HUBBATCH_VERSION);
   app.require_subcommand(1, 1);
   hubbatch::cli::command_runner run;
   hubbatch::cli::add_sandbox_command(app, &run);
-  hubbatch::cli::add_archive_command(app, &run);
+  hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::archive);
+  hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::create);
+  hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::archive_labels);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version

@@ -49,7 +49,7 @@ std::string prometheus_text(const engine::counters& c, const metrics_context& ct
            fmt::format(R"(version="{}",from_type="{}",to_type="{}")", HUBBATCH_VERSION, label_value(ctx.from_type),
                        label_value(ctx.to_type)));
   w.counter("input_pairs_total", c.input_pairs, "Input data lines read (valid pairs plus rejected lines).");
-  w.counter("archived_pairs_total", c.archived_pairs, "Pairs archived (2xx covered them).");
+  w.counter("archived_pairs_total", c.done_pairs, "Pairs archived (2xx covered them).");
   w.counter("already_absent_pairs_total", c.already_absent_pairs,
             "Subset of archived: the server said the pair was not associated.");
   w.counter("failed_pairs_total", c.failed_pairs, "Pairs given up on (see failed_pairs_by_category_total).");

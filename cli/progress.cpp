@@ -47,7 +47,7 @@ double unix_now() {
 
 std::string progress_text(const engine::job_progress& p) {
   const auto& c = p.totals;
-  std::uint64_t done = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs;
+  std::uint64_t done = c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs;
   // The total is exact once the input is read; before that, estimated from
   // the share of the file read so far; unknown for a pipe.
   std::optional<double> total;

@@ -45,13 +45,17 @@ class embedded final : public embedded_sandbox {
 
 }  // namespace
 
-std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate) {
-  if (cfg.input == "-") throw std::runtime_error("--sandbox needs --input FILE (stdin cannot be read twice)");
+std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate,
+                                                         bool seed_input) {
   collect_sink sink;
-  std::vector<std::string> inputs{cfg.input};
-  inputs.insert(inputs.end(), cfg.extra_inputs.begin(), cfg.extra_inputs.end());
-  for (const auto& in : inputs)
-    io::read_pairs_file(in, cfg.format ? *cfg.format : io::input_format_for_path(in), sink, engine::input_options(cfg));
+  if (seed_input) {
+    if (cfg.input == "-") throw std::runtime_error("--sandbox needs --input FILE (stdin cannot be read twice)");
+    std::vector<std::string> inputs{cfg.input};
+    inputs.insert(inputs.end(), cfg.extra_inputs.begin(), cfg.extra_inputs.end());
+    for (const auto& in : inputs)
+      io::read_pairs_file(in, cfg.format ? *cfg.format : io::input_format_for_path(in), sink,
+                          engine::input_options(cfg));
+  }
   sandbox::config sc;
   sc.listen_host = "127.0.0.1";
   sc.listen_port = 0;

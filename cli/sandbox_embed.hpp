@@ -21,9 +21,11 @@ class embedded_sandbox {
   virtual std::string summary() const = 0;
 };
 
-// Reads cfg.input (a file; stdin cannot be read twice) and starts a sandbox
-// holding those pairs for cfg.from_type/cfg.to_type, rate-limited by `rate`
-// ("N/Ws" or "0"). Throws std::runtime_error on failure.
-std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate);
+// Starts a sandbox rate-limited by `rate` ("N/Ws" or "0"); with
+// `seed_input`, it reads cfg.input (a file; stdin cannot be read twice) and
+// holds those pairs for cfg.from_type/cfg.to_type, else it starts empty.
+// Throws std::runtime_error on failure.
+std::unique_ptr<embedded_sandbox> start_embedded_sandbox(const engine::archive_config& cfg, const std::string& rate,
+                                                         bool seed_input = true);
 
 }  // namespace hubbatch::cli

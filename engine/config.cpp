@@ -88,10 +88,15 @@ bool valid_api_version(const std::string& v) {
   return v == "v4" || v == "2025-09" || v == "2026-03" || v == "2026-09";
 }
 
+std::string associations_path(const std::string& api_version, const std::string& from_type,
+                              const std::string& to_type) {
+  if (api_version == "v4") return "/crm/v4/associations/" + from_type + "/" + to_type + "/";
+  return "/crm/associations/" + api_version + "/" + from_type + "/" + to_type + "/";
+}
+
 std::string archive_target(const std::string& api_version, const std::string& from_type,
                            const std::string& to_type) {
-  if (api_version == "v4") return "/crm/v4/associations/" + from_type + "/" + to_type + "/batch/archive";
-  return "/crm/associations/" + api_version + "/" + from_type + "/" + to_type + "/batch/archive";
+  return associations_path(api_version, from_type, to_type) + "batch/archive";
 }
 
 // A URL as error messages may show it: credentials (user:password@)

@@ -29,6 +29,9 @@ struct archive_config {
                                                // no journal: its identity and line numbers cover one file)
   std::optional<io::input_format> format;      // nullopt: from the file name, else csv
   std::vector<std::string> columns;            // --columns: csv/tsv columns in order, one from and one to
+  assoc_type label{};                          // --label: the type of every pair the input gives none
+  std::vector<assoc_type> refused_types;       // pairs of these types are rejected (archive-labels: the
+                                               // unlabelled type, unless --include-unlabeled)
                                                // (io::parse_column_names); empty = a header names them, or
                                                // lines have two columns
   char delimiter = ',';                        // --delimiter: csv column separator (tsv always uses a tab)
@@ -92,6 +95,11 @@ bool valid_token(std::string_view token);
 // Versions the client knows how to call.
 bool valid_api_version(const std::string& version);
 
+// The path every association request of a job starts with, up to the
+// operation's route: /crm/v4/associations/{from}/{to}/ (dated versions
+// /crm/associations/{version}/{from}/{to}/).
+std::string associations_path(const std::string& api_version, const std::string& from_type,
+                              const std::string& to_type);
 // Request target for batch/archive, e.g. /crm/v4/associations/contacts/companies/batch/archive.
 std::string archive_target(const std::string& api_version, const std::string& from_type,
                            const std::string& to_type);

@@ -119,7 +119,7 @@ void counters::add_error(std::string_view category, std::uint64_t pairs) {
 
 void counters::merge(const counters& o) {
   input_pairs += o.input_pairs;
-  archived_pairs += o.archived_pairs;
+  done_pairs += o.done_pairs;
   failed_pairs += o.failed_pairs;
   rejected_pairs += o.rejected_pairs;
   duplicate_pairs += o.duplicate_pairs;
@@ -169,12 +169,12 @@ std::string u128_to_string(uint128 v) {
 
 std::string counters::check() const {
   std::vector<std::string> problems;
-  const uint128 settled = uint128{archived_pairs} + failed_pairs + rejected_pairs + duplicate_pairs + pending_pairs;
+  const uint128 settled = uint128{done_pairs} + failed_pairs + rejected_pairs + duplicate_pairs + pending_pairs;
   if (settled != input_pairs) {
     problems.push_back(fmt::format(
-        "input_pairs {} != archived_pairs {} + failed_pairs {} + rejected_pairs {} + duplicate_pairs {} + "
+        "input_pairs {} != done_pairs {} + failed_pairs {} + rejected_pairs {} + duplicate_pairs {} + "
         "pending_pairs {} (= {})",
-        input_pairs, archived_pairs, failed_pairs, rejected_pairs, duplicate_pairs, pending_pairs,
+        input_pairs, done_pairs, failed_pairs, rejected_pairs, duplicate_pairs, pending_pairs,
         u128_to_string(settled)));
   }
   auto sums_to = [&](const auto& map, std::string_view map_name, std::uint64_t total, std::string_view total_name) {
@@ -239,6 +239,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
   auto o = std::back_inserter(out);
   out += "{\n";
   fmt::format_to(o, "  \"hubbatch_version\": {},\n", json_string(HUBBATCH_VERSION));
+  fmt::format_to(o, "  \"operation\": {},\n", json_string(ctx.operation));
   fmt::format_to(o, "  \"from_type\": {},\n  \"to_type\": {},\n", json_string(ctx.from_type), json_string(ctx.to_type));
   fmt::format_to(o, "  \"api_version\": {},\n  \"base_url\": {},\n", json_string(ctx.api_version),
                  json_string(ctx.base_url));
@@ -246,8 +247,9 @@ std::string report_json(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "  \"input_columns\": {},\n  \"input_hint\": {},\n",
                  ctx.input_columns.empty() ? "null" : json_string(ctx.input_columns),
                  ctx.input_hint.empty() ? "null" : json_string(ctx.input_hint));
+  const std::string done_field = ctx.done_word + "_pairs";
   const std::pair<const char*, std::uint64_t> fields[] = {
-      {"input_pairs", c.input_pairs},         {"archived_pairs", c.archived_pairs},
+      {"input_pairs", c.input_pairs},         {done_field.c_str(), c.done_pairs},
       {"failed_pairs", c.failed_pairs},       {"rejected_pairs", c.rejected_pairs},
       {"duplicate_pairs", c.duplicate_pairs}, {"pending_pairs", c.pending_pairs},
       {"requests", c.requests},               {"responses", c.responses},
@@ -265,7 +267,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "  \"pairs_per_request\": {},\n",
                  json_number(ratio(static_cast<double>(c.sent_pairs), static_cast<double>(c.requests))));
   fmt::format_to(o, "  \"elapsed_s\": {},\n", json_number(ctx.elapsed_s));
-  fmt::format_to(o, "  \"pairs_per_s\": {},\n", json_number(ratio(static_cast<double>(c.archived_pairs), ctx.elapsed_s)));
+  fmt::format_to(o, "  \"pairs_per_s\": {},\n", json_number(ratio(static_cast<double>(c.done_pairs), ctx.elapsed_s)));
   fmt::format_to(o, "  \"latency_ms\": {{\"count\": {}, \"min\": {}, \"p50\": {}, \"p95\": {}, \"p99\": {}, \"max\": {}}},\n",
                  lat.count(), json_number(lat.min()), json_number(lat.quantile(0.50)), json_number(lat.quantile(0.95)),
                  json_number(lat.quantile(0.99)), json_number(lat.max()));
@@ -274,11 +276,11 @@ std::string report_json(const counters& c, const report_context& ctx) {
   if (ctx.totals) {
     const auto& t = *ctx.totals;
     fmt::format_to(o,
-                   "  \"job_totals\": {{\"runs\": {}, \"input_pairs\": {}, \"archived_pairs\": {}, "
+                   "  \"job_totals\": {{\"runs\": {}, \"input_pairs\": {}, \"{}\": {}, "
                    "\"already_absent_pairs\": {}, \"failed_pairs\": {}, \"rejected_pairs\": {}, "
                    "\"duplicate_pairs\": {}, \"pending_pairs\": {}, \"journal\": {}}},\n",
-                   t.runs, t.input_pairs, t.archived_pairs, t.already_absent_pairs, t.failed_pairs, t.rejected_pairs,
-                   t.duplicate_pairs, t.pending_pairs, json_string(t.journal_path));
+                   t.runs, t.input_pairs, done_field, t.done_pairs, t.already_absent_pairs, t.failed_pairs,
+                   t.rejected_pairs, t.duplicate_pairs, t.pending_pairs, json_string(t.journal_path));
   }
   fmt::format_to(o, "  \"invariant_ok\": {},\n  \"invariant_error\": {}\n", problem.empty(),
                  problem.empty() ? std::string("null") : json_string(problem));
@@ -322,12 +324,12 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   };
   auto text = [&](std::string_view label, std::string_view value) { fmt::format_to(o, "  {:<14}{}\n", label, value); };
 
-  fmt::format_to(o, "hubbatch archive {} -> {} ({}, {})\n", ctx.from_type, ctx.to_type, ctx.api_version, ctx.base_url);
+  fmt::format_to(o, "hubbatch {} {} -> {} ({}, {})\n", ctx.operation, ctx.from_type, ctx.to_type, ctx.api_version, ctx.base_url);
   std::string result = ctx.stop_reason.empty() ? fmt::format("finished, exit {}", ctx.exit_code)
                                                : fmt::format("stopped ({}), exit {}", ctx.stop_reason, ctx.exit_code);
   text("result", result);
   line("input pairs", c.input_pairs, "");
-  line("archived", c.archived_pairs,
+  line(ctx.done_word, c.done_pairs,
        c.already_absent_pairs ? fmt::format("{} already absent", c.already_absent_pairs) : std::string());
   line("failed", c.failed_pairs, top_categories(c.errors_by_category, summary_error_categories));
   line("rejected", c.rejected_pairs, summary_map(c.rejected_by_reason));
@@ -342,7 +344,7 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   line("connections", c.connections_opened, "");
   text("http status", c.http_status.empty() ? std::string("-") : summary_map(c.http_status));
   text("elapsed", fmt::format("{:.3f} s, {:.1f} pairs/s", ctx.elapsed_s,
-                              ratio(static_cast<double>(c.archived_pairs), ctx.elapsed_s)));
+                              ratio(static_cast<double>(c.done_pairs), ctx.elapsed_s)));
   text("latency ms", fmt::format("min {:.1f}  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}", lat.min(),
                                  lat.quantile(0.50), lat.quantile(0.95), lat.quantile(0.99), lat.max()));
   text("rate limit", ctx.effective_rate_max > 0 && c.requests == 0 ? std::string("not learned (nothing sent)")
@@ -354,8 +356,8 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   if (!ctx.input_hint.empty()) text("hint", ctx.input_hint);
   if (ctx.totals) {
     const auto& t = *ctx.totals;
-    text("job totals", fmt::format("{} runs: {} input = {} archived + {} failed + {} rejected + {} duplicates + {} pending",
-                                   t.runs, t.input_pairs, t.archived_pairs, t.failed_pairs, t.rejected_pairs,
+    text("job totals", fmt::format("{} runs: {} input = {} {} + {} failed + {} rejected + {} duplicates + {} pending",
+                                   t.runs, t.input_pairs, t.done_pairs, ctx.done_word, t.failed_pairs, t.rejected_pairs,
                                    t.duplicate_pairs, t.pending_pairs));
     if (c.skipped_pairs || c.resent_pairs || c.retried_failed_pairs)
       text("resumed", fmt::format("{} pairs settled by earlier runs skipped, {} resent (outcome unknown), {} "

@@ -1,7 +1,7 @@
 // The one set of counters a job keeps, and the report built from them.
 //
 // Every input pair ends in exactly one state:
-//   input_pairs = archived_pairs + failed_pairs + rejected_pairs
+//   input_pairs = done_pairs + failed_pairs + rejected_pairs
 //               + duplicate_pairs + pending_pairs
 // counters::check() verifies it before the process exits; a mismatch is a bug.
 // Counters are plain integers: each worker owns one set and they are merged
@@ -48,7 +48,7 @@ class latency_reservoir {
 struct counters {
   // --- pairs: every input line ends in exactly one of the five states below
   std::uint64_t input_pairs = 0;      // data lines read (valid pairs + rejected lines); excludes header/blank lines
-  std::uint64_t archived_pairs = 0;   // a 2xx covered the pair and no errors[] item named it
+  std::uint64_t done_pairs = 0;   // a 2xx covered the pair and no errors[] item named it
   std::uint64_t failed_pairs = 0;     // given up on: non-retryable error, or retries exhausted (see errors_by_category)
   std::uint64_t rejected_pairs = 0;   // bad input lines, never sent (one per line)
   std::uint64_t duplicate_pairs = 0;  // same pair already waiting in the group window; sent once
@@ -108,13 +108,17 @@ struct counters {
 // plus this one). input = archived + failed + rejected + duplicate + pending.
 struct job_totals {
   std::uint64_t runs = 0;
-  std::uint64_t input_pairs = 0, archived_pairs = 0, already_absent_pairs = 0, failed_pairs = 0,
+  std::uint64_t input_pairs = 0, done_pairs = 0, already_absent_pairs = 0, failed_pairs = 0,
                 rejected_pairs = 0, duplicate_pairs = 0, pending_pairs = 0;
   std::string journal_path;
 };
 
 // Everything the report prints besides the counters.
 struct report_context {
+  // The operation ("archive", "create", "archive-labels") and the word for
+  // its done pairs ("archived", "created"): report field <word>_pairs.
+  std::string operation = "archive";
+  std::string done_word = "archived";
   std::string from_type, to_type, api_version, base_url;
   int effective_rate_max = 0;          // requests per window actually used at the end (0 = unlimited)
   double effective_rate_window_s = 0;  // that window, seconds
@@ -130,12 +134,12 @@ struct report_context {
 };
 
 // The report as JSON (pretty-printed, one object): hubbatch_version,
-// from_type, to_type, api_version, base_url, exit_code, stop_reason,
+// operation, from_type, to_type, api_version, base_url, exit_code, stop_reason,
 // input_columns and input_hint (string or null when ""), every counter under
-// its field name,
+// its field name (done_pairs as <done_word>_pairs),
 // http_status / errors_by_category / rejected_by_reason as objects (string
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
-// (archived_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
+// (done_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
 // rate_limit {max (0 = unlimited), window_s}, invariant_ok, invariant_error
 // (check()'s text or null). Reals have three decimals (null if not finite);
 // ratios with a zero denominator are 0. Strings are escaped and invalid UTF-8

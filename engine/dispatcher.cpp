@@ -226,13 +226,13 @@ void push_pair(work_item& dst, const work_item& src, std::size_t i) {
 }  // namespace
 
 void dispatcher::settle_done(const work_item& w, std::size_t i, std::string_view category) {
-  ++c_.archived_pairs;
+  ++c_.done_pairs;
   if (!category.empty()) ++c_.already_absent_pairs;  // done despite an error naming it
   if (on_outcome_) on_outcome_(pairs_of(w, i, 1), lines_of(w, i, 1), {pair_fate::done, category, 0, {}});
 }
 
 void dispatcher::settle_done(const work_item& w) {
-  c_.archived_pairs += w.pairs.size();
+  c_.done_pairs += w.pairs.size();
   if (on_outcome_) on_outcome_(w.pairs, lines_of(w, 0, w.pairs.size()), {pair_fate::done, {}, 0, {}});
 }
 

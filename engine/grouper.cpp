@@ -159,7 +159,8 @@ bool pair_grouper::add_at(pair_id p, std::uint64_t line, std::size_t i) {
     if (table_[i].group == tombstone) {
       if (free_slot == table_.size()) free_slot = i;
     } else if (table_[i].from == p.from) {
-      return join(groups_[table_[i].group - 1 - popped_], p.to, line);
+      group& g = groups_[table_[i].group - 1 - popped_];
+      if (g.type == p.type) return join(g, p.to, line);
     }
   }
   if (free_slot == table_.size()) {
@@ -179,8 +180,9 @@ void pair_grouper::add_runs(const pair_id* pairs, const std::uint64_t* lines, st
   for (std::size_t k = 0; k < n; ++k) {
     const pair_id p = pairs[k];
     const std::uint64_t line = lines ? lines[k] : 0;
-    group* g = !groups_.empty() && groups_.back().from == p.from ? &groups_.back() : nullptr;
-    if (!g && groups_.size() > unindexed_) g = find(p.from);  // groups of add()/add_many() wait
+    group* g = !groups_.empty() && groups_.back().from == p.from && groups_.back().type == p.type ? &groups_.back()
+                                                                                                : nullptr;
+    if (!g && groups_.size() > unindexed_) g = find(p);  // groups of add()/add_many() wait
     if (g) {
       accepted[k] = join(*g, p.to, line);
     } else {
@@ -191,11 +193,13 @@ void pair_grouper::add_runs(const pair_id* pairs, const std::uint64_t* lines, st
   }
 }
 
-pair_grouper::group* pair_grouper::find(std::uint64_t from) {
+pair_grouper::group* pair_grouper::find(pair_id p) {
   if (table_.empty()) return nullptr;
   const std::size_t mask = table_.size() - 1;
-  for (std::size_t i = mix_id(from) & mask; table_[i].group != 0; i = (i + 1) & mask) {
-    if (table_[i].group != tombstone && table_[i].from == from) return &groups_[table_[i].group - 1 - popped_];
+  for (std::size_t i = mix_id(p.from) & mask; table_[i].group != 0; i = (i + 1) & mask) {
+    if (table_[i].group == tombstone || table_[i].from != p.from) continue;
+    group& g = groups_[table_[i].group - 1 - popped_];
+    if (g.type == p.type) return &g;
   }
   return nullptr;
 }
@@ -216,6 +220,7 @@ bool pair_grouper::join(group& g, std::uint64_t to, std::uint64_t line) {
 void pair_grouper::start_group(pair_id p, std::uint64_t line, std::uint32_t slot) {
   group& g = groups_.emplace_back();
   g.from = p.from;
+  g.type = p.type;
   g.to.push_back(p.to);
   g.lines.push_back(line);
   g.slot = slot;
@@ -241,12 +246,15 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
   std::size_t inputs = 0;
   while (!groups_.empty() && inputs < max_inputs_ && out.size() < cap) {
     group& g = groups_.front();
+    // Typed and untyped pairs go to different endpoints (create:
+    // batch/create and batch/associate/default): never in one batch.
+    if (!out.empty() && g.type.empty() != out.front().type.empty()) break;
     const std::size_t avail = g.to.size() - g.head;
     const std::size_t n = take_count(avail, cap - out.size(), cap);
     if (n == 0) break;
     const auto* first = g.to.begin() + g.head;
     for (const auto* it = first; it != first + n; ++it) {
-      out.push_back(pair_id{g.from, *it});
+      out.push_back(pair_id{g.from, *it, g.type});
       if (g.big) g.big->erase(*it);
     }
     if (lines) lines->insert(lines->end(), g.lines.begin() + g.head, g.lines.begin() + g.head + n);
@@ -289,7 +297,9 @@ std::vector<std::vector<pair_id>> split_batch(const std::vector<pair_id>& batch,
   };
   auto run_begin = batch.begin();
   while (run_begin != batch.end()) {
-    const auto run_end = std::find_if(run_begin, batch.end(), [&](const pair_id& p) { return p.from != run_begin->from; });
+    const auto run_end = std::find_if(run_begin, batch.end(), [&](const pair_id& p) {
+      return p.from != run_begin->from || p.type != run_begin->type;
+    });
     auto pos = run_begin;
     while (pos != run_end) {
       if (inputs == max_inputs || current.size() == cap) flush();

@@ -1,5 +1,10 @@
 // Groups pairs by source record into batches for batch/archive.
 //
+// A group is a (from-id, association type): pairs with a type (create with a
+// label, archive-labels) group only with pairs of the same type, and a
+// batch holds typed or untyped pairs, never both. Archive's pairs have no
+// type, so for it a group is a from-id.
+//
 // Pairs wait in a bounded window (window_pairs); the to-ids of one from-id
 // gathered there go out together as one input, so unsorted input still fills
 // requests. Batches take the oldest from-ids first (FIFO by first
@@ -50,7 +55,7 @@ class pair_grouper {
   // Moves the next batch into `out` (cleared first): whole groups, oldest
   // first, at most max_inputs inputs and max_pairs pairs; a group larger than
   // the pair cap is split across batches. Pairs of one from-id are contiguous
-  // in `out`, each from-id appears at most once, and to-ids keep their
+  // in `out`, each (from-id, type) appears at most once, and to-ids keep their
   // arrival order. Returns false when nothing is pending.
   //
   // Filling rule: groups are taken whole in FIFO order; the batch closes at
@@ -103,6 +108,7 @@ class pair_grouper {
 
   struct group {
     std::uint64_t from;
+    assoc_type type;  // a group is one (from-id, type): pairs of different types never share an input
     id_list to;
     id_list lines;  // input line of each to-id (same indices)
     std::uint32_t head = 0;
@@ -147,7 +153,7 @@ class pair_grouper {
   static constexpr std::uint32_t unindexed = ~std::uint32_t{0};
   void rebuild_index(std::size_t live_after_insert);
   bool add_at(pair_id p, std::uint64_t line, std::size_t home);  // add() with the slot index to start probing at
-  group* find(std::uint64_t from);                              // an indexed waiting group, or null
+  group* find(pair_id p);                                       // the indexed waiting group of (from, type), or null
   bool join(group& g, std::uint64_t to, std::uint64_t line);    // false: the pair is already waiting
   void start_group(pair_id p, std::uint64_t line, std::uint32_t slot);
   bool take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines);

@@ -110,7 +110,9 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   std::optional<journal_state> previous;
   std::optional<journal_writer> journal;
   if (!cfg.journal_path.empty()) {
-    job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version);
+    std::string operation(opt.op->name());
+    if (!cfg.label.empty()) operation += " " + to_string(cfg.label);
+    job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version, operation);
     auto existing = read_journal(cfg.journal_path, line_number_bound(cfg.input));
     if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written
     if (existing && !cfg.restart) {
@@ -151,7 +153,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   j.previous = previous ? &*previous : nullptr;
   j.journal = journal ? &*journal : nullptr;
   auto started = clock::now();
-  const std::string target = j.op.target(cfg.api_version, cfg.from_type, cfg.to_type);
+  const std::string path = associations_path(cfg.api_version, cfg.from_type, cfg.to_type);
 
   std::exception_ptr failure;
   asio::signal_set signals(ioc);
@@ -185,7 +187,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   spawn(stop_watcher(j, j.disp.deadline()));
   if (opt.on_progress) spawn(progress_ticker(j, started, live_tasks));
 
-  session_pool sessions(j, *url, via, tls_ctx ? &*tls_ctx : nullptr, target);
+  session_pool sessions(j, *url, via, tls_ctx ? &*tls_ctx : nullptr, path);
 
   std::function<void(const boost::system::error_code&, int)> on_signal;
   if (opt.handle_signals) {
@@ -214,7 +216,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     // Pairs read into a partition that could not be written or read back
     // were never sent: pending, like every pair a stop leaves unsent.
     const auto& c = j.totals;
-    const auto accounted = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
+    const auto accounted = c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
     if (c.input_pairs > accounted) j.totals.pending_pairs += c.input_pairs - accounted;
   }
   // A journal that could not be completed reads as unfinished: a resumed
@@ -227,6 +229,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   out.required_scopes = j.disp.required_scopes();
   out.stop_message = j.disp.stop_message();
   auto& ctx = out.context;
+  ctx.operation = j.op.name();
+  ctx.done_word = j.op.done_word();
   ctx.from_type = cfg.from_type;
   ctx.to_type = cfg.to_type;
   ctx.api_version = cfg.api_version;
@@ -244,14 +248,14 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
     job_totals t;
     t.journal_path = cfg.journal_path;
     t.runs = previous ? previous->runs + 1 : 1;
-    t.archived_pairs = c.archived_pairs + (previous ? previous->archived : 0);
+    t.done_pairs = c.done_pairs + (previous ? previous->archived : 0);
     t.already_absent_pairs = c.already_absent_pairs + (previous ? previous->already_absent : 0);
     // A retried pair's earlier failure is replaced by this run's outcome.
     t.failed_pairs = c.failed_pairs + (previous ? previous->failed - c.retried_failed_pairs : 0);
     t.rejected_pairs = c.rejected_pairs + (previous ? previous->rejected : 0);
     t.duplicate_pairs = c.duplicate_pairs + (previous ? previous->duplicate : 0);
     t.pending_pairs = c.pending_pairs;
-    t.input_pairs = t.archived_pairs + t.failed_pairs + t.rejected_pairs + t.duplicate_pairs + t.pending_pairs;
+    t.input_pairs = t.done_pairs + t.failed_pairs + t.rejected_pairs + t.duplicate_pairs + t.pending_pairs;
     ctx.totals = t;
   }
   out.invariant_error = out.totals.check();

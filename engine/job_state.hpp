@@ -79,6 +79,7 @@ struct job_state : io::pair_sink {
 
   // pair_sink: the parser's output.
   void on_pair(pair_id p, std::uint64_t line) override {
+    if (p.type.empty()) p.type = cfg.label;  // --label: the type of pairs the input gives none
     if (previous || counting_only) {
       if (!admit_rare(p, line)) return;
     } else {

@@ -19,8 +19,9 @@ namespace hubbatch::engine {
 using namespace journal_format;
 
 job_identity identify_job(const std::string& input, const std::string& from_type, const std::string& to_type,
-                          const std::string& api_version) {
+                          const std::string& api_version, const std::string& operation) {
   job_identity id;
+  id.operation = operation;
   id.from_type = from_type;
   id.to_type = to_type;
   id.api_version = api_version;
@@ -44,6 +45,7 @@ job_identity identify_job(const std::string& input, const std::string& from_type
 }
 
 std::string describe_difference(const job_identity& j, const job_identity& now) {
+  if (j.operation != now.operation) return "the journal is for " + j.operation + ", not " + now.operation;
   if (j.from_type != now.from_type || j.to_type != now.to_type)
     return "the journal is for " + j.from_type + " -> " + j.to_type + ", not " + now.from_type + " -> " + now.to_type;
   if (j.api_version != now.api_version)
@@ -175,6 +177,7 @@ journal_state parse_journal(std::string_view bytes, const std::string& path, std
         id.from_type = c.str();
         id.to_type = c.str();
         id.api_version = c.str();
+        if (c.ok && c.p != c.end) id.operation = c.str();
         if (!complete()) break;
         st.identity = std::move(id);
         have_header = true;

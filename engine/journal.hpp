@@ -69,13 +69,16 @@ struct job_identity {
   std::int64_t input_mtime_ns = 0;
   std::uint64_t head_hash = 0;  // FNV-1a of the input's first 64 KiB
   std::string from_type, to_type, api_version;
+  // The operation and its label, e.g. "archive", "create USER_DEFINED:36"
+  // (journals written before operations had one read as "archive").
+  std::string operation = "archive";
   friend bool operator==(const job_identity&, const job_identity&) = default;
 };
 
 // Reads the identity of `input` for a job. Throws std::runtime_error naming
 // the path when it cannot be read.
 job_identity identify_job(const std::string& input, const std::string& from_type, const std::string& to_type,
-                          const std::string& api_version);
+                          const std::string& api_version, const std::string& operation = "archive");
 
 // "input size/mtime/content differ", "object types differ", ... ; "" if equal.
 std::string describe_difference(const job_identity& journal, const job_identity& now);

@@ -63,6 +63,7 @@ journal_writer::journal_writer(const std::string& path, const job_identity& id, 
     put_str(h, id.from_type);
     put_str(h, id.to_type);
     put_str(h, id.api_version);
+    put_str(h, id.operation);
     append_record(h);
     // The header is written here, on the calling thread: a journal that
     // cannot take it fails at startup, before any request is sent.

@@ -21,11 +21,16 @@ class operation {
  public:
   virtual ~operation() = default;
 
-  // "archive": the report's, the metrics' and the logs' name for it.
+  // "archive", "create", "archive-labels": the report's, the metrics' and
+  // the logs' name for it.
   virtual std::string_view name() const noexcept = 0;
-  // The request target, e.g. /crm/v4/associations/contacts/companies/batch/archive.
-  virtual std::string target(const std::string& api_version, const std::string& from_type,
-                             const std::string& to_type) const = 0;
+  // What a done pair is: "archived", "created" (report field <word>_pairs).
+  virtual std::string_view done_word() const noexcept = 0;
+  // The request target after /crm/v4/associations/{from}/{to}/ (see
+  // associations_path) for this batch, e.g. "batch/archive". Per batch:
+  // create sends untyped pairs and typed pairs to different endpoints (the
+  // grouper never mixes them in one batch).
+  virtual std::string_view route(std::span<const pair_id> pairs) const noexcept = 0;
   // Appends the request body for `pairs` (a batch: the pairs of one from-id
   // contiguous) to `out`, which it does not clear.
   virtual void encode(std::span<const pair_id> pairs, std::string& out) const = 0;
@@ -35,6 +40,9 @@ class operation {
   virtual bool groups_to_ids() const noexcept { return true; }
   // The inputs the body for `pairs` holds, as the server's input cap counts them.
   virtual std::size_t inputs(std::span<const pair_id> pairs) const noexcept = 0;
+  // Whether every pair must carry an association type (archive-labels: the
+  // labels to remove); a pair without one is rejected before it is sent.
+  virtual bool needs_type() const noexcept { return false; }
   // Whether a response status means the batch was applied (errors[] in its
   // body still name pairs that were not).
   virtual bool success(int status) const noexcept { return status >= 200 && status < 300; }
@@ -46,8 +54,21 @@ class operation {
                                                        std::string_view sub_category) const noexcept = 0;
 };
 
-// POST …/batch/archive: the to-ids of one from-id in one input; "not
-// associated" answers count as done (archive is idempotent).
+// POST …/batch/archive: the to-ids of one from-id in one input, every type
+// between the records removed; "not associated" answers count as done
+// (archive is idempotent).
 const operation& archive_operation() noexcept;
+// POST …/batch/associate/default for pairs without a type (the unlabelled
+// association), …/batch/create for pairs with one (a label; HubSpot adds
+// the unlabelled type with it). One pair per input.
+const operation& create_operation() noexcept;
+// POST …/batch/labels/archive: removes only the pair's type. Every pair
+// needs one; one pair per input; "not associated" counts as done.
+const operation& archive_labels_operation() noexcept;
+
+// The removals' shared reading of an error about a pair: "no association"
+// (NO_ASSOCIATIONS_FOUND, OBJECT_NOT_FOUND) leaves it done, as
+// "already_absent" (engine/op_archive.cpp).
+std::optional<std::string_view> already_absent(std::string_view category, std::string_view sub_category) noexcept;
 
 }  // namespace hubbatch::engine

@@ -44,16 +44,18 @@ using stream_t = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, b
 template <bool Tls>
 class session {
  public:
-  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, std::string target,
+  session(job_state& j, const endpoint_url& url, asio::ssl::context* tls_ctx, const std::string& path,
           const endpoint_url* proxy = nullptr)
-      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolve_timer_(j.ioc), resolver_(j.ioc) {
-    // The request head, written by hand up to its Content-Length value: the
-    // same for every request of the job (target and host are validated, the
-    // token is visible ASCII: nothing here needs escaping).
+      : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolve_timer_(j.ioc), resolver_(j.ioc),
+        path_(path) {
+    // The request head after the target, written by hand up to its
+    // Content-Length value: the same for every request of the job (host is
+    // validated, the token is visible ASCII: nothing here needs escaping).
+    // The target is the job's path plus the operation's route for the batch.
     bool default_port = url.port == (Tls ? "443" : "80");
     std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
     if (!default_port) host += ":" + url.port;
-    head_ = "POST " + target + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer ";
+    head_ = " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer ";
     head_ += j.opt.token;
     head_ += "\r\nContent-Type: application/json\r\nAccept: application/json\r\nUser-Agent: hubbatch/";
     head_ += HUBBATCH_VERSION;
@@ -213,7 +215,10 @@ class session {
     }
     body_.clear();
     j_.op.encode(item.pairs, body_);
-    wire_.assign(head_);
+    wire_.assign("POST ");
+    wire_ += path_;
+    wire_ += j_.op.route(item.pairs);
+    wire_ += head_;
     wire_ += std::to_string(body_.size());
     wire_ += "\r\n\r\n";
     wire_ += body_;
@@ -321,7 +326,8 @@ class session {
   // "1;x=eeee…" forever would grow the buffer until the request deadline.
   static constexpr std::size_t response_header_limit = 64 * 1024;
   beast::flat_buffer buffer_{4 * response_header_limit};
-  std::string head_;  // the request head up to "Content-Length: " (holds the token)
+  std::string path_;  // associations_path(): the target up to the operation's route
+  std::string head_;  // the request head from " HTTP/1.1" up to "Content-Length: " (holds the token)
   std::string body_;  // the current request's JSON body
   std::string wire_;  // head, length, body: the bytes of the current request (holds the token)
   std::optional<http::response_parser<http::string_body>> parser_;
@@ -342,14 +348,14 @@ struct session_pool::impl {
 };
 
 session_pool::session_pool(job_state& j, const endpoint_url& url, const endpoint_url* proxy,
-                           asio::ssl::context* tls_ctx, const std::string& target)
+                           asio::ssl::context* tls_ctx, const std::string& path)
     : impl_(std::make_unique<impl>()) {
   for (int i = 0; i < j.cfg.connections; ++i) {
     if (url.tls) {
-      impl_->tls.push_back(std::make_unique<session<true>>(j, url, tls_ctx, target, proxy));
+      impl_->tls.push_back(std::make_unique<session<true>>(j, url, tls_ctx, path, proxy));
       j.spawn(impl_->tls.back()->run());
     } else {
-      impl_->plain.push_back(std::make_unique<session<false>>(j, url, nullptr, target, proxy));
+      impl_->plain.push_back(std::make_unique<session<false>>(j, url, nullptr, path, proxy));
       j.spawn(impl_->plain.back()->run());
     }
   }

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace hubbatch {
@@ -27,11 +28,16 @@ struct assoc_type {
 // HubSpot's spelling: "HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK"; "" for none.
 constexpr std::string_view to_string(assoc_category c) noexcept {
   switch (c) {
-    case assoc_category::hubspot_defined: return "HUBSPOT_DEFINED";
-    case assoc_category::user_defined: return "USER_DEFINED";
-    case assoc_category::integrator_defined: return "INTEGRATOR_DEFINED";
-    case assoc_category::work: return "WORK";
-    case assoc_category::none: break;
+    case assoc_category::hubspot_defined:
+      return "HUBSPOT_DEFINED";
+    case assoc_category::user_defined:
+      return "USER_DEFINED";
+    case assoc_category::integrator_defined:
+      return "INTEGRATOR_DEFINED";
+    case assoc_category::work:
+      return "WORK";
+    case assoc_category::none:
+      break;
   }
   return "";
 }
@@ -62,6 +68,12 @@ constexpr std::optional<std::int32_t> parse_assoc_type_id(std::string_view s) no
   }
   if (v < 1 || v > 2147483647) return std::nullopt;
   return static_cast<std::int32_t>(v);
+}
+
+// "HUBSPOT_DEFINED:1"; "" for no type.
+inline std::string to_string(assoc_type t) {
+  if (t.empty()) return {};
+  return std::string(to_string(t.category)) + ":" + std::to_string(t.id);
 }
 
 // "HUBSPOT_DEFINED:1" (as --label takes it); nullopt unless both halves parse.

@@ -26,7 +26,7 @@ struct cli_app {
   cli_app() {
     app.require_subcommand(1, 1);
     cli::add_sandbox_command(app, &run);
-    cli::add_archive_command(app, &run);
+    cli::add_job_command(app, &run, cli::job_kind::archive);
   }
   // Parses; returns "" or the error text.
   std::string parse(std::vector<std::string> args) {

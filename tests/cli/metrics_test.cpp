@@ -52,7 +52,7 @@ std::map<std::string, double> parse_prometheus(const std::string& text) {
 TEST(metrics, text_parses_back_to_the_counters) {
   engine::counters c;
   c.input_pairs = 1000;
-  c.archived_pairs = 900;
+  c.done_pairs = 900;
   c.failed_pairs = 40;
   c.rejected_pairs = 10;
   c.duplicate_pairs = 50;

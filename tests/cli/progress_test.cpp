@@ -9,7 +9,7 @@ using namespace hubbatch;
 TEST(progress_text, the_eta_follows_the_pace_not_the_first_burst) {
   engine::counters c;
   c.input_pairs = 100000;
-  c.archived_pairs = 19000;  // 190 requests of 100 pairs in the first second
+  c.done_pairs = 19000;  // 190 requests of 100 pairs in the first second
   c.requests = 190;
   c.sent_pairs = 19000;
   engine::job_progress p{c, 0, 0, true, 1.0, 19.0};  // 190 per 10 s

@@ -17,7 +17,7 @@ namespace {
 counters sample_counters() {
   counters c;
   c.input_pairs = 100;
-  c.archived_pairs = 80;
+  c.done_pairs = 80;
   c.failed_pairs = 7;
   c.rejected_pairs = 5;
   c.duplicate_pairs = 6;
@@ -135,9 +135,9 @@ TEST(counters, consistent_counters_pass_the_check) {
 TEST(counters, check_names_each_kind_of_mismatch) {
   {
     auto c = sample_counters();
-    c.archived_pairs = 79;
+    c.done_pairs = 79;
     EXPECT_EQ(c.check(),
-              "input_pairs 100 != archived_pairs 79 + failed_pairs 7 + rejected_pairs 5 + duplicate_pairs 6 + "
+              "input_pairs 100 != done_pairs 79 + failed_pairs 7 + rejected_pairs 5 + duplicate_pairs 6 + "
               "pending_pairs 2 (= 99)");
   }
   {
@@ -198,7 +198,7 @@ TEST(counters, merge_adds_everything) {
   b.latency_ms.add(99);
   a.merge(b);
   EXPECT_EQ(a.input_pairs, 200u);
-  EXPECT_EQ(a.archived_pairs, 160u);
+  EXPECT_EQ(a.done_pairs, 160u);
   EXPECT_EQ(a.failed_pairs, 14u);
   EXPECT_EQ(a.rejected_pairs, 10u);
   EXPECT_EQ(a.duplicate_pairs, 12u);
@@ -350,7 +350,7 @@ TEST(report, summary_has_a_fixed_shape) {
   const std::string unsent = report_summary(counters{}, sample_context());
   EXPECT_NE(unsent.find("  rate limit    not learned (nothing sent)\n"), std::string::npos) << unsent;
   auto bad = c;
-  bad.archived_pairs = 0;
+  bad.done_pairs = 0;
   EXPECT_NE(report_summary(bad, sample_context()).find("  accounting    MISMATCH: input_pairs 100 != "), std::string::npos);
 }
 
@@ -396,7 +396,7 @@ TEST(report, summary_names_the_ten_largest_error_categories_and_counts_the_rest)
     c.errors_by_category[fmt::format("{}_{:02}", i <= 10 ? "BIG" : "small", i)] = n;
     c.failed_pairs += n;
   }
-  c.input_pairs = c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
+  c.input_pairs = c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs;
   const std::string text = report_summary(c, sample_context());
   auto at = text.find("  failed  ");
   ASSERT_NE(at, std::string::npos) << text;

@@ -92,7 +92,7 @@ struct harness {
   }
 
   void expect_balanced() {
-    EXPECT_EQ(c.input_pairs, c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
+    EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
     EXPECT_EQ(c.check(), "");
   }
 };
@@ -124,7 +124,7 @@ TEST(dispatcher, success_archives_every_pair) {
   harness h;
   h.add(make_pairs(1, 10, 4));
   h.respond(h.take(), 204);
-  EXPECT_EQ(h.c.archived_pairs, 40u);
+  EXPECT_EQ(h.c.done_pairs, 40u);
   EXPECT_EQ(h.d.queued(), 0u);
   EXPECT_EQ(h.d.in_flight(), 0u);
   h.expect_balanced();
@@ -135,7 +135,7 @@ TEST(dispatcher, server_errors_retry_with_backoff_then_succeed) {
   h.add(make_pairs(1, 2, 2));
   auto body = error_body("", "internal error");
   h.respond(h.take(), 500, &body);
-  EXPECT_EQ(h.c.archived_pairs, 0u);
+  EXPECT_EQ(h.c.done_pairs, 0u);
   EXPECT_FALSE(h.d.take(h.now).has_value()) << "a retry must wait for its backoff";
   h.now = h.d.next_due();
   auto item = h.take();
@@ -143,7 +143,7 @@ TEST(dispatcher, server_errors_retry_with_backoff_then_succeed) {
   EXPECT_TRUE(item.maybe_applied);
   EXPECT_EQ(item.attempt, 1);
   h.respond(std::move(item), 204);
-  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.done_pairs, 4u);
   h.expect_balanced();
 }
 
@@ -173,7 +173,7 @@ TEST(dispatcher, transport_errors_are_retried_and_mark_maybe_applied) {
   auto item = h.take();
   EXPECT_TRUE(item.maybe_applied);
   h.respond(std::move(item), 204);
-  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.done_pairs, 1u);
   h.expect_balanced();
 }
 
@@ -217,7 +217,7 @@ TEST(dispatcher, ten_secondly_429_pauses_everyone_and_resends_without_counting_a
   EXPECT_EQ(again.pairs.front().from, 1u) << "the rate-limited batch goes first";
   h.respond(std::move(again), 204);
   h.respond(h.take(), 204);
-  EXPECT_EQ(h.c.archived_pairs, 2u);
+  EXPECT_EQ(h.c.done_pairs, 2u);
   h.expect_balanced();
 }
 
@@ -232,7 +232,7 @@ TEST(dispatcher, daily_429_stops_and_leaves_everything_pending) {
   EXPECT_FALSE(h.d.take(h.now).has_value());
   h.respond(std::move(b), 204);  // an in-flight success still counts
   h.d.drain_pending();
-  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.done_pairs, 4u);
   EXPECT_EQ(h.c.pending_pairs, 16u);
   EXPECT_EQ(h.outcomes["pending:daily_limit"].size(), 16u);
   h.expect_balanced();
@@ -277,7 +277,7 @@ TEST(dispatcher, any_other_outcome_restarts_the_throttle_clock) {
     }, 20000);
     EXPECT_EQ(h.d.stopped(), stop_reason::none);
     if (success) {
-      EXPECT_EQ(h.c.archived_pairs, 200u);
+      EXPECT_EQ(h.c.done_pairs, 200u);
       h.expect_balanced();
     } else {
       EXPECT_GT(h.c.rate_limited, 5000u);
@@ -293,7 +293,7 @@ TEST(dispatcher, zero_throttle_timeout_never_gives_up) {
   int n = 0;
   h.drain([&](work_item&& w) { h.respond(std::move(w), ++n < 5000 ? 429 : 204); });
   EXPECT_EQ(h.d.stopped(), stop_reason::none);
-  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.done_pairs, 1u);
   EXPECT_EQ(h.c.rate_limited, 4999u);
   h.expect_balanced();
 }
@@ -343,7 +343,7 @@ TEST(dispatcher, retry_after_within_the_cap_is_honoured) {
   EXPECT_GE(h.d.next_due(), h.now + 5min);
   h.now = h.d.next_due();
   h.respond(h.take(), 204);
-  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.done_pairs, 1u);
   h.expect_balanced();
 }
 
@@ -377,7 +377,7 @@ TEST(dispatcher, batch_too_large_halves_caps_and_resends_split) {
     }
   });
   EXPECT_EQ(h.d.max_inputs(), 25u);
-  EXPECT_EQ(h.c.archived_pairs, 400u);
+  EXPECT_EQ(h.c.done_pairs, 400u);
   EXPECT_EQ(h.c.failed_pairs, 0u);
   EXPECT_EQ(sizes, (std::multiset<std::size_t>{25, 25, 25, 25}));
   h.expect_balanced();
@@ -396,7 +396,7 @@ TEST(dispatcher, poisoned_input_is_isolated_by_bisection) {
     h.respond(std::move(w), poisoned ? 400 : 204, poisoned ? &bad : nullptr);
   });
   EXPECT_EQ(h.c.failed_pairs, 1u);
-  EXPECT_EQ(h.c.archived_pairs, 399u);
+  EXPECT_EQ(h.c.done_pairs, 399u);
   ASSERT_EQ(h.outcomes["failed:VALIDATION_ERROR"].size(), 1u);
   EXPECT_EQ(h.outcomes["failed:VALIDATION_ERROR"][0], poison);
   EXPECT_LE(requests, 2 * 9 + 1) << "bisection costs O(log n) requests";
@@ -416,7 +416,7 @@ TEST(dispatcher, error_naming_ids_fails_those_and_resends_the_rest) {
   });
   EXPECT_EQ(requests, 2);
   EXPECT_EQ(h.c.failed_pairs, 2u);
-  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.done_pairs, 4u);
   h.expect_balanced();
 }
 
@@ -435,7 +435,7 @@ TEST(dispatcher, partial_errors_in_2xx_match_pairs_by_context_ids) {
   body.errors.push_back(e);
   h.respond(h.take(), 200, &body);
   EXPECT_EQ(h.c.failed_pairs, 1u);
-  EXPECT_EQ(h.c.archived_pairs, 5u);
+  EXPECT_EQ(h.c.done_pairs, 5u);
   ASSERT_EQ(h.outcomes["failed:VALIDATION_ERROR"].size(), 1u);
   EXPECT_EQ(h.outcomes["failed:VALIDATION_ERROR"][0], (pair_id{2, 9101}));
   h.expect_balanced();
@@ -453,7 +453,7 @@ TEST(dispatcher, absent_pairs_count_as_archived) {
   e.from_ids = {1};
   body.errors.push_back(e);
   h.respond(h.take(), 200, &body);
-  EXPECT_EQ(h.c.archived_pairs, 2u);
+  EXPECT_EQ(h.c.done_pairs, 2u);
   EXPECT_EQ(h.c.already_absent_pairs, 1u);
   h.expect_balanced();
 }
@@ -469,7 +469,7 @@ TEST(dispatcher, invalid_identifier_is_a_failure_not_absence) {
     h.respond(std::move(w), has1 ? 400 : 204, has1 ? &bad : nullptr);
   });
   EXPECT_EQ(h.c.failed_pairs, 1u);
-  EXPECT_EQ(h.c.archived_pairs, 1u);
+  EXPECT_EQ(h.c.done_pairs, 1u);
   EXPECT_EQ(h.c.already_absent_pairs, 0u);
   h.expect_balanced();
 }
@@ -491,7 +491,7 @@ TEST(dispatcher, halving_recuts_batches_already_waiting) {
     }
   });
   EXPECT_EQ(rejected, 1) << "one 400 is enough to cut every waiting batch";
-  EXPECT_EQ(h.c.archived_pairs, 40u);
+  EXPECT_EQ(h.c.done_pairs, 40u);
   h.expect_balanced();
 }
 
@@ -501,12 +501,12 @@ TEST(dispatcher, garbage_2xx_body_is_resent) {
   codec::decoded_response garbage;
   garbage.kind = codec::body_kind::invalid_json;
   h.respond(h.take(), 200, &garbage);
-  EXPECT_EQ(h.c.archived_pairs, 0u);
+  EXPECT_EQ(h.c.done_pairs, 0u);
   h.now = h.d.next_due();
   auto item = h.take();
   EXPECT_TRUE(item.maybe_applied);
   h.respond(std::move(item), 200);
-  EXPECT_EQ(h.c.archived_pairs, 2u);
+  EXPECT_EQ(h.c.done_pairs, 2u);
   h.expect_balanced();
 }
 
@@ -535,7 +535,7 @@ TEST(dispatcher, the_request_budget_stops_the_run_in_take) {
   EXPECT_FALSE(h.d.take(h.now).has_value());
   EXPECT_EQ(h.d.stopped(), stop_reason::request_budget);
   h.d.drain_pending();
-  EXPECT_EQ(h.c.archived_pairs, 4u);
+  EXPECT_EQ(h.c.done_pairs, 4u);
   EXPECT_EQ(h.c.pending_pairs, 2u);
   h.expect_balanced();
 }
@@ -565,7 +565,7 @@ TEST(dispatcher, random_faults_never_lose_a_pair) {
   });
   EXPECT_EQ(h.c.input_pairs, total);
   EXPECT_EQ(h.d.queued(), 0u);
-  EXPECT_GT(h.c.archived_pairs, 0u);
+  EXPECT_GT(h.c.done_pairs, 0u);
   EXPECT_GT(h.c.failed_pairs, 0u);
   h.expect_balanced();
 }
@@ -636,7 +636,7 @@ TEST(dispatcher, connect_errors_after_the_server_was_reached_are_retried) {
   EXPECT_EQ(h.d.last_retry(), 1);
   h.now = h.d.next_due();
   h.respond(h.take(), 204);
-  EXPECT_EQ(h.c.archived_pairs, 2u);
+  EXPECT_EQ(h.c.done_pairs, 2u);
   h.expect_balanced();
 }
 
@@ -664,7 +664,8 @@ namespace {
 class one_pair_per_input final : public operation {
  public:
   std::string_view name() const noexcept override { return "test"; }
-  std::string target(const std::string&, const std::string&, const std::string&) const override { return "/t"; }
+  std::string_view done_word() const noexcept override { return "tested"; }
+  std::string_view route(std::span<const pair_id>) const noexcept override { return "batch/test"; }
   void encode(std::span<const pair_id>, std::string&) const override {}
   bool groups_to_ids() const noexcept override { return false; }
   std::size_t inputs(std::span<const pair_id> pairs) const noexcept override { return pairs.size(); }
@@ -698,7 +699,7 @@ TEST(dispatcher, the_operation_says_what_an_input_is_and_which_errors_leave_a_pa
   h.respond(std::move(first), 207, &partial);
   h.respond(h.take(), 200);
   EXPECT_EQ(h.outcomes["done:already_there"].size(), 1u);
-  EXPECT_EQ(h.c.archived_pairs, 8u);
+  EXPECT_EQ(h.c.done_pairs, 8u);
   EXPECT_EQ(h.c.failed_pairs, 0u);
   h.expect_balanced();
 }

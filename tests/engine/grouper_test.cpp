@@ -409,3 +409,48 @@ TEST(split_batch, random_round_trip_respects_caps) {
     for (const auto& part : parts) ASSERT_EQ(split_batch(part, max_inputs, max_pairs), std::vector<batch>{part});
   }
 }
+
+// Issue 13: a pair's association type is part of what it asks for.
+TEST(pair_grouper, pairs_of_different_types_are_different_work_and_group_by_type) {
+  using hubbatch::assoc_category;
+  using hubbatch::assoc_type;
+  const assoc_type primary{1, assoc_category::hubspot_defined};
+  const assoc_type billing{36, assoc_category::user_defined};
+  pair_grouper g(100, 10, 0);
+  EXPECT_TRUE(g.add({1, 10, primary}));
+  EXPECT_TRUE(g.add({1, 10, billing}));   // same records, another label: not a duplicate
+  EXPECT_FALSE(g.add({1, 10, primary}));  // the same label again is
+  EXPECT_TRUE(g.add({1, 11, primary}));
+  EXPECT_TRUE(g.add({2, 20, billing}));
+  EXPECT_EQ(g.pending_pairs(), 4u);
+  // One group per (from, type), in first-appearance order; each pair keeps its type.
+  EXPECT_EQ(take(g), (batch{{1, 10, primary}, {1, 11, primary}, {1, 10, billing}, {2, 20, billing}}));
+}
+
+TEST(pair_grouper, a_batch_never_mixes_typed_and_untyped_pairs) {
+  const hubbatch::assoc_type primary{1, hubbatch::assoc_category::hubspot_defined};
+  pair_grouper g(100, 10, 0);
+  g.add({1, 10});
+  g.add({2, 20});
+  g.add({3, 30, primary});
+  g.add({4, 40});
+  EXPECT_EQ(take(g), (batch{{1, 10}, {2, 20}}));
+  EXPECT_EQ(take(g), (batch{{3, 30, primary}}));
+  EXPECT_EQ(take(g), (batch{{4, 40}}));
+  EXPECT_TRUE(g.empty());
+}
+
+TEST(pair_grouper, runs_of_one_from_id_split_into_groups_where_the_type_changes) {
+  const hubbatch::assoc_type primary{1, hubbatch::assoc_category::hubspot_defined};
+  const hubbatch::assoc_type billing{36, hubbatch::assoc_category::user_defined};
+  pair_grouper g(100, 10, 0);
+  g.begin_runs();
+  const pair_id in[] = {{1, 10, primary}, {1, 11, primary}, {1, 10, billing}, {1, 10, billing}};
+  const std::uint64_t lines[] = {1, 2, 3, 4};
+  bool accepted[4];
+  g.add_runs(in, lines, 4, accepted);
+  EXPECT_TRUE(accepted[0] && accepted[1] && accepted[2]);
+  EXPECT_FALSE(accepted[3]);
+  EXPECT_EQ(take(g), (batch{{1, 10, primary}, {1, 11, primary}, {1, 10, billing}}));
+  EXPECT_EQ(split_batch({{1, 10, primary}, {1, 11, primary}, {1, 10, billing}}, 1, 0).size(), 2u);
+}

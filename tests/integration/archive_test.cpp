@@ -38,7 +38,7 @@ using test::options_for;
 void expect_books_balance(const engine::job_result& r) {
   const auto& c = r.totals;
   EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
+  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
 }
 
 std::size_t count_lines(const std::string& path) {
@@ -64,7 +64,7 @@ TEST(archive_integration, archives_200k_pairs_and_leaves_only_the_extras) {
 
   expect_books_balance(r);
   EXPECT_EQ(r.totals.input_pairs, 200'000u);
-  EXPECT_EQ(r.totals.archived_pairs, 200'000u);
+  EXPECT_EQ(r.totals.done_pairs, 200'000u);
   EXPECT_EQ(r.totals.failed_pairs, 0u);
   EXPECT_EQ(cli::decide_exit(r, false).code, 0);
   EXPECT_GT(r.totals.sent_pairs / std::max<std::uint64_t>(1, r.totals.requests), 100u)
@@ -95,7 +95,7 @@ TEST(archive_integration, nothing_lost_under_429s_5xx_resets_and_slow_responses)
   auto r = engine::run_job(cfg, options_for(sb));
 
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.failed_pairs, 0u);
   EXPECT_GT(r.totals.rate_limited, 0u) << "the scenario must actually produce 429s";
   EXPECT_GT(r.totals.transport_errors, 0u) << "and resets";
@@ -117,7 +117,7 @@ TEST(archive_integration, auto_rate_follows_headers_without_429) {
   auto r = engine::run_job(cfg, options_for(sb));
 
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.rate_limited, 0u);
   EXPECT_EQ(r.context.effective_rate_max, 15);
   EXPECT_DOUBLE_EQ(r.context.effective_rate_window_s, 1.0);
@@ -139,7 +139,7 @@ TEST(archive_integration, poisoned_input_fails_alone) {
 
   expect_books_balance(r);
   EXPECT_EQ(r.totals.failed_pairs, 1u);
-  EXPECT_EQ(r.totals.archived_pairs, input.size() - 1);
+  EXPECT_EQ(r.totals.done_pairs, input.size() - 1);
   EXPECT_EQ(cli::decide_exit(r, false).code, 1);
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies"), std::vector<pair_id>{poison});
   std::ifstream f(cfg.failures_path);
@@ -200,8 +200,8 @@ TEST(archive_integration, daily_budget_exhausted_exits_3_with_the_rest_pending) 
   EXPECT_EQ(cli::decide_exit(r, false).code, 3);
   EXPECT_EQ(r.context.stop_reason, "daily_limit");
   EXPECT_EQ(r.totals.input_pairs, input.size()) << "the rest of the file is still counted";
-  EXPECT_GT(r.totals.archived_pairs, 0u);
-  EXPECT_EQ(r.totals.archived_pairs + r.totals.pending_pairs, input.size());
+  EXPECT_GT(r.totals.done_pairs, 0u);
+  EXPECT_EQ(r.totals.done_pairs + r.totals.pending_pairs, input.size());
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), r.totals.pending_pairs);
   EXPECT_EQ(count_lines(cfg.failures_path), 1 + r.totals.pending_pairs);
 
@@ -212,7 +212,7 @@ TEST(archive_integration, daily_budget_exhausted_exits_3_with_the_rest_pending) 
   auto r2 = engine::run_job(cfg2, options_for(sb2));
   expect_books_balance(r2);
   EXPECT_EQ(cli::decide_exit(r2, false).code, 0);
-  EXPECT_EQ(r2.totals.archived_pairs, r.totals.pending_pairs);
+  EXPECT_EQ(r2.totals.done_pairs, r.totals.pending_pairs);
   EXPECT_TRUE(sb2.remaining_pairs("contacts", "companies").empty());
 }
 
@@ -225,7 +225,7 @@ TEST(archive_integration, dated_versions_with_200_bodies) {
     cfg.api_version = version;
     auto r = engine::run_job(cfg, options_for(sb));
     expect_books_balance(r);
-    EXPECT_EQ(r.totals.archived_pairs, input.size()) << version;
+    EXPECT_EQ(r.totals.done_pairs, input.size()) << version;
     EXPECT_GT(r.totals.http_status[200], 0u) << version;
     EXPECT_EQ(r.totals.http_status[204], 0u) << version;
     EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty()) << version;
@@ -240,7 +240,7 @@ TEST(archive_integration, too_large_batches_are_halved) {
   temp_dir dir;
   auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.failed_pairs, 0u);
   EXPECT_GT(r.totals.http_status[400], 0u);
   EXPECT_LE(r.totals.http_status[400], 12u) << "halving is remembered: at most a few rounds per connection";
@@ -256,7 +256,7 @@ TEST(archive_integration, missing_pairs_reported_partially_count_as_already_abse
   temp_dir dir;
   auto r = engine::run_job(job_for(sb, write_csv(dir.file("pairs.csv"), input)), options_for(sb));
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.already_absent_pairs, 400u);
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
 }
@@ -284,7 +284,7 @@ TEST(archive_integration, bad_lines_duplicates_and_blank_lines_are_accounted) {
   EXPECT_EQ(r.totals.input_pairs, input.size() + 3);
   EXPECT_EQ(r.totals.rejected_pairs, 2u);
   EXPECT_EQ(r.totals.duplicate_pairs, 1u);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(cli::decide_exit(r, false).code, 1);
   EXPECT_EQ(count_lines(cfg.failures_path), 3u);
 }
@@ -327,7 +327,7 @@ TEST(archive_integration, partitions_larger_than_the_window_are_streamed) {
   cfg.group_window = 5'000;  // partitions of about 5000 * 8 / 7 pairs: above the window (and the 4096-record block)
   auto r = engine::run_job(cfg, options_for(sb));
   expect_books_balance(r);
-  EXPECT_EQ(r.totals.archived_pairs, input.size());
+  EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.duplicate_pairs, 0u);
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
 }
@@ -344,7 +344,7 @@ TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input)
     cfg.partition_input = partition;
     auto r = engine::run_job(cfg, options_for(sb));
     expect_books_balance(r);
-    EXPECT_EQ(r.totals.archived_pairs, input.size());
+    EXPECT_EQ(r.totals.done_pairs, input.size());
     EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
     if (partition) {
       EXPECT_EQ(r.totals.sent_inputs, froms.size()) << "each from-id sent as exactly one input";

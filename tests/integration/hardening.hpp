@@ -79,7 +79,7 @@ inline engine::job_options quiet_options(const std::string& ca_pem, std::string 
 inline void expect_balanced(const engine::job_result& r) {
   const auto& c = r.totals;
   EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.archived_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
+  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
 }
 
 }  // namespace hubbatch::test

@@ -91,7 +91,7 @@ TEST(hostile_input, every_bad_id_is_rejected_by_reason_and_good_lines_archived) 
   test::expect_balanced(r);
   const auto& c = r.totals;
   EXPECT_EQ(c.input_pairs, 17u);
-  EXPECT_EQ(c.archived_pairs, 4u);  // 101, 102 (20-digit form), 103, 104
+  EXPECT_EQ(c.done_pairs, 4u);  // 101, 102 (20-digit form), 103, 104
   EXPECT_EQ(c.rejected_pairs, 13u);
   EXPECT_EQ(reason_count(c, io::reject_reason::bad_id), 10u);
   EXPECT_EQ(reason_count(c, io::reject_reason::id_out_of_range), 1u);
@@ -126,7 +126,7 @@ TEST(hostile_input, ndjson_hostile_values_are_rejected) {
   auto cfg = job_on(sb, test::write_text(dir.file("pairs.ndjson"), text));
   auto r = engine::run_job(cfg, test::quiet_options(sb.ca_pem()));
   test::expect_balanced(r);
-  EXPECT_EQ(r.totals.archived_pairs, 1u);
+  EXPECT_EQ(r.totals.done_pairs, 1u);
   EXPECT_EQ(r.totals.rejected_pairs, 7u);
   EXPECT_EQ(reason_count(r.totals, io::reject_reason::bad_json), 2u);
   EXPECT_EQ(reason_count(r.totals, io::reject_reason::nul_byte), 1u);
@@ -152,7 +152,7 @@ TEST(hostile_input, a_1_gb_line_is_skipped_with_bounded_memory) {
   const auto growth = peak_rss() - rss_before;
   test::expect_balanced(r);
   EXPECT_EQ(r.totals.input_pairs, 3u);
-  EXPECT_EQ(r.totals.archived_pairs, 2u);
+  EXPECT_EQ(r.totals.done_pairs, 2u);
   EXPECT_EQ(reason_count(r.totals, io::reject_reason::line_too_long), 1u);
   EXPECT_LT(growth, 64ull << 20) << "peak RSS grew by " << (growth >> 20) << " MiB reading a 1 GiB line";
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
@@ -228,7 +228,7 @@ TEST(hostile_input, a_growing_file_is_read_consistently_and_balanced) {
   EXPECT_EQ(r.totals.rejected_pairs, reason_count(r.totals, io::reject_reason::truncated_line));
   // Every archived pair is a real line of the file: nothing cut was sent.
   auto left = sb.remaining_pairs("contacts", "companies");
-  EXPECT_EQ(left.size(), seeded.size() - r.totals.archived_pairs);
+  EXPECT_EQ(left.size(), seeded.size() - r.totals.done_pairs);
 }
 
 TEST(hostile_input, read_pairs_file_refuses_a_file_that_changed) {

@@ -144,7 +144,7 @@ TEST(hostile_server, two_xx_with_a_5_gb_content_length_is_refused) {
                                                       std::string(65536, '5')));
   auto r = run_job_against(srv, pki());
   expect_failed_retryable(r, "body limit exceeded");
-  EXPECT_EQ(r.job.totals.archived_pairs, 0u) << "a 2xx that never completes archives nothing";
+  EXPECT_EQ(r.job.totals.done_pairs, 0u) << "a 2xx that never completes archives nothing";
 }
 
 TEST(hostile_server, chunked_body_that_never_ends_hits_the_body_cap) {
@@ -211,7 +211,7 @@ TEST(hostile_server, invalid_http_is_a_retried_transport_error) {
     auto r = run_job_against(srv, pki());
     test::expect_balanced(r.job);
     EXPECT_EQ(r.job.totals.failed_pairs, 3u);
-    EXPECT_EQ(r.job.totals.archived_pairs, 0u);
+    EXPECT_EQ(r.job.totals.done_pairs, 0u);
     EXPECT_EQ(r.job.totals.transport_errors, 2u);
     EXPECT_NE(r.failures.find("read response: "), std::string::npos) << r.failures;
     EXPECT_NE(r.failures.find(cause), std::string::npos) << r.failures;
@@ -236,7 +236,7 @@ TEST(hostile_server, redirect_to_another_host_is_never_followed) {
     EXPECT_EQ(cli::decide_exit(r.job, false).code, 2) << "a redirect means the route is wrong: exit 2 as documented";
     EXPECT_EQ(r.job.context.stop_reason, "configuration");
     EXPECT_EQ(r.job.totals.pending_pairs, 3u);
-    EXPECT_EQ(r.job.totals.archived_pairs, 0u);
+    EXPECT_EQ(r.job.totals.done_pairs, 0u);
     EXPECT_NE(r.job.stop_message.find("redirects are never followed"), std::string::npos) << r.job.stop_message;
     EXPECT_EQ(r.server.request_heads.size(), 1u) << "one request, then stop";
     EXPECT_EQ(target.stats().connections, 0u) << "the token must never follow a redirect";
@@ -256,7 +256,7 @@ TEST(hostile_server, unsolicited_bytes_after_a_response_never_answer_the_next_re
   });
   auto r = run_job_against(srv, pki());
   test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.totals.archived_pairs, 0u) << "a 204 nobody asked for archived the batch";
+  EXPECT_EQ(r.job.totals.done_pairs, 0u) << "a 204 nobody asked for archived the batch";
   EXPECT_EQ(r.job.totals.failed_pairs, 3u);
   EXPECT_EQ(r.job.totals.http_status[500], 2u);
   EXPECT_EQ(r.job.totals.http_status.count(204), 0u);
@@ -278,7 +278,7 @@ TEST(hostile_server, a_reconnect_starts_with_an_empty_buffer) {
   });
   auto r = run_job_against(srv, pki());
   test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.totals.archived_pairs, 3u) << "the retry on a fresh connection must read the fresh 204";
+  EXPECT_EQ(r.job.totals.done_pairs, 3u) << "the retry on a fresh connection must read the fresh 204";
   EXPECT_EQ(r.job.totals.transport_errors, 1u);
   EXPECT_EQ(r.job.totals.connections_opened, 2u);
 }

@@ -126,14 +126,14 @@ TEST(resume, request_budget_stop_then_resume_sends_each_pair_once) {
   auto r2 = engine::run_job(cfg, opt);
   EXPECT_EQ(r2.invariant_error, "");
   EXPECT_EQ(cli::decide_exit(r2, false).code, 0);
-  EXPECT_EQ(r2.totals.skipped_pairs, r1.totals.archived_pairs);
+  EXPECT_EQ(r2.totals.skipped_pairs, r1.totals.done_pairs);
   EXPECT_EQ(r2.totals.input_pairs, r1.totals.pending_pairs);
   EXPECT_EQ(r2.totals.resent_pairs, 0u) << "a clean stop leaves nothing of unknown fate";
   EXPECT_EQ(r1.totals.sent_pairs + r2.totals.sent_pairs, input.size()) << "no pair sent twice";
   ASSERT_TRUE(r2.context.totals);
   EXPECT_EQ(r2.context.totals->runs, 2u);
   EXPECT_EQ(r2.context.totals->input_pairs, input.size());
-  EXPECT_EQ(r2.context.totals->archived_pairs, input.size());
+  EXPECT_EQ(r2.context.totals->done_pairs, input.size());
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
   EXPECT_EQ(sb.stats().applied_request_pairs, input.size());
 }

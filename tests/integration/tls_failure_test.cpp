@@ -55,7 +55,7 @@ void expect_refused(const tls_case_result& r, const std::string& cause) {
   test::expect_balanced(r.job);
   EXPECT_EQ(r.job.totals.pending_pairs, 3u);
   EXPECT_EQ(r.job.totals.failed_pairs, 0u);
-  EXPECT_EQ(r.job.totals.archived_pairs, 0u);
+  EXPECT_EQ(r.job.totals.done_pairs, 0u);
   EXPECT_EQ(r.job.totals.connections_opened, 0u);
   EXPECT_EQ(cli::decide_exit(r.job, false).code, 2);
   EXPECT_EQ(r.job.context.stop_reason, "tls");
@@ -80,7 +80,7 @@ TEST(tls_failure, control_a_valid_certificate_is_accepted) {
   auto pki = io::generate_local_pki();
   auto r = run_against(server_for(pki), pki.ca_cert_pem);
   test::expect_balanced(r.job);
-  EXPECT_EQ(r.job.totals.archived_pairs, 3u);
+  EXPECT_EQ(r.job.totals.done_pairs, 3u);
   ASSERT_EQ(r.server.request_heads.size(), 1u);  // two from-ids, one batch
   EXPECT_NE(r.server.request_heads[0].find("Bearer pat-na1-test-token"), std::string::npos)
       << "a trusted server does get the token; the refusals below must not";

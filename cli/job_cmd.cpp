@@ -1,8 +1,11 @@
-// `hubbatch archive`: flags -> archive_config, token from env or file, run
-// the job (optionally against an embedded sandbox), print and write the report.
+// `hubbatch archive`, `create` and `archive-labels`: flags -> archive_config,
+// token from env or file, labels resolved (cli/labels.cpp), run the job with
+// the command's operation (optionally against an embedded sandbox), print
+// and write the report. The commands share every flag that applies.
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/labels.hpp"
 #include "cli/logging.hpp"
 #include "cli/plan.hpp"
 #include "cli/progress.hpp"
@@ -32,7 +35,11 @@ namespace hubbatch::cli {
 namespace {
 
 struct archive_flags {
+  job_kind kind = job_kind::archive;
+  std::string name = "archive";  // the subcommand
   engine::archive_config cfg;
+  std::string label;               // --label CATEGORY:TYPEID or NAME ("" = none)
+  bool include_unlabeled = false;  // archive-labels: the unlabelled type may be removed
   std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name
   std::string columns;     // --columns NAMES: "" = not named (parsed into cfg.columns)
@@ -201,15 +208,25 @@ int run_plan(archive_flags& f) {
   return fig.rejected > 0 ? exit_partial : exit_ok;
 }
 
+const engine::operation& operation_of(job_kind k) {
+  switch (k) {
+    case job_kind::create: return engine::create_operation();
+    case job_kind::archive_labels: return engine::archive_labels_operation();
+    case job_kind::archive: break;
+  }
+  return engine::archive_operation();
+}
+
 int run_archive(archive_flags& f) {
   engine::archive_config& cfg = f.cfg;
+  const std::string prefix = "hubbatch " + f.name + ": ";
   // A proxy URL may carry USER:PASSWORD@: overwrite it however this returns.
   io::wipe_on_exit wipe_proxy_flag(f.proxy);
   io::wipe_on_exit wipe_proxy(cfg.proxy);
   setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level);
   if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
-    print_stderr(notice_level::error, "hubbatch archive: ", err);
+    print_stderr(notice_level::error, prefix, err);
     return exit_usage;
   }
   if (cfg.input == "-" && ::isatty(STDIN_FILENO) == 1)
@@ -220,7 +237,7 @@ int run_archive(archive_flags& f) {
   else if (!f.proxy.empty()) cfg.proxy = f.proxy;
   else if (!f.sandbox) cfg.proxy = proxy_from_env(cfg.base_url);
   if (std::string err = engine::validate(cfg); !err.empty()) {  // the proxy URL
-    print_stderr(notice_level::error, "hubbatch archive: ", err);
+    print_stderr(notice_level::error, prefix, err);
     return exit_usage;
   }
   // The journal goes next to the report unless told otherwise. Not with
@@ -232,7 +249,7 @@ int run_archive(archive_flags& f) {
     cfg.journal_automatic = true;
   }
   if ((cfg.resume || cfg.restart) && cfg.journal_path.empty()) {
-    print_stderr(notice_level::error, "hubbatch archive: ",
+    print_stderr(notice_level::error, prefix,
                  "--resume and --restart need a journal (--journal PATH, or --report PATH with an input file)");
     return exit_usage;
   }
@@ -248,10 +265,11 @@ int run_archive(archive_flags& f) {
                                     cfg.journal_path},
                                    {"--metrics-file", f.metrics_file}};
   if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
-    print_stderr(notice_level::error, "hubbatch archive: ", clash + ": refusing to overwrite it (nothing was written)");
+    print_stderr(notice_level::error, prefix, clash + ": refusing to overwrite it (nothing was written)");
     return exit_usage;
   }
   engine::job_options opt;
+  opt.op = &operation_of(f.kind);
   opt.quiet = f.quiet;
   progress_settings ps;
   ps.quiet = f.quiet;
@@ -270,7 +288,8 @@ int run_archive(archive_flags& f) {
     // An unlimited embedded sandbox sends no rate headers, which --rate auto
     // would meet with HubSpot's cautious fallback: nothing to pace against.
     if (f.sandbox_rate == "0" && f.rate == "auto") cfg.rate = engine::rate_mode::unlimited;
-    sandbox = start_embedded_sandbox(cfg, f.sandbox_rate);
+    // create starts from an empty portal; the removals from the input's pairs.
+    sandbox = start_embedded_sandbox(cfg, f.sandbox_rate, f.kind != job_kind::create);
     cfg.base_url = "https://127.0.0.1:" + std::to_string(sandbox->port());
     opt.ca_pem = sandbox->ca_pem();
     opt.token = sandbox->token();
@@ -282,6 +301,10 @@ int run_archive(archive_flags& f) {
     opt.token = load_token(f);
   }
   io::wipe_on_exit wipe_token(opt.token);
+  if (std::string err = resolve_labels(f.kind, f.label, f.include_unlabeled, opt.token, opt.ca_pem, cfg); !err.empty()) {
+    print_stderr(notice_level::error, prefix, err);
+    return exit_usage;
+  }
 
   engine::job_result r = engine::run_job(cfg, opt);
   settle_exit(r, cfg.allow_empty);
@@ -329,10 +352,20 @@ int run_archive(archive_flags& f) {
 
 }  // namespace
 
-void add_archive_command(CLI::App& app, command_runner* run) {
+void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   auto f = std::make_shared<archive_flags>();
+  f->kind = kind;
   engine::archive_config& c = f->cfg;
-  auto* cmd = app.add_subcommand("archive", "Archive (remove) the associations listed in a file of from_id,to_id pairs");
+  const bool create = kind == job_kind::create;
+  f->name = create ? "create" : kind == job_kind::archive_labels ? "archive-labels" : "archive";
+  const char* what =
+      create ? "Create the associations listed in a file of from_id,to_id pairs (unlabelled, or with a label from "
+               "--label or category,type_id columns)"
+      : kind == job_kind::archive_labels
+          ? "Remove only the labels listed (--label, or category,type_id columns) from the associations of a file "
+            "of from_id,to_id pairs; the associations stay"
+          : "Archive (remove) the associations listed in a file of from_id,to_id pairs, with every label";
+  auto* cmd = app.add_subcommand(f->name, what);
   add_config_option(*cmd);  // first: its callback feeds the options declared below
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
@@ -362,7 +395,8 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--batch-size", c.batch_size, "Inputs (distinct from-ids) per request")
+  cmd->add_option("--batch-size", c.batch_size,
+                  kind == job_kind::archive ? "Inputs (distinct from-ids) per request" : "Inputs (pairs) per request")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
@@ -380,10 +414,24 @@ void add_archive_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--max-retries", c.max_retries, "Resends of one batch after 5xx, 423, 477 and transport errors")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
-  cmd->add_option("--failures", c.failures_path, "Write every pair not archived to this CSV (readable as --input)");
+  cmd->add_option("--failures", c.failures_path, "Write every pair not done (not " + std::string(operation_of(kind).done_word()) + ") to this CSV (readable as --input)");
   cmd->add_option("--report", c.report_path, "Write the JSON report to this file");
+  if (kind != job_kind::archive) {
+    cmd->add_option("--label", f->label,
+                    create ? "Label every pair the input gives none: CATEGORY:TYPEID (e.g. USER_DEFINED:36) or a "
+                             "label's name, looked up once in the portal (default: unlabelled, "
+                             "batch/associate/default)"
+                           : "The label to remove from every pair the input gives none: CATEGORY:TYPEID or a label's "
+                             "name, looked up once in the portal");
+  }
+  if (kind == job_kind::archive_labels) {
+    cmd->add_flag("--include-unlabeled", f->include_unlabeled,
+                  "Allow removing the unlabelled type (e.g. HUBSPOT_DEFINED:279), which removes every label and "
+                  "the association itself");
+  }
   cmd->add_flag("--sandbox", f->sandbox,
-                "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");
+                create ? "Run against an embedded, empty sandbox (demo, dry run)"
+                       : "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");
   cmd->add_option("--sandbox-rate", f->sandbox_rate, "With --sandbox: the sandbox's rate limit (N/Ws or 0)")
       ->capture_default_str();
   cmd->add_flag("--quiet", f->quiet, "Only the summary and errors on stderr");

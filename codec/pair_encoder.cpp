@@ -1,0 +1,30 @@
+#include "codec/pair_encoder.hpp"
+
+#include "io/decimal.hpp"
+
+namespace hubbatch::codec {
+
+void encode_pair_inputs(std::span<const pair_id> pairs, bool with_types, std::string& out) {
+  // About 40 bytes of ids and punctuation an input, 80 more with a type.
+  out.reserve(out.size() + 16 + pairs.size() * (with_types ? 128 : 48));
+  out += "{\"inputs\":[";
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const pair_id& p = pairs[i];
+    out += i == 0 ? "{\"from\":{\"id\":\"" : ",{\"from\":{\"id\":\"";
+    io::append_u64(out, p.from);
+    out += "\"},\"to\":{\"id\":\"";
+    io::append_u64(out, p.to);
+    out += "\"}";
+    if (with_types) {
+      out += ",\"types\":[{\"associationCategory\":\"";
+      out += to_string(p.type.category);
+      out += "\",\"associationTypeId\":";
+      io::append_u64(out, static_cast<std::uint64_t>(p.type.id));
+      out += "}]";
+    }
+    out += '}';
+  }
+  out += "]}";
+}
+
+}  // namespace hubbatch::codec
