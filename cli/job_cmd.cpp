@@ -223,7 +223,7 @@ int run_archive(archive_flags& f) {
   // A proxy URL may carry USER:PASSWORD@: overwrite it however this returns.
   io::wipe_on_exit wipe_proxy_flag(f.proxy);
   io::wipe_on_exit wipe_proxy(cfg.proxy);
-  setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level);
+  setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level, f.name);
   if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
     print_stderr(notice_level::error, prefix, err);
@@ -276,6 +276,8 @@ int run_archive(archive_flags& f) {
   ps.tty = ::isatty(STDERR_FILENO) == 1 && current_log_format() == log_format::text;  // json: progress log lines
   ps.interval = f.progress_every;
   ps.metrics_path = f.metrics_file;
+  ps.operation = f.name;
+  ps.done_word = operation_of(f.kind).done_word();
   ps.from_type = cfg.from_type;
   ps.to_type = cfg.to_type;
   progress_reporter progress(ps);

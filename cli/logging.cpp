@@ -20,6 +20,7 @@ namespace {
 
 bool status_shown = false;  // written and read on the main thread only
 log_format installed_format = log_format::text;  // set by setup_logging (main thread, before the run)
+std::string installed_operation;                  // set by setup_logging: the json lines' "operation"
 
 std::string json_escape(std::string_view s) {
   std::string out;
@@ -64,7 +65,7 @@ class line_formatter final : public spdlog::formatter {
     std::string text(msg.payload.data(), msg.payload.size());
     std::string line;
     if (format_ == log_format::json) {
-      line = json_log_line(json_timestamp(msg.time), level_name(msg.level), text);
+      line = json_log_line(json_timestamp(msg.time), level_name(msg.level), text, installed_operation);
     } else {
       const char* tag = msg.level == spdlog::level::debug || msg.level == spdlog::level::trace ? "debug: "
                         : msg.level >= spdlog::level::err                                        ? "error: "
@@ -93,7 +94,8 @@ class stderr_sink final : public spdlog::sinks::base_sink<spdlog::details::null_
 
 }  // namespace
 
-std::string json_log_line(const std::string& ts, const std::string& level, const std::string& msg) {
+std::string json_log_line(const std::string& ts, const std::string& level, const std::string& msg,
+                          const std::string& operation) {
   std::string text = msg, correlation;
   static constexpr std::string_view key = " correlation_id=";
   if (auto at = text.rfind(key); at != std::string::npos && text.find(' ', at + key.size()) == std::string::npos) {
@@ -102,11 +104,13 @@ std::string json_log_line(const std::string& ts, const std::string& level, const
   }
   std::string line = fmt::format(R"({{"ts":"{}","level":"{}","msg":"{}")", ts, level, json_escape(text));
   if (!correlation.empty()) line += fmt::format(R"(,"correlation_id":"{}")", json_escape(correlation));
+  if (!operation.empty()) line += fmt::format(R"(,"operation":"{}")", json_escape(operation));
   line += '}';
   return line;
 }
 
-void setup_logging(log_format format, const std::string& level) {
+void setup_logging(log_format format, const std::string& level, const std::string& operation) {
+  installed_operation = operation;
   auto lvl = spdlog::level::from_str(level);
   if (lvl == spdlog::level::off && level != "off")
     throw std::invalid_argument("unknown log level '" + level + "' (trace, debug, info, warn, error, off)");
@@ -127,7 +131,9 @@ void print_stderr(notice_level level, std::string_view prefix, std::string_view 
     return;
   }
   const char* name = level == notice_level::error ? "error" : level == notice_level::warn ? "warn" : "info";
-  write_stderr(json_log_line(json_timestamp(std::chrono::system_clock::now()), name, std::string(message)) + "\n");
+  write_stderr(json_log_line(json_timestamp(std::chrono::system_clock::now()), name, std::string(message),
+                             installed_operation) +
+               "\n");
 }
 
 void print_summary(std::string_view summary, std::string_view report_json) {
@@ -146,7 +152,8 @@ void print_summary(std::string_view summary, std::string_view report_json) {
     }
     while (i + 1 < report_json.size() && report_json[i + 1] == ' ') ++i;
   }
-  std::string line = json_log_line(json_timestamp(std::chrono::system_clock::now()), "info", "summary");
+  std::string line =
+      json_log_line(json_timestamp(std::chrono::system_clock::now()), "info", "summary", installed_operation);
   line.pop_back();  // its closing brace
   write_stderr(line + R"(,"report":)" + report + "}\n");
 }

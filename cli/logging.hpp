@@ -1,8 +1,8 @@
 // Log lines about events (stop reasons, rejected lines, drain, failed
 // responses with their correlation id) go through spdlog's default logger,
 // which this installs: stderr, `text` ("hubbatch: message") or `json` (one
-// object a line: ts, level, msg, and correlation_id when the message ends with
-// "correlation_id=ID"). The tty status line is not a log line and bypasses
+// object a line: ts, level, msg, correlation_id when the message ends with
+// "correlation_id=ID", and operation for a job's command). The tty status line is not a log line and bypasses
 // it (never shown with json). Other text for people on stderr (usage errors,
 // warnings before the run, the end-of-run summary) goes through
 // print_stderr() and print_summary(), which keep it as it is with text and
@@ -18,8 +18,9 @@ namespace hubbatch::cli {
 enum class log_format { text, json };
 
 // Installs the default logger. `level`: trace, debug, info, warn, error, off.
-// Throws std::invalid_argument for an unknown level.
-void setup_logging(log_format format, const std::string& level);
+// `operation` ("archive", "create", ...; "" for none) goes into every json
+// line. Throws std::invalid_argument for an unknown level.
+void setup_logging(log_format format, const std::string& level, const std::string& operation = {});
 
 // The format setup_logging() installed; text until it is called.
 log_format current_log_format();
@@ -43,6 +44,7 @@ void set_status_line_shown(bool shown);
 bool status_line_shown();
 
 // One log line as the json format writes it (exposed for tests).
-std::string json_log_line(const std::string& ts, const std::string& level, const std::string& msg);
+std::string json_log_line(const std::string& ts, const std::string& level, const std::string& msg,
+                          const std::string& operation = {});
 
 }  // namespace hubbatch::cli

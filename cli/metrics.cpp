@@ -44,14 +44,15 @@ class writer {
 
 std::string prometheus_text(const engine::counters& c, const metrics_context& ctx) {
   writer w;
-  w.family("info", "gauge", "Constant 1, labelled with the version and the object types of the job.");
+  w.family("info", "gauge", "Constant 1, labelled with the version, the operation and the object types of the job.");
   w.sample("info", 1,
-           fmt::format(R"(version="{}",from_type="{}",to_type="{}")", HUBBATCH_VERSION, label_value(ctx.from_type),
-                       label_value(ctx.to_type)));
+           fmt::format(R"(version="{}",operation="{}",from_type="{}",to_type="{}")", HUBBATCH_VERSION,
+                       label_value(ctx.operation), label_value(ctx.from_type), label_value(ctx.to_type)));
   w.counter("input_pairs_total", c.input_pairs, "Input data lines read (valid pairs plus rejected lines).");
-  w.counter("archived_pairs_total", c.done_pairs, "Pairs archived (2xx covered them).");
+  const std::string done_total = ctx.done_word + "_pairs_total";
+  w.counter(done_total, c.done_pairs, "Pairs " + ctx.done_word + " (a 2xx covered them).");
   w.counter("already_absent_pairs_total", c.already_absent_pairs,
-            "Subset of archived: the server said the pair was not associated.");
+            "Subset of " + ctx.done_word + ": the server said the pair was not associated.");
   w.counter("failed_pairs_total", c.failed_pairs, "Pairs given up on (see failed_pairs_by_category_total).");
   w.counter("rejected_pairs_total", c.rejected_pairs, "Bad input lines, never sent.");
   w.counter("duplicate_pairs_total", c.duplicate_pairs, "Pairs already waiting in the group window, sent once.");

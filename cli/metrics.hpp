@@ -12,6 +12,7 @@
 namespace hubbatch::cli {
 
 struct metrics_context {
+  std::string operation = "archive", done_word = "archived";  // hubbatch_info's label; <done_word>_pairs_total
   std::string from_type, to_type;
   double elapsed_s = 0;
   bool running = true;               // false in the final write

@@ -119,6 +119,8 @@ void progress_reporter::finish(const engine::counters& c, double elapsed_s, int 
 void progress_reporter::write_metrics(const engine::counters& c, double elapsed_s, bool running,
                                       std::optional<int> exit_code) {
   metrics_context ctx;
+  ctx.operation = s_.operation;
+  ctx.done_word = s_.done_word;
   ctx.from_type = s_.from_type;
   ctx.to_type = s_.to_type;
   ctx.elapsed_s = elapsed_s;

@@ -21,6 +21,7 @@ struct progress_settings {
   bool tty = false;                                     // stderr is a terminal
   engine::duration interval = std::chrono::seconds(10); // plain lines and metrics writes
   std::string metrics_path;                             // "" = no metrics file
+  std::string operation = "archive", done_word = "archived";  // metrics: info label, <done_word>_pairs_total
   std::string from_type, to_type;                       // metrics labels
 };
 

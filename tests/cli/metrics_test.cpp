@@ -89,5 +89,5 @@ TEST(metrics, text_parses_back_to_the_counters) {
   EXPECT_EQ(m["hubbatch_running"], 0);
   EXPECT_EQ(m["hubbatch_exit_code"], 1);
   EXPECT_EQ(m["hubbatch_last_update_timestamp_seconds"], 1700000000);
-  EXPECT_EQ(m.count("hubbatch_info{version=\"" HUBBATCH_VERSION "\",from_type=\"contacts\",to_type=\"companies\"}"), 1u);
+  EXPECT_EQ(m.count("hubbatch_info{version=\"" HUBBATCH_VERSION "\",operation=\"archive\",from_type=\"contacts\",to_type=\"companies\"}"), 1u);
 }
