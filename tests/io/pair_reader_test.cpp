@@ -35,8 +35,9 @@ struct event {
   friend std::ostream& operator<<(std::ostream& os, const event& e) {
     if (e.ok)
       return os << "pair(" << e.line << ": " << e.pair.from << "," << e.pair.to
-                << (e.pair.type.empty() ? "" : " " + std::string(to_string(e.pair.type.category)) + ":" +
-                                                   std::to_string(e.pair.type.id))
+                << (e.pair.type.empty()
+                        ? ""
+                        : " " + std::string(to_string(e.pair.type.category)) + ":" + std::to_string(e.pair.type.id))
                 << ")";
     return os << "reject(" << e.line << ": " << hubbatch::io::to_string(e.reason) << " '" << e.detail << "')";
   }
@@ -963,12 +964,12 @@ constexpr assoc_type hs279{279, assoc_category::hubspot_defined};
 // Issue 13: a header names a category and a type id column; both cells empty
 // (or missing) is an untyped pair.
 TEST(pair_reader_types, issue_13_a_header_names_the_label_columns) {
-  auto r = parse_with(csv, "from_id,to_id,category,type_id\n1,2,USER_DEFINED,36\n3,4,,\n5,6,hubspot_defined,279\n7,8\n",
-                      "");
+  auto r =
+      parse_with(csv, "from_id,to_id,category,type_id\n1,2,USER_DEFINED,36\n3,4,,\n5,6,hubspot_defined,279\n7,8\n", "");
   EXPECT_EQ(r.events, (E{ok(2, 1, 2, user36), ok(3, 3, 4), ok(4, 5, 6, hs279), ok(5, 7, 8)}));
   ASSERT_TRUE(r.columns);
-  EXPECT_EQ(*r.columns, (input_columns{{"from_id", 1}, {"to_id", 2}, {}, named_column{"category", 3},
-                                       named_column{"type_id", 4}}));
+  EXPECT_EQ(*r.columns,
+            (input_columns{{"from_id", 1}, {"to_id", 2}, {}, named_column{"category", 3}, named_column{"type_id", 4}}));
   EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (1), to_id (2), category (3), type_id (4)");
   // Every alias, any order and case, quoted and spaced cells, other columns ignored.
   r = parse_with(csv,
@@ -1016,8 +1017,7 @@ TEST(pair_reader_types, issue_13_bad_labels_are_rejected_with_their_text) {
                          bad(6, R::bad_association_type, "type id '1.5' is not 1-2147483647"),
                          bad(7, R::bad_association_type, "category 'USER_DEFINED' has no type id"),
                          bad(8, R::bad_association_type, "type id '5' has no category"),
-                         bad(9, R::bad_association_type, "type id '5' has no category"),
-                         bad(10, R::bad_id, "1O1"),
+                         bad(9, R::bad_association_type, "type id '5' has no category"), bad(10, R::bad_id, "1O1"),
                          bad(11, R::bad_association_type, "category 'USER_DEFINED' has no type id"),
                          bad(12, R::bad_association_type, not_a_category("HUBSPOT_DEFINED:1"))}));
   EXPECT_STREQ(hubbatch::io::to_string(R::bad_association_type), "bad_association_type");
@@ -1113,17 +1113,17 @@ TEST(pair_reader_types, issue_13_ndjson_label_keys) {
   const auto not_a_category = [](std::string_view c) {
     return "category '" + std::string(c) + "' is not HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK";
   };
-  EXPECT_EQ(r.events, (E{ok(1, 1, 2, user36), ok(2, 1, 2, hs279), ok(3, 1, 2, {7, assoc_category::work}),
-                         ok(4, 1, 2, user36), ok(5, 3, 4), ok(6, 3, 4), ok(7, 3, 4),
-                         bad(8, R::bad_association_type, "type id '0' is not 1-2147483647"),
-                         bad(9, R::bad_association_type, "type id '1.5' is not 1-2147483647"),
-                         bad(10, R::bad_association_type, "type id '-3' is not 1-2147483647"),
-                         bad(11, R::bad_association_type, "type id 'true' is not 1-2147483647"),
-                         bad(12, R::bad_association_type, not_a_category("5")),
-                         bad(13, R::bad_association_type, not_a_category("FOO")),
-                         bad(14, R::bad_association_type, not_a_category("USER\\u005fDEFINED")),
-                         bad(15, R::bad_association_type, "category 'WORK' has no type id"),
-                         bad(16, R::bad_association_type, "type id '5' has no category"), bad(17, R::bad_id, "x")}));
+  EXPECT_EQ(
+      r.events,
+      (E{ok(1, 1, 2, user36), ok(2, 1, 2, hs279), ok(3, 1, 2, {7, assoc_category::work}), ok(4, 1, 2, user36),
+         ok(5, 3, 4), ok(6, 3, 4), ok(7, 3, 4), bad(8, R::bad_association_type, "type id '0' is not 1-2147483647"),
+         bad(9, R::bad_association_type, "type id '1.5' is not 1-2147483647"),
+         bad(10, R::bad_association_type, "type id '-3' is not 1-2147483647"),
+         bad(11, R::bad_association_type, "type id 'true' is not 1-2147483647"),
+         bad(12, R::bad_association_type, not_a_category("5")), bad(13, R::bad_association_type, not_a_category("FOO")),
+         bad(14, R::bad_association_type, not_a_category("USER\\u005fDEFINED")),
+         bad(15, R::bad_association_type, "category 'WORK' has no type id"),
+         bad(16, R::bad_association_type, "type id '5' has no category"), bad(17, R::bad_id, "x")}));
 }
 
 // Issue 13: a failures file's `category` column is the failure's, never a
@@ -1150,16 +1150,15 @@ TEST(pair_reader_types, issue_13_the_failures_files_category_is_never_a_label) {
                      "\"\"category\"\":\"\"USER_DEFINED\"\"}\",,\n"
                      ",,rejected,unnamed_columns,,line 12,12,\"1,9,10,USER_DEFINED,36\",,\n",
                  "");
-  EXPECT_EQ(r.events, (E{ok(2, 1, 2, hs279), ok(3, 1, 2),
-                         bad(4, reject_reason::bad_association_type, "type id '0' is not 1-2147483647"),
-                         ok(5, 9, 10, user36), ok(6, 9, 10, user36),
-                         bad(7, reject_reason::unnamed_columns, "1,9,10,USER_DEFINED,36")}));
+  EXPECT_EQ(r.events,
+            (E{ok(2, 1, 2, hs279), ok(3, 1, 2),
+               bad(4, reject_reason::bad_association_type, "type id '0' is not 1-2147483647"), ok(5, 9, 10, user36),
+               ok(6, 9, 10, user36), bad(7, reject_reason::unnamed_columns, "1,9,10,USER_DEFINED,36")}));
   EXPECT_EQ(hubbatch::io::to_string(*r.columns),
             "from_id (1), to_id (2), association_category (9), association_type_id (10); ignored: outcome (3), "
             "category (4), http_status (5), message (6), line (7), text (8)");
   // The failures header with --columns naming no labels keeps its own.
-  r = parse_with(csv, std::string(hubbatch::io::failures_header) + "\n1,2,failed,X,400,x,7,,WORK,7\n",
-                 "from_id,to_id");
+  r = parse_with(csv, std::string(hubbatch::io::failures_header) + "\n1,2,failed,X,400,x,7,,WORK,7\n", "from_id,to_id");
   EXPECT_EQ(r.events, (E{ok(2, 1, 2, {7, assoc_category::work})}));
   // Almost a failures header: `category` is then a label column without its type id.
   r = parse_with(csv, "from_id,to_id,outcome,category,http_status\n1,2,failed,WORK,400\n", "");
