@@ -51,12 +51,14 @@ void failures_file::pairs(std::span<const pair_id> ps, std::span<const std::uint
   const std::string message = csv_field(o.message);
   try {
     for (std::size_t i = 0; i < ps.size(); ++i) {
+      const assoc_type& t = ps[i].type;
+      const std::string type_id = t.empty() ? std::string() : std::to_string(t.id);
       if (i < lines.size()) {
-        fmt::print(file_, "{},{},{},{},{},{},{},\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
-                   message, lines[i]);
+        fmt::print(file_, "{},{},{},{},{},{},{},,{},{}\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
+                   message, lines[i], to_string(t.category), type_id);
       } else {
-        fmt::print(file_, "{},{},{},{},{},{},,\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
-                   message);
+        fmt::print(file_, "{},{},{},{},{},{},,,{},{}\n", ps[i].from, ps[i].to, to_string(o.outcome), category, status,
+                   message, to_string(t.category), type_id);
       }
     }
   } catch (const std::exception&) {  // fmt::system_error: fwrite failed
@@ -71,7 +73,7 @@ void failures_file::rejected(std::string_view input, std::uint64_t line, io::rej
   if (r == io::reject_reason::line_too_long) text += cut_marker;
   try {
     fmt::print(
-        file_, ",,rejected,{},,{},{},{}\n", io::to_string(r),
+        file_, ",,rejected,{},,{},{},{},,\n", io::to_string(r),
         csv_field(fmt::format("{}{}line {}: {}: {}", input, input.empty() ? "" : ": ", line, io::describe(r), detail)),
         line, csv_field(text));
   } catch (const std::exception&) {  // fmt::system_error: fwrite failed

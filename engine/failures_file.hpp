@@ -3,12 +3,17 @@
 // from_id/to_id; a rejected row, whose ids are empty, is read from its text
 // cell, see io/pair_reader.hpp).
 //
-// Columns: from_id,to_id,outcome,category,http_status,message,line,text
+// Columns: from_id,to_id,outcome,category,http_status,message,line,text,
+//          association_category,association_type_id
 //   line  the input line number of the pair or rejected line (with several
 //         inputs the message of a rejected line names its file)
 //   text  for a rejected line, the line as read (CSV-quoted; for
 //         line_too_long its first bytes and " [cut]"), for a person to fix;
 //         empty for pairs
+//   association_category, association_type_id
+//         the pair's type (io/assoc_type.hpp), so a rerun creates or removes
+//         the same label; empty for untyped pairs and rejected lines. Last, so
+//         the columns before them are where files without them had them.
 #pragma once
 
 #include "engine/dispatcher.hpp"
@@ -28,7 +33,8 @@ std::string csv_field(std::string_view s);
 class failures_file {
  public:
   // The header line (with its newline).
-  static constexpr std::string_view header = "from_id,to_id,outcome,category,http_status,message,line,text\n";
+  static constexpr std::string_view header =
+      "from_id,to_id,outcome,category,http_status,message,line,text,association_category,association_type_id\n";
   static_assert(header.substr(0, header.size() - 1) == io::failures_header,
                 "the parser recognises a failures file by this header (io/pair_reader.hpp)");
   // Appended to the text of a line_too_long row: only its first bytes are kept.

@@ -50,8 +50,9 @@ asio::awaitable<void> linger_flusher(job_state& j) {
 //
 // A partition that fits in memory (at most a group window of records) is read
 // whole and reordered so each from-id's records are contiguous (from-ids in
-// order of first appearance, to-ids in input order, engine/runs.hpp): its
-// pairs then reach the grouper one run per from-id, with no lookup in the
+// order of first appearance, to-ids in input order, engine/runs.hpp; each
+// type of a from-id is a run of its own, see record::run_key): its pairs then
+// reach the grouper one run per from-id and type, with no lookup in the
 // grouper's index (hashing every pair into a table bigger than the cache was
 // the largest user-space cost of the unthrottled client, bench/results). A
 // bigger one (an input far beyond 1024 windows, or lines much shorter than
@@ -73,7 +74,7 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       if (std::fread(recs.data(), sizeof(record), recs.size(), f) != recs.size())
         throw std::runtime_error(std::string("cannot read a temporary partition: ") +
                                  (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
-      order.apply(recs, scratch, [](const record& r) { return r.from; });
+      order.apply(recs, scratch, [](const record& r) { return r.run_key(); });
     }
     // A block at a time: the next of recs[] (grouped), or the next read.
     for (std::size_t fed = 0;;) {
@@ -91,10 +92,10 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       if (n == 0) break;
       for (const record* r = first; r != first + n; ++r) {
         if (j.disp.stopped() != stop_reason::none) {
-          j.count_pending(pair_id{r->from, r->to}, r->line);
+          j.count_pending(r->pair(), r->line);
           continue;
         }
-        j.staged_pairs[j.staged] = pair_id{r->from, r->to};
+        j.staged_pairs[j.staged] = r->pair();
         j.staged_lines[j.staged] = r->line;
         if (++j.staged == job_state::stage_size) j.add_staged(grouped);
       }

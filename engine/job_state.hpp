@@ -86,7 +86,7 @@ struct job_state : io::pair_sink {
       ++totals.input_pairs;
     }
     if (spill) {  // first pass of a partitioned file: only sort the pair into its partition
-      spill->write(p.from, p.to, line);
+      spill->write(p, line);
       return;
     }
     staged_pairs[staged] = p;

@@ -5,6 +5,8 @@
 // otherwise fills requests with one to-id per input).
 #pragma once
 
+#include "io/pair.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -17,9 +19,32 @@ namespace hubbatch::engine {
 // so they vanish with the process.
 class partition_files {
  public:
+  // One pair as stored: 32 bytes. The type is kept as two plain integers,
+  // not an assoc_type, so the record has no padding bytes to write.
   struct record {
     std::uint64_t from, to, line;
+    std::int32_t type_id;    // assoc_type::id (0 when untyped)
+    std::uint32_t category;  // assoc_type::category as an integer (0 = none: untyped)
+    pair_id pair() const noexcept {
+      return pair_id{from, to, assoc_type{type_id, static_cast<assoc_category>(category)}};
+    }
+    // The run the record belongs to when a partition is reordered
+    // (engine/feed.cpp, engine/runs.hpp): one per (from-id, type). Untyped
+    // records are keyed by the from-id, as before types. A typed one's key
+    // mixes the type in: distinct for distinct types of one from-id (the xor
+    // with a fixed value and mix_id are one-to-one), the type hashed first so
+    // that nearby from-ids with nearby type ids do not cancel out. Two runs
+    // that still share a key (about n^2 / 2^65 for n runs) only interleave:
+    // the grouper starts a new group whenever the from-id or the type
+    // changes, so their pairs go out in smaller requests (a duplicate split
+    // across two groups is sent twice, which archive and create both
+    // tolerate), each with its own type.
+    std::uint64_t run_key() const noexcept {
+      if (category == 0) return from;
+      return mix_id(from ^ mix_id(std::uint64_t{static_cast<std::uint32_t>(type_id)} << 3 | category));
+    }
   };
+  static_assert(sizeof(record) == 32);
 
   // Throws std::runtime_error naming the directory when a file cannot be made.
   explicit partition_files(std::size_t count);
@@ -30,10 +55,10 @@ class partition_files {
   // Records are gathered per partition and written up to 64 KiB at a time
   // (one locked fwrite per record was ~4% of the client's CPU). Throws
   // std::runtime_error on a write failure (a full disk).
-  void write(std::uint64_t from, std::uint64_t to, std::uint64_t line) {
-    const std::size_t i = partition_of(from);
+  void write(const pair_id& p, std::uint64_t line) {
+    const std::size_t i = partition_of(p.from);
     auto& b = pending_[i];
-    b.push_back(record{from, to, line});
+    b.push_back(record{p.from, p.to, line, p.type.id, static_cast<std::uint32_t>(p.type.category)});
     if (b.size() >= per_write_) write_out(i);
   }
   std::size_t count() const noexcept { return files_.size(); }

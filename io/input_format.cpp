@@ -40,6 +40,11 @@ column_role role_of_column(std::string_view name) {
   name = unquote(name);
   if (iequals(name, "from") || iequals(name, "from_id") || iequals(name, "fromObjectId")) return column_role::from;
   if (iequals(name, "to") || iequals(name, "to_id") || iequals(name, "toObjectId")) return column_role::to;
+  if (iequals(name, "category") || iequals(name, "association_category") || iequals(name, "associationCategory"))
+    return column_role::category;
+  if (iequals(name, "type_id") || iequals(name, "typeId") || iequals(name, "association_type_id") ||
+      iequals(name, "associationTypeId"))
+    return column_role::type_id;
   return column_role::other;
 }
 
@@ -47,12 +52,16 @@ std::string parse_column_names(std::string_view text, std::vector<std::string>& 
   std::vector<std::string> out;
   int from = 0;
   int to = 0;
+  int category = 0;
+  int type_id = 0;
   for (std::size_t start = 0;;) {
     const std::size_t comma = text.find(',', start);
     const std::string_view name = trim_spaces(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
     if (name.empty()) return "a column name is empty (expected names separated by commas, e.g. index,from,to)";
     from += role_of_column(name) == column_role::from;
     to += role_of_column(name) == column_role::to;
+    category += role_of_column(name) == column_role::category;
+    type_id += role_of_column(name) == column_role::type_id;
     out.emplace_back(name);
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -60,6 +69,10 @@ std::string parse_column_names(std::string_view text, std::vector<std::string>& 
   if (from != 1 || to != 1)
     return "name exactly one from column (from, from_id or fromObjectId) and one to column (to, to_id or toObjectId); "
            "other names mark columns that are ignored, e.g. index,from,to";
+  if (category > 1 || type_id > 1 || category != type_id)
+    return "name one category column (category, association_category or associationCategory) and one type id "
+           "column (type_id, typeId, association_type_id or associationTypeId), or neither, e.g. "
+           "from,to,category,type_id";
   names = std::move(out);
   return {};
 }
@@ -75,6 +88,8 @@ std::string check_delimiter(char d) {
 std::string to_string(const input_columns& c) {
   std::string out = c.from.name + " (" + std::to_string(c.from.position) + "), " + c.to.name + " (" +
                     std::to_string(c.to.position) + ")";
+  for (const auto* label : {&c.category, &c.type_id})
+    if (*label) out += ", " + (*label)->name + " (" + std::to_string((*label)->position) + ")";
   for (std::size_t i = 0; i < c.ignored.size(); ++i)
     out += (i ? ", " : "; ignored: ") + c.ignored[i].name + " (" + std::to_string(c.ignored[i].position) + ")";
   return out;
@@ -93,6 +108,7 @@ const char* to_string(reject_reason r) {
     case reject_reason::truncated_line: return "truncated_line";
     case reject_reason::unnamed_columns: return "unnamed_columns";
     case reject_reason::header_mismatch: return "header_mismatch";
+    case reject_reason::bad_association_type: return "bad_association_type";
   }
   return "unknown";
 }
@@ -112,7 +128,10 @@ const char* describe(reject_reason r) {
       return "more than two columns and none named (the first may be an index, not the from-id): name them with "
              "--columns (e.g. --columns index,from,to) or a header line";
     case reject_reason::header_mismatch:
-      return "the header names the id columns elsewhere than --columns: fix --columns or the header";
+      return "the header names the id or label columns elsewhere than --columns: fix --columns or the header";
+    case reject_reason::bad_association_type:
+      return "bad association type (a category HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK and a type "
+             "id 1-2147483647, both or neither)";
   }
   return "unknown reason";
 }

@@ -18,7 +18,7 @@ class json_line_scanner {
   json_line_scanner(const char* s, std::size_t n) : p_(s), e_(s + n) {}
 
   // Scans the line; false if it is not exactly one JSON object.
-  bool scan_object(json_value_ref& from, json_value_ref& to) {
+  bool scan_object(json_pair_fields& fields) {
     skip_ws();
     if (!eat('{')) return false;
     skip_ws();
@@ -33,9 +33,15 @@ class json_line_scanner {
       json_value_ref* slot = nullptr;
       if (!key.escaped) {
         if (iequals(key.text, "from") || iequals(key.text, "fromObjectId") || iequals(key.text, "from_id")) {
-          slot = &from;
+          slot = &fields.from;
         } else if (iequals(key.text, "to") || iequals(key.text, "toObjectId") || iequals(key.text, "to_id")) {
-          slot = &to;
+          slot = &fields.to;
+        } else if (iequals(key.text, "category") || iequals(key.text, "associationCategory") ||
+                   iequals(key.text, "association_category")) {
+          slot = &fields.category;
+        } else if (iequals(key.text, "type_id") || iequals(key.text, "typeId") ||
+                   iequals(key.text, "associationTypeId") || iequals(key.text, "association_type_id")) {
+          slot = &fields.type_id;
         }
       }
       json_value_ref value;
@@ -192,8 +198,8 @@ class json_line_scanner {
 
 }  // namespace
 
-bool scan_json_object(std::string_view line, json_value_ref& from, json_value_ref& to) {
-  return json_line_scanner(line.data(), line.size()).scan_object(from, to);
+bool scan_json_object(std::string_view line, json_pair_fields& fields) {
+  return json_line_scanner(line.data(), line.size()).scan_object(fields);
 }
 
 }  // namespace hubbatch::io

@@ -14,12 +14,19 @@ struct json_value_ref {
   bool escaped = false;    // string contained a backslash escape
 };
 
+// The values of one line's keys that the reader uses.
+struct json_pair_fields {
+  json_value_ref from;      // from, fromObjectId, from_id
+  json_value_ref to;        // to, toObjectId, to_id
+  json_value_ref category;  // category, association_category, associationCategory
+  json_value_ref type_id;   // type_id, typeId, association_type_id, associationTypeId
+};
+
 // Scans one line holding one JSON object, strictly: false unless the whole
 // line is exactly one object (so `{"from":1,"to":2,}` is not), but only the
-// values of the from keys (from, fromObjectId, from_id) and the to keys (to,
-// toObjectId, to_id), matched case-insensitively when not escaped, are
-// materialised, into `from` and `to` (a repeated key: the last one wins);
-// they are left alone when absent. UTF-8 was validated by the caller.
-bool scan_json_object(std::string_view line, json_value_ref& from, json_value_ref& to);
+// values of the keys of json_pair_fields, matched case-insensitively when not
+// escaped, are materialised (a repeated key: the last one wins); a field is
+// left alone when its key is absent. UTF-8 was validated by the caller.
+bool scan_json_object(std::string_view line, json_pair_fields& fields);
 
 }  // namespace hubbatch::io

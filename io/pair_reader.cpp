@@ -83,10 +83,16 @@ struct pair_parser::impl {
     detail.reserve(4 * detail_bytes + 128);
     raw_prefix.reserve(raw_prefix_bytes);
     for (std::size_t i = 0; i < given_names.size(); ++i) {
-      if (role_of_column(given_names[i]) == column_role::from) from_col = i;
-      if (role_of_column(given_names[i]) == column_role::to) to_col = i;
+      switch (role_of_column(given_names[i])) {
+        case column_role::from: from_col = i; break;
+        case column_role::to: to_col = i; break;
+        case column_role::category: cat_col = i; break;
+        case column_role::type_id: type_col = i; break;
+        case column_role::other: break;
+      }
     }
     named = !given_names.empty();
+    update_scan_to();
     update_plain();
   }
 
@@ -111,6 +117,9 @@ struct pair_parser::impl {
   std::size_t to_col = 1;
   bool named = false;                // by given_names or a header: lines may have more columns
   std::size_t text_col = none;       // a failures file's text column
+  std::size_t cat_col = none;        // the association category column, when named
+  std::size_t type_col = none;       // the association type id column, named with cat_col
+  std::size_t scan_to = 0;           // the last of text_col, cat_col, type_col (0: none)
   bool mismatch = false;             // the header contradicted given_names: every line is rejected
   bool plain = false;                // plain_line() may read the next line (see update_plain)
   std::string hint;                  // the separator hint, once given
@@ -127,13 +136,23 @@ struct pair_parser::impl {
   bool try_header(std::string_view text, pair_sink& sink);
   void parse_text_cell(std::string_view field, pair_sink& sink);
   void parse_ndjson(std::string_view text, pair_sink& sink);
+  bool parse_type(std::string_view category, std::string_view type_id, assoc_type& out, pair_sink& sink);
   void report_too_long(std::string_view a, std::string_view b, pair_sink& sink);
 
   // Whether feed() may try plain_line(): "<digits><delim><digits>" means the
   // pair (from, to) only in the default column order, once the header
   // question is settled. One flag, so the hot loop tests one byte.
+  //
+  // With label columns named, such a line has both label cells missing, so
+  // it is an untyped pair on either path.
   void update_plain() {
     plain = format != input_format::ndjson && !header_pending && from_col == 0 && to_col == 1 && !mismatch;
+  }
+
+  void update_scan_to() {
+    scan_to = 0;
+    for (std::size_t c : {text_col, cat_col, type_col})
+      if (c != none) scan_to = std::max(scan_to, c);
   }
 
   void reject(reject_reason r, std::string_view prefix, std::string_view text, pair_sink& sink) {
@@ -217,6 +236,8 @@ std::optional<input_columns> pair_parser::impl::columns() const {
     named_column col{std::string(unquote(names[i])), i + 1};
     if (i == from_col) c.from = std::move(col);
     else if (i == to_col) c.to = std::move(col);
+    else if (i == cat_col) c.category = std::move(col);
+    else if (i == type_col) c.type_id = std::move(col);
     else c.ignored.push_back(std::move(col));
   }
   return c;
@@ -376,14 +397,18 @@ void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) 
   std::string_view from_field;
   std::string_view to_field;
   std::string_view text_field;
+  std::string_view cat_field;  // a missing label cell is an empty one
+  std::string_view type_field;
   bool extra = false;  // unnamed columns: a non-empty column besides the two ids
   const std::size_t need = std::max(from_col, to_col) + 1;
   const std::size_t cols = for_each_field(text, delim, [&](std::size_t col, std::string_view field) {
     if (col == from_col) from_field = field;
     else if (col == to_col) to_field = field;
     else if (col == text_col) text_field = field;
+    else if (col == cat_col) cat_field = field;
+    else if (col == type_col) type_field = field;
     else if (!named && !unquote(field).empty()) extra = true;
-    return col + 1 < need || (!named && !extra) || (text_col != none && col < text_col);
+    return col + 1 < need || (!named && !extra) || col < scan_to;
   });
   if (cols < need) {
     // A lone header name is still a header with a column missing.
@@ -403,7 +428,8 @@ void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) 
     err = parse_id(to_field, pair.to);
   }
   if (!err && !extra) {
-    sink.on_pair(pair, line);
+    if (cat_col == none || parse_type(unquote(cat_field), unquote(type_field), pair.type, sink))
+      sink.on_pair(pair, line);
     return;
   }
   if (first && try_header(text, sink)) return;
@@ -424,13 +450,20 @@ void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) 
 // caller rejects it as data); true if it was handled, either as a header or
 // rejected for naming only one column or contradicting given_names.
 bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
+  // A failures file's `category` is its error category: its labels are
+  // association_category and association_type_id, and only in the new header.
+  const bool failures = text == failures_header || text == failures_header_v1;
   std::size_t f = none;
   std::size_t t = none;
+  std::size_t c = failures && text == failures_header ? 8 : none;
+  std::size_t y = failures && text == failures_header ? 9 : none;
   std::vector<std::string> names;
   for_each_field(text, delim, [&](std::size_t col, std::string_view field) {
     const column_role role = role_of_column(field);
     if (f == none && role == column_role::from) f = col;
     if (t == none && role == column_role::to) t = col;
+    if (!failures && c == none && role == column_role::category) c = col;
+    if (!failures && y == none && role == column_role::type_id) y = col;
     names.emplace_back(unquote(field));
     return true;
   });
@@ -440,6 +473,8 @@ bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
   if (repeats_given) {
     f = from_col;
     t = to_col;
+    c = cat_col;
+    y = type_col;
   }
   if (f == none && t == none) return false;
   if (f == none || t == none) {
@@ -448,29 +483,53 @@ bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
            text, sink);
     return true;
   }
-  if (!given_names.empty() && (f != from_col || t != to_col)) {
+  if ((c == none) != (y == none)) {
+    reject(reject_reason::wrong_column_count,
+           c == none ? "header has a type id column but no category/association_category/associationCategory "
+                       "column: "
+                     : "header has a category column but no type_id/typeId/association_type_id/associationTypeId "
+                       "column: ",
+           text, sink);
+    return true;
+  }
+  // Label columns the header names must be where --columns puts them. A
+  // header naming none (an old failures file included) leaves --columns'
+  // own; a failures file's own stand when --columns names none.
+  const bool labels_differ = c != none && (c != cat_col || y != type_col) && !(failures && cat_col == none);
+  if (!given_names.empty() && (f != from_col || t != to_col || labels_differ)) {
     mismatch = true;
     update_plain();
-    const std::string why = "header has the from column at " + std::to_string(f + 1) + " and the to column at " +
-                            std::to_string(t + 1) + ", --columns at " + std::to_string(from_col + 1) + " and " +
-                            std::to_string(to_col + 1) + ": ";
+    const auto at = [](std::size_t col) { return col == none ? std::string("none") : std::to_string(col + 1); };
+    const std::string why = f != from_col || t != to_col
+                                ? "header has the from column at " + at(f) + " and the to column at " + at(t) +
+                                      ", --columns at " + at(from_col) + " and " + at(to_col) + ": "
+                                : "header has the category column at " + at(c) + " and the type id column at " + at(y) +
+                                      ", --columns at " + at(cat_col) + " and " + at(type_col) + ": ";
     reject(reject_reason::header_mismatch, why, text, sink);
     return true;
   }
   from_col = f;
   to_col = t;
+  if (c != none) {
+    cat_col = c;
+    type_col = y;
+  }
   named = true;
   saw_header = true;
   header_names = std::move(names);
-  if (text == failures_header) text_col = 7;
+  if (failures) text_col = 7;
+  update_scan_to();
   update_plain();
   return true;
 }
 
 // A failures file's rejected row: its text cell (CSV-quoted) read as a
 // from,to line, separated by a comma, else a tab, else a semicolon, or as an
-// NDJSON object. Rejected again, the row's raw text is that cell, so the next
-// failures file carries the same text rather than the whole row.
+// NDJSON object. A line rejected from a labelled file is from,to,category,
+// type_id: cells whose third is a category name are read so (no index or id
+// is spelled HUBSPOT_DEFINED, so this guesses nothing). Rejected again,
+// the row's raw text is that cell, so the next failures file carries the same
+// text rather than the whole row.
 void pair_parser::impl::parse_text_cell(std::string_view field, pair_sink& sink) {
   field = trim_spaces(field);
   cell.clear();
@@ -491,15 +550,17 @@ void pair_parser::impl::parse_text_cell(std::string_view field, pair_sink& sink)
   const char d = text.find(',') != std::string_view::npos    ? ','
                  : text.find('\t') != std::string_view::npos ? '\t'
                                                              : ';';
-  std::string_view from_field;
-  std::string_view to_field;
-  bool extra = false;
+  std::string_view fields[4];  // as written (parse_id unquotes ids itself)
+  bool extra = false;           // a non-empty fifth cell or beyond
   const std::size_t cols = for_each_field(text, d, [&](std::size_t col, std::string_view f) {
-    if (col == 0) from_field = f;
-    else if (col == 1) to_field = f;
+    if (col < 4) fields[col] = f;
     else if (!unquote(f).empty()) extra = true;
     return !extra;
   });
+  const std::string_view category = unquote(fields[2]);
+  const std::string_view type_id = unquote(fields[3]);
+  const bool labelled = parse_assoc_category(category).has_value();
+  if (!labelled && (!category.empty() || !type_id.empty())) extra = true;
   if (cols < 2) {
     reject(reject_reason::wrong_column_count, "", text, sink);
     return;
@@ -509,22 +570,23 @@ void pair_parser::impl::parse_text_cell(std::string_view field, pair_sink& sink)
     return;
   }
   pair_id pair;
-  if (auto err = parse_id(from_field, pair.from)) {
-    reject(*err, "", trim_spaces(from_field), sink);
-  } else if (auto err2 = parse_id(to_field, pair.to)) {
-    reject(*err2, "", trim_spaces(to_field), sink);
-  } else {
+  if (auto err = parse_id(fields[0], pair.from)) {
+    reject(*err, "", trim_spaces(fields[0]), sink);
+  } else if (auto err2 = parse_id(fields[1], pair.to)) {
+    reject(*err2, "", trim_spaces(fields[1]), sink);
+  } else if (!labelled || parse_type(category, type_id, pair.type, sink)) {
     sink.on_pair(pair, line);
   }
 }
 
 void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
-  json_value_ref from;
-  json_value_ref to;
-  if (!scan_json_object(text, from, to)) {
+  json_pair_fields fields;
+  if (!scan_json_object(text, fields)) {
     reject(reject_reason::bad_json, "", text, sink);
     return;
   }
+  const json_value_ref& from = fields.from;
+  const json_value_ref& to = fields.to;
   if (from.kind == json_kind::none || to.kind == json_kind::none) {
     reject(reject_reason::missing_field,
            from.kind == json_kind::none ? "no from/fromObjectId/from_id key: " : "no to/toObjectId/to_id key: ", text,
@@ -547,7 +609,43 @@ void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
       return;
     }
   }
-  sink.on_pair(pair, line);
+  // An absent key and null are no value; anything but a string (and a number
+  // for the type id) is a bad one, shown as written.
+  const auto label = [](const json_value_ref& v) {
+    if (v.kind == json_kind::none || (v.kind == json_kind::other && v.text == "null")) return std::string_view();
+    return trim_spaces(v.text);
+  };
+  if (parse_type(label(fields.category), label(fields.type_id), pair.type, sink)) sink.on_pair(pair, line);
+}
+
+// The type from a line's two label values (csv cells unquoted, JSON values):
+// both empty = no type. Otherwise both must parse; false when the line was
+// rejected, with a detail naming the value at fault.
+bool pair_parser::impl::parse_type(std::string_view category, std::string_view type_id, assoc_type& out,
+                                   pair_sink& sink) {
+  if (category.empty() && type_id.empty()) {
+    out = {};
+    return true;
+  }
+  const auto fail = [&](std::string_view what, std::string_view value, std::string_view why) {
+    detail.clear();
+    add_hint();
+    detail += what;
+    detail += " '";
+    if (append_printable(detail, value, detail_bytes) < value.size()) detail += "...";
+    detail += "' ";
+    detail += why;
+    sink.on_reject(line, reject_reason::bad_association_type, detail, raw);
+    return false;
+  };
+  if (type_id.empty()) return fail("category", category, "has no type id");
+  if (category.empty()) return fail("type id", type_id, "has no category");
+  const std::optional<assoc_category> c = parse_assoc_category(category);
+  if (!c) return fail("category", category, "is not HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK");
+  const std::optional<std::int32_t> id = parse_assoc_type_id(type_id);
+  if (!id) return fail("type id", type_id, "is not 1-2147483647");
+  out = assoc_type{*id, *c};
+  return true;
 }
 
 pair_parser::pair_parser(input_format format, std::size_t max_line_bytes)

@@ -24,27 +24,45 @@
 // silently (not counted as pairs or rejections). CRLF line ends are accepted.
 // A UTF-8 BOM at the start of input is skipped.
 //
+// Association type (io/assoc_type.hpp), for create with labels and
+// archive-labels: a header or parse_options::columns may name a category
+// column (category, association_category, associationCategory) and a type id
+// column (type_id, typeId, association_type_id, associationTypeId), both or
+// neither: a header naming one alone is rejected (wrong_column_count), since
+// half a label would be guessed into the wrong one. NDJSON takes the same
+// names as keys (a type id as a number or a string). A category is spelled as
+// HubSpot does (HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED, WORK;
+// case-insensitive), a type id is 1-2147483647. Both cells empty (or missing,
+// or JSON null) = no type (pair_id::type.empty()); one without the other or a
+// bad value rejects the line (bad_association_type). Lines of a file whose
+// columns are not named keep the two-column rule: a four-column line is
+// unnamed_columns, never a labelled pair.
+//
 // Header detection (csv/tsv) looks at the first non-blank line only: if its
 // two id columns parse, it is data; if it names the from and to columns (or,
 // with parse_options::columns, repeats those names), it is the header;
 // otherwise it is rejected like any bad line (bad_id, with a detail saying it
-// is neither ids nor a recognised header). A header that puts the id columns
-// elsewhere than parse_options::columns rejects itself and every line after
-// it (header_mismatch): either could be wrong, and a guess would archive the
-// wrong associations.
+// is neither ids nor a recognised header). A header that puts the id or label
+// columns elsewhere than parse_options::columns rejects itself and every line
+// after it (header_mismatch): either could be wrong, and a guess would archive
+// the wrong associations.
 //
-// A failures file (header failures_header) is read back as input: a row with
-// both id cells empty (a rejected line) is read from its text cell, which a
-// person may have fixed, as a from,to line (comma, tab or semicolon) or an
-// NDJSON object; rejected again, it keeps that text, so the file stays the
-// same shape however often it goes round.
+// A failures file (header failures_header, or failures_header_v1 written
+// before association types) is read back as input: its pair rows keep their
+// type from the association_category and association_type_id cells (never
+// from its error `category` column); a row with both id cells empty (a
+// rejected line) is read from its text cell, which a person may have fixed,
+// as a from,to line (comma, tab or semicolon) or an NDJSON object; rejected
+// again, it keeps that text, so the file stays the same shape however often
+// it goes round.
 //
 // The first csv line rejected that has no separator but tabs or semicolons
 // carries a hint in its detail (use --format tsv / --delimiter ';'), kept in
 // pair_parser::hint(). A field opened
 // by a double quote runs to its closing quote, so a quoted extra column may
 // contain the delimiter. Checks run in this order: line length, NUL, UTF-8,
-// then the format's own rules; each line gets at most one reject.
+// then the format's own rules (ids before the type); each line gets at most
+// one reject.
 //
 // Implemented in io/pair_reader.cpp (pair_parser), io/input_format.cpp
 // (formats, column names, delimiters, reject reasons), io/id_field.cpp
@@ -72,24 +90,26 @@ std::optional<input_format> parse_input_format(std::string_view name);
 input_format input_format_for_path(std::string_view path);
 const char* to_string(input_format f);
 
-// What a column name marks: from/from_id/fromObjectId, to/to_id/toObjectId
-// (case-insensitive, spaces and quotes around it ignored), anything else
-// other (ignored).
-enum class column_role { from, to, other };
+// What a column name marks: from/from_id/fromObjectId, to/to_id/toObjectId,
+// category/association_category/associationCategory,
+// type_id/typeId/association_type_id/associationTypeId (case-insensitive,
+// spaces and quotes around it ignored), anything else other (ignored).
+enum class column_role { from, to, category, type_id, other };
 column_role role_of_column(std::string_view name);
 
 // Reading options beyond the format.
 struct parse_options {
   std::size_t max_line_bytes = 4096;  // longer lines are rejected (line_too_long)
   char delimiter = ',';               // csv column separator (tsv: always a tab); see check_delimiter
-  // The file's columns in order (--columns), exactly one from and one to
-  // (see parse_column_names); empty = not named: a header names them, or a
-  // line has two columns.
+  // The file's columns in order (--columns), exactly one from and one to,
+  // and one category and one type id or neither (see parse_column_names);
+  // empty = not named: a header names them, or a line has two columns.
   std::vector<std::string> columns;
 };
 
 // Splits "index,from,to" at commas into `names`. Returns "" when each name is
-// non-empty and exactly one is a from and one a to column, else the problem.
+// non-empty, exactly one is a from and one a to column, and the label columns
+// are one category and one type id or absent, else the problem.
 std::string parse_column_names(std::string_view text, std::vector<std::string>& names);
 // "" when `d` can separate csv columns, else why not (a quote, CR, LF, NUL,
 // a digit or a space cannot).
@@ -101,39 +121,47 @@ struct named_column {
   std::size_t position = 0;
   friend bool operator==(const named_column&, const named_column&) = default;
 };
-// Which columns a csv/tsv input's ids came from, when the columns were named
-// (by a header, else by parse_options::columns).
+// Which columns a csv/tsv input's ids (and association types) came from, when
+// the columns were named (by a header, else by parse_options::columns).
 struct input_columns {
   named_column from, to;
   std::vector<named_column> ignored;
+  std::optional<named_column> category{}, type_id{};  // both or neither
   friend bool operator==(const input_columns&, const input_columns&) = default;
 };
-// "from_id (1), to_id (3); ignored: index (2)" (no "; ignored" part when none).
+// "from_id (1), to_id (3), category (4), type_id (5); ignored: index (2)"
+// (no label part without label columns, no "; ignored" part when none).
 std::string to_string(const input_columns& c);
 
 // The header of a failures file (engine/failures_file.hpp), which is read
-// back as input (see above).
-inline constexpr std::string_view failures_header = "from_id,to_id,outcome,category,http_status,message,line,text";
+// back as input (see above). Its `category` is the failure's, never a label
+// column; the pair's type is in the last two.
+inline constexpr std::string_view failures_header =
+    "from_id,to_id,outcome,category,http_status,message,line,text,association_category,association_type_id";
+// The header written before association types (issue 13), still read back.
+inline constexpr std::string_view failures_header_v1 = "from_id,to_id,outcome,category,http_status,message,line,text";
 
 // Why a line was rejected. Each value has a stable snake_case code, its
 // name (to_string: report keys, metric labels, journal and failures-file
 // categories; never change one), and a sentence for people (describe).
 enum class reject_reason {
-  wrong_column_count,  // csv/tsv: fewer columns than the ids need, or header columns missing
-  bad_id,              // not 1-20 decimal digits
-  id_out_of_range,     // 20 digits above 18446744073709551615
-  invalid_utf8,        // line is not valid UTF-8
-  line_too_long,       // longer than max_line_bytes (CR/LF not counted); reported as soon as
-                       // the limit is passed, the rest of the line skipped unbuffered
-  bad_json,            // ndjson: not a JSON object
-  missing_field,       // ndjson: no from/to key
-  nul_byte,            // line contains a NUL byte
-  truncated_line,      // last line had no newline and the file changed while being read
-                       // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
-  unnamed_columns,     // csv/tsv: more than two non-empty columns, and neither a header nor
-                       // parse_options::columns says which are the ids (the first may be an index)
-  header_mismatch,     // csv/tsv: the header names the id columns elsewhere than parse_options::columns;
-                       // the header and every line after it
+  wrong_column_count,    // csv/tsv: fewer columns than the ids need, or header columns missing
+  bad_id,                // not 1-20 decimal digits
+  id_out_of_range,       // 20 digits above 18446744073709551615
+  invalid_utf8,          // line is not valid UTF-8
+  line_too_long,         // longer than max_line_bytes (CR/LF not counted); reported as soon as
+                         // the limit is passed, the rest of the line skipped unbuffered
+  bad_json,              // ndjson: not a JSON object
+  missing_field,         // ndjson: no from/to key
+  nul_byte,              // line contains a NUL byte
+  truncated_line,        // last line had no newline and the file changed while being read
+                         // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
+  unnamed_columns,       // csv/tsv: more than two non-empty columns, and neither a header nor
+                         // parse_options::columns says which are the ids (the first may be an index)
+  header_mismatch,       // csv/tsv: the header names the id or label columns elsewhere than
+                         // parse_options::columns; the header and every line after it
+  bad_association_type,  // a category without a type id or the reverse, a category HubSpot does not
+                         // have, or a type id outside 1-2147483647 (the detail names the text)
 };
 // The stable code, e.g. "bad_id".
 const char* to_string(reject_reason r);

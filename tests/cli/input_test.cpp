@@ -113,11 +113,12 @@ TEST(input_cli, issue_11_every_failures_row_carries_its_input_line) {
   const auto in = lines_of(text);
   const auto rows = csv_rows(test::slurp(f.file("failures.csv")));
   ASSERT_EQ(rows[0], (std::vector<std::string>{"from_id", "to_id", "outcome", "category", "http_status", "message",
-                                               "line", "text"}));
+                                               "line", "text", "association_category", "association_type_id"}));
   ASSERT_EQ(rows.size(), 1u + 1u + 3u) << test::slurp(f.file("failures.csv"));  // pair 105,5005 and 3 rejected
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    ASSERT_EQ(r.size(), 8u);
+    ASSERT_EQ(r.size(), 10u);
+    EXPECT_EQ(r[8] + r[9], "") << "untyped pairs and rejected lines have no type";
     const std::size_t line = std::stoul(r[6]);
     ASSERT_GE(line, 2u);
     ASSERT_LE(line, in.size());

@@ -146,12 +146,13 @@ TEST(archive_integration, poisoned_input_fails_alone) {
   std::string header, line;
   std::getline(f, header);
   std::getline(f, line);
-  EXPECT_EQ(header, "from_id,to_id,outcome,category,http_status,message,line,text");
+  EXPECT_EQ(header,
+            "from_id,to_id,outcome,category,http_status,message,line,text,association_category,association_type_id");
   EXPECT_EQ(line.rfind(std::to_string(poison.from) + "," + std::to_string(poison.to) + ",failed,VALIDATION_ERROR,400,", 0),
             0u)
       << line;
-  // The pair's input line (the header is line 1), and no text for a pair.
-  EXPECT_TRUE(line.ends_with("," + std::to_string(777 + 2) + ",")) << line;
+  // The pair's input line (the header is line 1), no text for a pair, no type.
+  EXPECT_TRUE(line.ends_with("," + std::to_string(777 + 2) + ",,,")) << line;
 }
 
 TEST(archive_integration, wrong_token_exits_4_and_leaves_everything_pending) {

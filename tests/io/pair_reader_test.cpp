@@ -33,12 +33,20 @@ struct event {
   std::string detail;
   friend bool operator==(const event&, const event&) = default;
   friend std::ostream& operator<<(std::ostream& os, const event& e) {
-    if (e.ok) return os << "pair(" << e.line << ": " << e.pair.from << "," << e.pair.to << ")";
+    if (e.ok)
+      return os << "pair(" << e.line << ": " << e.pair.from << "," << e.pair.to
+                << (e.pair.type.empty()
+                        ? ""
+                        : " " + std::string(to_string(e.pair.type.category)) + ":" + std::to_string(e.pair.type.id))
+                << ")";
     return os << "reject(" << e.line << ": " << hubbatch::io::to_string(e.reason) << " '" << e.detail << "')";
   }
 };
 
 event ok(std::uint64_t line, std::uint64_t from, std::uint64_t to) { return {true, line, {from, to}, {}, {}}; }
+event ok(std::uint64_t line, std::uint64_t from, std::uint64_t to, hubbatch::assoc_type type) {
+  return {true, line, {from, to, type}, {}, {}};
+}
 event bad(std::uint64_t line, reject_reason r, std::string detail = {}) { return {false, line, {}, r, detail}; }
 
 struct recording_sink : hubbatch::io::pair_sink {
@@ -943,6 +951,218 @@ TEST(read_pairs_file, missing_file_names_the_path) {
 TEST(read_pairs_file, directory_is_a_read_error) {
   recording_sink sink;
   EXPECT_THROW(hubbatch::io::read_pairs_file(::testing::TempDir(), csv, sink), std::runtime_error);
+}
+
+// --------------------------------------------- association types (13) ----
+
+using hubbatch::assoc_category;
+using hubbatch::assoc_type;
+
+constexpr assoc_type user36{36, assoc_category::user_defined};
+constexpr assoc_type hs279{279, assoc_category::hubspot_defined};
+
+// Issue 13: a header names a category and a type id column; both cells empty
+// (or missing) is an untyped pair.
+TEST(pair_reader_types, issue_13_a_header_names_the_label_columns) {
+  auto r =
+      parse_with(csv, "from_id,to_id,category,type_id\n1,2,USER_DEFINED,36\n3,4,,\n5,6,hubspot_defined,279\n7,8\n", "");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, user36), ok(3, 3, 4), ok(4, 5, 6, hs279), ok(5, 7, 8)}));
+  ASSERT_TRUE(r.columns);
+  EXPECT_EQ(*r.columns,
+            (input_columns{{"from_id", 1}, {"to_id", 2}, {}, named_column{"category", 3}, named_column{"type_id", 4}}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (1), to_id (2), category (3), type_id (4)");
+  // Every alias, any order and case, quoted and spaced cells, other columns ignored.
+  r = parse_with(csv,
+                 "note,Association_Type_Id,fromObjectId,ASSOCIATIONCATEGORY,toObjectId\n"
+                 "x,\" 36 \",1,\"User_Defined\",2\n"
+                 "y,279,3,HUBSPOT_DEFINED,4\n",
+                 "");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, user36), ok(3, 3, 4, hs279)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns),
+            "fromObjectId (3), toObjectId (5), ASSOCIATIONCATEGORY (4), Association_Type_Id (2); ignored: note (1)");
+  for (std::string_view header : {"from,to,association_category,typeId", "from,to,associationCategory,type_id",
+                                  "from,to,category,associationTypeId", "from,to,category,association_type_id"}) {
+    r = parse_with(csv, std::string(header) + "\n1,2,WORK,7\n", "");
+    EXPECT_EQ(r.events, (E{ok(2, 1, 2, {7, assoc_category::work})})) << header;
+  }
+  r = parse_with(tsv, "to\tfrom\ttype_id\tcategory\n2\t1\t2147483647\tINTEGRATOR_DEFINED\n", "");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, {2147483647, assoc_category::integrator_defined})}));
+}
+
+// Issue 13: one label without the other, or a bad value, rejects the line
+// with the text at fault; ids are checked first.
+TEST(pair_reader_types, issue_13_bad_labels_are_rejected_with_their_text) {
+  const auto r = parse_with(csv,
+                            "from,to,category,type_id\n"
+                            "1,2,FOO,5\n"
+                            "1,2,USER_DEFINED,0\n"
+                            "1,2,USER_DEFINED,2147483648\n"
+                            "1,2,USER_DEFINED,-1\n"
+                            "1,2,USER_DEFINED,1.5\n"
+                            "1,2,USER_DEFINED,\n"
+                            "1,2,,5\n"
+                            "1,2,\" \",\"5\"\n"
+                            "1O1,2,FOO,5\n"
+                            "1,2,USER_DEFINED\n"
+                            "1,2,HUBSPOT_DEFINED:1,1\n",
+                            "");
+  using R = reject_reason;
+  const auto not_a_category = [](std::string_view c) {
+    return "category '" + std::string(c) + "' is not HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK";
+  };
+  EXPECT_EQ(r.events, (E{bad(2, R::bad_association_type, not_a_category("FOO")),
+                         bad(3, R::bad_association_type, "type id '0' is not 1-2147483647"),
+                         bad(4, R::bad_association_type, "type id '2147483648' is not 1-2147483647"),
+                         bad(5, R::bad_association_type, "type id '-1' is not 1-2147483647"),
+                         bad(6, R::bad_association_type, "type id '1.5' is not 1-2147483647"),
+                         bad(7, R::bad_association_type, "category 'USER_DEFINED' has no type id"),
+                         bad(8, R::bad_association_type, "type id '5' has no category"),
+                         bad(9, R::bad_association_type, "type id '5' has no category"), bad(10, R::bad_id, "1O1"),
+                         bad(11, R::bad_association_type, "category 'USER_DEFINED' has no type id"),
+                         bad(12, R::bad_association_type, not_a_category("HUBSPOT_DEFINED:1"))}));
+  EXPECT_STREQ(hubbatch::io::to_string(R::bad_association_type), "bad_association_type");
+  EXPECT_NE(std::string(hubbatch::io::describe(R::bad_association_type)).find("1-2147483647"), std::string::npos);
+}
+
+// Issue 13: a header naming one label column alone is refused (half a label
+// would be guessed into the wrong one); later lines keep the unnamed rules.
+TEST(pair_reader_types, issue_13_one_label_column_alone_refuses_the_header) {
+  auto r = parse_with(csv, "from,to,category\n1,2,USER_DEFINED\n3,4\n", "");
+  EXPECT_EQ(r.events,
+            (E{bad(1, reject_reason::wrong_column_count,
+                   "header has a category column but no type_id/typeId/association_type_id/associationTypeId column: "
+                   "from,to,category"),
+               bad(2, reject_reason::unnamed_columns, "1,2,USER_DEFINED"), ok(3, 3, 4)}));
+  EXPECT_FALSE(r.columns);
+  r = parse_with(csv, "typeId,from_id,to_id\n", "");
+  EXPECT_EQ(r.events, (E{bad(1, reject_reason::wrong_column_count,
+                             "header has a type id column but no category/association_category/associationCategory "
+                             "column: typeId,from_id,to_id")}));
+}
+
+// Issue 13: without a header or --columns, a labelled line is still four
+// unnamed columns, never a labelled pair.
+TEST(pair_reader_types, issue_13_unnamed_lines_keep_the_two_column_rule) {
+  EXPECT_EQ(detailed(csv, "1,2,USER_DEFINED,36\n3,4\n"),
+            (E{bad(1, reject_reason::unnamed_columns, "1,2,USER_DEFINED,36"), ok(2, 3, 4)}));
+}
+
+// Issue 13: --columns names the label columns too; a header must agree.
+TEST(pair_reader_types, issue_13_columns_name_the_label_columns) {
+  auto r = parse_with(csv, "1,2,WORK,7\n3,4\n5,6,,\n", "from_id,to_id,category,type_id");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2, {7, assoc_category::work}), ok(2, 3, 4), ok(3, 5, 6)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns), "from_id (1), to_id (2), category (3), type_id (4)");
+  r = parse_with(csv, "9,36,1,2,user_defined\n", "index,typeId,from,to,associationCategory");
+  EXPECT_EQ(r.events, (E{ok(1, 1, 2, user36)}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns),
+            "from (3), to (4), associationCategory (5), typeId (2); ignored: index (1)");
+  // A header in the same places is skipped; one naming no labels leaves --columns' own.
+  r = parse_with(csv, "from,to,category,type_id\n1,2,WORK,7\n", "from_id,to_id,association_category,typeId");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, {7, assoc_category::work})}));
+  r = parse_with(csv, "from,to,a,b\n1,2,WORK,7\n", "from_id,to_id,association_category,typeId");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, {7, assoc_category::work})}));
+  // Labels elsewhere, or where --columns has none: every line refused.
+  r = parse_with(csv, "from,to,type_id,category\n1,2,7,WORK\n", "from,to,category,type_id");
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[0], bad(1, reject_reason::header_mismatch,
+                             "header has the category column at 4 and the type id column at 3, --columns at 3 and "
+                             "4: from,to,type_id,category"));
+  EXPECT_EQ(r.events[1].reason, reject_reason::header_mismatch);
+  r = parse_with(csv, "from,to,category,type_id\n1,2,WORK,7\n", "from,to,x,y");
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[0], bad(1, reject_reason::header_mismatch,
+                             "header has the category column at 3 and the type id column at 4, --columns at none "
+                             "and none: from,to,category,type_id"));
+  // Both label names or neither, once each.
+  std::vector<std::string> names;
+  for (std::string_view bad_names : {"from,to,category", "from,to,typeId", "from,to,category,category,type_id",
+                                     "from,to,category,type_id,associationTypeId"}) {
+    std::vector<std::string> untouched{"kept"};
+    EXPECT_NE(hubbatch::io::parse_column_names(bad_names, untouched), "") << bad_names;
+    EXPECT_EQ(untouched, std::vector<std::string>{"kept"}) << bad_names;
+  }
+  EXPECT_EQ(hubbatch::io::parse_column_names("from,to,Association_Category,associationTypeId", names), "");
+  EXPECT_EQ(hubbatch::io::role_of_column("\"typeId\""), hubbatch::io::column_role::type_id);
+  EXPECT_EQ(hubbatch::io::role_of_column(" category "), hubbatch::io::column_role::category);
+}
+
+// Issue 13: NDJSON takes the same names as keys, a type id as a number or a
+// string; null or absent both = untyped.
+TEST(pair_reader_types, issue_13_ndjson_label_keys) {
+  const auto r = parse_with(ndjson,
+                            "{\"from\":1,\"to\":2,\"category\":\"USER_DEFINED\",\"type_id\":36}\n"
+                            "{\"from\":1,\"to\":2,\"associationCategory\":\"hubspot_defined\",\"associationTypeId\":"
+                            "\"279\"}\n"
+                            "{\"from\":1,\"to\":2,\"association_category\":\"WORK\",\"typeId\":7}\n"
+                            "{\"from\":1,\"to\":2,\"Category\":\" USER_DEFINED \",\"association_type_id\":\" 36 \"}\n"
+                            "{\"from\":3,\"to\":4,\"category\":null,\"typeId\":null}\n"
+                            "{\"from\":3,\"to\":4,\"category\":\"\",\"typeId\":\"\"}\n"
+                            "{\"from\":3,\"to\":4}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"USER_DEFINED\",\"typeId\":0}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"USER_DEFINED\",\"typeId\":1.5}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"USER_DEFINED\",\"typeId\":-3}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"USER_DEFINED\",\"typeId\":true}\n"
+                            "{\"from\":1,\"to\":2,\"category\":5,\"typeId\":5}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"FOO\",\"typeId\":5}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"USER\\u005fDEFINED\",\"typeId\":5}\n"
+                            "{\"from\":1,\"to\":2,\"category\":\"WORK\"}\n"
+                            "{\"from\":1,\"to\":2,\"typeId\":5,\"category\":null}\n"
+                            "{\"from\":\"x\",\"to\":2,\"typeId\":5}\n",
+                            "");
+  using R = reject_reason;
+  const auto not_a_category = [](std::string_view c) {
+    return "category '" + std::string(c) + "' is not HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK";
+  };
+  EXPECT_EQ(
+      r.events,
+      (E{ok(1, 1, 2, user36), ok(2, 1, 2, hs279), ok(3, 1, 2, {7, assoc_category::work}), ok(4, 1, 2, user36),
+         ok(5, 3, 4), ok(6, 3, 4), ok(7, 3, 4), bad(8, R::bad_association_type, "type id '0' is not 1-2147483647"),
+         bad(9, R::bad_association_type, "type id '1.5' is not 1-2147483647"),
+         bad(10, R::bad_association_type, "type id '-3' is not 1-2147483647"),
+         bad(11, R::bad_association_type, "type id 'true' is not 1-2147483647"),
+         bad(12, R::bad_association_type, not_a_category("5")), bad(13, R::bad_association_type, not_a_category("FOO")),
+         bad(14, R::bad_association_type, not_a_category("USER\\u005fDEFINED")),
+         bad(15, R::bad_association_type, "category 'WORK' has no type id"),
+         bad(16, R::bad_association_type, "type id '5' has no category"), bad(17, R::bad_id, "x")}));
+}
+
+// Issue 13: a failures file's `category` column is the failure's, never a
+// label: the old header gives untyped pairs, the new one the types of its
+// last two columns; a generic header with a `category` column alone is not
+// a failures file and is refused.
+TEST(pair_reader_types, issue_13_the_failures_files_category_is_never_a_label) {
+  auto r = parse_with(csv,
+                      std::string(hubbatch::io::failures_header_v1) +
+                          "\n"
+                          "1,2,failed,USER_DEFINED,400,x,7,\n"
+                          ",,rejected,bad_id,,line 8,8,\"101,9001\"\n",
+                      "");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2), ok(3, 101, 9001)}));
+  EXPECT_FALSE(r.columns->category);
+  r = parse_with(csv,
+                 std::string(hubbatch::io::failures_header) +
+                     "\n"
+                     "1,2,failed,USER_DEFINED,400,x,7,,HUBSPOT_DEFINED,279\n"
+                     "1,2,pending,interrupted,,SIGINT,,,,\n"
+                     ",,rejected,bad_association_type,,line 9,9,\"9,10,USER_DEFINED,0\",,\n"
+                     ",,rejected,bad_association_type,,line 10,10,\"9,10,user_defined,36\",,\n"
+                     ",,rejected,bad_json,,line 11,11,\"{\"\"from\"\":9,\"\"to\"\":10,\"\"typeId\"\":36,"
+                     "\"\"category\"\":\"\"USER_DEFINED\"\"}\",,\n"
+                     ",,rejected,unnamed_columns,,line 12,12,\"1,9,10,USER_DEFINED,36\",,\n",
+                 "");
+  EXPECT_EQ(r.events,
+            (E{ok(2, 1, 2, hs279), ok(3, 1, 2),
+               bad(4, reject_reason::bad_association_type, "type id '0' is not 1-2147483647"), ok(5, 9, 10, user36),
+               ok(6, 9, 10, user36), bad(7, reject_reason::unnamed_columns, "1,9,10,USER_DEFINED,36")}));
+  EXPECT_EQ(hubbatch::io::to_string(*r.columns),
+            "from_id (1), to_id (2), association_category (9), association_type_id (10); ignored: outcome (3), "
+            "category (4), http_status (5), message (6), line (7), text (8)");
+  // The failures header with --columns naming no labels keeps its own.
+  r = parse_with(csv, std::string(hubbatch::io::failures_header) + "\n1,2,failed,X,400,x,7,,WORK,7\n", "from_id,to_id");
+  EXPECT_EQ(r.events, (E{ok(2, 1, 2, {7, assoc_category::work})}));
+  // Almost a failures header: `category` is then a label column without its type id.
+  r = parse_with(csv, "from_id,to_id,outcome,category,http_status\n1,2,failed,WORK,400\n", "");
+  EXPECT_EQ(r.events[0].reason, reject_reason::wrong_column_count);
 }
 
 }  // namespace
