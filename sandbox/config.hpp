@@ -73,6 +73,11 @@ struct config {
   missing_mode missing = missing_mode::ok;  // --missing ok|error|partial
   int partial_status = 200;        // --partial-status 200|207: status of --missing partial responses with errors
   std::vector<std::uint64_t> reject_ids;  // --reject-ids ID,...: a request naming one of them gets 400 VALIDATION_ERROR
+  std::string labels_file;   // --labels FILE: CSV category,type_id,label[,from_type,to_type] of the portal's labels
+  std::string objects_file;  // --objects FILE: CSV type,id of the records that exist; empty = every id exists
+  std::uint32_t max_associations_per_record = 0;  // --max-associations-per-record N: a create giving a record more
+                                                  // than N associated records of the other type fails (0 = off)
+  int create_status = 201;  // --create-status 201|200: v4 batch/create's all-success status (HubSpot: 200 since 2025-08)
 
   // --- auth ---
   std::vector<std::string> tokens;          // --token T (repeatable); empty = any non-empty bearer token
