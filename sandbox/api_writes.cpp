@@ -6,10 +6,9 @@
 // Types travel in the request's direction (contact→company unlabelled is 279)
 // and are stored in the table's orientation: to_store / from_store turn them
 // when the request runs against it (type_catalog::reverse).
-#include "sandbox/handler_detail.hpp"
-
 #include "io/decimal.hpp"
 #include "io/text.hpp"
+#include "sandbox/handler_detail.hpp"
 
 namespace hubbatch::sandbox {
 
@@ -73,8 +72,9 @@ bool request_handler::check_types(api_call& c) {
       s.message += " and ";
       s.message += c.r.to;
       error_head(s.body, s.message, c.id);
-      s.body += ",\"category\":\"VALIDATION_ERROR\",\"subCategory\":\"crm.associations.INVALID_ASSOCIATION_TYPE\","
-                "\"context\":{\"type\":[\"";
+      s.body +=
+          ",\"category\":\"VALIDATION_ERROR\",\"subCategory\":\"crm.associations.INVALID_ASSOCIATION_TYPE\","
+          "\"context\":{\"type\":[\"";
       s.body += name;
       s.body += "\"]}}";
       return answer_json_error(c, 400, sandbox_errc::bad_type);

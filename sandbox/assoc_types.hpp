@@ -19,12 +19,12 @@
 // keeps its id (the sandbox does not know a portal's label pairs).
 #pragma once
 
-#include "io/assoc_type.hpp"
-#include "sandbox/object_types.hpp"
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "io/assoc_type.hpp"
+#include "sandbox/object_types.hpp"
 
 namespace hubbatch::sandbox {
 

@@ -1,9 +1,9 @@
 #include "sandbox/records.hpp"
 
-#include "io/files.hpp"
-#include "io/decimal.hpp"
-
 #include <stdexcept>
+
+#include "io/decimal.hpp"
+#include "io/files.hpp"
 
 namespace hubbatch::sandbox {
 namespace {
@@ -35,8 +35,7 @@ void record_set::load(const std::string& path) {
                                std::string(l) + ")");
     };
     auto comma = l.find(',');
-    if (comma == std::string_view::npos || l.find(',', comma + 1) != std::string_view::npos)
-      fail("expected type,id");
+    if (comma == std::string_view::npos || l.find(',', comma + 1) != std::string_view::npos) fail("expected type,id");
     auto type = resolve_object_type(trim(l.substr(0, comma)));
     std::uint64_t id = 0;
     const bool id_ok = io::parse_u64(trim(l.substr(comma + 1)), id);

@@ -4,13 +4,12 @@
 // unaffected: removing what is not there succeeds).
 #pragma once
 
-#include "sandbox/object_types.hpp"
-
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
-
 #include <cstdint>
 #include <string>
+
+#include "sandbox/object_types.hpp"
 
 namespace hubbatch::sandbox {
 
