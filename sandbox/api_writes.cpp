@@ -53,6 +53,22 @@ void append_error_item(std::string& out, std::string_view sub_category, std::str
   out += ",\"errors\":[]}";
 }
 
+// "numErrors":N,"errors":[...] when some inputs failed; then the timestamps and the closing brace.
+void finish_batch_body(std::string& body, std::size_t failed, std::string_view errors, std::int64_t started) {
+  if (failed) {
+    body += ",\"numErrors\":";
+    append_u64(body, failed);
+    body += ",\"errors\":[";
+    body += errors;
+    body += ']';
+  }
+  body += ",\"startedAt\":\"";
+  append_iso8601(body, started);
+  body += "\",\"completedAt\":\"";
+  append_iso8601(body, clock_reading::now().unix_ms);
+  body += "\"}";
+}
+
 }  // namespace
 
 // Every type of a create or labels/archive must exist for the pair: the
@@ -169,22 +185,6 @@ void request_handler::apply_create(api_call& c) {
   } else {
     answer_default(c, errors);
   }
-}
-
-// "numErrors":N,"errors":[...] when some inputs failed; then the timestamps and the closing brace.
-static void finish_batch_body(std::string& body, std::size_t failed, std::string_view errors, std::int64_t started) {
-  if (failed) {
-    body += ",\"numErrors\":";
-    append_u64(body, failed);
-    body += ",\"errors\":[";
-    body += errors;
-    body += ']';
-  }
-  body += ",\"startedAt\":\"";
-  append_iso8601(body, started);
-  body += "\",\"completedAt\":\"";
-  append_iso8601(body, clock_reading::now().unix_ms);
-  body += "\"}";
 }
 
 // v4: 201 (--create-status 200) when every input was applied, 207 with

@@ -82,7 +82,7 @@ struct config {
   // --- auth ---
   std::vector<std::string> tokens;          // --token T (repeatable); empty = any non-empty bearer token
   std::vector<std::string> expired_tokens;  // --expired-token T (repeatable): 401 EXPIRED_AUTHENTICATION
-  bool missing_scopes = false;              // --missing-scopes: every archive call gets 403 MISSING_SCOPES
+  bool missing_scopes = false;              // --missing-scopes: every API call gets 403 MISSING_SCOPES
   std::uint64_t portal_id = 62515;          // --portal-id: account id in 429 groupName
 
   // --- rate limits ---
@@ -91,7 +91,7 @@ struct config {
   int daily_utc_offset_minutes = 0;  // --daily-utc-offset-min: account time zone; the daily count resets at its midnight
   bool rate_headers = true;        // --no-rate-headers clears it: X-HubSpot-RateLimit-* on API responses
   std::uint32_t retry_after_s = 0;  // --retry-after S: Retry-After on 429s (0 = none, HubSpot's documented default)
-  bool exempt_batch = false;       // --exempt-batch: archive endpoints do not count toward the rolling window
+  bool exempt_batch = false;       // --exempt-batch: the API routes do not count toward the rolling window
 
   // --- faults (each drawn per accepted API request with its probability) ---
   std::uint64_t fault_seed = 0;      // --fault-seed: RNG seed for faults; 0 = seed from the clock
