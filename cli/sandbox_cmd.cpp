@@ -174,10 +174,26 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--partial-status", c.partial_status, "Status of --missing partial answers with errors: 200 or 207")
       ->capture_default_str();
   cmd->add_option("--reject-ids", f->reject_ids, "ID,...: a request naming any of these ids gets 400 VALIDATION_ERROR");
+  cmd->add_option("--labels", c.labels_file,
+                  "CSV of the portal's association labels, category,type_id,label[,from_type,to_type] (header "
+                  "optional; without the object types a label applies to every pair). Built in: each pair's "
+                  "unlabelled type (e.g. contact->company 279, company->contact 280) and the Primary labels; other "
+                  "pairs' unlabelled type is HUBSPOT_DEFINED 1000000 + FNV-1a-32(\"FROM_ID/TO_ID\") mod 1e9");
+  cmd->add_option("--objects", c.objects_file,
+                  "CSV type,id of the records that exist (header optional); create and associate/default fail an "
+                  "input naming another id (default: every id exists)");
+  cmd->add_option("--max-associations-per-record", c.max_associations_per_record,
+                  "A create that would give a record more than N associated records of the other type fails that "
+                  "input with ASSOCIATION_LIMIT_EXCEEDED (0 = no limit)")
+      ->capture_default_str();
+  cmd->add_option("--create-status", c.create_status,
+                  "v4 batch/create's status when every input succeeded: 201 (the spec) or 200 (HubSpot since "
+                  "2025-08); dated versions always answer 200")
+      ->capture_default_str();
 
   cmd->add_option("--token", c.tokens, "Accepted bearer token (repeatable; default: any non-empty token)");
   cmd->add_option("--expired-token", c.expired_tokens, "Token answered with 401 EXPIRED_AUTHENTICATION (repeatable)");
-  cmd->add_flag("--missing-scopes", c.missing_scopes, "Answer every archive call with 403 MISSING_SCOPES");
+  cmd->add_flag("--missing-scopes", c.missing_scopes, "Answer every API call with 403 MISSING_SCOPES");
   cmd->add_option("--portal-id", c.portal_id, "Account id used in 429 groupName")->capture_default_str();
 
   cmd->add_option("--rate", f->rate, "Rolling-window limit per token, N/Ws (e.g. 190/10s, 5/1s, 100/500ms); 0 = off")

@@ -1,8 +1,8 @@
-// The API route (batch/archive, batch/labels/archive) as stages in the order
-// a client sees their answers: authenticate → limit_rate → inject_faults →
-// validate → apply (handler.hpp gives the checks within each). A stage
-// either answers (returns true: `out` and the plan hold the response) or
-// passes the request on.
+// The API route as stages in the order a client sees their answers:
+// authenticate → limit_rate → inject_faults → validate → apply (handler.hpp
+// gives the checks within each), and batch/archive's apply and answer (the
+// other operations: api_writes.cpp). A stage either answers (returns true:
+// `out` and the plan hold the response) or passes the request on.
 #include "sandbox/handler_detail.hpp"
 
 #include "io/decimal.hpp"
@@ -21,7 +21,12 @@ response_plan request_handler::handle_api(const request_in& in, const route& r, 
   api_call c(in, r, scratch.get(), out, next_correlation_id());
 
   // The stages, in order; each answers (true) or passes on.
-  if (authenticate(c) || limit_rate(c) || inject_faults(c) || validate(c)) return c.plan;
+  if (authenticate(c) || limit_rate(c) || inject_faults(c)) return c.plan;
+  if (r.op == api_op::list_labels) {
+    if (!check_object_types(c) && !check_scopes(c)) list_labels(c);
+    return c.plan;
+  }
+  if (validate(c)) return c.plan;
   apply(c);
   return c.plan;
 }
@@ -211,8 +216,14 @@ bool request_handler::inject_faults(api_call& c) {
 // have passed.
 
 bool request_handler::validate(api_call& c) {
-  return check_object_types(c) || check_scopes(c) || decode_body(c) || check_limits(c) || check_rejected_ids(c) ||
-         check_presence(c);
+  if (check_object_types(c) || check_scopes(c) || decode_body(c) || check_limits(c) || check_rejected_ids(c))
+    return true;
+  switch (c.r.op) {
+    case api_op::archive: return check_presence(c);
+    case api_op::create:
+    case api_op::labels_archive: return check_types(c);
+    default: return false;
+  }
 }
 
 bool request_handler::check_object_types(api_call& c) {
@@ -269,7 +280,10 @@ bool request_handler::decode_body(api_call& c) {
     s.body += ",\"category\":\"VALIDATION_ERROR\"}";
     return answer_json_error(c, 400, sandbox_errc::body_missing);
   }
-  switch (s.decoder.decode(body, c.r.labels, s.message)) {
+  const body_kind kind = c.r.op == api_op::archive             ? body_kind::archive
+                         : c.r.op == api_op::associate_default ? body_kind::default_pair
+                                                               : body_kind::multi_post;
+  switch (s.decoder.decode(body, kind, s.message)) {
     case decode_result::ok: return false;
     case decode_result::syntax:
       error_head(s.body, s.message, c.id);
@@ -283,6 +297,10 @@ bool request_handler::decode_body(api_call& c) {
       error_head(s.body, s.message, c.id);
       s.body += ",\"category\":\"VALIDATION_ERROR\",\"subCategory\":\"crm.associations.INVALID_IDENTIFIER\"}";
       return answer_json_error(c, 400, sandbox_errc::bad_id);
+    case decode_result::bad_type:
+      error_head(s.body, s.message, c.id);
+      s.body += ",\"category\":\"VALIDATION_ERROR\",\"subCategory\":\"crm.associations.INVALID_ASSOCIATION_TYPE\"}";
+      return answer_json_error(c, 400, sandbox_errc::bad_type);
   }
   return false;
 }
@@ -290,8 +308,7 @@ bool request_handler::decode_body(api_call& c) {
 bool request_handler::check_limits(api_call& c) {
   auto& s = c.s;
   const std::size_t inputs = s.decoder.inputs();
-  std::size_t pair_count = s.decoder.pairs().size();
-  if (c.r.labels) pair_count = inputs;  // each labels input names one pair, removing or not
+  const std::size_t pair_count = s.decoder.pairs().size();  // one per input but for archive
   std::uint32_t exceeded = 0;
   if (cfg_.max_inputs && inputs > cfg_.max_inputs) exceeded = cfg_.max_inputs;
   else if (cfg_.max_pairs && pair_count > cfg_.max_pairs) exceeded = cfg_.max_pairs;
@@ -377,23 +394,35 @@ bool request_handler::check_presence(api_call& c) {
 }
 
 // ---------------------------------------------------------------------------
-// Apply: remove the present pairs, then the faults after applying (reset,
-// garbage), else the success answer (204, or 200/207 COMPLETE; with
-// --missing partial the missing pairs as errors[]).
+// Apply: change the store, then the faults after applying (reset, garbage),
+// else the operation's success answer.
 
 void request_handler::apply(api_call& c) {
-  auto& s = c.s;
-  const auto pairs = s.decoder.pairs();
-  const std::int64_t started = c.in.now.unix_ms;
-  stats_.applied_request_pairs += pairs.size();
-  stats_.archived_pairs += c.table.remove_many(pairs, s.present.data());
+  switch (c.r.op) {
+    case api_op::archive: apply_archive(c); break;
+    case api_op::labels_archive: apply_labels_archive(c); break;
+    case api_op::create:
+    case api_op::associate_default: apply_create(c); return;  // it answers (its errors[] built on the way)
+    case api_op::list_labels: return;                         // answered before validate
+  }
+  if (!fault_after_apply(c)) answer_archive(c);
+}
 
+// batch/archive: remove the present pairs with every type.
+void request_handler::apply_archive(api_call& c) {
+  const auto pairs = c.s.decoder.pairs();
+  stats_.applied_request_pairs += pairs.size();
+  stats_.archived_pairs += c.table.remove_many(pairs, c.s.present.data());
+}
+
+bool request_handler::fault_after_apply(api_call& c) {
+  auto& s = c.s;
   if (draw(cfg_.fault_reset_after_apply)) {
     ++stats_.faults.reset_after_apply;
     c.out.clear();
     c.plan.reset = true;
     c.plan.outcome = sandbox_errc::fault_reset_after_apply;
-    return;
+    return true;
   }
   if (draw(cfg_.fault_garbage)) {
     ++stats_.faults.garbage;
@@ -410,9 +439,17 @@ void request_handler::apply(api_call& c) {
     }
     ++stats_.by_status[200];
     c.plan.outcome = sandbox_errc::fault_garbage;
-    return;
+    return true;
   }
+  return false;
+}
 
+// The archives' success: 204, or 200/207 COMPLETE; with --missing partial
+// (batch/archive only) the missing pairs as errors[].
+void request_handler::answer_archive(api_call& c) {
+  auto& s = c.s;
+  const auto pairs = s.decoder.pairs();
+  const std::int64_t started = c.in.now.unix_ms;
   const bool with_errors = c.missing && cfg_.missing == missing_mode::partial;
   const int status = with_errors ? cfg_.partial_status : !c.r.dated ? 204 : cfg_.archive_status_dated;
   if (status == 204) {

@@ -17,8 +17,10 @@ using io::append_u64;
 struct decode_call {
   body_decoder::buffers& s;
   std::string& body;
-  bool labels;
+  body_kind kind;
   std::string& message;  // filled on failure
+
+  bool one_to() const { return kind != body_kind::archive; }
 
   std::pair<int, int> line_col(const char* p) const {
     if (p < body.data() || p > body.data() + body.size()) p = body.data() + body.size();
@@ -130,13 +132,14 @@ struct decode_call {
     od::json_type t;
     if (auto ec = v.type().get(t)) return syntax_error(doc, ec);
     if (t != od::json_type::object)
-      return shape_error(v, t, labels ? "PublicAssociationMultiPost" : "PublicAssociationMultiArchive");
+      return shape_error(v, t, input_java_type());
     const char* start = v.raw_json_token().data();
     od::object o;
     if (auto ec = v.get_object().get(o)) return syntax_error(doc, ec);
     std::uint64_t from = 0;
-    bool seen_from = false, seen_to = false, seen_types = false, removes = false;
+    bool seen_from = false, seen_to = false, seen_types = false;
     s.to_ids.clear();
+    const std::size_t types_before = s.types.size();
     for (auto field : o) {
       std::string_view key;
       if (auto ec = field.unescaped_key().get(key)) return syntax_error(doc, ec);
@@ -145,10 +148,10 @@ struct decode_call {
       if (key == "from") {
         if (auto r = object_id(doc, fv, from); r != decode_result::ok) return r;
         seen_from = true;
-      } else if (key == "to" && labels) {
+      } else if (key == "to" && one_to()) {
         std::uint64_t id = 0;
         if (auto r = object_id(doc, fv, id); r != decode_result::ok) return r;
-        s.to_ids.push_back(id);
+        s.to_ids.assign(1, id);  // a repeated member: the last one counts (as Jackson)
         seen_to = true;
       } else if (key == "to") {
         if (auto ec = fv.type().get(t)) return syntax_error(doc, ec);
@@ -163,25 +166,32 @@ struct decode_call {
           s.to_ids.push_back(id);
         }
         seen_to = true;
-      } else if (key == "types" && labels) {
-        if (auto r = types(doc, fv, removes); r != decode_result::ok) return r;
+      } else if (key == "types" && kind == body_kind::multi_post) {
+        if (seen_types) s.types.resize(types_before);  // a repeated member: the last one counts
+        if (auto r = types(doc, fv); r != decode_result::ok) return r;
         seen_types = true;
       }
     }
     if (!seen_from) return missing_property(start, "from");
     if (!seen_to) return missing_property(start, "to");
-    if (labels && !seen_types) return missing_property(start, "types");
+    if (kind == body_kind::multi_post && !seen_types) return missing_property(start, "types");
     ++s.inputs;
-    // labels/archive: the store keeps only unlabelled associations, so an
-    // input removes its pair only when its types name an unlabelled
-    // (HUBSPOT_DEFINED) type — which cascades to every label (spec).
-    if (labels && !removes) return decode_result::ok;
     for (auto to : s.to_ids) s.pairs.push_back(pair_id{from, to});
+    if (kind == body_kind::multi_post) s.type_begin.push_back(static_cast<std::uint32_t>(s.types.size()));
     return decode_result::ok;
   }
 
+  const char* input_java_type() const {
+    switch (kind) {
+      case body_kind::archive: return "PublicAssociationMultiArchive";
+      case body_kind::multi_post: return "PublicAssociationMultiPost";
+      case body_kind::default_pair: return "PublicDefaultAssociationMultiPost";
+    }
+    return "";
+  }
+
   // types: [{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":279}]
-  decode_result types(od::document& doc, od::value v, bool& removes) {
+  decode_result types(od::document& doc, od::value v) {
     od::json_type t;
     if (auto ec = v.type().get(t)) return syntax_error(doc, ec);
     if (t != od::json_type::array) return shape_error(v, t, "java.util.ArrayList<AssociationSpec>");
@@ -195,6 +205,7 @@ struct decode_call {
       od::object o;
       if (auto ec = iv.get_object().get(o)) return syntax_error(doc, ec);
       std::string_view category;
+      assoc_type type;
       bool has_id = false;
       for (auto field : o) {
         std::string_view key;
@@ -205,30 +216,42 @@ struct decode_call {
           if (auto ec = fv.type().get(t)) return syntax_error(doc, ec);
           if (t != od::json_type::string) return shape_error(fv, t, "AssociationCategory");
           if (auto ec = fv.get_string().get(category)) return syntax_error(doc, ec);
-          if (category != "HUBSPOT_DEFINED" && category != "USER_DEFINED" && category != "INTEGRATOR_DEFINED" &&
-              category != "WORK") {
-            located(body.data(), "Cannot deserialize value of type `AssociationCategory` from String \"" +
-                                     std::string(category.substr(0, 32)) +
-                                     "\": not one of the values accepted for Enum class: [HUBSPOT_DEFINED, "
-                                     "USER_DEFINED, INTEGRATOR_DEFINED, WORK]");
-            return decode_result::shape;
+          // Exactly HubSpot's spelling (Jackson's enums are case-sensitive).
+          auto c = parse_assoc_category(category);
+          if (!c || to_string(*c) != category) {
+            message = "Invalid association category: '";
+            message.append(category.substr(0, 32));
+            message += "' is not one of HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED, WORK";
+            return decode_result::bad_type;
           }
-          if (category == "HUBSPOT_DEFINED") removes = true;
+          type.category = *c;
         } else if (key == "associationTypeId") {
           if (auto ec = fv.type().get(t)) return syntax_error(doc, ec);
           if (t != od::json_type::number) return shape_error(fv, t, "int");
-          std::int64_t id;
-          if (auto ec = fv.get_int64().get(id)) return syntax_error(doc, ec);
+          std::string_view raw = fv.raw_json_token();
+          while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\r' || raw.back() == '\t'))
+            raw.remove_suffix(1);
+          auto id = parse_assoc_type_id(raw);
+          if (!id) {
+            message = "Invalid association type id: ";
+            message.append(raw.substr(0, 32));
+            message += " is not an integer from 1 to 2147483647";
+            return decode_result::bad_type;
+          }
+          type.id = *id;
           has_id = true;
         }
       }
       if (category.empty() || !has_id) return missing_property(body.data(), category.empty() ? "associationCategory" : "associationTypeId");
+      s.types.push_back(type);
     }
     return decode_result::ok;
   }
 
   decode_result run() {
     s.pairs.clear();
+    s.types.clear();
+    s.type_begin.assign(1, 0);
     s.inputs = 0;
     // simdjson reads up to SIMDJSON_PADDING bytes past the end.
     if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -240,7 +263,8 @@ struct decode_call {
     od::json_type t;
     if (auto ec = doc.type().get(t)) return syntax_error(doc, ec);
     if (t != od::json_type::object) {
-      const char* java = labels ? "BatchInputPublicAssociationMultiPost" : "BatchInputPublicAssociationMultiArchive";
+      std::string java = "BatchInput";
+      java += input_java_type();
       std::string what = "Cannot deserialize value of type `";
       what += java;
       what += "` from ";
@@ -260,9 +284,7 @@ struct decode_call {
       if (auto ec = v.type().get(t)) return syntax_error(doc, ec);
       if (t == od::json_type::null) continue;
       if (t != od::json_type::array)
-        return shape_error(v, t,
-                           labels ? "java.util.ArrayList<PublicAssociationMultiPost>"
-                                  : "java.util.ArrayList<PublicAssociationMultiArchive>");
+        return shape_error(v, t, "java.util.ArrayList<" + std::string(input_java_type()) + ">");
       od::array arr;
       if (auto ec = v.get_array().get(arr)) return syntax_error(doc, ec);
       for (auto item : arr) {
@@ -287,8 +309,8 @@ struct decode_call {
 
 }  // namespace
 
-decode_result body_decoder::decode(std::string& body, bool labels, std::string& message) {
-  return decode_call{buf_, body, labels, message}.run();
+decode_result body_decoder::decode(std::string& body, body_kind kind, std::string& message) {
+  return decode_call{buf_, body, kind, message}.run();
 }
 
 }  // namespace hubbatch::sandbox

@@ -68,6 +68,7 @@ std::string validate_config(const config& cfg) {
   if (cfg.archive_status_dated != 200 && cfg.archive_status_dated != 204)
     return "--archive-status must be 200 or 204";
   if (cfg.partial_status != 200 && cfg.partial_status != 207) return "--partial-status must be 200 or 207";
+  if (cfg.create_status != 200 && cfg.create_status != 201) return "--create-status must be 200 or 201";
   if (cfg.max_body_bytes == 0) return "--max-body-bytes must be positive";
   if (cfg.max_header_bytes < 1024) return "--max-header-bytes must be at least 1024";
   if (cfg.max_header_count < 8) return "--max-header-count must be at least 8";

@@ -73,11 +73,16 @@ struct config {
   missing_mode missing = missing_mode::ok;  // --missing ok|error|partial
   int partial_status = 200;        // --partial-status 200|207: status of --missing partial responses with errors
   std::vector<std::uint64_t> reject_ids;  // --reject-ids ID,...: a request naming one of them gets 400 VALIDATION_ERROR
+  std::string labels_file;   // --labels FILE: CSV category,type_id,label[,from_type,to_type] of the portal's labels
+  std::string objects_file;  // --objects FILE: CSV type,id of the records that exist; empty = every id exists
+  std::uint32_t max_associations_per_record = 0;  // --max-associations-per-record N: a create giving a record more
+                                                  // than N associated records of the other type fails (0 = off)
+  int create_status = 201;  // --create-status 201|200: v4 batch/create's all-success status (HubSpot: 200 since 2025-08)
 
   // --- auth ---
   std::vector<std::string> tokens;          // --token T (repeatable); empty = any non-empty bearer token
   std::vector<std::string> expired_tokens;  // --expired-token T (repeatable): 401 EXPIRED_AUTHENTICATION
-  bool missing_scopes = false;              // --missing-scopes: every archive call gets 403 MISSING_SCOPES
+  bool missing_scopes = false;              // --missing-scopes: every API call gets 403 MISSING_SCOPES
   std::uint64_t portal_id = 62515;          // --portal-id: account id in 429 groupName
 
   // --- rate limits ---
@@ -86,7 +91,7 @@ struct config {
   int daily_utc_offset_minutes = 0;  // --daily-utc-offset-min: account time zone; the daily count resets at its midnight
   bool rate_headers = true;        // --no-rate-headers clears it: X-HubSpot-RateLimit-* on API responses
   std::uint32_t retry_after_s = 0;  // --retry-after S: Retry-After on 429s (0 = none, HubSpot's documented default)
-  bool exempt_batch = false;       // --exempt-batch: archive endpoints do not count toward the rolling window
+  bool exempt_batch = false;       // --exempt-batch: the API routes do not count toward the rolling window
 
   // --- faults (each drawn per accepted API request with its probability) ---
   std::uint64_t fault_seed = 0;      // --fault-seed: RNG seed for faults; 0 = seed from the clock

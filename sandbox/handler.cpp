@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <tuple>
 
 namespace hubbatch::sandbox {
 
@@ -76,6 +77,8 @@ request_handler::request_handler(const config& cfg, association_store& store, cl
       id_state_(static_cast<std::uint64_t>(start.mono_ns) ^ 0x5851f42d4c957f2dULL),
       expired_at_unix_ms_(start.unix_ms - 75'000) {
   std::sort(reject_ids_.begin(), reject_ids_.end());
+  if (!cfg.labels_file.empty()) types_.load(cfg.labels_file);
+  if (!cfg.objects_file.empty()) records_.load(cfg.objects_file);
 }
 
 request_handler::~request_handler() = default;
@@ -152,7 +155,7 @@ response_plan request_handler::handle(const request_in& in, session_scratch& scr
   bool known = false;
   std::array<std::string_view, 9> seg;
   std::size_t n = split_path(path, seg);
-  if (n <= seg.size() && n >= 7 && seg[0] == "crm") {
+  if (n <= seg.size() && n >= 6 && seg[0] == "crm") {
     std::size_t rest = 0;
     if (seg[1] == "v4" && seg[2] == "associations") {
       r.from = seg[3];
@@ -165,19 +168,29 @@ response_plan request_handler::handle(const request_in& in, session_scratch& scr
       rest = 5;
     }
     if (rest && !r.from.empty() && !r.to.empty()) {
-      if (n == rest + 2 && seg[rest] == "batch" && seg[rest + 1] == "archive") known = true;
-      if (n == rest + 3 && seg[rest] == "batch" && seg[rest + 1] == "labels" && seg[rest + 2] == "archive") {
-        known = true;
-        r.labels = true;
-      }
+      auto tail = [&](std::initializer_list<std::string_view> want) {
+        if (n != rest + want.size()) return false;
+        std::size_t i = rest;
+        for (auto w : want)
+          if (seg[i++] != w) return false;
+        return true;
+      };
+      known = true;
+      if (tail({"batch", "archive"})) r.op = api_op::archive;
+      else if (tail({"batch", "labels", "archive"})) r.op = api_op::labels_archive;
+      else if (tail({"batch", "create"})) r.op = api_op::create;
+      else if (tail({"batch", "associate", "default"})) r.op = api_op::associate_default;
+      else if (tail({"labels"})) r.op = api_op::list_labels;
+      else known = false;
     }
   }
-  if (!known || in.method != "POST") {
+  const std::string_view method = r.op == api_op::list_labels ? "GET" : "POST";
+  if (!known || in.method != method) {
     auto id = next_correlation_id();
     int status = known ? 405 : 404;
     jetty_error_page(s.body, status, path);
     response_headers h{id, 0, {}};
-    if (known) h.allow = "POST";
+    if (known) h.allow = method;
     write_response(out, status, html_type, s.body, h, nullptr, in.keep_alive, in.now.unix_ms);
     ++stats_.by_status[status];
     return response_plan{false, !in.keep_alive, {},
@@ -210,6 +223,7 @@ response_plan request_handler::handle_internal(const request_in& in, std::string
     return send(200, json_type);
   }
   std::string_view from, to;
+  bool labels = false;  // labels=1: one line per type, from_id,to_id,category,type_id
   while (!query.empty()) {
     auto amp = query.find('&');
     auto kv = query.substr(0, amp);
@@ -217,6 +231,7 @@ response_plan request_handler::handle_internal(const request_in& in, std::string
     if (eq != std::string_view::npos) {
       if (kv.substr(0, eq) == "from") from = kv.substr(eq + 1);
       if (kv.substr(0, eq) == "to") to = kv.substr(eq + 1);
+      if (kv.substr(0, eq) == "labels") labels = kv.substr(eq + 1) == "1";
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -228,6 +243,27 @@ response_plan request_handler::handle_internal(const request_in& in, std::string
     error_head(body, msg, id);
     body += '}';
     return send(400, json_type);
+  }
+  if (labels) {
+    // Types come as the table holds them: turn them for the asked direction.
+    const bool swapped = tt->key < ft->key;
+    auto typed = store_.typed_pairs(*ft, *tt);
+    for (auto& p : typed)
+      if (swapped) p.type = types_.reverse(*tt, *ft, p.type);
+    std::sort(typed.begin(), typed.end(), [](const pair_id& a, const pair_id& b) {
+      return std::tie(a.from, a.to, a.type.category, a.type.id) < std::tie(b.from, b.to, b.type.category, b.type.id);
+    });
+    for (auto p : typed) {
+      append_u64(body, p.from);
+      body += ',';
+      append_u64(body, p.to);
+      body += ',';
+      body += to_string(p.type.category);
+      body += ',';
+      append_u64(body, static_cast<std::uint64_t>(p.type.id));
+      body += '\n';
+    }
+    return send(200, "text/csv;charset=utf-8");
   }
   for (auto p : store_.remaining_pairs(*ft, *tt)) {
     append_u64(body, p.from);

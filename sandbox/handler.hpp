@@ -7,26 +7,31 @@
 //   as no app is identified) → daily budget (429 DAILY) → rolling window
 //   (429 TEN_SECONDLY_ROLLING) → [request now counts as accepted] → injected
 //   pre-apply faults (reset, 5xx, 423, 477) → object types (400) → scopes
-//   (403) → body (400s) → limits (400) → --reject-ids (400) → --missing error
-//   (400) → apply → post-apply faults (reset after apply, garbage) → success.
+//   (403) → body (400s) → limits (400) → --reject-ids (400) → archive:
+//   --missing error (400); create, labels/archive: association types (400)
+//   → apply → post-apply faults (reset after apply, garbage) → success.
+//   GET .../labels stops after the scopes and lists the pair's types.
 //   --fault-slow may delay any answer after acceptance.
 // Rate-limit headers go on every answer from the 429 check on (errors too).
-// batch/labels/archive: the store holds only unlabelled associations, so an
-// input removes its pair when its types[] include a HUBSPOT_DEFINED type
-// (the unlabelled type cascades to all labels per the spec); inputs naming
-// only USER_DEFINED/INTEGRATOR_DEFINED/WORK labels change nothing.
+// create and associate/default fail single inputs (errors[] in the answer,
+// the rest applied) for an unknown record (--objects) or a record at
+// --max-associations-per-record; archives never fail an input for those.
 //
 // Single-threaded: the owner calls every member from one thread.
 //
 // Files: handler.cpp (routing, /_sandbox/ routes, per-handler state),
 // api_stages.cpp (the API route as stages: authenticate → limit_rate →
-// inject_faults → validate → apply), body_decoder (request bodies),
+// inject_faults → validate → apply, and archive's apply), api_writes.cpp
+// (create, associate/default, labels/archive, GET labels), body_decoder
+// (request bodies),
 // response_writer (HTTP responses, error pages, text helpers), stats.cpp
 // (snapshot and the stats JSON); handler_detail.hpp is what the first two share.
 #pragma once
 
 #include "io/pair.hpp"
+#include "sandbox/assoc_types.hpp"
 #include "sandbox/config.hpp"
+#include "sandbox/records.hpp"
 #include "sandbox/stats.hpp"
 #include "sandbox/store.hpp"
 
@@ -90,6 +95,8 @@ class session_scratch {
 class request_handler {
  public:
   // `store` must be seeded and finalized; it must outlive the handler.
+  // Reads cfg.labels_file and cfg.objects_file: throws std::runtime_error
+  // naming the file and line on a bad line.
   request_handler(const config& cfg, association_store& store, clock_reading start);
   ~request_handler();
 
@@ -130,8 +137,20 @@ class request_handler {
   bool decode_body(api_call& c);
   bool check_limits(api_call& c);
   bool check_rejected_ids(api_call& c);
-  bool check_presence(api_call& c);
-  void apply(api_call& c);  // remove, post-apply faults, success
+  bool check_presence(api_call& c);  // archive
+  bool check_types(api_call& c);     // create, labels/archive: every type defined for the pair
+  void apply(api_call& c);           // change the store, post-apply faults, success
+  void apply_archive(api_call& c);
+  void apply_labels_archive(api_call& c);
+  void apply_create(api_call& c);  // create and associate/default
+  // Why input i of create / associate-default cannot be applied, as an
+  // errors[] item appended to `errors`; false when it can.
+  bool input_error(api_call& c, std::size_t i, std::string& errors);
+  bool fault_after_apply(api_call& c);  // reset after apply, garbage: true when one answered
+  void answer_archive(api_call& c);     // 204, or 200/207 BatchResponse (archive, labels/archive)
+  void answer_create(api_call& c, std::string_view errors);
+  void answer_default(api_call& c, std::string_view errors);
+  void list_labels(api_call& c);  // GET .../labels
   void fill_rate_headers(api_call& c);
   // Writes the answer (gzip-encoded if the client asked) and counts its status; returns true.
   bool answer(api_call& c, int status, std::string_view type, std::string_view body, sandbox_errc outcome);
@@ -150,6 +169,8 @@ class request_handler {
   std::unordered_map<std::string, std::unique_ptr<bucket>, token_hash, std::equal_to<>> buckets_;
   std::unique_ptr<class daily_budget> daily_;
   std::vector<std::uint64_t> reject_ids_;  // sorted
+  type_catalog types_;                     // --labels plus the built-ins
+  record_set records_;                     // --objects (open: every id exists)
   std::mt19937_64 fault_rng_;              // fault draws only (seeded by fault_seed)
   std::uint64_t id_state_;                 // splitmix64 state for correlation ids
   std::uint32_t next_app_id_ = 1;

@@ -19,7 +19,9 @@ namespace hubbatch::sandbox {
 
 struct session_scratch::impl {
   body_decoder decoder;               // request body → pairs
-  std::vector<std::uint8_t> present;  // per decoded pair: was associated before this request
+  std::vector<std::uint8_t> present;  // per decoded pair: was associated before this request (archive)
+  std::vector<std::uint8_t> failed;   // per input of create / associate-default: answered in errors[]
+  std::vector<assoc_type> types;      // one input's types, turned to the store's orientation
   std::string body;                   // response body being built
   std::string message;                // error message being built
   // gzip of response bodies for clients that ask (Accept-Encoding: gzip);
@@ -40,11 +42,20 @@ struct request_handler::bucket {
   std::uint32_t app_id;  // for the 429 groupName
 };
 
+// The operations of the API routes.
+enum class api_op {
+  archive,            // POST .../batch/archive: every type of each pair
+  labels_archive,     // POST .../batch/labels/archive: the listed types (the default cascades)
+  create,             // POST .../batch/create: the listed types and the default
+  associate_default,  // POST .../batch/associate/default: the default type
+  list_labels,        // GET .../labels: the pair's types
+};
+
 // An API route as parsed from the path.
 struct request_handler::route {
   std::string_view from, to;  // object-type path segments as sent
   bool dated = false;         // /crm/associations/{version}/...
-  bool labels = false;        // .../batch/labels/archive
+  api_op op = api_op::archive;
 };
 
 // One request on an API route on its way through the stages; each stage
@@ -72,6 +83,7 @@ struct request_handler::api_call {
   std::optional<object_type> from_type, to_type;  // validate → apply
   association_store::handle table{};              // validate → apply: the store's table for (from, to)
   std::size_t missing = 0;                        // validate → apply: pairs not in the store
+  std::size_t failed = 0;                         // apply: inputs answered in errors[] (create, associate-default)
 };
 
 }  // namespace hubbatch::sandbox

@@ -31,6 +31,8 @@ const char* to_string(sandbox_errc e) {
     case sandbox_errc::too_many_inputs: return "too many inputs in batch";
     case sandbox_errc::rejected_id: return "id rejected by --reject-ids";
     case sandbox_errc::missing_pairs: return "pairs not associated";
+    case sandbox_errc::bad_type: return "invalid association type";
+    case sandbox_errc::input_errors: return "some inputs failed";
     case sandbox_errc::fault_5xx: return "injected 5xx";
     case sandbox_errc::fault_423: return "injected 423";
     case sandbox_errc::fault_477: return "injected 477";
@@ -70,6 +72,14 @@ std::string stats_snapshot::to_json() const {
   append_u64(o, applied_request_pairs);
   o += ",\"missing_pairs\":";
   append_u64(o, missing_pairs);
+  o += ",\"created_pairs\":";
+  append_u64(o, created_pairs);
+  o += ",\"labels_created\":";
+  append_u64(o, labels_created);
+  o += ",\"labels_archived\":";
+  append_u64(o, labels_archived);
+  o += ",\"failed_inputs\":";
+  append_u64(o, failed_inputs);
   o += ",\"remaining_pairs\":";
   append_u64(o, remaining_pairs);
   o += ",\"rate_limited\":";

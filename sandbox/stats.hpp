@@ -32,6 +32,8 @@ enum class sandbox_errc {
   too_many_inputs,      // 400 VALIDATION_ERROR: more than max_inputs inputs or max_pairs pairs
   rejected_id,          // 400 VALIDATION_ERROR: --reject-ids
   missing_pairs,        // 400 VALIDATION_ERROR (--missing error) or 2xx with errors[] (--missing partial)
+  bad_type,             // 400 VALIDATION_ERROR INVALID_ASSOCIATION_TYPE: malformed or not defined for the pair
+  input_errors,         // 2xx with errors[]: create / associate-default inputs naming unknown records or over the limit
   fault_5xx,            // injected 500/502/503/504
   fault_423,            // injected 423 Locked
   fault_477,            // injected 477 Migration in Progress
@@ -65,6 +67,11 @@ struct stats_snapshot {
   std::uint64_t archived_pairs = 0;    // associations removed from the store (a same-type pair may remove 2)
   std::uint64_t applied_request_pairs = 0;  // pairs carried by requests that were applied (each send counts: resends show here)
   std::uint64_t missing_pairs = 0;     // requested pairs that were not in the store (any --missing mode)
+  std::uint64_t created_pairs = 0;     // associations created (create, associate/default); not ones already there
+  std::uint64_t labels_created = 0;    // labelled types added by create (to new or existing associations)
+  std::uint64_t labels_archived = 0;   // labelled types removed by labels/archive from associations that stay
+                                       // (removing the default counts in archived_pairs)
+  std::uint64_t failed_inputs = 0;     // create / associate-default inputs answered in errors[]
   std::uint64_t remaining_pairs = 0;   // associations still in the store
   std::uint64_t rate_limited = 0;      // 429 answers, both policies (= by_status[429])
   std::uint64_t rate_limited_daily = 0;  // subset of rate_limited with policy DAILY

@@ -71,7 +71,7 @@ std::size_t association_store::table::index_of(pair_id p) const noexcept {
   for (std::size_t h = pair_id_hash{}(p) & mask;; h = (h + 1) & mask) {
     const std::uint32_t at = index_[h];
     if (at == 0) return npos;
-    if (pairs_[at - 1] == p) {
+    if (pairs_[at - 1].from == p.from && pairs_[at - 1].to == p.to) {  // a request's pair may carry a type
       const std::size_t i = at - 1;
       return removed_[i / 64] >> (i % 64) & 1 ? npos : i;
     }
@@ -119,9 +119,19 @@ std::uint64_t association_store::table::remove_many(std::span<const pair_id> pai
   return n;
 }
 
-bool association_store::table::contains(pair_id p) const noexcept {
+bool association_store::table::seeded(pair_id p) const noexcept {
   if (index_of(p) != npos) return true;
   return same_type_ && index_of(pair_id{p.to, p.from}) != npos;
+}
+
+pair_id association_store::table::key(pair_id p) const noexcept {
+  if (same_type_ && p.from > p.to) return pair_id{p.to, p.from};
+  return pair_id{p.from, p.to};
+}
+
+bool association_store::table::contains(pair_id p) const noexcept {
+  if (!overlay_.empty() && overlay_.contains(key(p))) return true;
+  return seeded(p);
 }
 
 std::uint32_t association_store::table::remove(pair_id p) noexcept {
@@ -135,7 +145,109 @@ std::uint32_t association_store::table::remove(pair_id p) noexcept {
   };
   drop(p);
   if (same_type_ && p.from != p.to) drop(pair_id{p.to, p.from});
+  if (!overlay_.empty()) {
+    if (auto it = overlay_.find(key(p)); it != overlay_.end()) {
+      overlay_.erase(it);
+      if (n == 0) {  // created, not seeded: it counted once
+        --remaining_;
+        n = 1;
+      }
+    }
+  }
+  if (n && degrees_built_) count_degrees(key(p), -1);
   return n;
+}
+
+void association_store::table::types_of(pair_id p, std::vector<assoc_type>& out) const {
+  out.clear();
+  if (auto it = overlay_.find(key(p)); it != overlay_.end()) {
+    out = it->second;
+  } else if (seeded(p)) {
+    out.push_back(default_);
+  }
+}
+
+association_store::table::create_result association_store::table::create(pair_id p,
+                                                                         std::span<const assoc_type> types) {
+  create_result r;
+  const pair_id k = key(p);
+  auto it = overlay_.find(k);
+  if (it == overlay_.end()) {
+    const bool was = seeded(p);
+    std::vector<assoc_type> set{default_};
+    for (auto t : types) set.push_back(t);
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    r.created = !was;
+    r.added = static_cast<std::uint32_t>(set.size()) - (was ? 1 : 0);
+    if (r.added == 0) return r;  // a seed asked for its default type again
+    overlay_.emplace(k, std::move(set));
+    if (r.created) {
+      ++remaining_;
+      if (degrees_built_) count_degrees(k, +1);
+    }
+    return r;
+  }
+  auto& set = it->second;
+  for (auto t : types) {
+    auto at = std::lower_bound(set.begin(), set.end(), t);
+    if (at != set.end() && *at == t) continue;
+    set.insert(at, t);
+    ++r.added;
+  }
+  return r;
+}
+
+association_store::table::remove_types_result association_store::table::remove_types(
+    pair_id p, std::span<const assoc_type> types) {
+  remove_types_result r;
+  if (std::find(types.begin(), types.end(), default_) != types.end()) {
+    r.associations = remove(p);
+    return r;
+  }
+  auto it = overlay_.find(key(p));
+  if (it == overlay_.end()) return r;  // a seed's only type is the default
+  auto& set = it->second;
+  for (auto t : types) {
+    auto at = std::lower_bound(set.begin(), set.end(), t);
+    if (at == set.end() || *at != t) continue;
+    set.erase(at);
+    ++r.labels;
+  }
+  // Back to a plain seed: the arrays say the same, so the overlay may forget it.
+  if (set.size() == 1 && seeded(p)) overlay_.erase(it);
+  return r;
+}
+
+void association_store::table::count_degrees(pair_id k, int delta) {
+  auto bump = [&](int side, std::uint64_t id) {
+    auto& n = degree_[side][id];
+    n = static_cast<std::uint32_t>(static_cast<std::int64_t>(n) + delta);
+  };
+  if (same_type_) {
+    bump(0, k.from);
+    if (k.to != k.from) bump(0, k.to);
+  } else {
+    bump(0, k.from);
+    bump(1, k.to);
+  }
+}
+
+std::uint32_t association_store::table::degree(std::uint64_t id, bool first) {
+  if (!degrees_built_) {
+    degrees_built_ = true;
+    for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      if (removed_[i / 64] >> (i % 64) & 1) continue;
+      const pair_id p = pairs_[i];
+      // A same-type pair seeded in both orientations is one association.
+      if (same_type_ && p.from > p.to && index_of(pair_id{p.to, p.from}) != npos) continue;
+      if (!overlay_.contains(key(p))) count_degrees(key(p), +1);
+    }
+    for (const auto& [k, set] : overlay_) count_degrees(k, +1);
+  }
+  const auto& m = degree_[same_type_ || first ? 0 : 1];
+  auto it = m.find(id);
+  return it == m.end() ? 0 : it->second;
 }
 
 const association_store::entry* association_store::lookup(const std::string& a, const std::string& b) const noexcept {
@@ -144,20 +256,24 @@ const association_store::entry* association_store::lookup(const std::string& a, 
   return nullptr;
 }
 
+association_store::entry& association_store::add_table(const std::string& a, const std::string& b) {
+  auto& e = tables_.emplace_back();
+  e.a = a;
+  e.b = b;
+  e.t.same_type_ = a == b;
+  e.t.default_ = sandbox::default_type(a, b);
+  return e;
+}
+
 void association_store::add(const object_type& from, const object_type& to, std::span<const pair_id> pairs) {
   bool swapped = to.key < from.key;
   const std::string& a = swapped ? to.key : from.key;
   const std::string& b = swapped ? from.key : to.key;
   auto* e = const_cast<entry*>(lookup(a, b));
-  if (!e) {
-    e = &tables_.emplace_back();
-    e->a = a;
-    e->b = b;
-    e->t.same_type_ = a == b;
-  }
+  if (!e) e = &add_table(a, b);
   auto& v = e->t.pairs_;
   v.reserve(v.size() + pairs.size());
-  for (auto p : pairs) v.push_back(swapped ? pair_id{p.to, p.from} : p);
+  for (auto p : pairs) v.push_back(swapped ? pair_id{p.to, p.from} : pair_id{p.from, p.to});  // seeds carry no type
 }
 
 void association_store::finalize() {
@@ -181,16 +297,41 @@ association_store::handle association_store::find(const object_type& from, const
   return handle{e ? const_cast<table*>(&e->t) : nullptr, swapped};
 }
 
+association_store::handle association_store::find_or_add(const object_type& from, const object_type& to) {
+  auto h = find(from, to);
+  if (h.t) return h;
+  h.t = &add_table(h.swapped ? to.key : from.key, h.swapped ? from.key : to.key).t;
+  h.t->build_index();  // empty: lookups find nothing
+  return h;
+}
+
 std::vector<pair_id> association_store::remaining_pairs(const object_type& from, const object_type& to) const {
   bool swapped = to.key < from.key;
   std::vector<pair_id> out;
   const auto* e = lookup(swapped ? to.key : from.key, swapped ? from.key : to.key);
   if (!e) return out;
   const auto& t = e->t;
+  auto turn = [&](pair_id p) { return swapped ? pair_id{p.to, p.from} : p; };
   out.reserve(t.remaining_);
   for (std::size_t i = 0; i < t.pairs_.size(); ++i)
-    if (!(t.removed_[i / 64] >> (i % 64) & 1)) out.push_back(swapped ? pair_id{t.pairs_[i].to, t.pairs_[i].from} : t.pairs_[i]);
-  if (swapped) std::sort(out.begin(), out.end());
+    if (!(t.removed_[i / 64] >> (i % 64) & 1)) out.push_back(turn(t.pairs_[i]));
+  for (const auto& [k, set] : t.overlay_)
+    if (!t.seeded(k)) out.push_back(turn(k));
+  if (swapped || !t.overlay_.empty()) std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<pair_id> association_store::typed_pairs(const object_type& from, const object_type& to) const {
+  bool swapped = to.key < from.key;
+  std::vector<pair_id> out;
+  const auto* e = lookup(swapped ? to.key : from.key, swapped ? from.key : to.key);
+  if (!e) return out;
+  const auto& t = e->t;
+  std::vector<assoc_type> types;
+  for (auto p : remaining_pairs(from, to)) {
+    t.types_of(swapped ? pair_id{p.to, p.from} : p, types);
+    for (auto ty : types) out.push_back(pair_id{p.from, p.to, ty});
+  }
   return out;
 }
 

@@ -4,24 +4,35 @@
 // (9001, 101) removes the contacts→companies association (101, 9001). So the
 // store keeps one table per *unordered* pair of object types, with pairs
 // oriented from the type whose canonical key sorts first. For a type
-// associated with itself (contacts→contacts) pairs are kept as seeded and a
-// removal takes both orientations.
+// associated with itself (contacts→contacts) seeded pairs are kept as seeded
+// and a removal takes both orientations; created ones are kept as (low id,
+// high id).
 //
-// Memory: a table is a sorted, deduplicated std::vector<pair_id> (16 bytes a
-// pair), a removed-bitmap (1 bit a pair) and a hash index of positions (4 to
-// 8 bytes a pair; under 2^32 pairs a table), the large arrays on transparent
-// huge pages where the kernel allows. A lookup costs a cache miss or two
-// whatever the size, and a request's lookups are prefetched together (a
-// binary search over 10 million pairs took ~13 misses, each with a TLB miss,
-// and made the sandbox, not the client, the bottleneck of the benchmark's
-// Scale scenario). 10 million pairs take about 230 MB (plus 160 MB briefly
-// while seeding).
+// An association carries one or more types (sandbox/assoc_types.hpp), in the
+// table's orientation; every one carries the table's unlabelled default type.
+// Seeds have the default type only, so they stay in a flat array: a sorted,
+// deduplicated std::vector<pair_id> (16 bytes a pair), a removed-bitmap (1 bit
+// a pair) and a hash index of positions (4 to 8 bytes a pair; under 2^32 pairs
+// a table), the large arrays on transparent huge pages where the kernel
+// allows. A pair created later, or a seed that gained a label, has an entry in
+// an overlay (a flat hash map from pair to its whole type set) that wins over
+// the seed arrays; archiving drops both. A pure archive workload leaves the
+// overlay empty and pays one emptiness test per pair for it.
+//
+// A lookup costs a cache miss or two whatever the size, and a request's
+// lookups are prefetched together (a binary search over 10 million pairs took
+// ~13 misses, each with a TLB miss, and made the sandbox, not the client, the
+// bottleneck of the benchmark's Scale scenario). 10 million pairs take about
+// 230 MB (plus 160 MB briefly while seeding).
 // Not thread-safe: the server touches it only from its io thread.
 #pragma once
 
 #include "io/pair.hpp"
 #include "sandbox/config.hpp"
+#include "sandbox/assoc_types.hpp"
 #include "sandbox/object_types.hpp"
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -38,7 +49,7 @@ class association_store {
   // One table for an unordered type pair.
   class table {
    public:
-    // Whether (from, to), oriented as stored, is present (not archived).
+    // Whether (from, to), oriented as stored, is associated (any type).
     bool contains(pair_id p) const noexcept;
     // contains() for each of `pairs` (swapped first when `swapped`) into
     // present[i]. The lookups go a block at a time with prefetches, so their
@@ -49,14 +60,43 @@ class association_store {
     // only_if[i] is set, prefetched the same way; returns how many
     // associations were removed.
     std::uint64_t remove_many(std::span<const pair_id> pairs, bool swapped, const std::uint8_t* only_if) noexcept;
-    // Removes (from, to) and, for a same-type table, (to, from). Returns how
-    // many associations were removed (0 when absent).
+    // Removes (from, to) with every type and, for a same-type table, (to,
+    // from). Returns how many associations were removed (0 when absent).
     std::uint32_t remove(pair_id p) noexcept;
     std::uint64_t remaining() const noexcept { return remaining_; }
+
+    // The unlabelled type of this table's orientation.
+    assoc_type default_type() const noexcept { return default_; }
+    // The types of p (oriented as stored) into `out` (cleared first), sorted; empty when not associated.
+    void types_of(pair_id p, std::vector<assoc_type>& out) const;
+    // Associates p with `types` (table orientation) and the default type.
+    // `created`: p was not associated before; `added`: types p did not carry
+    // before (the default of a new association included). Idempotent.
+    struct create_result {
+      bool created = false;
+      std::uint32_t added = 0;
+    };
+    create_result create(pair_id p, std::span<const assoc_type> types);
+    // Removes `types` (table orientation) from p; the default type among them
+    // removes the whole association (the spec's cascade). `associations`:
+    // associations removed as remove() counts them; `labels`: other types
+    // removed from an association that stays.
+    struct remove_types_result {
+      std::uint32_t associations = 0;
+      std::uint32_t labels = 0;
+    };
+    remove_types_result remove_types(pair_id p, std::span<const assoc_type> types);
+    // How many records of the other type the record `id` on side `first`
+    // (the table's first type) or second is associated with. The counts are
+    // built on first use and kept up to date from then on.
+    std::uint32_t degree(std::uint64_t id, bool first);
 
    private:
     friend class association_store;
     std::size_t index_of(pair_id p) const noexcept;  // npos when absent or removed
+    bool seeded(pair_id p) const noexcept;           // a seed, in either orientation for a same-type table
+    pair_id key(pair_id p) const noexcept;           // the overlay's key: no type; (low, high) for same-type
+    void count_degrees(pair_id k, int delta);
     void build_index();
     // f(i, pair) for each of `pairs`, oriented, a block at a time after
     // prefetching their index slots, then what the slots point at.
@@ -68,7 +108,15 @@ class association_store {
     // Open addressing over pairs_ (linear probing, at most 2/3 full): a slot
     // holds position + 1, 0 = empty. Built by finalize().
     std::vector<std::uint32_t> index_;
-    std::uint64_t remaining_ = 0;
+    std::uint64_t remaining_ = 0;  // associated pairs: seeds not removed + overlay entries without a seed
+    assoc_type default_{};
+    // Pairs created or relabelled since seeding, keyed by key(): the whole
+    // type set, sorted. An entry means associated, whatever the seeds say.
+    boost::unordered_flat_map<pair_id, std::vector<assoc_type>, pair_id_hash> overlay_;
+    // degree(): records associated per id, [0] for the first type's ids, [1]
+    // for the second's ([0] alone for a same-type table).
+    bool degrees_built_ = false;
+    boost::unordered_flat_map<std::uint64_t, std::uint32_t> degree_[2];
   };
 
   // A table as seen from one request direction: `swapped` means the request's
@@ -98,9 +146,15 @@ class association_store {
 
   // The table for a request direction (lookup by canonical keys).
   handle find(const object_type& from, const object_type& to);
+  // find(), adding an empty table when the type pair has none (create).
+  handle find_or_add(const object_type& from, const object_type& to);
 
-  // Remaining pairs oriented as (from → to), sorted.
+  // Remaining pairs oriented as (from → to), sorted, without types.
   std::vector<pair_id> remaining_pairs(const object_type& from, const object_type& to) const;
+  // Each type of each remaining pair, pairs oriented as (from → to) and
+  // types as the table holds them (the caller turns them for a swapped
+  // direction), sorted by pair.
+  std::vector<pair_id> typed_pairs(const object_type& from, const object_type& to) const;
   std::uint64_t remaining_total() const noexcept;
 
  private:
@@ -109,6 +163,7 @@ class association_store {
     table t;
   };
   const entry* lookup(const std::string& a, const std::string& b) const noexcept;
+  entry& add_table(const std::string& a, const std::string& b);
   std::deque<entry> tables_;  // few type pairs: a linear scan beats a map; deque keeps addresses stable
 };
 

@@ -564,13 +564,17 @@ TEST(sandbox_server, reject_ids_fail_the_whole_batch) {
 // ---------------------------------------------------------------------------
 // labels/archive
 
-TEST(sandbox_server, labels_archive_removes_only_for_the_unlabelled_type) {
+TEST(sandbox_server, labels_archive_removes_the_pair_only_for_the_unlabelled_type) {
   sandbox_fixture f(seeded_config());
   const char* path = "/crm/v4/associations/contacts/companies/batch/labels/archive";
-  auto user = f.client.post(
+  auto user = f.client.post(  // no --labels: USER_DEFINED 37 is not a type of this pair (issue 13)
       path,
       R"({"inputs":[{"from":{"id":"101"},"to":{"id":"9001"},"types":[{"associationCategory":"USER_DEFINED","associationTypeId":37}]}]})");
-  EXPECT_EQ(user.status, 204);
+  EXPECT_EQ(user.status, 400);
+  auto primary = f.client.post(  // a label the seed does not carry: nothing to remove
+      path,
+      R"({"inputs":[{"from":{"id":"101"},"to":{"id":"9001"},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":1}]}]})");
+  EXPECT_EQ(primary.status, 204);
   EXPECT_EQ(f.sb->remaining_pairs("contacts", "companies").size(), 3u);
   auto unlabelled = f.client.post(
       path,

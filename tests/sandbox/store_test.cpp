@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <vector>
@@ -166,4 +167,152 @@ TEST(sandbox_store, ten_million_pairs_fit_in_well_under_a_gibibyte) {
   auto h = s.find(type("contacts"), type("companies"));
   EXPECT_EQ(h.t->remove({1, 1'000'000}), 1u);
   EXPECT_EQ(s.remaining_total(), 9'999'999u);
+}
+
+// Issue 13: types. A seed carries the default type; a labelled create adds
+// the label and the default; removing the default removes everything.
+TEST(sandbox_store, labelled_create_adds_the_default_and_removing_it_cascades) {
+  association_store s;
+  std::vector<pair_id> seed{{1, 10}};
+  s.add(type("contacts"), type("companies"), seed);
+  s.finalize();
+  auto h = s.find(type("contacts"), type("companies"));
+  const assoc_type unlabelled{279, assoc_category::hubspot_defined};
+  const assoc_type primary{1, assoc_category::hubspot_defined};
+  const assoc_type billing{36, assoc_category::user_defined};
+  ASSERT_EQ(h.t->default_type(), unlabelled);
+  std::vector<assoc_type> got;
+  h.t->types_of({1, 10}, got);
+  EXPECT_EQ(got, std::vector<assoc_type>{unlabelled});
+
+  std::vector<assoc_type> want{billing};
+  auto r = h.t->create({2, 20}, want);
+  EXPECT_TRUE(r.created);
+  EXPECT_EQ(r.added, 2u);
+  h.t->types_of({2, 20}, got);
+  EXPECT_EQ(got, (std::vector<assoc_type>{billing, unlabelled}));  // sorted by id: 36 < 279
+  EXPECT_EQ(s.remaining_total(), 2u);
+  r = h.t->create({2, 20}, want);  // idempotent
+  EXPECT_FALSE(r.created);
+  EXPECT_EQ(r.added, 0u);
+
+  std::vector<assoc_type> labels{billing, primary};
+  auto rm = h.t->remove_types({2, 20}, labels);
+  EXPECT_EQ(rm.labels, 1u);
+  EXPECT_EQ(rm.associations, 0u);
+  EXPECT_TRUE(h.t->contains({2, 20}));
+  std::vector<assoc_type> with_primary{primary};
+  h.t->create({1, 10}, with_primary);
+  std::vector<assoc_type> only_default{unlabelled};
+  rm = h.t->remove_types({1, 10}, only_default);
+  EXPECT_EQ(rm.associations, 1u);
+  EXPECT_FALSE(h.t->contains({1, 10}));
+  h.t->types_of({1, 10}, got);
+  EXPECT_TRUE(got.empty());
+  EXPECT_EQ(s.remaining_pairs(type("companies"), type("contacts")), (std::vector<pair_id>{{20, 2}}));
+}
+
+TEST(sandbox_store, create_on_a_type_pair_without_seeds_adds_its_table) {
+  association_store s;
+  s.finalize();
+  EXPECT_FALSE(s.find(type("companies"), type("deals")).t);
+  auto h = s.find_or_add(type("companies"), type("deals"));
+  ASSERT_TRUE(h.t);
+  EXPECT_EQ(h.t->create(h.oriented({5, 6}), {}).created, true);
+  EXPECT_EQ(s.remaining_pairs(type("deals"), type("companies")), (std::vector<pair_id>{{6, 5}}));
+  EXPECT_EQ(s.find(type("deals"), type("companies")).t, h.t);
+}
+
+// Random create / archive / labels-archive against a map of type sets, for a
+// two-type and a same-type table, with seeds; degrees checked too.
+TEST(sandbox_store, typed_operations_match_a_model) {
+  std::mt19937_64 rng(13);
+  for (bool same_type : {false, true}) {
+    association_store s;
+    const object_type a = type("contacts");
+    const object_type b = same_type ? type("contacts") : type("companies");
+    std::vector<pair_id> seed;
+    for (int i = 0; i < 300; ++i) seed.push_back({1 + rng() % 40, 1 + rng() % 40});
+    s.add(a, b, seed);
+    s.finalize();
+    auto h = s.find(a, b);
+    const assoc_type def = h.t->default_type();
+    const std::vector<assoc_type> pool{def, {1, assoc_category::hubspot_defined}, {36, assoc_category::user_defined},
+                                       {7, assoc_category::work}};
+    auto key = [&](pair_id p) {
+      return same_type && p.from > p.to ? pair_id{p.to, p.from} : pair_id{p.from, p.to};
+    };
+    std::map<pair_id, std::set<assoc_type>> model;
+    for (auto p : seed) model[key(p)].insert(def);
+    auto pick = [&] {
+      std::vector<assoc_type> v;
+      for (auto t : pool)
+        if (rng() % 3 == 0) v.push_back(t);
+      return v;
+    };
+    std::vector<assoc_type> got;
+    for (int i = 0; i < 20000; ++i) {
+      const pair_id p{1 + rng() % 40, 1 + rng() % 40};
+      const pair_id k = key(p);
+      switch (rng() % 4) {
+        case 0: {
+          auto types = pick();
+          auto r = h.t->create(p, types);
+          const bool was = model.count(k) != 0;
+          auto& m = model[k];
+          const std::size_t before = m.size();
+          m.insert(def);
+          m.insert(types.begin(), types.end());
+          ASSERT_EQ(r.created, !was);
+          ASSERT_EQ(r.added, m.size() - before);
+          break;
+        }
+        case 1:
+          ASSERT_EQ(h.t->remove(p) != 0, model.erase(k) != 0);
+          break;
+        case 2: {
+          auto types = pick();
+          auto r = h.t->remove_types(p, types);
+          auto it = model.find(k);
+          if (it == model.end()) {
+            ASSERT_EQ(r.associations + r.labels, 0u);
+          } else if (std::find(types.begin(), types.end(), def) != types.end()) {
+            ASSERT_NE(r.associations, 0u);
+            model.erase(it);
+          } else {
+            std::uint32_t n = 0;
+            for (auto t : types) n += static_cast<std::uint32_t>(it->second.erase(t));
+            ASSERT_EQ(r.labels, n);
+          }
+          break;
+        }
+        default: {
+          const bool first = rng() % 2;
+          std::set<std::uint64_t> others;
+          const std::uint64_t id = p.from;
+          for (const auto& [q, set] : model) {
+            if (same_type) {
+              if (q.from == id) others.insert(q.to);
+              if (q.to == id) others.insert(q.from);
+            } else if (first ? q.from == id : q.to == id) {
+              others.insert(first ? q.to : q.from);
+            }
+          }
+          ASSERT_EQ(h.t->degree(id, first), others.size()) << id << " first=" << first << " same=" << same_type;
+        }
+      }
+      h.t->types_of(p, got);
+      auto it = model.find(k);
+      ASSERT_EQ(got, it == model.end() ? std::vector<assoc_type>{}
+                                       : std::vector<assoc_type>(it->second.begin(), it->second.end()));
+      ASSERT_EQ(h.t->contains(p), it != model.end());
+    }
+    std::vector<pair_id> typed;
+    for (const auto& [k, set] : model)
+      for (auto t : set) typed.push_back({k.from, k.to, t});
+    if (!same_type) {  // a same-type seed keeps its seeded orientation in listings
+      EXPECT_EQ(s.typed_pairs(a, b), typed);
+      EXPECT_EQ(s.remaining_total(), model.size());
+    }
+  }
 }
