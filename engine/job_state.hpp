@@ -41,6 +41,7 @@ struct job_state : io::pair_sink {
       : cfg(c),
         opt(o),
         op(operation),
+        op_uses_type(operation.uses_type()),
         ioc(io),
         failures(c.failures_path),
         grouper(c.group_window, c.batch_size, c.max_pairs_per_request),
@@ -79,7 +80,9 @@ struct job_state : io::pair_sink {
 
   // pair_sink: the parser's output.
   void on_pair(pair_id p, std::uint64_t line) override {
-    if (p.type.empty()) p.type = cfg.label;  // --label: the type of pairs the input gives none
+    if (op_uses_type || !p.type.empty()) [[unlikely]] {
+      if (!settle_type(p, line)) return;
+    }
     if (previous || counting_only) {
       if (!admit_rare(p, line)) return;
     } else {
@@ -92,6 +95,33 @@ struct job_state : io::pair_sink {
     staged_pairs[staged] = p;
     staged_lines[staged] = line;
     if (++staged == stage_size) add_staged();
+  }
+
+  // The pair's association type as the operation takes it: dropped for
+  // archive, --label for a pair without one; false (the line rejected) when
+  // archive-labels has no type for it, or its type is refused (the
+  // unlabelled one, which would remove every label and the association).
+  [[gnu::noinline]] bool settle_type(pair_id& p, std::uint64_t line) {
+    if (!op_uses_type) {
+      p.type = {};
+      return true;
+    }
+    if (p.type.empty()) p.type = cfg.label;
+    std::string detail;
+    if (p.type.empty() && op.needs_type()) {
+      detail = "no association type to remove: give --label or category,type_id columns";
+    } else if (std::find(cfg.refused_types.begin(), cfg.refused_types.end(), p.type) != cfg.refused_types.end()) {
+      detail = to_string(p.type) +
+               " is the unlabelled type: removing it removes every label and the association itself (hubbatch "
+               "archive does that; --include-unlabeled allows it here)";
+    } else {
+      return true;
+    }
+    // The pair as a line the failures file can give back as input.
+    std::string raw = std::to_string(p.from) + "," + std::to_string(p.to);
+    if (!p.type.empty()) raw += "," + std::string(to_string(p.type.category)) + "," + std::to_string(p.type.id);
+    on_reject(line, io::reject_reason::bad_association_type, detail, raw);
+    return false;
   }
 
   // on_pair() in a resumed run or after a stop: false when the pair needs
@@ -247,6 +277,7 @@ struct job_state : io::pair_sink {
   const archive_config& cfg;
   const job_options& opt;
   const operation& op;
+  const bool op_uses_type;  // op.uses_type(), read for every pair
   boost::asio::io_context& ioc;
   counters totals;
   failures_file failures;

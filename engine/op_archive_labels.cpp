@@ -19,6 +19,7 @@ class archive_labels_op final : public operation {
   }
   bool groups_to_ids() const noexcept override { return false; }
   std::size_t inputs(std::span<const pair_id> pairs) const noexcept override { return pairs.size(); }
+  bool uses_type() const noexcept override { return true; }
   bool needs_type() const noexcept override { return true; }
   std::optional<std::string_view> done_despite(std::string_view category,
                                                std::string_view sub_category) const noexcept override {

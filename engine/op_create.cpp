@@ -19,6 +19,7 @@ class create_op final : public operation {
     codec::encode_pair_inputs(pairs, typed(pairs), out);
   }
   bool groups_to_ids() const noexcept override { return false; }
+  bool uses_type() const noexcept override { return true; }
   std::size_t inputs(std::span<const pair_id> pairs) const noexcept override { return pairs.size(); }
   // Creating what exists succeeds (HubSpot and the sandbox): no error
   // leaves a pair created.

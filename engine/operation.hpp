@@ -40,6 +40,10 @@ class operation {
   virtual bool groups_to_ids() const noexcept { return true; }
   // The inputs the body for `pairs` holds, as the server's input cap counts them.
   virtual std::size_t inputs(std::span<const pair_id> pairs) const noexcept = 0;
+  // Whether the pairs' association types mean anything to it (create,
+  // archive-labels); archive removes every type, so it drops them and two
+  // lines naming one pair with two types are one pair to it.
+  virtual bool uses_type() const noexcept { return false; }
   // Whether every pair must carry an association type (archive-labels: the
   // labels to remove); a pair without one is rejected before it is sent.
   virtual bool needs_type() const noexcept { return false; }
