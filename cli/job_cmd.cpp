@@ -194,6 +194,15 @@ void disable_core_dumps() {
   ::setrlimit(RLIMIT_CORE, &none);
 }
 
+const engine::operation& operation_of(job_kind k) {
+  switch (k) {
+    case job_kind::create: return engine::create_operation();
+    case job_kind::archive_labels: return engine::archive_labels_operation();
+    case job_kind::archive: break;
+  }
+  return engine::archive_operation();
+}
+
 // --plan: no token, no connection; exit 1 when lines were rejected.
 int run_plan(archive_flags& f) {
   std::optional<engine::archive_config> plan_rate_cfg;
@@ -203,18 +212,13 @@ int run_plan(archive_flags& f) {
   }
   std::vector<std::string> inputs{f.cfg.input};
   inputs.insert(inputs.end(), f.cfg.extra_inputs.begin(), f.cfg.extra_inputs.end());
-  plan_figures fig = plan_inputs(f.cfg, inputs, f.quiet);
+  // A label's name is looked up only when the job runs: for the plan's
+  // counts any one type stands for it.
+  if (!f.label.empty())
+    f.cfg.label = parse_assoc_type(f.label).value_or(assoc_type{1, assoc_category::user_defined});
+  plan_figures fig = plan_inputs(f.cfg, operation_of(f.kind), inputs, f.quiet);
   fmt::print("{}", plan_text(fig, rate_for_plan(f.cfg, plan_rate_cfg), f.daily_budget, inputs, f.cfg));
   return fig.rejected > 0 ? exit_partial : exit_ok;
-}
-
-const engine::operation& operation_of(job_kind k) {
-  switch (k) {
-    case job_kind::create: return engine::create_operation();
-    case job_kind::archive_labels: return engine::archive_labels_operation();
-    case job_kind::archive: break;
-  }
-  return engine::archive_operation();
 }
 
 int run_archive(archive_flags& f) {

@@ -1,6 +1,7 @@
 #include "cli/plan.hpp"
 
 #include "engine/grouper.hpp"
+#include "engine/pair_type.hpp"
 #include "io/pair_reader.hpp"
 
 #include <fmt/format.h>
@@ -13,12 +14,22 @@ namespace hubbatch::cli {
 namespace {
 
 struct plan_sink : io::pair_sink {
-  plan_sink(const engine::archive_config& cfg, plan_figures& f, bool quiet)
-      : grouper(cfg.group_window, cfg.batch_size, cfg.max_pairs_per_request), fig(f), quiet(quiet) {}
+  plan_sink(const engine::archive_config& cfg, const engine::operation& op, plan_figures& f, bool quiet)
+      : grouper(cfg.group_window, cfg.batch_size, engine::batch_pair_cap(op, cfg.batch_size, cfg.max_pairs_per_request)),
+        cfg(cfg),
+        op(op),
+        fig(f),
+        quiet(quiet) {}
 
   // Pairs reach the grouper in blocks of 64, as in the job (engine/job.cpp
   // job_state::add_staged), so the batches come out the same.
   void on_pair(pair_id p, std::uint64_t line) override {
+    // Types as the job takes them (the portal's unlabelled type is not
+    // known without asking it, so only a missing type is rejected here).
+    if (std::string why = engine::settle_type(p, op, cfg.label, {}); !why.empty()) {
+      on_reject(line, io::reject_reason::bad_association_type, why, {});
+      return;
+    }
     ++fig.input_lines;
     ++fig.pairs;
     staged_pairs[staged] = p;
@@ -51,6 +62,8 @@ struct plan_sink : io::pair_sink {
   }
 
   engine::pair_grouper grouper;
+  const engine::archive_config& cfg;
+  const engine::operation& op;
   plan_figures& fig;
   bool quiet;
   std::string name;
@@ -73,9 +86,10 @@ std::string duration_text(double s) {
 
 }  // namespace
 
-plan_figures plan_inputs(const engine::archive_config& cfg, const std::vector<std::string>& inputs, bool quiet) {
+plan_figures plan_inputs(const engine::archive_config& cfg, const engine::operation& op,
+                         const std::vector<std::string>& inputs, bool quiet) {
   plan_figures fig;
-  plan_sink sink(cfg, fig, quiet);
+  plan_sink sink(cfg, op, fig, quiet);
   for (const auto& path : inputs) {
     sink.name = path == "-" ? "<stdin>" : path;
     io::input_format format = cfg.format ? *cfg.format : io::input_format_for_path(path);

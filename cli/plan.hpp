@@ -4,6 +4,7 @@
 #pragma once
 
 #include "engine/config.hpp"
+#include "engine/operation.hpp"
 
 #include <cstdint>
 #include <map>
@@ -28,7 +29,8 @@ struct plan_figures {
 // Reads every input through the parser and the grouper. Throws
 // std::runtime_error when an input cannot be read. Prints the first ten
 // rejected lines as log warnings unless `quiet`.
-plan_figures plan_inputs(const engine::archive_config& cfg, const std::vector<std::string>& inputs, bool quiet);
+plan_figures plan_inputs(const engine::archive_config& cfg, const engine::operation& op,
+                         const std::vector<std::string>& inputs, bool quiet);
 
 struct plan_rate {
   int max = 100;                                  // requests per window; 0 = unpaced

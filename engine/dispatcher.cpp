@@ -160,8 +160,7 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
 }
 
 std::size_t dispatcher::pair_cap() const noexcept {
-  if (op_.groups_to_ids()) return opt_.max_pairs;
-  return opt_.max_pairs == 0 ? opt_.max_inputs : std::min(opt_.max_pairs, opt_.max_inputs);
+  return batch_pair_cap(op_, opt_.max_inputs, opt_.max_pairs);
 }
 
 void dispatcher::split_into(work_item&& item, bool front) {

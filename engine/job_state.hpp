@@ -15,6 +15,7 @@
 #include "engine/local_error.hpp"
 #include "engine/notifier.hpp"
 #include "engine/operation.hpp"
+#include "engine/pair_type.hpp"
 #include "engine/partitions.hpp"
 #include "engine/rate_limiter.hpp"
 #include "io/pair_reader.hpp"
@@ -81,7 +82,7 @@ struct job_state : io::pair_sink {
   // pair_sink: the parser's output.
   void on_pair(pair_id p, std::uint64_t line) override {
     if (op_uses_type || !p.type.empty()) [[unlikely]] {
-      if (!settle_type(p, line)) return;
+      if (!admit_type(p, line)) return;
     }
     if (previous || counting_only) {
       if (!admit_rare(p, line)) return;
@@ -97,30 +98,12 @@ struct job_state : io::pair_sink {
     if (++staged == stage_size) add_staged();
   }
 
-  // The pair's association type as the operation takes it: dropped for
-  // archive, --label for a pair without one; false (the line rejected) when
-  // archive-labels has no type for it, or its type is refused (the
-  // unlabelled one, which would remove every label and the association).
-  [[gnu::noinline]] bool settle_type(pair_id& p, std::uint64_t line) {
-    if (!op_uses_type) {
-      p.type = {};
-      return true;
-    }
-    if (p.type.empty()) p.type = cfg.label;
-    std::string detail;
-    if (p.type.empty() && op.needs_type()) {
-      detail = "no association type to remove: give --label or category,type_id columns";
-    } else if (std::find(cfg.refused_types.begin(), cfg.refused_types.end(), p.type) != cfg.refused_types.end()) {
-      detail = to_string(p.type) +
-               " is the unlabelled type: removing it removes every label and the association itself (hubbatch "
-               "archive does that; --include-unlabeled allows it here)";
-    } else {
-      return true;
-    }
-    // The pair as a line the failures file can give back as input.
-    std::string raw = std::to_string(p.from) + "," + std::to_string(p.to);
-    if (!p.type.empty()) raw += "," + std::string(to_string(p.type.category)) + "," + std::to_string(p.type.id);
-    on_reject(line, io::reject_reason::bad_association_type, detail, raw);
+  // The pair's type as the operation takes it (engine/pair_type.hpp);
+  // false when its line is rejected.
+  [[gnu::noinline]] bool admit_type(pair_id& p, std::uint64_t line) {
+    const std::string why = engine::settle_type(p, op, cfg.label, cfg.refused_types);
+    if (why.empty()) return true;
+    on_reject(line, io::reject_reason::bad_association_type, why, pair_line(p));
     return false;
   }
 

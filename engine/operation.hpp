@@ -9,6 +9,7 @@
 
 #include "io/pair.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -57,6 +58,14 @@ class operation {
   virtual std::optional<std::string_view> done_despite(std::string_view category,
                                                        std::string_view sub_category) const noexcept = 0;
 };
+
+// The pairs a batch for `op` may carry under the input and pair caps (0 =
+// no cap): max_pairs, and for an operation whose input is one pair the
+// input cap too. The grouper cuts batches at max_inputs and this.
+inline std::size_t batch_pair_cap(const operation& op, std::size_t max_inputs, std::size_t max_pairs) noexcept {
+  if (op.groups_to_ids()) return max_pairs;
+  return max_pairs == 0 ? max_inputs : std::min(max_pairs, max_inputs);
+}
 
 // POST …/batch/archive: the to-ids of one from-id in one input, every type
 // between the records removed; "not associated" answers count as done

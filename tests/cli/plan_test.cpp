@@ -48,7 +48,7 @@ std::string line_of(const std::string& text, const std::string& label) {
 TEST(plan, figures_of_a_known_file) {
   engine::archive_config cfg;
   cfg.batch_size = 10;
-  auto fig = cli::plan_inputs(cfg, {known_file()}, true);
+  auto fig = cli::plan_inputs(cfg, engine::archive_operation(), {known_file()}, true);
   EXPECT_EQ(fig.input_lines, 55u);
   EXPECT_EQ(fig.pairs, 52u);
   EXPECT_EQ(fig.rejected, 3u);
@@ -56,7 +56,7 @@ TEST(plan, figures_of_a_known_file) {
   EXPECT_EQ(fig.distinct_from_ids, 25u);
   EXPECT_EQ(fig.requests, 3u);  // 25 inputs at 10 per request
   cfg.max_pairs_per_request = 4;  // 2 inputs (4 pairs) per request
-  EXPECT_EQ(cli::plan_inputs(cfg, {known_file()}, true).requests, 13u);
+  EXPECT_EQ(cli::plan_inputs(cfg, engine::archive_operation(), {known_file()}, true).requests, 13u);
 }
 
 TEST(plan, binary_prints_the_plan_without_a_token) {

@@ -1,11 +1,13 @@
 // libFuzzer target: the response decoder (every body shape) and the
-// rate-limit header parser together, as a session sees them.
+// rate-limit header parser together, as a session sees them; the body also
+// as a labels list (GET …/labels, codec/labels).
 //
 // Input: header lines "Name: value\n" up to the first empty line, then the
 // body. Oracles: no crash/UB/leak; excerpts and correlation ids are
 // printable and bounded; num_errors is never negative; a body that decodes
 // as a JSON object decodes the same way a second time with the same parser
 // (no state leaks between responses on one connection).
+#include "codec/labels.hpp"
 #include "codec/response.hpp"
 
 #include <cstddef>
@@ -56,6 +58,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         again.num_errors != out.num_errors || again.policy_name != out.policy_name ||
         again.batch_too_large != out.batch_too_large || again.context_from_ids != out.context_from_ids)
       std::abort();
+  }
+  std::string error;
+  if (auto labels = decode_labels(std::string(body), error)) {
+    for (const auto& l : *labels) {
+      if (l.type.empty() || l.type.id < 1) std::abort();
+      for (char c : l.label)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) std::abort();
+    }
+  } else if (error.empty()) {
+    std::abort();
   }
   return 0;
 }
