@@ -119,17 +119,18 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
       const std::string diff = describe_difference(existing->identity, id);
       const std::string own_journal =
           "give this input its own --report (or --journal), or --restart to discard that journal";
-      if (!diff.empty() && cfg.journal_automatic && existing->finished) {
+      if (!diff.empty() && cfg.journal_automatic && existing->finished && !cfg.resume) {
         // REPORT.journal of a finished job on another input (say, its failures
-        // file fed back with the same --report): nothing in it is left to
-        // resume, and the report it stands beside is being replaced too.
+        // file fed back with the same --report) or another operation: nothing
+        // in it is left to resume, and the report it stands beside is being
+        // replaced too. With --resume the user means that job: refused below.
         spdlog::info("journal '{}' holds a finished job on another input: starting a new job in it",
                      cfg.journal_path);
       } else if (!diff.empty()) {
         throw std::runtime_error("journal '" + cfg.journal_path + "' belongs to " +
-                                 (existing->finished ? "a finished" : "an unfinished") + " job on another input (" +
-                                 diff + "): to continue that job, rerun it with its own input and --resume; to run " +
-                                 "this input as a new job, " + own_journal);
+                                 (existing->finished ? "a finished" : "an unfinished") + " other job (" + diff +
+                                 "): to continue that job, rerun its own command with its input and --resume; to " +
+                                 "run this as a new job, " + own_journal);
       } else if (!cfg.resume) {
         throw std::runtime_error("journal '" + cfg.journal_path + "' exists from " +
                                  (existing->finished ? "a finished" : "an unfinished") +
