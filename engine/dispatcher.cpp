@@ -407,9 +407,13 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
         const auto& p = item.pairs[i];
         bool from_ok = e.from_ids.empty() || contains(e.from_ids, p.from);
         bool to_ok = e.to_ids.empty() || contains(e.to_ids, p.to);
-        if (!failed[i] && from_ok && to_ok) {
+        if (!from_ok || !to_ok) continue;
+        // An error about pairs an earlier error already settled is
+        // accounted for (HubSpot may send one per input of a missing
+        // record): it must not make the rest of the batch look unsure.
+        matched = true;
+        if (!failed[i]) {
           failed[i] = 1;
-          matched = true;
           if (auto done = op_.done_despite(e.category, e.sub_category)) {
             settle_done(item, i, *done);
           } else {

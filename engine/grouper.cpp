@@ -31,6 +31,7 @@ pair_grouper::pair_grouper(std::size_t window_pairs, std::size_t max_inputs, std
 void pair_grouper::set_limits(std::size_t max_inputs, std::size_t max_pairs) {
   max_inputs_ = std::max<std::size_t>(max_inputs, 1);
   max_pairs_ = max_pairs;
+  if (typed_) typed_->set_limits(max_inputs, max_pairs);
 }
 
 
@@ -124,12 +125,34 @@ bool pair_grouper::waiting(const group& g, std::uint64_t to) const {
   return std::find(g.to.begin() + g.head, g.to.end(), to) != g.to.end();
 }
 
+pair_grouper& pair_grouper::typed() {
+  if (!typed_) {
+    typed_ = std::make_unique<pair_grouper>(window_, max_inputs_, max_pairs_);
+    typed_->holds_typed_ = true;
+  }
+  return *typed_;
+}
+
+namespace {
+bool any_typed(const pair_id* pairs, std::size_t n) noexcept {
+  for (std::size_t k = 0; k < n; ++k)
+    if (!pairs[k].type.empty()) return true;
+  return false;
+}
+}  // namespace
+
+void pair_grouper::add_each(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
+  for (std::size_t k = 0; k < n; ++k) accepted[k] = add(pairs[k], lines ? lines[k] : 0);
+}
+
 bool pair_grouper::add(pair_id p, std::uint64_t line) {
+  if (!holds_typed_ && !p.type.empty()) return typed().add(p, line);
   if (unindexed_ > 0 || 2 * (table_filled_ + 1) > table_.size()) rebuild_index(groups_.size() + 1);
   return add_at(p, line, mix_id(p.from) & (table_.size() - 1));
 }
 
 void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
+  if (!holds_typed_ && any_typed(pairs, n)) return add_each(pairs, lines, n, accepted);
   constexpr std::size_t block = 16;
   std::size_t home[block];
   for (std::size_t base = 0; base < n; base += block) {
@@ -174,9 +197,11 @@ bool pair_grouper::add_at(pair_id p, std::uint64_t line, std::size_t i) {
 
 void pair_grouper::begin_runs() {
   if (unindexed_ > 0) rebuild_index(groups_.size());
+  if (typed_) typed_->begin_runs();
 }
 
 void pair_grouper::add_runs(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
+  if (!holds_typed_ && any_typed(pairs, n)) return add_each(pairs, lines, n, accepted);
   for (std::size_t k = 0; k < n; ++k) {
     const pair_id p = pairs[k];
     const std::uint64_t line = lines ? lines[k] : 0;
@@ -234,6 +259,7 @@ bool pair_grouper::take_batch(std::vector<pair_id>& out, std::vector<std::uint64
 }
 
 bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines) {
+  if (typed_pending() > pending_) return typed_->take(out, lines);
   out.clear();
   if (lines) lines->clear();
   if (pending_ == 0) return false;
@@ -246,9 +272,6 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
   std::size_t inputs = 0;
   while (!groups_.empty() && inputs < max_inputs_ && out.size() < cap) {
     group& g = groups_.front();
-    // Typed and untyped pairs go to different endpoints (create:
-    // batch/create and batch/associate/default): never in one batch.
-    if (!out.empty() && g.type.empty() != out.front().type.empty()) break;
     const std::size_t avail = g.to.size() - g.head;
     const std::size_t n = take_count(avail, cap - out.size(), cap);
     if (n == 0) break;

@@ -1,9 +1,11 @@
 // Groups pairs by source record into batches for batch/archive.
 //
 // A group is a (from-id, association type): pairs with a type (create with a
-// label, archive-labels) group only with pairs of the same type, and a
-// batch holds typed or untyped pairs, never both. Archive's pairs have no
-// type, so for it a group is a from-id.
+// label, archive-labels) group only with pairs of the same type. Typed pairs
+// wait in a grouper of their own, made on the first one: they go to another
+// endpoint than untyped pairs (create), so a batch holds one kind, and kept
+// apart each kind fills its batches however the input interleaves them.
+// Archive's pairs have no type, so for it a group is a from-id.
 //
 // Pairs wait in a bounded window (window_pairs); the to-ids of one from-id
 // gathered there go out together as one input, so unsorted input still fills
@@ -47,13 +49,13 @@ class pair_grouper {
   void begin_runs();
   void add_runs(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
 
-  std::size_t pending_pairs() const noexcept { return pending_; }
+  std::size_t pending_pairs() const noexcept { return pending_ + typed_pending(); }
   // The window holds window_pairs or more: take batches before adding more.
-  bool full() const noexcept { return pending_ >= window_; }
-  bool empty() const noexcept { return pending_ == 0; }
+  bool full() const noexcept { return pending_pairs() >= window_; }
+  bool empty() const noexcept { return pending_pairs() == 0; }
 
-  // Moves the next batch into `out` (cleared first): whole groups, oldest
-  // first, at most max_inputs inputs and max_pairs pairs; a group larger than
+  // Moves the next batch into `out` (cleared first), of the kind (typed or
+  // untyped) with more pairs waiting: whole groups, oldest first, at most max_inputs inputs and max_pairs pairs; a group larger than
   // the pair cap is split across batches. Pairs of one from-id are contiguous
   // in `out`, each (from-id, type) appears at most once, and to-ids keep their
   // arrival order. Returns false when nothing is pending.
@@ -159,6 +161,14 @@ class pair_grouper {
   bool take(std::vector<pair_id>& out, std::vector<std::uint64_t>* lines);
   bool waiting(const group& g, std::uint64_t to) const;
 
+  std::size_t typed_pending() const noexcept { return typed_ ? typed_->pending_ : 0; }
+  pair_grouper& typed();  // typed_, made on first use
+  // add() for each pair, typed ones into typed_: the slow path of
+  // add_many()/add_runs() for a block holding a typed pair.
+  void add_each(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
+
+  std::unique_ptr<pair_grouper> typed_;  // the typed pairs (see the top); null until one comes
+  bool holds_typed_ = false;             // this is some grouper's typed_
   std::size_t window_;
   std::size_t max_inputs_;
   std::size_t max_pairs_;

@@ -703,3 +703,28 @@ TEST(dispatcher, the_operation_says_what_an_input_is_and_which_errors_leave_a_pa
   EXPECT_EQ(h.c.failed_pairs, 0u);
   h.expect_balanced();
 }
+
+// Issue 13: one error per input of a missing record (three inputs of from-id
+// 42) names pairs the first already failed; the other pair was created and
+// must stay created, not be resent and failed with the first error.
+TEST(dispatcher, repeated_errors_about_one_record_leave_the_rest_created) {
+  dispatcher::options o;
+  harness h(o, create_operation());
+  h.add({{42, 9001}, {42, 9002}, {42, 9003}, {500, 9004}});
+  codec::decoded_response partial;
+  partial.kind = codec::body_kind::json_object;
+  partial.num_errors = 3;
+  for (int k = 0; k < 3; ++k) {
+    codec::error_item e;
+    e.category = "VALIDATION_ERROR";
+    e.message = "No contact with id 42 exists";
+    e.from_ids = {42};
+    partial.errors.push_back(e);
+  }
+  h.respond(h.take(), 207, &partial);
+  EXPECT_EQ(h.c.failed_pairs, 3u);
+  EXPECT_EQ(h.c.done_pairs, 1u);
+  EXPECT_EQ(h.d.queued(), 0u) << "nothing resent";
+  EXPECT_EQ(h.c.split_batches, 0u);
+  h.expect_balanced();
+}

@@ -434,10 +434,31 @@ TEST(pair_grouper, a_batch_never_mixes_typed_and_untyped_pairs) {
   g.add({2, 20});
   g.add({3, 30, primary});
   g.add({4, 40});
-  EXPECT_EQ(take(g), (batch{{1, 10}, {2, 20}}));
+  EXPECT_EQ(g.pending_pairs(), 4u);
+  // The kind with more pairs waiting first; each kind fills its own batches
+  // however the input interleaves them.
+  EXPECT_EQ(take(g), (batch{{1, 10}, {2, 20}, {4, 40}}));
   EXPECT_EQ(take(g), (batch{{3, 30, primary}}));
-  EXPECT_EQ(take(g), (batch{{4, 40}}));
   EXPECT_TRUE(g.empty());
+}
+
+TEST(pair_grouper, interleaved_typed_and_untyped_pairs_fill_full_batches) {
+  const hubbatch::assoc_type primary{1, hubbatch::assoc_category::hubspot_defined};
+  pair_grouper g(1000, 10, 10);
+  std::vector<pair_id> in;
+  for (std::uint64_t i = 0; i < 200; ++i) in.push_back(i % 2 ? pair_id{i, 7000 + i, primary} : pair_id{i, 7000 + i});
+  std::vector<std::uint64_t> lines(in.size(), 1);
+  std::vector<char> accepted(in.size());
+  g.add_many(in.data(), lines.data(), in.size(), reinterpret_cast<bool*>(accepted.data()));
+  std::size_t batches = 0, pairs = 0;
+  batch b;
+  while (g.take_batch(b)) {
+    ++batches;
+    pairs += b.size();
+    for (const auto& p : b) EXPECT_EQ(p.type.empty(), b.front().type.empty()) << "one kind a batch";
+  }
+  EXPECT_EQ(pairs, 200u);
+  EXPECT_EQ(batches, 20u) << "full batches of 10, not one per change of kind";
 }
 
 TEST(pair_grouper, runs_of_one_from_id_split_into_groups_where_the_type_changes) {
