@@ -41,7 +41,6 @@ using test::make_pairs;
 using test::options_for;
 using test::primary_type;
 using test::sandbox_with;
-using test::typed_first;
 using test::temp_dir;
 using test::typed_listing;
 using test::unlabelled_type;
@@ -168,13 +167,9 @@ TEST(create_integration, created_on_201_200_and_the_dated_version) {
 // with some cells empty) still fills its batches: typed and untyped pairs
 // go to different endpoints, but each batch should carry --batch-size pairs.
 //
-// DISABLED: the bug this test found. pair_grouper::take
-// (engine/grouper.cpp) ends a batch at the first waiting group of the other
-// kind (`g.type.empty() != out.front().type.empty()` -> break) instead of
-// passing over it, so with the kinds interleaved a batch carries one or two
-// groups: 3,000 pairs in ~1,000 requests instead of ~30 (about 3 pairs a
-// request; HubSpot's daily limit is counted in requests).
-TEST(create_integration, DISABLED_interleaved_labelled_and_unlabelled_lines_fill_their_batches) {
+// Found in review: a batch used to end at the first waiting group of the
+// other kind, so interleaved kinds sent about 3 pairs a request.
+TEST(create_integration, interleaved_labelled_and_unlabelled_lines_fill_their_batches) {
   temp_dir dir;
   sandbox::background_sandbox sb(labelled_sandbox(dir, {}));
   auto input = with_types(make_pairs(3'000, 50), mix);
@@ -207,8 +202,7 @@ TEST(create_integration, label_option_types_the_untyped_lines_only) {
 // 2. Per-pair failures. Records missing from the portal (--objects): the
 // pairs naming them fail with the server's category and message, the type
 // kept in the failures file; every other pair is created; nothing is resent.
-// Each unknown contact here has one pair: a contact with several pairs in a
-// batch is the bug of DISABLED_unknown_contact_with_several_pairs_fails_only_them.
+// Each unknown contact here has one pair (several: the test below).
 TEST(create_integration, unknown_records_fail_only_their_pairs) {
   temp_dir dir;
   auto input = with_types(make_pairs(1'200, 44), mix);
@@ -233,7 +227,7 @@ TEST(create_integration, unknown_records_fail_only_their_pairs) {
   auto sc = labelled_sandbox(dir, {});
   sc.objects_file = dir.file("objects.csv");
   sandbox::background_sandbox sb(sc);
-  auto cfg = job_for(sb, write_typed_csv(dir.file("create.csv"), typed_first(input)));
+  auto cfg = job_for(sb, write_typed_csv(dir.file("create.csv"), input));
   cfg.failures_path = dir.file("failures.csv");
   auto r = engine::run_job(cfg, create_options(sb));
 
@@ -267,14 +261,9 @@ TEST(create_integration, unknown_records_fail_only_their_pairs) {
 // sandbox answers one errors[] item per input, each naming the contact
 // ({"fromObjectId":["X"]}); only X's pairs may fail.
 //
-// DISABLED: the bug this test found. dispatcher::on_success
-// (engine/dispatcher.cpp) marks every pair of X failed on the first error;
-// the second error then matches no pair still unfailed, so it counts as
-// "unmatched" and the pairs the response reported created are bisected (sent
-// again); once one is left, it is settled failed with errors.front()'s
-// message ("No contact with id X exists") although it was created. Here
-// (500,9004) ends failed, in the failures file, while the portal holds it.
-TEST(create_integration, DISABLED_unknown_contact_with_several_pairs_fails_only_them) {
+// Found in review: a second error about the same missing record made the
+// created rest of the batch look unsure; it was resent and one pair failed.
+TEST(create_integration, unknown_contact_with_several_pairs_fails_only_them) {
   temp_dir dir;
   std::ofstream(dir.file("objects.csv")) << "contacts,500\ncompanies,9001\ncompanies,9002\ncompanies,9003\n"
                                             "companies,9004\n";
@@ -386,7 +375,7 @@ TEST(create_integration, every_pair_created_under_429s_5xx_resets_and_slow_answe
   sc.fault_slow_delay = std::chrono::milliseconds(150);
   sc.fault_garbage = 0.02;
   sandbox::background_sandbox sb(sc);
-  auto input = typed_first(with_types(make_pairs(2'000, 47), mix));
+  auto input = with_types(make_pairs(2'000, 47), mix);
   auto cfg = job_for(sb, write_typed_csv(dir.file("create.csv"), input));
   cfg.batch_size = 20;  // ~100 batches: more faults
   cfg.max_retries = 30;
@@ -456,7 +445,7 @@ TEST(create_integration, sigkill_at_random_points_then_resume_creates_exactly_th
   sc.fault_slow_delay = std::chrono::milliseconds(30);
   sandbox::background_sandbox sb(sc);
   io::write_file_atomic(dir.file("ca.pem"), sb.ca_pem());
-  auto input = typed_first(with_types(make_pairs(8'000, 48), mix));
+  auto input = with_types(make_pairs(8'000, 48), mix);
   cli_job cli{sb, dir, write_typed_csv(dir.file("create.csv"), input),
               {"--rate", "0", "--connections", "4", "--batch-size", "10", "--max-retries", "50"}};
 
@@ -509,15 +498,9 @@ TEST(create_integration, sigkill_at_random_points_then_resume_creates_exactly_th
 // another operation, so nothing may be sent (least of all an archive of
 // everything just created).
 //
-// DISABLED: the bug this test found. cli/ picks the automatic journal
-// REPORT.journal; run_job (engine/job.cpp) lets "a finished job on another
-// input" give way to a new job when journal_automatic is set, even with
-// --resume and when the difference is the operation (describe_difference
-// says "the journal is for create, not archive"). So `hubbatch archive
-// --resume` with the create's --report logs "holds a finished job on another
-// input: starting a new job in it" and archives every association the create
-// just made (exit 0). Expected: exit 2, nothing sent.
-TEST(create_integration, DISABLED_archive_resume_on_a_finished_create_journal_is_refused) {
+// Found in review: `archive --resume` with a finished create's --report
+// replaced the journal and archived what the create had made.
+TEST(create_integration, archive_resume_on_a_finished_create_journal_is_refused) {
   temp_dir dir;
   sandbox::background_sandbox sb(labelled_sandbox(dir, {}));
   io::write_file_atomic(dir.file("ca.pem"), sb.ca_pem());

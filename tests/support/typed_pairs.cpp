@@ -67,11 +67,6 @@ std::vector<pair_id> with_types(std::vector<pair_id> pairs, const std::vector<as
   return pairs;
 }
 
-std::vector<pair_id> typed_first(std::vector<pair_id> pairs) {
-  std::stable_partition(pairs.begin(), pairs.end(), [](const pair_id& p) { return !p.type.empty(); });
-  return pairs;
-}
-
 std::vector<pair_id> typed_listing(const sandbox::background_sandbox& sb, std::string_view from_type,
                                    std::string_view to_type) {
   https_client c(sb.host(), sb.port(), sb.ca_pem());

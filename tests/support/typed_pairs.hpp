@@ -27,11 +27,6 @@ std::string write_typed_csv(const std::string& path, const std::vector<pair_id>&
 // USER_DEFINED:36 "Billing contact" for every pair. Returns the path.
 std::string write_billing_labels(const std::string& path);
 
-// Typed pairs first (in their order), then untyped ones: the grouper cuts a
-// batch where typed and untyped groups meet, so a file alternating them
-// sends a few pairs a request (see create_test.cpp).
-std::vector<pair_id> typed_first(std::vector<pair_id> pairs);
-
 // Gives pair i the type pattern[i % pattern.size()] (an empty type leaves it untyped).
 std::vector<pair_id> with_types(std::vector<pair_id> pairs, const std::vector<assoc_type>& pattern);
 
