@@ -1,8 +1,9 @@
 #!/bin/bash
-# Regression, issue 11 item 9: the flags the docs name are the flags the
-# binary has. Every flag of `hubbatch archive --help` and `hubbatch sandbox
-# --help` appears in the README and the man page and is offered by the bash
-# completion; every --flag the README, the man page and the completion name
+# Regression, issue 11 item 9 (and issue 13: create, archive-labels): the
+# flags the docs name are the flags the binary has. Every flag of `hubbatch
+# archive|create|archive-labels|sandbox --help` appears in the README and the
+# man page and is offered by the bash completion; the README and the man page
+# name every subcommand, and the completion offers them; every --flag the README, the man page and the completion name
 # exists in the binary; the completion offers the values the binary accepts
 # (--format, --api-version, --log-format, --log-level: the {…} sets of --help)
 # and the object types sandbox/object_types.cpp knows after --from-type and
@@ -25,11 +26,22 @@ other_programs_flags="--build --install --prefix --test-dir --output-on-failure 
 help_flags() {  # the option names of `hubbatch SUB --help`, one a line, without --help
   "$bin" "$1" --help | sed -n 's/^  \(-[a-z],\)\{0,1\}\(--[a-z0-9-]*\).*/\2/p' | grep -vx -- '--help' | sort -u
 }
-archive_flags=$(help_flags archive)
-sandbox_flags=$(help_flags sandbox)
-[ "$(echo "$archive_flags" | wc -l)" -ge 40 ] || problem "archive --help lists too few flags: $archive_flags"
-[ "$(echo "$sandbox_flags" | wc -l)" -ge 30 ] || problem "sandbox --help lists too few flags: $sandbox_flags"
-known=$(printf '%s\n' $archive_flags $sandbox_flags --help --version | sort -u)
+subcommands="archive create archive-labels sandbox"
+declare -A sub_flags
+for sub in $subcommands; do sub_flags[$sub]=$(help_flags $sub); done
+for sub in archive create archive-labels; do
+  [ "$(echo "${sub_flags[$sub]}" | wc -l)" -ge 40 ] || problem "$sub --help lists too few flags: ${sub_flags[$sub]}"
+done
+[ "$(echo "${sub_flags[sandbox]}" | wc -l)" -ge 30 ] || problem "sandbox --help lists too few flags: ${sub_flags[sandbox]}"
+# The flags create and archive-labels have beyond archive's: they must be in
+# the docs like any other (and the test must see them, not an old binary).
+for f in --label; do
+  grep -qx -- "$f" <<<"${sub_flags[create]}" || problem "create --help lacks $f"
+done
+for f in --label --include-unlabeled; do
+  grep -qx -- "$f" <<<"${sub_flags[archive-labels]}" || problem "archive-labels --help lacks $f"
+done
+known=$(printf '%s\n' ${sub_flags[@]} --help --version | sort -u)
 
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g; s/\\%//g; s/\\://g' "$man")
 readme_text=$(cat "$readme")
@@ -47,9 +59,20 @@ complete_words() {
     printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@"
 }
 
+# 0. Every subcommand of `hubbatch --help` is documented and completed.
+listed=$("$bin" --help | sed -n '/^Subcommands:/,$s/^  \([a-z][a-z-]*\) .*/\1/p' | sort)
+[ "$listed" = "$(printf '%s\n' $subcommands | sort)" ] ||
+  problem "hubbatch --help lists the subcommands '$(echo $listed)', this test knows '$subcommands'"
+offered=$(complete_words "$bin" "")
+for sub in $listed; do
+  names "$readme_text" "hubbatch $sub" || problem "README.md does not name hubbatch $sub"
+  names "$man_text" "hubbatch $sub" || problem "docs/hubbatch.1 does not name hubbatch $sub"
+  grep -qx -- "$sub" <<<"$offered" || problem "the completion does not offer the subcommand $sub"
+done
+
 # 1. Every flag of --help is in the README, the man page and the completion.
-for sub in archive sandbox; do
-  flags=$archive_flags; [ $sub = sandbox ] && flags=$sandbox_flags
+for sub in $subcommands; do
+  flags=${sub_flags[$sub]}
   offered=$(complete_words "$bin" $sub --)
   for f in $flags; do
     names "$readme_text" "$f" || problem "$sub $f is not in README.md"
@@ -62,7 +85,7 @@ done
 for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$readme" | sort -u); do
   grep -qx -- "$f" <<<"$known" && continue
   echo " $other_programs_flags " | tr -s ' \n' '  ' | grep -q -- " $f " && continue
-  problem "README.md names $f, which neither hubbatch archive nor hubbatch sandbox has"
+  problem "README.md names $f, which no hubbatch subcommand ($subcommands) has"
 done
 for f in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$man_text" | sort -u); do
   grep -qx -- "$f" <<<"$known" || problem "docs/hubbatch.1 names $f, which hubbatch does not have"
@@ -73,7 +96,7 @@ done
 
 # 3. Values: the {a,b,c} sets of --help are what the completion offers after
 # the flag; object type names after --from-type/--to-type.
-for sub in archive sandbox; do
+for sub in $subcommands; do
   "$bin" $sub --help | sed -n 's/^  \(--[a-z0-9-]*\) [A-Z]*:{\([^}]*\)}.*/\1 \2/p' | while read -r flag values; do
     want=$(tr ',' '\n' <<<"$values" | sort)
     got=$(complete_words "$bin" $sub "$flag" "" | sort)
@@ -88,6 +111,9 @@ for flag in --from-type --to-type; do
 done
 got=$(complete_words "$bin" archive --from-type lin)
 [ "$got" = "line_items" ] || problem "completion of --from-type lin: '$got'"
+# --label: the categories the reader accepts (io/assoc_type), each followed by ':'.
+got=$(complete_words "$bin" create --label "" | sort | tr '\n' ' ')
+[ "$got" = "HUBSPOT_DEFINED: INTEGRATOR_DEFINED: USER_DEFINED: WORK: " ] || problem "completion after create --label: '$got'"
 
 [ $fail = 0 ] && echo "ok: the README, the man page and the completion match the flags of the binary"
 exit $fail

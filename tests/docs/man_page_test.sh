@@ -22,12 +22,18 @@ if command -v groff >/dev/null 2>&1; then
 else
   echo "note: no groff here, the page was not rendered"
 fi
-for section in "JOURNALS AND RESUMING" "ENVIRONMENT" "EXIT STATUS" "ACCESS TOKEN" "EXAMPLES"; do
+# Issue 13: create and archive-labels have their options and the labels trap a section.
+for section in "JOURNALS AND RESUMING" "ENVIRONMENT" "EXIT STATUS" "ACCESS TOKEN" "EXAMPLES" \
+               "CREATE AND ARCHIVE-LABELS OPTIONS" "LABELS"; do
   grep -qx ".SH \"*$section\"*" "$man" || problem "no $section section"
 done
 environment=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$man")
 for var in HUBSPOT_ACCESS_TOKEN HTTPS_PROXY https_proxy NO_PROXY no_proxy TMPDIR; do
   echo "$environment" | grep -qw "$var" || problem "ENVIRONMENT does not describe $var"
+done
+labels=$(sed -n '/^\.SH LABELS/,/^\.SH /p' "$man")
+for word in unlabelled include created_pairs operation; do
+  echo "$labels" | grep -q -- "$word" || problem "LABELS does not mention $word"
 done
 exits=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man")
 for code in 0 1 2 3 4; do
