@@ -307,9 +307,10 @@ int run_archive(archive_flags& f) {
     opt.token = load_token(f);
   }
   io::wipe_on_exit wipe_token(opt.token);
-  if (std::string err = resolve_labels(f.kind, f.label, f.include_unlabeled, opt.token, opt.ca_pem, cfg); !err.empty()) {
-    print_stderr(notice_level::error, prefix, err);
-    return exit_usage;
+  if (auto problem = resolve_labels(f.kind, f.label, f.include_unlabeled, opt.token, opt.ca_pem, cfg);
+      !problem.message.empty()) {
+    print_stderr(notice_level::error, prefix, problem.message);
+    return problem.auth ? exit_auth : exit_usage;
   }
 
   engine::job_result r = engine::run_job(cfg, opt);

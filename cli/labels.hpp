@@ -11,13 +11,20 @@
 
 namespace hubbatch::cli {
 
+// Why the label flags cannot be honoured: `message` to print, exit 2 (4
+// when the portal refused the token).
+struct label_problem {
+  std::string message;  // "" = none
+  bool auth = false;
+};
+
 // Sets cfg.label from `label` and, for archive-labels without
-// `include_unlabeled`, cfg.refused_types to the portal's unlabelled types;
-// asks the portal (one GET of its labels) only when a name or that check
-// needs it. Returns "" or the error to print (exit 2): an unknown name (with
-// the portal's labels listed), the unlabelled type asked for, the labels
-// not readable.
-std::string resolve_labels(job_kind kind, const std::string& label, bool include_unlabeled, const std::string& token,
-                           const std::string& ca_pem, engine::archive_config& cfg);
+// `include_unlabeled`, cfg.refused_types to the portal's unlabelled types,
+// with one GET of the portal's labels when --label or that check needs it.
+// A problem: an unknown name or type id (with the portal's labels listed),
+// the unlabelled type asked for, the labels not readable (a CATEGORY:TYPEID
+// label is then used unchecked, with a warning, unless the token was refused).
+label_problem resolve_labels(job_kind kind, const std::string& label, bool include_unlabeled, const std::string& token,
+                             const std::string& ca_pem, engine::archive_config& cfg);
 
 }  // namespace hubbatch::cli

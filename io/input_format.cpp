@@ -130,8 +130,7 @@ const char* describe(reject_reason r) {
     case reject_reason::header_mismatch:
       return "the header names the id or label columns elsewhere than --columns: fix --columns or the header";
     case reject_reason::bad_association_type:
-      return "bad association type (a category HUBSPOT_DEFINED, USER_DEFINED, INTEGRATOR_DEFINED or WORK and a type "
-             "id 1-2147483647, both or neither)";
+      return "association type missing, malformed or not allowed here";
   }
   return "unknown reason";
 }

@@ -215,3 +215,28 @@ TEST(create_cmd, the_failures_file_of_a_create_recreates_its_pairs_with_their_la
   EXPECT_EQ(second.listing(), listing_after_create(failed));
   EXPECT_TRUE(test::read_failures(first.w.file("failures.csv")).empty());
 }
+
+// A type id the portal does not have would fail every pair after bisecting
+// its batch: it is refused once, before anything is sent.
+TEST(create_cmd, a_label_type_id_the_portal_lacks_exits_2_before_sending) {
+  fixture f(pairs_of(20));
+  const auto before = f.w.sb->stats();
+  EXPECT_EQ(test::run(f.run("create", {"--input", f.w.file("pairs.csv"), "--label", "USER_DEFINED:99"})), 2);
+  const std::string err = f.err();
+  EXPECT_NE(err.find("USER_DEFINED:99: not an association type of contacts -> companies"), std::string::npos) << err;
+  EXPECT_NE(err.find("'Billing contact' (USER_DEFINED:36)"), std::string::npos) << err;
+  EXPECT_EQ(f.w.sb->stats().applied_request_pairs, before.applied_request_pairs);
+}
+
+// A refused token at the label lookup is an auth failure (exit 4), and
+// archive-labels does not suggest switching its safety check off for it.
+TEST(create_cmd, a_refused_token_at_the_label_lookup_exits_4) {
+  sandbox::config sc;
+  sc.tokens = {"pat-na1-someone-else"};
+  fixture f(pairs_of(5), sc);
+  EXPECT_EQ(test::run(f.run("create", {"--input", f.w.file("pairs.csv"), "--label", "Billing contact"})), 4) << f.err();
+  EXPECT_EQ(test::run(f.run("archive-labels", {"--input", f.w.file("pairs.csv"), "--label", "USER_DEFINED:36"})), 4)
+      << f.err();
+  EXPECT_NE(f.err().find("HTTP 401"), std::string::npos) << f.err();
+  EXPECT_EQ(f.err().find("--include-unlabeled"), std::string::npos) << f.err();
+}

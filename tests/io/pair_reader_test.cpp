@@ -1021,7 +1021,7 @@ TEST(pair_reader_types, issue_13_bad_labels_are_rejected_with_their_text) {
                          bad(11, R::bad_association_type, "category 'USER_DEFINED' has no type id"),
                          bad(12, R::bad_association_type, not_a_category("HUBSPOT_DEFINED:1"))}));
   EXPECT_STREQ(hubbatch::io::to_string(R::bad_association_type), "bad_association_type");
-  EXPECT_NE(std::string(hubbatch::io::describe(R::bad_association_type)).find("1-2147483647"), std::string::npos);
+  EXPECT_NE(std::string(hubbatch::io::describe(R::bad_association_type)).find("association type"), std::string::npos);
 }
 
 // Issue 13: a header naming one label column alone is refused (half a label
