@@ -4,6 +4,10 @@
 #
 #   bench/run.sh            full run (about 25 minutes on 2 cores)
 #   bench/run.sh --quick    smaller inputs, one run per tool (under 5 minutes)
+#   bench/run.sh --only create [--quick]
+#                           only the Create scenario (about 20 minutes; 4 with
+#                           --quick): keeps the other scenarios' raw files and
+#                           rewrites only the Create section of latest.md
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
 # bench/results/raw/ (runs.csv plus each run's sandbox stats and client report).
@@ -13,12 +17,16 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 quick=0
-for a in "$@"; do
-  case "$a" in
+only=""
+while (($#)); do
+  case "$1" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $a" >&2; exit 2 ;;
+    --only) only=${2:-}; shift
+            [[ $only == create ]] || { echo "run.sh: --only takes: create" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
+  shift
 done
 
 data="$here/data"
@@ -88,6 +96,42 @@ gen_data() {
   fi
 }
 
+# gen_labelled NAME PAIRS SEED: bench/data/NAME.csv, from_id,to_id,category,type_id
+# with every other line HUBSPOT_DEFINED,1 (contact->company Primary, built into
+# the sandbox) and USER_DEFINED,36 (seeded with --labels); plus NAME.expected.md5,
+# the md5 of the sorted listing the sandbox must hold after the pairs are created
+# (/_sandbox/pairs?labels=1: each pair's unlabelled type 279 and its label).
+gen_labelled() {
+  local f="$data/$1.csv"
+  if [[ ! -s "$f" || ! -s "$f.expected.md5" || "$(cat "$f.meta" 2>/dev/null)" != "$2 $3 labelled" ]]; then
+    log "generating $1 ($2 labelled pairs, seed $3)"
+    "$build/gen-pairs" --pairs "$2" --seed "$3" |
+      awk -F, 'NR == 1 { print $0 ",category,type_id"; next }
+               { print $0 "," (NR % 2 ? "USER_DEFINED,36" : "HUBSPOT_DEFINED,1") }' > "$f.tmp"
+    awk -F, 'NR > 1 { print $1 "," $2 ",HUBSPOT_DEFINED,279"; print $1 "," $2 "," $3 "," $4 }' "$f.tmp" |
+      LC_ALL=C sort -u > "$work/expected.txt"
+    wc -l < "$work/expected.txt" > "$f.expected.lines"
+    md5sum < "$work/expected.txt" | cut -d' ' -f1 > "$f.expected.md5"
+    rm -f "$work/expected.txt"
+    mv "$f.tmp" "$f"
+    echo "$2 $3 labelled" > "$f.meta"
+  fi
+}
+
+# verify_listing: compares the sandbox's labelled listing with the input's
+# expected one (create scenarios); sets listing_lines and listing_ok.
+verify_listing() {
+  curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/pairs?from=contacts&to=companies&labels=1" |
+    LC_ALL=C sort > "$work/listing.txt" || true
+  listing_lines=$(wc -l < "$work/listing.txt")
+  if [[ "$(md5sum < "$work/listing.txt" | cut -d' ' -f1)" == "$(cat "$input.expected.md5")" ]]; then
+    listing_ok=yes
+  else
+    listing_ok=no
+  fi
+  rm -f "$work/listing.txt"
+}
+
 # ------------------------------------------------------------ one run
 # cpu_ticks PID: user+sys clock ticks of a live process.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -120,12 +164,13 @@ stats() { curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/stats"; }
 # client_cmd TOOL: the command line of one client run into the array `cmd`.
 #   hubbatch     defaults, --rate $hb_rate
 #   sdk          the SDK with DEFAULT_LIMITER_OPTIONS; sdk-nolimit with --no-limit
+# $op is the operation: archive (bench/peer/sdk-archive.mjs) or create (sdk-create.mjs).
 client_cmd() {
   case "$1" in
-    hubbatch) cmd=("$hubbatch" archive --from-type contacts --to-type companies --input "$input"
+    hubbatch) cmd=("$hubbatch" "$op" --from-type contacts --to-type companies --input "$input"
                    --base-url "$base_url" --ca-file "$work/ca.pem" --rate "$hb_rate"
                    --report "$work/report.json" --quiet) ;;
-    sdk) cmd=(node "$here/peer/sdk-archive.mjs" --input "$input" --base-url "$base_url"
+    sdk) cmd=(node "$here/peer/sdk-$op.mjs" --input "$input" --base-url "$base_url"
               --ca-file "$work/ca.pem") ;;
     sdk-nolimit) client_cmd sdk; cmd+=(--no-limit) ;;
   esac
@@ -168,6 +213,8 @@ one_run() {
   (cd "$here/peer" && /usr/bin/time -v -o "$work/time.txt" "${cmd[@]}" > "$work/client.out" 2> "$work/client.err") || rc=$?
   local t_end; t_end=$(date +%s.%N)
   local sb_t1; sb_t1=$(cpu_ticks "$sandbox_pid")
+  local listing_lines="" listing_ok=""
+  [[ $op == create ]] && verify_listing
   if [[ -n "$bg_pid" ]]; then
     kill -TERM "$bg_pid" 2>/dev/null || true
     wait "$bg_pid" 2>/dev/null || true
@@ -182,14 +229,15 @@ one_run() {
     grep -c 'will retry' "$work/client.err" > "$raw/$tag.sdk-retries.txt" || true
   fi
   [[ -f "$work/bg.json" ]] && mv "$work/bg.json" "$raw/$tag.bg-report.json"
-  python3 "$here/tools/record_run.py" --runs "$raw/runs.csv" --scenario "$scenario" --tool "$tool_id" \
+  python3 "$here/tools/record_run.py" --runs "$runs_csv" --scenario "$scenario" --tool "$tool_id" \
       --loadavg "$load" \
       --run "$run" --exit "$rc" --time "$work/time.txt" --stats "$raw/$tag.stats.json" \
       --report "$raw/$tag.report.json" --input-pairs "$input_pairs" --rate "$rate" \
       --sandbox-cpu-s "$(awk -v a="$sb_t0" -v b="$sb_t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/hz}')" \
       --wall-s "$(awk -v a="$t_start" -v b="$t_end" 'BEGIN{print b-a}')" --stats-pre "$work/pre.json" \
-      ${bg_args:+--bg-report "$raw/$tag.bg-report.json" --bg-rate "$bg_rate"}
-  log "  $tag: exit $rc, $(tail -n 1 "$raw/runs.csv" | awk -F, '{printf "wall %ss cpu %ss rss %sMB %s pairs/s, %s 429s, %s left", $7, $10, $11, $14, $18, $19}')"
+      ${bg_args:+--bg-report "$raw/$tag.bg-report.json" --bg-rate "$bg_rate"} \
+      --operation "$op" --listing-lines "$listing_lines" --listing-ok "$listing_ok"
+  log "  $tag: exit $rc, $(tail -n 1 "$runs_csv" | awk -F, '{printf "wall %ss cpu %ss rss %sMB %s pairs/s, %s 429s, %s left", $7, $10, $11, $14, $18, $19}')${listing_ok:+, listing $listing_lines lines, matches input: $listing_ok}"
 }
 
 # scenario NAME RATE HB_RATE INPUT RUNS "TOOLS..." [sandbox args...]
@@ -238,12 +286,46 @@ cd "$root"
 install_deps
 build_tools
 mkdir -p "$data" "$raw"
-rm -f "$raw"/*
+op=archive
+runs_csv="$raw/runs.csv"
+if [[ $only == create ]]; then
+  rm -f "$raw"/create*
+else
+  rm -f "$raw"/*
+fi
 
 if ((quick)); then
-  p_pro=100000; p_unth=200000; p_scale=1000000; p_fault=50000; runs=1; sdk_scale_runs=0
+  p_pro=100000; p_unth=200000; p_scale=1000000; p_fault=50000; runs=1; sdk_scale_runs=0; p_create=50000
 else
-  p_pro=200000; p_unth=1000000; p_scale=10000000; p_fault=200000; runs=3; sdk_scale_runs=1
+  p_pro=200000; p_unth=1000000; p_scale=10000000; p_fault=200000; runs=3; sdk_scale_runs=1; p_create=200000
+fi
+
+# Create: labelled pairs contacts->companies into an empty sandbox that knows
+# USER_DEFINED 36 (--labels) and the built-in Primary (HUBSPOT_DEFINED 1); every
+# run is checked against the sandbox's listing (verify_listing). The sandbox
+# answers the spec's 201, which SDK 13.5.0 accepts (it throws on HubSpot's 200,
+# see bench/peer/sdk-create.mjs).
+create_scenarios() {
+  gen_labelled create "$p_create" 7
+  printf 'category,type_id,label\nUSER_DEFINED,36,Billing contact\n' > "$work/labels.csv"
+  local saved_op=$op saved_csv=$runs_csv
+  op=create
+  runs_csv="$raw/create-runs.csv"
+  seeds=()
+  bg_args=()
+  scenario create 190/10s auto create "$runs" "hubbatch sdk" --labels "$work/labels.csv"
+  scenario create-unpaced 0 0 create "$runs" "hubbatch sdk-nolimit" --labels "$work/labels.csv"
+  op=$saved_op
+  runs_csv=$saved_csv
+}
+
+if [[ $only == create ]]; then
+  create_scenarios
+  log "writing the Create section of $results/latest.md"
+  python3 "$here/tools/summarize.py" --raw "$raw" --out "$results" --hubbatch "$hubbatch" \
+      --peer "$here/peer" --mode "$([[ $quick == 1 ]] && echo quick || echo full)" --only create
+  log "done: $results/latest.md"
+  exit 0
 fi
 gen_data pro "$p_pro" 1
 gen_data unthrottled "$p_unth" 2
@@ -280,6 +362,8 @@ bg_rate=60/10s
 bg_lead_s=3
 scenario shared 190/10s auto pro "$runs" "hubbatch sdk"
 bg_args=()
+
+create_scenarios
 
 profile_hubbatch 200000
 

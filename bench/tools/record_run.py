@@ -15,6 +15,7 @@ COLUMNS = [
     "faults_injected", "client_requests", "client_failed_pairs",
     "start_s", "active_s", "rate_after_first_window", "share_after_first_window",
     "bg_requests", "bg_rate_limited", "bg_rate_per_s", "loadavg",
+    "operation", "listing_lines", "listing_ok",
 ]
 
 
@@ -58,7 +59,8 @@ def load_json(path):
 def main():
     ap = argparse.ArgumentParser()
     for a in ["runs", "scenario", "tool", "run", "exit", "time", "stats", "report", "input-pairs", "rate",
-              "sandbox-cpu-s", "wall-s", "stats-pre", "bg-report", "bg-rate", "loadavg"]:
+              "sandbox-cpu-s", "wall-s", "stats-pre", "bg-report", "bg-rate", "loadavg",
+              "operation", "listing-lines", "listing-ok"]:
         ap.add_argument("--" + a)
     a = ap.parse_args()
 
@@ -70,7 +72,9 @@ def main():
 
     wall = t.get("wall_s") or float(a.wall_s)
     cpu = t.get("user_s", 0) + t.get("sys_s", 0)
-    archived = int(rep.get("archived_pairs", 0))
+    # Pairs the client reports done: archived, or created (create scenarios;
+    # the column keeps its name so runs.csv stays one schema).
+    archived = int(rep.get("archived_pairs", rep.get("created_pairs", 0)))
     input_pairs = int(a.input_pairs)
     by_status = stats.get("by_status", {})
 
@@ -116,6 +120,8 @@ def main():
         "bg_requests": bg.get("requests", ""), "bg_rate_limited": bg.get("rate_limited", ""),
         "bg_rate_per_s": round(bg_rate, 3) if bg else "",
         "loadavg": a.loadavg or "",
+        "operation": a.operation or "archive",
+        "listing_lines": a.listing_lines or "", "listing_ok": a.listing_ok or "",
     }
     new = not os.path.exists(a.runs)
     with open(a.runs, "a", newline="") as f:

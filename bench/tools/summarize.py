@@ -421,6 +421,149 @@ def profile_section(raw):
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------ Create section
+CREATE_SCENARIOS = [
+    ("create", "At the limit: sandbox --rate 190/10s"),
+    ("create-unpaced", "Unpaced: sandbox --rate 0"),
+]
+
+
+def col_req_rate_share(rows):
+    """Accepted requests per second over the whole run (first window included) / the limit."""
+    vals = []
+    for r in rows:
+        limit = record_limit(r["sandbox_rate"])
+        if limit and num(r["wall_s"]):
+            vals.append((num(r["accepted"]) or 0) / num(r["wall_s"]) / limit * 100)
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), 1, "%") if vals else "—"
+
+
+def record_limit(rate):
+    m = re.fullmatch(r"(\d+)/(\d+)(ms|s)", rate or "")
+    if not m:
+        return 0.0
+    n, w, unit = int(m.group(1)), int(m.group(2)), m.group(3)
+    return n / (w / 1000.0 if unit == "ms" else w)
+
+
+def col_listing(rows):
+    return ",".join(r.get("listing_ok") or "?" for r in rows)
+
+
+CREATE_COMMON = [
+    ("pairs/s", col("pairs_per_s", 0)),
+    ("wall s", col("wall_s", 1)),
+    ("requests", col_requests),
+    ("pairs/request", col_pairs_per_req),
+    ("429s", col_429),
+]
+CREATE_RATED = CREATE_COMMON + [
+    ("accepted req/s ÷ limit, whole run", col_req_rate_share),
+    ("rate used after 1st window", col_share),
+    ("max req in any window", col("max_requests_in_window", 0)),
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("sandbox CPU s", col("sandbox_cpu_s", 2)),
+    ("load avg", col("loadavg", 1)),
+    ("listing lines", col("listing_lines", 0)),
+    ("listing = input", col_listing),
+    ("exit", col_exit),
+]
+CREATE_UNRATED = CREATE_COMMON + [
+    ("client CPU s", col("cpu_s", 2)),
+    ("client CPU s / M pairs", col("cpu_s_per_m_pairs", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("sandbox CPU s", col("sandbox_cpu_s", 2)),
+    ("load avg", col("loadavg", 1)),
+    ("listing lines", col("listing_lines", 0)),
+    ("listing = input", col_listing),
+    ("exit", col_exit),
+]
+
+
+def create_targets(by):
+    out = []
+    g = lambda s, t: by.get(s, {}).get(t, [])
+    hb, sdk = g("create", "hubbatch"), g("create", "sdk")
+    if hb:
+        shares = [(num(r["accepted"]) or 0) / num(r["wall_s"]) / record_limit(r["sandbox_rate"]) for r in hb]
+        out.append(("≥ 97% of 190/10 s (accepted requests/s ÷ 19, whole run)", min(shares) >= 0.97,
+                    f"{min(shares) * 100:.1f}% (worst run), median {statistics.median(shares) * 100:.1f}%"))
+        n429 = sum(tool_429(r) for r in hb)
+        out.append(("zero 429 at the limit", n429 == 0, f"{n429:.0f} over {len(hb)} runs"))
+    if hb and sdk:
+        ratio = med(hb, "pairs_per_s") / med(sdk, "pairs_per_s")
+        out.append(("≥ 2× the SDK's pairs/s at the limit", ratio >= 2,
+                    f"{ratio:.2f}× ({med(hb, 'pairs_per_s'):,.0f} vs {med(sdk, 'pairs_per_s'):,.0f} pairs/s)"))
+    hb_u, sdk_u = g("create-unpaced", "hubbatch"), g("create-unpaced", "sdk-nolimit")
+    if hb_u and sdk_u:
+        ratio = med(sdk_u, "cpu_s") / med(hb_u, "cpu_s")
+        out.append(("≤ 1/20 of the SDK's CPU time unpaced", ratio >= 20,
+                    f"1/{ratio:.1f} ({med(hb_u, 'cpu_s'):.2f} vs {med(sdk_u, 'cpu_s'):.2f} CPU s)"))
+    allhb = hb + hb_u
+    if allhb:
+        rss = max(num(r["peak_rss_mb"]) for r in allhb)
+        out.append(("hubbatch peak RSS ≤ 64 MB", rss <= 64, f"{rss:.1f} MB (worst of {len(allhb)} runs)"))
+    allruns = [r for s, _ in CREATE_SCENARIOS for rows in by.get(s, {}).values() for r in rows]
+    if allruns:
+        bad = [f"{r['scenario']}/{r['tool']}/{r['run']}" for r in allruns if r.get("listing_ok") != "yes"]
+        lines = sorted({r.get("listing_lines") for r in allruns})
+        out.append(("every run leaves exactly the input's pairs and labels (sorted listing = expected)", not bad,
+                    f"{len(allruns) - len(bad)}/{len(allruns)} runs; listing lines: {', '.join(lines)}"
+                    + (f"; mismatched: {', '.join(bad)}" if bad else "")))
+    return out
+
+
+def create_section(args, runs):
+    by = defaultdict(lambda: defaultdict(list))
+    for r in runs:
+        by[r["scenario"]][r["tool"]].append(r)
+    if not any(s in by for s, _ in CREATE_SCENARIOS):
+        return []
+    pairs = int(next(iter(next(by[s] for s, _ in CREATE_SCENARIOS if s in by).values()))[0]["input_pairs"])
+    m = dict(machine(args))
+    md = [f"## Create: labelled associations, contacts→companies, {pairs:,} pairs", ""]
+    md.append(
+        f"Written by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}"
+        f"{' --only create' if args.only == 'create' else ''}` at {m['date']}: hubbatch {m['hubbatch']}, "
+        f"Node.js {m['Node.js']}, @hubspot/api-client {m['@hubspot/api-client']}, {m['CPU']}. "
+        "Medians of the runs, min–max in brackets; the tools alternated run by run, each against a fresh, "
+        "empty sandbox (`--labels` defining USER_DEFINED 36 \"Billing contact\"; Primary, HUBSPOT_DEFINED 1, "
+        "is built in). Input `bench/data/create.csv` (gen-pairs seed 7): `from_id,to_id,category,type_id`, every "
+        "other line HUBSPOT_DEFINED,1 and USER_DEFINED,36. hubbatch: `hubbatch create` with its defaults "
+        "(`--rate auto` at the limit, `--rate 0` unpaced); SDK: `bench/peer/sdk-create.mjs` "
+        "(`batchApi.create`, chunks of 100, `DEFAULT_LIMITER_OPTIONS`, or `--no-limit` unpaced). The sandbox "
+        "answers the spec's 201, which SDK 13.5.0 accepts; it throws on HubSpot's 200 (see below). After every "
+        "run the sandbox's `/_sandbox/pairs?from=contacts&to=companies&labels=1` (one line per type: each pair's "
+        "unlabelled 279 and its label) is sorted and compared with the listing the input implies "
+        "(\"listing = input\"). Raw figures: `raw/create-runs.csv`, `raw/create*.stats.json`, "
+        "`raw/create*.report.json`.")
+    md += ["", "| target | met | measured |", "|---|---|---|"]
+    for t, ok, meas in create_targets(by):
+        md.append(f"| {t} | {'yes' if ok else '**no**'} | {meas} |")
+    md.append("")
+    for s, title in CREATE_SCENARIOS:
+        if s in by:
+            md += [f"### {title}", "", table(by[s], CREATE_RATED if s == "create" else CREATE_UNRATED), ""]
+    notes = os.path.join(args.out, "analysis-create.md")
+    if os.path.exists(notes):
+        md += [open(notes).read().strip(), ""]
+    return md
+
+
+def splice_section(text, section_md, heading="## Create", before="## Charts"):
+    """text with the section starting at `heading` replaced (or inserted before `before`)."""
+    lines = text.split("\n")
+    start = next((i for i, l in enumerate(lines) if l.startswith(heading)), None)
+    if start is not None:
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        lines[start:end] = section_md
+    else:
+        at = next((i for i, l in enumerate(lines) if l.startswith(before)), len(lines))
+        lines[at:at] = section_md
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--raw", required=True)
@@ -428,7 +571,20 @@ def main():
     ap.add_argument("--hubbatch", required=True)
     ap.add_argument("--peer", required=True)
     ap.add_argument("--mode", default="full")
+    ap.add_argument("--only", default="", help="create: rewrite only the Create section of an existing latest.md")
     args = ap.parse_args()
+
+    create_csv = os.path.join(args.raw, "create-runs.csv")
+    create_md = []
+    if os.path.exists(create_csv):
+        with open(create_csv) as f:
+            create_md = create_section(args, list(csv.DictReader(f)))
+    if args.only == "create":
+        path = os.path.join(args.out, "latest.md")
+        text = open(path).read() if os.path.exists(path) else ""
+        with open(path, "w") as f:
+            f.write(splice_section(text, create_md))
+        return
 
     runs = load_runs(args.raw)
     by = defaultdict(lambda: defaultdict(list))
@@ -464,6 +620,8 @@ def main():
         cols = {"professional": RATED, "free": RATED, "faults": FAULTS, "shared": SHARED}.get(s, UNRATED)
         md.append(table(by[s], cols))
         md.append("")
+
+    md += create_md
 
     os.makedirs(args.out, exist_ok=True)
     charts = []
