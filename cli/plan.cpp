@@ -19,7 +19,9 @@ struct plan_sink : io::pair_sink {
         cfg(cfg),
         op(op),
         fig(f),
-        quiet(quiet) {}
+        quiet(quiet) {
+    grouper.set_one_pair_per_input(!op.groups_to_ids());
+  }
 
   // Pairs reach the grouper in blocks of 64, as in the job (engine/job.cpp
   // job_state::add_staged), so the batches come out the same.

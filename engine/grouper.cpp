@@ -34,6 +34,11 @@ void pair_grouper::set_limits(std::size_t max_inputs, std::size_t max_pairs) {
   if (typed_) typed_->set_limits(max_inputs, max_pairs);
 }
 
+void pair_grouper::set_one_pair_per_input(bool yes) {
+  pair_inputs_ = yes;
+  if (typed_) typed_->set_one_pair_per_input(yes);
+}
+
 
 pair_grouper::id_list::id_list(id_list&& o) noexcept : heap_(o.heap_), size_(o.size_), cap_(o.cap_) {
   std::copy(std::begin(o.inline_), std::end(o.inline_), inline_);
@@ -129,6 +134,7 @@ pair_grouper& pair_grouper::typed() {
   if (!typed_) {
     typed_ = std::make_unique<pair_grouper>(window_, max_inputs_, max_pairs_);
     typed_->holds_typed_ = true;
+    typed_->pair_inputs_ = pair_inputs_;
   }
   return *typed_;
 }
@@ -273,7 +279,8 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
   while (!groups_.empty() && inputs < max_inputs_ && out.size() < cap) {
     group& g = groups_.front();
     const std::size_t avail = g.to.size() - g.head;
-    const std::size_t n = take_count(avail, cap - out.size(), cap);
+    const std::size_t n = pair_inputs_ ? std::min({avail, cap - out.size(), max_inputs_ - inputs})
+                                       : take_count(avail, cap - out.size(), cap);
     if (n == 0) break;
     const auto* first = g.to.begin() + g.head;
     for (const auto* it = first; it != first + n; ++it) {
@@ -282,7 +289,7 @@ bool pair_grouper::take(std::vector<pair_id>& out, std::vector<std::uint64_t>* l
     }
     if (lines) lines->insert(lines->end(), g.lines.begin() + g.head, g.lines.begin() + g.head + n);
     pending_ -= n;
-    ++inputs;
+    inputs += pair_inputs_ ? n : 1;
     if (n == avail) {
       if (g.slot == unindexed) {
         --unindexed_;

@@ -71,6 +71,10 @@ class pair_grouper {
 
   // Changes the caps for later batches (after a "batch too large" 400).
   void set_limits(std::size_t max_inputs, std::size_t max_pairs);
+  // For an operation whose input is one pair (create, archive-labels): a
+  // group is split wherever the batch is full, and every pair counts as an
+  // input, so batches come out full (whole groups would leave room unused).
+  void set_one_pair_per_input(bool yes);
   std::size_t max_inputs() const noexcept { return max_inputs_; }
   std::size_t max_pairs() const noexcept { return max_pairs_; }
 
@@ -169,6 +173,7 @@ class pair_grouper {
 
   std::unique_ptr<pair_grouper> typed_;  // the typed pairs (see the top); null until one comes
   bool holds_typed_ = false;             // this is some grouper's typed_
+  bool pair_inputs_ = false;             // set_one_pair_per_input()
   std::size_t window_;
   std::size_t max_inputs_;
   std::size_t max_pairs_;

@@ -52,6 +52,7 @@ struct job_state : io::pair_sink {
              },
              operation),
         limiter(1, std::chrono::seconds(10)) {
+    grouper.set_one_pair_per_input(!operation.groups_to_ids());
     switch (c.rate) {
       case rate_mode::automatic: {
         controller.emplace(rate_controller::limit{100, std::chrono::seconds(10)}, c.rate_share);

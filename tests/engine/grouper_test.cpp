@@ -475,3 +475,23 @@ TEST(pair_grouper, runs_of_one_from_id_split_into_groups_where_the_type_changes)
   EXPECT_EQ(take(g), (batch{{1, 10, primary}, {1, 11, primary}, {1, 10, billing}}));
   EXPECT_EQ(split_batch({{1, 10, primary}, {1, 11, primary}, {1, 10, billing}}, 1, 0).size(), 2u);
 }
+
+// Issue 13 benchmark: for create every pair is an input, so a from-id's
+// pairs are split across batches rather than leave a batch short.
+TEST(pair_grouper, one_pair_per_input_fills_every_batch) {
+  pair_grouper g(10000, 100, 100);
+  g.set_one_pair_per_input(true);
+  for (std::uint64_t f = 0; f < 700; ++f)
+    for (std::uint64_t t = 0; t < 3; ++t) ASSERT_TRUE(g.add({f, 1000 * f + t}));
+  batch b;
+  std::size_t batches = 0, pairs = 0;
+  while (g.take_batch(b)) {
+    ++batches;
+    pairs += b.size();
+    if (pairs < 2100) {
+      EXPECT_EQ(b.size(), 100u);
+    }
+  }
+  EXPECT_EQ(pairs, 2100u);
+  EXPECT_EQ(batches, 21u);
+}
