@@ -139,10 +139,13 @@ class request_handler {
   bool check_rejected_ids(api_call& c);
   bool check_presence(api_call& c);  // archive
   bool check_types(api_call& c);     // create, labels/archive: every type defined for the pair
+  bool check_cursors(api_call& c);   // read: every `after` one the sandbox gave out
   void apply(api_call& c);           // change the store, post-apply faults, success
   void apply_archive(api_call& c);
   void apply_labels_archive(api_call& c);
   void apply_create(api_call& c);  // create and associate/default
+  void apply_read(api_call& c);    // batch/read (api_read.cpp): answers too
+  void read_result(api_call& c, std::uint64_t id, bool more);  // one results[] item from s.to_ids
   // Why input i of create / associate-default cannot be applied, as an
   // errors[] item appended to `errors`; false when it can.
   bool input_error(api_call& c, std::size_t i, std::string& errors);
