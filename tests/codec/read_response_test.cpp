@@ -83,8 +83,9 @@ TEST(read_response, no_paging_or_a_null_cursor_means_the_last_page) {
 }
 
 TEST(read_response, a_cursor_unfit_to_send_back_is_kept_as_empty) {
-  for (std::string after : std::vector<std::string>{R"("a b")", R"("a\"b")", R"("a\\b")", R"("")", R"("\u0001")", R"({"x":1})", "[1]", "true",
-                            "\"" + std::string(max_cursor_bytes + 1, 'A') + "\""}) {
+  for (std::string after :
+       std::vector<std::string>{R"("a b")", R"("a\"b")", R"("a\\b")", R"("")", R"("\u0001")", R"({"x":1})", "[1]",
+                                "true", "\"" + std::string(max_cursor_bytes + 1, 'A') + "\""}) {
     auto r = decode(R"({"results":[{"from":{"id":"1"},"to":[],"paging":{"next":{"after":)" + after + "}}}]}");
     ASSERT_EQ(r.next.size(), 1u) << after;
     EXPECT_EQ(r.next[0].after, "") << after;
@@ -107,11 +108,10 @@ TEST(read_response, parts_that_do_not_decode_are_skipped_and_counted) {
 
 TEST(read_response, labels_are_printable_and_bounded) {
   const std::string long_label = std::string(max_label_bytes - 1, 'a') + "\xC3\xA9" + "tail";  // é across the cut
-  auto r = decode(
-      R"({"results":[{"from":{"id":"1"},"to":[{"toObjectId":2,"associationTypes":[)"
-      R"({"category":"USER_DEFINED","typeId":3,"label":"a\u001b[31mb\nc\u0085d"},)"
-      R"({"category":"USER_DEFINED","typeId":4,"label":")" +
-      long_label + R"("},{"category":"USER_DEFINED","typeId":5,"label":7}]}]}]})");
+  auto r = decode(R"({"results":[{"from":{"id":"1"},"to":[{"toObjectId":2,"associationTypes":[)"
+                  R"({"category":"USER_DEFINED","typeId":3,"label":"a\u001b[31mb\nc\u0085d"},)"
+                  R"({"category":"USER_DEFINED","typeId":4,"label":")" +
+                  long_label + R"("},{"category":"USER_DEFINED","typeId":5,"label":7}]}]}]})");
   ASSERT_EQ(r.rows.size(), 3u);
   EXPECT_EQ(r.rows[0].label, "a?[31mb c?d");
   EXPECT_EQ(r.rows[1].label, std::string(max_label_bytes - 1, 'a'));  // cut before the é, not inside it
@@ -124,8 +124,9 @@ TEST(read_response, bodies_that_are_not_an_answer) {
   auto html = decode("<html><head><title>502 Bad Gateway</title></head></html>");
   EXPECT_EQ(html.kind, body_kind::not_json);
   EXPECT_EQ(html.message, "502 Bad Gateway");
-  for (std::string bad : std::vector<std::string>{two_pages.substr(0, two_pages.size() / 2), two_pages + "x", std::string("{\"results\":[\0]}", 15),
-                          std::string(R"({"results":[{"from":{"id":"1"},"to":[{"toObjectId":2}]}]})") + "}"}) {
+  for (std::string bad : std::vector<std::string>{
+           two_pages.substr(0, two_pages.size() / 2), two_pages + "x", std::string("{\"results\":[\0]}", 15),
+           std::string(R"({"results":[{"from":{"id":"1"},"to":[{"toObjectId":2}]}]})") + "}"}) {
     auto r = decode(bad);
     EXPECT_EQ(r.kind, body_kind::invalid_json) << bad;
     EXPECT_TRUE(r.rows.empty());  // nothing from a body that does not parse

@@ -7,12 +7,12 @@
 // cursors and errors bounded by the body's size; a body that does not
 // parse keeps nothing; the same body decodes the same way twice on one
 // decoder (no state leaks between answers).
-#include "codec/read_response.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+
+#include "codec/read_response.hpp"
 
 namespace {
 
