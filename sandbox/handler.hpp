@@ -8,21 +8,25 @@
 //   (429 TEN_SECONDLY_ROLLING) → [request now counts as accepted] → injected
 //   pre-apply faults (reset, 5xx, 423, 477) → object types (400) → scopes
 //   (403) → body (400s) → limits (400) → --reject-ids (400) → archive:
-//   --missing error (400); create, labels/archive: association types (400)
-//   → apply → post-apply faults (reset after apply, garbage) → success.
-//   GET .../labels stops after the scopes and lists the pair's types.
+//   --missing error (400); create, labels/archive: association types (400);
+//   read: cursors (400) → apply → post-apply faults (reset after apply,
+//   garbage) → success. GET .../labels stops after the scopes and lists the
+//   pair's types. batch/read's cap is --max-read-inputs, its scopes .read.
 //   --fault-slow may delay any answer after acceptance.
 // Rate-limit headers go on every answer from the 429 check on (errors too).
 // create and associate/default fail single inputs (errors[] in the answer,
 // the rest applied) for an unknown record (--objects) or a record at
-// --max-associations-per-record; archives never fail an input for those.
+// --max-associations-per-record; archives never fail an input for those;
+// read answers errors[] items for unknown records and records with nothing
+// to list. --fault-ignore makes the archives keep pairs they report removed.
 //
 // Single-threaded: the owner calls every member from one thread.
 //
 // Files: handler.cpp (routing, /_sandbox/ routes, per-handler state),
 // api_stages.cpp (the API route as stages: authenticate → limit_rate →
 // inject_faults → validate → apply, and archive's apply), api_writes.cpp
-// (create, associate/default, labels/archive, GET labels), body_decoder
+// (create, associate/default, labels/archive, GET labels), api_read.cpp
+// (batch/read), body_decoder
 // (request bodies),
 // response_writer (HTTP responses, error pages, text helpers), stats.cpp
 // (snapshot and the stats JSON); handler_detail.hpp is what the first two share.
