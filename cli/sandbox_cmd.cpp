@@ -167,6 +167,12 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
       ->capture_default_str();
   cmd->add_option("--max-inputs", c.max_inputs, "Inputs per request above this get 400 (0 = no limit)")->capture_default_str();
   cmd->add_option("--max-pairs", c.max_pairs, "(from,to) pairs per request above this get 400 (0 = no limit)")->capture_default_str();
+  cmd->add_option("--max-read-inputs", c.max_read_inputs,
+                  "batch/read inputs per request above this get 400 (0 = no limit; HubSpot's cap is 1000)")
+      ->capture_default_str();
+  cmd->add_option("--read-page-size", c.read_page_size,
+                  "Associated records per record in a batch/read answer; more come with paging.next.after")
+      ->capture_default_str();
   cmd->add_option("--missing", f->missing,
                   "Archiving absent pairs: ok (silent success), error (400 INVALID_IDENTIFIER, nothing applied), "
                   "partial (2xx with errors[], the rest applied)")
@@ -222,6 +228,10 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
   cmd->add_option("--fault-423", c.fault_423, "Probability of 423 Locked with Retry-After: 2; nothing applied")
       ->capture_default_str();
   cmd->add_option("--fault-477", f->fault_477, "P[:S]: probability of 477 Migration in Progress with Retry-After: S")
+      ->capture_default_str();
+  cmd->add_option("--fault-ignore", c.fault_ignore,
+                  "Per pair, probability that batch/archive or labels/archive answers success but keeps the pair "
+                  "(for testing read-back checks)")
       ->capture_default_str();
 
   cmd->callback([run, f] {

@@ -1,5 +1,7 @@
 #include "codec/response.hpp"
 
+#include "codec/error_items.hpp"
+
 #include "io/decimal.hpp"
 #include "io/text.hpp"
 
@@ -45,11 +47,13 @@ bool parse_non_negative(std::string_view s, std::int64_t& out) noexcept {
   return true;
 }
 
+}  // namespace
+
 // A short printable excerpt of a body that is not a JSON object: the HTML
 // <title> when there is one, else the first bytes with whitespace runs
 // folded. Bytes outside printable ASCII become '?', so the result is safe for
 // logs and the failures file whatever the body held.
-std::string excerpt(std::string_view body) {
+std::string detail::excerpt(std::string_view body) {
   constexpr std::size_t max_bytes = 160;
   std::string_view text = body;
   for (std::size_t i = 0; i + 7 <= body.size() && i < 4096; ++i) {
@@ -83,6 +87,8 @@ std::string excerpt(std::string_view body) {
   }
   return out;
 }
+
+namespace {
 
 using simdjson::error_code;
 using simdjson::SUCCESS;
@@ -269,7 +275,9 @@ error_code take_error_item(sj::value& v, error_item& item, std::vector<std::stri
   return SUCCESS;
 }
 
-error_code take_errors(sj::value& v, decoded_response& out) {
+}  // namespace
+
+error_code detail::take_error_items(sj::value& v, std::vector<error_item>& items, std::vector<std::string>& scopes) {
   sj::json_type t;
   HUBBATCH_TRY(v.type().get(t));
   if (t != sj::json_type::array) return SUCCESS;
@@ -278,9 +286,15 @@ error_code take_errors(sj::value& v, decoded_response& out) {
   for (auto item_result : a) {
     sj::value item;
     HUBBATCH_TRY(item_result.get(item));
-    HUBBATCH_TRY(take_error_item(item, out.errors.emplace_back(), out.required_scopes, 0));
+    HUBBATCH_TRY(take_error_item(item, items.emplace_back(), scopes, 0));
   }
   return SUCCESS;
+}
+
+namespace {
+
+error_code take_errors(sj::value& v, decoded_response& out) {
+  return detail::take_error_items(v, out.errors, out.required_scopes);
 }
 
 error_code decode_object(sj::document& doc, decoded_response& out, std::optional<std::int64_t>& num_errors) {
@@ -411,12 +425,10 @@ void decoded_response::clear() {
   batch_too_large = false;
 }
 
-namespace {
-
 // Control characters out: C0 and DEL to '?' (whitespace to ' '), and the
 // two-byte UTF-8 forms of C1 controls (U+0080..U+009F, e.g. the 8-bit CSI
 // U+009B) to one '?'.
-void make_printable(std::string& s) {
+void detail::make_printable(std::string& s) {
   std::size_t w = 0;
   for (std::size_t r = 0; r < s.size(); ++r) {
     auto c = static_cast<unsigned char>(s[r]);
@@ -435,16 +447,20 @@ void make_printable(std::string& s) {
   s.resize(w);
 }
 
+void detail::make_printable(error_item& e) {
+  make_printable(e.category);
+  make_printable(e.sub_category);
+  make_printable(e.message);
+}
+
+namespace {
+
 void make_printable(decoded_response& r) {
   for (auto* s : {&r.status, &r.message, &r.category, &r.sub_category, &r.correlation_id, &r.error_type,
                   &r.policy_name})
-    make_printable(*s);
-  for (auto& e : r.errors) {
-    make_printable(e.category);
-    make_printable(e.sub_category);
-    make_printable(e.message);
-  }
-  for (auto& s : r.required_scopes) make_printable(s);
+    detail::make_printable(*s);
+  for (auto& e : r.errors) detail::make_printable(e);
+  for (auto& s : r.required_scopes) detail::make_printable(s);
 }
 
 void redact_in(std::string& s, std::string_view secret) {
@@ -482,7 +498,7 @@ void response_decoder::decode(std::string& body, decoded_response& out) {
   if (text.front() != '{') {
     // HTML, plain text, or a JSON array or scalar: nothing to decode.
     out.kind = body_kind::not_json;
-    out.message = excerpt(body);
+    out.message = detail::excerpt(body);
     return;
   }
 
@@ -503,7 +519,7 @@ void response_decoder::decode(std::string& body, decoded_response& out) {
     // not evidence of anything but itself.
     out.clear();
     out.kind = body_kind::invalid_json;
-    out.message = excerpt(body);
+    out.message = detail::excerpt(body);
     return;
   }
   out.kind = body_kind::json_object;

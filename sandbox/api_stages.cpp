@@ -222,6 +222,7 @@ bool request_handler::validate(api_call& c) {
     case api_op::archive: return check_presence(c);
     case api_op::create:
     case api_op::labels_archive: return check_types(c);
+    case api_op::read: return check_cursors(c);
     default: return false;
   }
 }
@@ -238,7 +239,8 @@ bool request_handler::check_object_types(api_call& c) {
   return answer_json_error(c, 400, sandbox_errc::unknown_object_type);
 }
 
-// Write access on both object types (--missing-scopes: never granted).
+// Write access on both object types, read access for batch/read
+// (--missing-scopes: never granted).
 bool request_handler::check_scopes(api_call& c) {
   if (!cfg_.missing_scopes) return false;
   auto& s = c.s;
@@ -260,7 +262,7 @@ bool request_handler::check_scopes(api_call& c) {
     } else {
       s.body += "custom";
     }
-    s.body += ".write\"";
+    s.body += c.r.op == api_op::read ? ".read\"" : ".write\"";
   };
   scope(from_type);
   if (to_type.key != from_type.key && !(to_type.key[0] != '0' && from_type.key[0] != '0')) {
@@ -282,6 +284,7 @@ bool request_handler::decode_body(api_call& c) {
   }
   const body_kind kind = c.r.op == api_op::archive             ? body_kind::archive
                          : c.r.op == api_op::associate_default ? body_kind::default_pair
+                         : c.r.op == api_op::read              ? body_kind::read
                                                                : body_kind::multi_post;
   switch (s.decoder.decode(body, kind, s.message)) {
     case decode_result::ok: return false;
@@ -310,7 +313,9 @@ bool request_handler::check_limits(api_call& c) {
   const std::size_t inputs = s.decoder.inputs();
   const std::size_t pair_count = s.decoder.pairs().size();  // one per input but for archive
   std::uint32_t exceeded = 0;
-  if (cfg_.max_inputs && inputs > cfg_.max_inputs) exceeded = cfg_.max_inputs;
+  if (c.r.op == api_op::read) {
+    if (cfg_.max_read_inputs && inputs > cfg_.max_read_inputs) exceeded = cfg_.max_read_inputs;
+  } else if (cfg_.max_inputs && inputs > cfg_.max_inputs) exceeded = cfg_.max_inputs;
   else if (cfg_.max_pairs && pair_count > cfg_.max_pairs) exceeded = cfg_.max_pairs;
   if (!exceeded) return false;
   s.message = "The maximum number of inputs supported in a batch is ";
@@ -339,6 +344,8 @@ bool request_handler::check_rejected_ids(api_call& c) {
     if (rejected(p.from)) add(from_list, p.from);
     if (rejected(p.to)) add(to_list, p.to);
   }
+  for (const auto& r : s.decoder.reads())
+    if (rejected(r.id)) add(from_list, r.id);
   if (from_list.empty() && to_list.empty()) return false;
   error_head(s.body, "One or more object ids are invalid for this association batch.", c.id);
   s.body += ",\"category\":\"VALIDATION_ERROR\",\"subCategory\":\"crm.associations.INVALID_IDENTIFIER\","
@@ -403,16 +410,29 @@ void request_handler::apply(api_call& c) {
     case api_op::labels_archive: apply_labels_archive(c); break;
     case api_op::create:
     case api_op::associate_default: apply_create(c); return;  // it answers (its errors[] built on the way)
+    case api_op::read: apply_read(c); return;                 // changes nothing; it answers
     case api_op::list_labels: return;                         // answered before validate
   }
   if (!fault_after_apply(c)) answer_archive(c);
 }
 
-// batch/archive: remove the present pairs with every type.
+// batch/archive: remove the present pairs with every type; --fault-ignore
+// keeps some of them without a word in the answer.
 void request_handler::apply_archive(api_call& c) {
-  const auto pairs = c.s.decoder.pairs();
+  auto& s = c.s;
+  const auto pairs = s.decoder.pairs();
   stats_.applied_request_pairs += pairs.size();
-  stats_.archived_pairs += c.table.remove_many(pairs, c.s.present.data());
+  const std::uint8_t* only_if = s.present.data();
+  if (cfg_.fault_ignore > 0) {
+    s.remove.assign(s.present.begin(), s.present.end());
+    for (auto& r : s.remove)
+      if (r && draw(cfg_.fault_ignore)) {
+        r = 0;
+        ++stats_.ignored_pairs;
+      }
+    only_if = s.remove.data();
+  }
+  stats_.archived_pairs += c.table.remove_many(pairs, only_if);
 }
 
 bool request_handler::fault_after_apply(api_call& c) {

@@ -40,6 +40,8 @@ void append_id_context(std::string& out, const std::uint64_t* from, const std::u
   out += '}';
 }
 
+}  // namespace
+
 // One StandardError item of errors[].
 void append_error_item(std::string& out, std::string_view sub_category, std::string_view message,
                        const std::uint64_t* from, const std::uint64_t* to) {
@@ -53,7 +55,6 @@ void append_error_item(std::string& out, std::string_view sub_category, std::str
   out += ",\"errors\":[]}";
 }
 
-// "numErrors":N,"errors":[...] when some inputs failed; then the timestamps and the closing brace.
 void finish_batch_body(std::string& body, std::size_t failed, std::string_view errors, std::int64_t started) {
   if (failed) {
     body += ",\"numErrors\":";
@@ -68,8 +69,6 @@ void finish_batch_body(std::string& body, std::size_t failed, std::string_view e
   append_iso8601(body, clock_reading::now().unix_ms);
   body += "\"}";
 }
-
-}  // namespace
 
 // Every type of a create or labels/archive must exist for the pair: the
 // default, a built-in label or a --labels one. Otherwise the whole request
@@ -101,6 +100,7 @@ bool request_handler::check_types(api_call& c) {
 
 // batch/labels/archive: remove the listed types of each pair; the default
 // among them removes the association. Absent pairs and types: nothing to do.
+// --fault-ignore keeps some present pairs untouched, silently.
 void request_handler::apply_labels_archive(api_call& c) {
   auto& s = c.s;
   const auto pairs = s.decoder.pairs();
@@ -111,6 +111,10 @@ void request_handler::apply_labels_archive(api_call& c) {
     s.types.clear();
     for (auto t : s.decoder.types_of(i))
       s.types.push_back(c.table.swapped ? types_.reverse(*c.from_type, *c.to_type, t) : t);
+    if (cfg_.fault_ignore > 0 && c.table.t->contains(c.table.oriented(pairs[i])) && draw(cfg_.fault_ignore)) {
+      ++stats_.ignored_pairs;  // --fault-ignore: answered as removed, kept
+      continue;
+    }
     auto r = c.table.t->remove_types(c.table.oriented(pairs[i]), s.types);
     stats_.archived_pairs += r.associations;
     stats_.labels_archived += r.labels;

@@ -111,20 +111,62 @@ struct decode_call {
       if (key != "id") continue;
       od::value iv;
       if (auto ec = field.value().get(iv)) return syntax_error(doc, ec);
-      if (auto ec = iv.type().get(t)) return syntax_error(doc, ec);
-      if (t == od::json_type::null) continue;
-      if (t != od::json_type::string) return shape_error(iv, t, "java.lang.String");
-      std::string_view text;
-      if (auto ec = iv.get_string().get(text)) return syntax_error(doc, ec);
-      if (!io::parse_u64(text, id)) {
-        message = "Invalid object id: '";
-        message.append(text.substr(0, 64));
-        message += "' is not a valid identifier";
-        return decode_result::bad_id;
-      }
-      seen = true;
+      if (auto r = id_value(doc, iv, id, seen); r != decode_result::ok) return r;
     }
     if (!seen) return missing_property(start, "id");
+    return decode_result::ok;
+  }
+
+  // The value of an "id" member: a string of digits (null: as if absent).
+  decode_result id_value(od::document& doc, od::value iv, std::uint64_t& id, bool& seen) {
+    od::json_type t;
+    if (auto ec = iv.type().get(t)) return syntax_error(doc, ec);
+    if (t == od::json_type::null) return decode_result::ok;
+    if (t != od::json_type::string) return shape_error(iv, t, "java.lang.String");
+    std::string_view text;
+    if (auto ec = iv.get_string().get(text)) return syntax_error(doc, ec);
+    if (!io::parse_u64(text, id)) {
+      message = "Invalid object id: '";
+      message.append(text.substr(0, 64));
+      message += "' is not a valid identifier";
+      return decode_result::bad_id;
+    }
+    seen = true;
+    return decode_result::ok;
+  }
+
+  // {"id":"1","after":"CURSOR"}: `id` as object_id() takes it, `after` a
+  // string or null. The cursor is copied as it is; the read checks it.
+  decode_result read_input(od::document& doc, od::value v) {
+    od::json_type t;
+    if (auto ec = v.type().get(t)) return syntax_error(doc, ec);
+    if (t != od::json_type::object) return shape_error(v, t, input_java_type());
+    const char* start = v.raw_json_token().data();
+    od::object o;
+    if (auto ec = v.get_object().get(o)) return syntax_error(doc, ec);
+    sandbox::read_input in;
+    bool seen = false;
+    for (auto field : o) {
+      std::string_view key;
+      if (auto ec = field.unescaped_key().get(key)) return syntax_error(doc, ec);
+      od::value fv;
+      if (auto ec = field.value().get(fv)) return syntax_error(doc, ec);
+      if (key == "id") {
+        if (auto r = id_value(doc, fv, in.id, seen); r != decode_result::ok) return r;
+      } else if (key == "after") {
+        if (auto ec = fv.type().get(t)) return syntax_error(doc, ec);
+        if (t == od::json_type::null) continue;
+        if (t != od::json_type::string) return shape_error(fv, t, "java.lang.String");
+        std::string_view text;
+        if (auto ec = fv.get_string().get(text)) return syntax_error(doc, ec);
+        in.after_at = static_cast<std::uint32_t>(s.afters.size());  // a repeated member: the last one counts
+        in.after_size = static_cast<std::uint32_t>(text.size());
+        s.afters.append(text);
+      }
+    }
+    if (!seen) return missing_property(start, "id");
+    ++s.inputs;
+    s.reads.push_back(in);
     return decode_result::ok;
   }
 
@@ -186,6 +228,7 @@ struct decode_call {
       case body_kind::archive: return "PublicAssociationMultiArchive";
       case body_kind::multi_post: return "PublicAssociationMultiPost";
       case body_kind::default_pair: return "PublicDefaultAssociationMultiPost";
+      case body_kind::read: return "PublicFetchAssociationsBatchRequest";
     }
     return "";
   }
@@ -252,6 +295,8 @@ struct decode_call {
     s.pairs.clear();
     s.types.clear();
     s.type_begin.assign(1, 0);
+    s.reads.clear();
+    s.afters.clear();
     s.inputs = 0;
     // simdjson reads up to SIMDJSON_PADDING bytes past the end.
     if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -290,7 +335,7 @@ struct decode_call {
       for (auto item : arr) {
         od::value iv;
         if (auto ec = item.get(iv)) return syntax_error(doc, ec);
-        if (auto r = input(doc, iv); r != decode_result::ok) return r;
+        if (auto r = kind == body_kind::read ? read_input(doc, iv) : input(doc, iv); r != decode_result::ok) return r;
       }
       seen_inputs = true;
     }

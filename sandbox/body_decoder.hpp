@@ -5,6 +5,8 @@
 //               "types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":279}]},...]}
 // or a batch/associate/default body (one `to`, no types)
 //   {"inputs":[{"from":{"id":"1"},"to":{"id":"2"}},...]}
+// or a batch/read body (a record id and the cursor of the page before)
+//   {"inputs":[{"id":"1"},{"id":"2","after":"CURSOR"},...]}
 // into its pairs (and types), or HubSpot's 400 message for what is wrong
 // with it (Jackson's wording, with line and column). Unknown members are
 // skipped; "inputs": null counts as absent. Ids are strings of 1-20 digits
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hubbatch::sandbox {
@@ -39,6 +42,13 @@ enum class body_kind {
   archive,      // BatchInputPublicAssociationMultiArchive: `to` is an array
   multi_post,   // BatchInputPublicAssociationMultiPost: one `to`, `types` required (create, labels/archive)
   default_pair, // BatchInputPublicDefaultAssociationMultiPost: one `to`, no types
+  read,         // BatchInputPublicFetchAssociationsBatchRequest: `id`, optional `after` (string)
+};
+
+// One input of a batch/read body.
+struct read_input {
+  std::uint64_t id = 0;
+  std::uint32_t after_at = 0, after_size = 0;  // the `after` text in the decoder's buffer; size 0 = none
 };
 
 class body_decoder {
@@ -53,6 +63,12 @@ class body_decoder {
   std::span<const pair_id> pairs() const noexcept { return buf_.pairs; }
   // Entries of inputs[].
   std::size_t inputs() const noexcept { return buf_.inputs; }
+  // read: the inputs in request order, and the `after` text of one
+  // (empty when absent, null or "": the first page).
+  std::span<const read_input> reads() const noexcept { return buf_.reads; }
+  std::string_view after_of(const read_input& r) const noexcept {
+    return std::string_view(buf_.afters).substr(r.after_at, r.after_size);
+  }
   // multi_post: the types of input i (= pairs()[i]), in request order.
   std::span<const assoc_type> types_of(std::size_t i) const noexcept {
     return std::span<const assoc_type>(buf_.types).subspan(buf_.type_begin[i], buf_.type_begin[i + 1] - buf_.type_begin[i]);
@@ -65,6 +81,8 @@ class body_decoder {
     std::vector<std::uint64_t> to_ids;  // to-ids of the input being read
     std::vector<assoc_type> types;            // multi_post: every input's types, in order
     std::vector<std::uint32_t> type_begin;    // multi_post: input i's types are [type_begin[i], type_begin[i + 1])
+    std::vector<read_input> reads;          // read: every input
+    std::string afters;                     // read: the `after` texts, back to back
     std::size_t inputs = 0;
   };
 

@@ -88,6 +88,8 @@ std::string validate_config(const config& cfg) {
   if (!prob(cfg.fault_garbage)) return "--fault-garbage: probability must be within 0..1";
   if (!prob(cfg.fault_423)) return "--fault-423: probability must be within 0..1";
   if (!prob(cfg.fault_477)) return "--fault-477: probability must be within 0..1";
+  if (!prob(cfg.fault_ignore)) return "--fault-ignore: probability must be within 0..1";
+  if (cfg.read_page_size == 0) return "--read-page-size must be positive";
   if (cfg.fault_slow_delay.count() < 0 || cfg.fault_slow_delay.count() > 600'000)
     return "--fault-slow: delay must be within 0..600000 ms";
   for (const auto& s : cfg.seeds)

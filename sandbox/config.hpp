@@ -78,6 +78,10 @@ struct config {
   std::uint32_t max_associations_per_record = 0;  // --max-associations-per-record N: a create giving a record more
                                                   // than N associated records of the other type fails (0 = off)
   int create_status = 201;  // --create-status 201|200: v4 batch/create's all-success status (HubSpot: 200 since 2025-08)
+  std::uint32_t max_read_inputs = 1000;  // --max-read-inputs N: more batch/read inputs get 400 (0 = no limit;
+                                         // HubSpot's cap since 2025-02, docs/hubspot-api.md §9)
+  std::uint32_t read_page_size = 500;    // --read-page-size N: associated records per record per read answer;
+                                         // more give paging.next.after (HubSpot's figure is unknown)
 
   // --- auth ---
   std::vector<std::string> tokens;          // --token T (repeatable); empty = any non-empty bearer token
@@ -104,6 +108,8 @@ struct config {
   double fault_423 = 0;              // --fault-423 P: 423 Locked, Retry-After: 2, nothing applied
   double fault_477 = 0;              // --fault-477 P[:S]: 477 Migration in Progress, nothing applied
   std::uint32_t fault_477_retry_after_s = 1;  // --fault-477 P:S Retry-After part (real waits can be ~24 h)
+  double fault_ignore = 0;           // --fault-ignore P: per pair, an archive (batch/archive, labels/archive)
+                                     // answers success but keeps the pair (for testing --verify)
 };
 
 // Empty when valid, else a message naming the offending field/flag.

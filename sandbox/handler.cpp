@@ -165,6 +165,7 @@ response_plan request_handler::handle(const request_in& in, session_scratch& scr
       r.from = seg[3];
       r.to = seg[4];
       r.dated = true;
+      r.version = seg[2];
       rest = 5;
     }
     if (rest && !r.from.empty() && !r.to.empty()) {
@@ -180,6 +181,7 @@ response_plan request_handler::handle(const request_in& in, session_scratch& scr
       else if (tail({"batch", "labels", "archive"})) r.op = api_op::labels_archive;
       else if (tail({"batch", "create"})) r.op = api_op::create;
       else if (tail({"batch", "associate", "default"})) r.op = api_op::associate_default;
+      else if (tail({"batch", "read"})) r.op = api_op::read;
       else if (tail({"labels"})) r.op = api_op::list_labels;
       else known = false;
     }

@@ -8,21 +8,25 @@
 //   (429 TEN_SECONDLY_ROLLING) → [request now counts as accepted] → injected
 //   pre-apply faults (reset, 5xx, 423, 477) → object types (400) → scopes
 //   (403) → body (400s) → limits (400) → --reject-ids (400) → archive:
-//   --missing error (400); create, labels/archive: association types (400)
-//   → apply → post-apply faults (reset after apply, garbage) → success.
-//   GET .../labels stops after the scopes and lists the pair's types.
+//   --missing error (400); create, labels/archive: association types (400);
+//   read: cursors (400) → apply → post-apply faults (reset after apply,
+//   garbage) → success. GET .../labels stops after the scopes and lists the
+//   pair's types. batch/read's cap is --max-read-inputs, its scopes .read.
 //   --fault-slow may delay any answer after acceptance.
 // Rate-limit headers go on every answer from the 429 check on (errors too).
 // create and associate/default fail single inputs (errors[] in the answer,
 // the rest applied) for an unknown record (--objects) or a record at
-// --max-associations-per-record; archives never fail an input for those.
+// --max-associations-per-record; archives never fail an input for those;
+// read answers errors[] items for unknown records and records with nothing
+// to list. --fault-ignore makes the archives keep pairs they report removed.
 //
 // Single-threaded: the owner calls every member from one thread.
 //
 // Files: handler.cpp (routing, /_sandbox/ routes, per-handler state),
 // api_stages.cpp (the API route as stages: authenticate → limit_rate →
 // inject_faults → validate → apply, and archive's apply), api_writes.cpp
-// (create, associate/default, labels/archive, GET labels), body_decoder
+// (create, associate/default, labels/archive, GET labels), api_read.cpp
+// (batch/read), body_decoder
 // (request bodies),
 // response_writer (HTTP responses, error pages, text helpers), stats.cpp
 // (snapshot and the stats JSON); handler_detail.hpp is what the first two share.
@@ -139,10 +143,13 @@ class request_handler {
   bool check_rejected_ids(api_call& c);
   bool check_presence(api_call& c);  // archive
   bool check_types(api_call& c);     // create, labels/archive: every type defined for the pair
+  bool check_cursors(api_call& c);   // read: every `after` one the sandbox gave out
   void apply(api_call& c);           // change the store, post-apply faults, success
   void apply_archive(api_call& c);
   void apply_labels_archive(api_call& c);
   void apply_create(api_call& c);  // create and associate/default
+  void apply_read(api_call& c);    // batch/read (api_read.cpp): answers too
+  void read_result(api_call& c, std::uint64_t id, bool more);  // one results[] item from s.to_ids
   // Why input i of create / associate-default cannot be applied, as an
   // errors[] item appended to `errors`; false when it can.
   bool input_error(api_call& c, std::size_t i, std::string& errors);

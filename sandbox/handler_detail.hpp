@@ -22,6 +22,10 @@ struct session_scratch::impl {
   std::vector<std::uint8_t> present;  // per decoded pair: was associated before this request (archive)
   std::vector<std::uint8_t> failed;   // per input of create / associate-default: answered in errors[]
   std::vector<assoc_type> types;      // one input's types, turned to the store's orientation
+  std::vector<std::uint8_t> remove;   // archive with --fault-ignore: per decoded pair, present and not ignored
+  std::vector<std::uint64_t> read_min;  // read: per input, the least to-id of its page (from its cursor)
+  std::vector<std::uint64_t> to_ids;    // read: one record's associated ids on this page
+  std::vector<assoc_type> stored;       // read: one pair's types as the store holds them
   std::string body;                   // response body being built
   std::string message;                // error message being built
   // gzip of response bodies for clients that ask (Accept-Encoding: gzip);
@@ -49,12 +53,14 @@ enum class api_op {
   create,             // POST .../batch/create: the listed types and the default
   associate_default,  // POST .../batch/associate/default: the default type
   list_labels,        // GET .../labels: the pair's types
+  read,               // POST .../batch/read: each record's associated records with their types, a page each
 };
 
 // An API route as parsed from the path.
 struct request_handler::route {
   std::string_view from, to;  // object-type path segments as sent
   bool dated = false;         // /crm/associations/{version}/...
+  std::string_view version;   // "2025-09", "2026-03", "2026-09"; empty for v4
   api_op op = api_op::archive;
 };
 
@@ -85,5 +91,13 @@ struct request_handler::api_call {
   std::size_t missing = 0;                        // validate → apply: pairs not in the store
   std::size_t failed = 0;                         // apply: inputs answered in errors[] (create, associate-default)
 };
+
+// Shared by the operations' answers (defined in api_writes.cpp).
+// One StandardError item of errors[] (category VALIDATION_ERROR), with a
+// context naming `from` and/or `to` when given; a comma first unless `out` is empty.
+void append_error_item(std::string& out, std::string_view sub_category, std::string_view message,
+                       const std::uint64_t* from, const std::uint64_t* to);
+// "numErrors":N,"errors":[...] when `failed`; then the timestamps and the closing brace.
+void finish_batch_body(std::string& body, std::size_t failed, std::string_view errors, std::int64_t started);
 
 }  // namespace hubbatch::sandbox

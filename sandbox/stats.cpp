@@ -32,6 +32,7 @@ const char* to_string(sandbox_errc e) {
     case sandbox_errc::rejected_id: return "id rejected by --reject-ids";
     case sandbox_errc::missing_pairs: return "pairs not associated";
     case sandbox_errc::bad_type: return "invalid association type";
+    case sandbox_errc::bad_cursor: return "invalid paging cursor";
     case sandbox_errc::input_errors: return "some inputs failed";
     case sandbox_errc::fault_5xx: return "injected 5xx";
     case sandbox_errc::fault_423: return "injected 423";
@@ -80,6 +81,12 @@ std::string stats_snapshot::to_json() const {
   append_u64(o, labels_archived);
   o += ",\"failed_inputs\":";
   append_u64(o, failed_inputs);
+  o += ",\"read_requests\":";
+  append_u64(o, read_requests);
+  o += ",\"read_records\":";
+  append_u64(o, read_records);
+  o += ",\"ignored_pairs\":";
+  append_u64(o, ignored_pairs);
   o += ",\"remaining_pairs\":";
   append_u64(o, remaining_pairs);
   o += ",\"rate_limited\":";

@@ -33,7 +33,9 @@ enum class sandbox_errc {
   rejected_id,          // 400 VALIDATION_ERROR: --reject-ids
   missing_pairs,        // 400 VALIDATION_ERROR (--missing error) or 2xx with errors[] (--missing partial)
   bad_type,             // 400 VALIDATION_ERROR INVALID_ASSOCIATION_TYPE: malformed or not defined for the pair
-  input_errors,         // 2xx with errors[]: create / associate-default inputs naming unknown records or over the limit
+  bad_cursor,           // 400 VALIDATION_ERROR: a batch/read `after` the sandbox did not give out
+  input_errors,         // 2xx with errors[]: create / associate-default inputs naming unknown records or over the
+                        // limit; read inputs with no associations or naming unknown records
   fault_5xx,            // injected 500/502/503/504
   fault_423,            // injected 423 Locked
   fault_477,            // injected 477 Migration in Progress
@@ -72,6 +74,9 @@ struct stats_snapshot {
   std::uint64_t labels_archived = 0;   // labelled types removed by labels/archive from associations that stay
                                        // (removing the default counts in archived_pairs)
   std::uint64_t failed_inputs = 0;     // create / associate-default inputs answered in errors[]
+  std::uint64_t read_requests = 0;     // batch/read requests answered with results (not 4xx, 5xx or faults)
+  std::uint64_t read_records = 0;      // inputs of those answered in results[] (the rest are in errors[])
+  std::uint64_t ignored_pairs = 0;     // pairs an archive answered as removed but kept (--fault-ignore)
   std::uint64_t remaining_pairs = 0;   // associations still in the store
   std::uint64_t rate_limited = 0;      // 429 answers, both policies (= by_status[429])
   std::uint64_t rate_limited_daily = 0;  // subset of rate_limited with policy DAILY

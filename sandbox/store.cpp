@@ -167,6 +167,16 @@ void association_store::table::types_of(pair_id p, std::vector<assoc_type>& out)
   }
 }
 
+void association_store::table::types_of_associated(pair_id p, std::vector<assoc_type>& out) const {
+  out.clear();
+  if (!overlay_.empty())
+    if (auto it = overlay_.find(key(p)); it != overlay_.end()) {
+      out = it->second;
+      return;
+    }
+  out.push_back(default_);
+}
+
 association_store::table::create_result association_store::table::create(pair_id p,
                                                                          std::span<const assoc_type> types) {
   create_result r;
@@ -182,6 +192,7 @@ association_store::table::create_result association_store::table::create(pair_id
     r.added = static_cast<std::uint32_t>(set.size()) - (was ? 1 : 0);
     if (r.added == 0) return r;  // a seed asked for its default type again
     overlay_.emplace(k, std::move(set));
+    index_overlay(k);
     if (r.created) {
       ++remaining_;
       if (degrees_built_) count_degrees(k, +1);
@@ -248,6 +259,76 @@ std::uint32_t association_store::table::degree(std::uint64_t id, bool first) {
   const auto& m = degree_[same_type_ || first ? 0 : 1];
   auto it = m.find(id);
   return it == m.end() ? 0 : it->second;
+}
+
+void association_store::table::index_overlay(pair_id k) {
+  if (!overlay_indexed_) return;
+  overlay_by_[0][k.from].push_back(k.to);
+  overlay_by_[1][k.to].push_back(k.from);
+}
+
+bool association_store::table::associated(std::uint64_t id, bool first, std::uint64_t min_id, std::size_t limit,
+                                          std::vector<std::uint64_t>& out) {
+  out.clear();
+  const std::size_t want = limit + 1;  // one more than a page tells whether more follow
+  auto removed = [&](std::size_t i) { return removed_[i / 64] >> (i % 64) & 1; };
+  // Each source gives at most `want` ids above min_id in order: enough for
+  // the first `want` of their union.
+  if (same_type_ || first) {
+    auto it = std::lower_bound(pairs_.begin(), pairs_.end(), pair_id{id, min_id});
+    for (std::size_t n = 0; it != pairs_.end() && it->from == id && n < want; ++it)
+      if (!removed(static_cast<std::size_t>(it - pairs_.begin()))) {
+        out.push_back(it->to);
+        ++n;
+      }
+  }
+  if (same_type_ || !first) {
+    if (by_second_.size() != pairs_.size()) {
+      by_second_.resize(pairs_.size());
+      for (std::size_t i = 0; i < pairs_.size(); ++i) by_second_[i] = static_cast<std::uint32_t>(i);
+      std::sort(by_second_.begin(), by_second_.end(), [&](std::uint32_t x, std::uint32_t y) {
+        return std::pair(pairs_[x].to, pairs_[x].from) < std::pair(pairs_[y].to, pairs_[y].from);
+      });
+    }
+    auto it = std::lower_bound(by_second_.begin(), by_second_.end(), std::pair(id, min_id),
+                               [&](std::uint32_t x, const std::pair<std::uint64_t, std::uint64_t>& v) {
+                                 return std::pair(pairs_[x].to, pairs_[x].from) < v;
+                               });
+    for (std::size_t n = 0; it != by_second_.end() && pairs_[*it].to == id && n < want; ++it)
+      if (!removed(*it)) {
+        out.push_back(pairs_[*it].from);
+        ++n;
+      }
+  }
+  if (!overlay_.empty() || overlay_indexed_) {
+    if (!overlay_indexed_) {
+      overlay_indexed_ = true;
+      for (const auto& [k, set] : overlay_) index_overlay(k);
+    }
+    for (int side : {0, 1}) {
+      if (!same_type_ && side != (first ? 0 : 1)) continue;
+      auto at = overlay_by_[side].find(id);
+      if (at == overlay_by_[side].end()) continue;
+      auto& others = at->second;
+      // Drop what the overlay no longer holds (archived, or back to a plain seed).
+      std::erase_if(others, [&](std::uint64_t o) {
+        return !overlay_.contains(key(side == 0 ? pair_id{id, o} : pair_id{o, id}));
+      });
+      std::sort(others.begin(), others.end());
+      others.erase(std::unique(others.begin(), others.end()), others.end());
+      if (others.empty()) {
+        overlay_by_[side].erase(at);
+        continue;
+      }
+      for (auto it = std::lower_bound(others.begin(), others.end(), min_id); it != others.end(); ++it)
+        out.push_back(*it);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  const bool more = out.size() > limit;
+  if (more) out.resize(limit);
+  return more;
 }
 
 const association_store::entry* association_store::lookup(const std::string& a, const std::string& b) const noexcept {

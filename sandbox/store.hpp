@@ -23,7 +23,9 @@
 // lookups are prefetched together (a binary search over 10 million pairs took
 // ~13 misses, each with a TLB miss, and made the sandbox, not the client, the
 // bottleneck of the benchmark's Scale scenario). 10 million pairs take about
-// 230 MB (plus 160 MB briefly while seeding).
+// 230 MB (plus 160 MB briefly while seeding). Reads (batch/read) add 4
+// bytes a seed when they ask from the second type's side, and an index of
+// the created pairs by id; both are built on the first read.
 // Not thread-safe: the server touches it only from its io thread.
 #pragma once
 
@@ -69,6 +71,9 @@ class association_store {
     assoc_type default_type() const noexcept { return default_; }
     // The types of p (oriented as stored) into `out` (cleared first), sorted; empty when not associated.
     void types_of(pair_id p, std::vector<assoc_type>& out) const;
+    // types_of() for a pair known to be associated (associated() gave it):
+    // one overlay lookup, no seed lookup.
+    void types_of_associated(pair_id p, std::vector<assoc_type>& out) const;
     // Associates p with `types` (table orientation) and the default type.
     // `created`: p was not associated before; `added`: types p did not carry
     // before (the default of a new association included). Idempotent.
@@ -90,6 +95,16 @@ class association_store {
     // (the table's first type) or second is associated with. The counts are
     // built on first use and kept up to date from then on.
     std::uint32_t degree(std::uint64_t id, bool first);
+    // batch/read: the ids of the records associated with `id` (on side
+    // `first`, the table's first type, or its second; either for a
+    // same-type table) that are >= `min_id`, ascending, at most `limit` of
+    // them into `out` (cleared first). Returns whether more follow. Seeds
+    // are found by binary search (the arrays are sorted by first id; a
+    // second-side permutation is built on the first read from that side),
+    // created pairs through a per-id index of the overlay built on the first
+    // read and kept from then on; no read scans the table.
+    bool associated(std::uint64_t id, bool first, std::uint64_t min_id, std::size_t limit,
+                    std::vector<std::uint64_t>& out);
 
    private:
     friend class association_store;
@@ -98,6 +113,7 @@ class association_store {
     pair_id key(pair_id p) const noexcept;           // the overlay's key: no type; (low, high) for same-type
     void count_degrees(pair_id k, int delta);
     void build_index();
+    void index_overlay(pair_id k);  // adds a new overlay key to overlay_by_ (once it is built)
     // f(i, pair) for each of `pairs`, oriented, a block at a time after
     // prefetching their index slots, then what the slots point at.
     template <class F>
@@ -117,6 +133,15 @@ class association_store {
     // for the second's ([0] alone for a same-type table).
     bool degrees_built_ = false;
     boost::unordered_flat_map<std::uint64_t, std::uint32_t> degree_[2];
+    // associated(): positions of pairs_ sorted by (to, from), 4 bytes a
+    // seed, built on the first read of a second-side id (seeds never move).
+    std::vector<std::uint32_t> by_second_;
+    // associated(): overlay keys by id, [0] first id → second ids, [1]
+    // second → first. Appended to when the overlay gains a key; a key the
+    // overlay lost since is dropped when its id is next read (so an archive
+    // pays nothing here).
+    bool overlay_indexed_ = false;
+    boost::unordered_flat_map<std::uint64_t, std::vector<std::uint64_t>> overlay_by_[2];
   };
 
   // A table as seen from one request direction: `swapped` means the request's

@@ -148,6 +148,8 @@ TEST(sandbox_cli, bad_flags_exit_2) {
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--fault-5xx", "2"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--missing", "maybe"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--listen", "nowhere"}), 2);
+  EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--fault-ignore", "1.5"}), 2);
+  EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--read-page-size", "0"}), 2);
 }
 
 TEST(sandbox_cli, help_lists_flags_with_defaults) {
@@ -155,6 +157,7 @@ TEST(sandbox_cli, help_lists_flags_with_defaults) {
   for (const char* s : {"--listen", "127.0.0.1:8443", "--rate", "190/10s", "--max-inputs", "--max-pairs", "--missing",
                         "--reject-ids", "--fault-477", "--fault-reset-after-apply", "--exempt-batch", "--daily",
                         "--retry-after", "--no-rate-headers", "--write-ca", "--seed-types", "8388608",
-                        "--max-header-count", "--max-connections-per-client", "1024"})
+                        "--max-header-count", "--max-connections-per-client", "1024", "--max-read-inputs",
+                        "--read-page-size", "500", "--fault-ignore"})
     EXPECT_NE(help.find(s), std::string::npos) << s << "\n" << help;
 }

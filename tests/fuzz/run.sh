@@ -15,7 +15,7 @@ build=${HUBBATCH_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${HUBBATCH_FUZZ_JOBS:-2}
 
 targets="$*"
-[ -n "$targets" ] || targets="pair_parser read_pairs_file response_decoder rate_limit_headers config_parsers sandbox_request journal_reader"
+[ -n "$targets" ] || targets="pair_parser read_pairs_file response_decoder rate_limit_headers config_parsers sandbox_request journal_reader read_response"
 
 nice -n 19 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DHUBBATCH_FUZZ=ON -DHUBBATCH_TESTS=OFF >/dev/null

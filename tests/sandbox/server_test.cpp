@@ -97,7 +97,7 @@ TEST(sandbox_server, keep_alive_reuses_one_connection) {
 
 TEST(sandbox_server, unknown_route_is_jetty_html_404_and_wrong_method_405) {
   sandbox_fixture f(seeded_config());
-  auto r = f.client.post("/crm/v4/associations/contacts/companies/batch/read", one_pair_body());
+  auto r = f.client.post("/crm/v4/associations/contacts/companies/batch/update", one_pair_body());
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("<title>Error 404 Not Found</title>"), std::string::npos) << r.body;
   EXPECT_TRUE(r.header("Content-Type").starts_with("text/html"));

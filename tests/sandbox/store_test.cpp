@@ -224,7 +224,8 @@ TEST(sandbox_store, create_on_a_type_pair_without_seeds_adds_its_table) {
 }
 
 // Random create / archive / labels-archive against a map of type sets, for a
-// two-type and a same-type table, with seeds; degrees checked too.
+// two-type and a same-type table, with seeds; degrees and read pages
+// (associated()) checked too.
 TEST(sandbox_store, typed_operations_match_a_model) {
   std::mt19937_64 rng(13);
   for (bool same_type : {false, true}) {
@@ -299,6 +300,14 @@ TEST(sandbox_store, typed_operations_match_a_model) {
             }
           }
           ASSERT_EQ(h.t->degree(id, first), others.size()) << id << " first=" << first << " same=" << same_type;
+          // batch/read's view: a page of the ids from some point on.
+          const std::uint64_t min_id = rng() % 45;
+          const std::size_t limit = 1 + rng() % 8;
+          std::vector<std::uint64_t> want(others.lower_bound(min_id), others.end()), page;
+          const bool more = h.t->associated(id, first, min_id, limit, page);
+          ASSERT_EQ(more, want.size() > limit);
+          if (more) want.resize(limit);
+          ASSERT_EQ(page, want) << id << " first=" << first << " same=" << same_type << " min=" << min_id;
         }
       }
       h.t->types_of(p, got);
@@ -315,4 +324,44 @@ TEST(sandbox_store, typed_operations_match_a_model) {
       EXPECT_EQ(s.remaining_total(), model.size());
     }
   }
+}
+
+// Issue 14 prep: associated() pages through a record's seeds from either side
+// without gaps or repeats, skipping archived ones, and sees pairs created
+// after its first call (the overlay index is kept up to date from then on).
+TEST(sandbox_store, associated_pages_from_both_sides_and_follows_later_creates) {
+  association_store s;
+  std::vector<pair_id> seed;
+  for (std::uint64_t to = 1; to <= 10; ++to) seed.push_back({7, 100 + to});
+  seed.push_back({8, 105});
+  s.add(type("contacts"), type("companies"), seed);
+  s.finalize();
+  auto fwd = s.find(type("contacts"), type("companies"));
+  std::vector<std::uint64_t> page, all;
+  std::uint64_t min_id = 0;
+  for (bool more = true; more;) {
+    more = fwd.t->associated(7, true, min_id, 3, page);
+    all.insert(all.end(), page.begin(), page.end());
+    if (more) min_id = page.back() + 1;
+  }
+  EXPECT_EQ(all, (std::vector<std::uint64_t>{101, 102, 103, 104, 105, 106, 107, 108, 109, 110}));
+  EXPECT_EQ(fwd.t->remove({7, 102}), 1u);
+  EXPECT_FALSE(fwd.t->associated(7, true, 0, 9, page));
+  EXPECT_EQ(page.size(), 9u);
+  EXPECT_TRUE(fwd.t->associated(7, true, 0, 2, page));
+  EXPECT_EQ(page, (std::vector<std::uint64_t>{101, 103}));
+
+  // From the companies side (the table's second type).
+  EXPECT_FALSE(fwd.t->associated(105, false, 0, 10, page));
+  EXPECT_EQ(page, (std::vector<std::uint64_t>{7, 8}));
+  fwd.t->create({9, 105}, {});
+  fwd.t->create({3, 105}, {});
+  EXPECT_FALSE(fwd.t->associated(105, false, 0, 10, page));
+  EXPECT_EQ(page, (std::vector<std::uint64_t>{3, 7, 8, 9}));
+  EXPECT_EQ(fwd.t->remove({3, 105}), 1u);
+  fwd.t->create({9, 105}, std::vector<assoc_type>{{36, assoc_category::user_defined}});
+  EXPECT_FALSE(fwd.t->associated(105, false, 4, 10, page));
+  EXPECT_EQ(page, (std::vector<std::uint64_t>{7, 8, 9}));
+  EXPECT_FALSE(fwd.t->associated(999, true, 0, 10, page));
+  EXPECT_TRUE(page.empty());
 }
