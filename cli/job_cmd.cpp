@@ -409,11 +409,24 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
                   "Cap on pairs per request; 0 = no cap beyond --batch-size")
       ->capture_default_str();
-  cmd->add_option("--group-window", c.group_window, "Pairs held back to group to-ids by from-id")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-  cmd->add_flag("--no-partition", [f](std::int64_t) { f->cfg.partition_input = false; },
-                "Do not pre-split a file larger than the group window by from-id (one pass, less grouping)");
+  if (kind == job_kind::archive) {
+    cmd->add_option("--group-window", c.group_window,
+                    "Pairs held back to group to-ids by from-id (duplicates within it are sent once)")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+    cmd->add_flag("--no-partition", [f](std::int64_t) { f->cfg.partition_input = false; },
+                  "Do not pre-split a file larger than the group window by from-id (one pass, less grouping)");
+  } else {
+    // One pair an input: nothing to group, so a short window (duplicates
+    // within it are still sent once) and never a partitioning pass; both
+    // cost a create CPU and memory for nothing (bench/results/analysis-create.md).
+    c.group_window = 10000;
+    cmd->add_option("--group-window", c.group_window, "Pairs held back before sending; duplicates within it are sent once")
+        ->capture_default_str()
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+    cmd->add_flag("--no-partition", [f](std::int64_t) { f->cfg.partition_input = false; },
+                  "Accepted for archive's sake (a shared config file); this command never pre-splits its input");
+  }
   cmd->add_option("--rate", f->rate,
                   "Request rate: auto (follow X-HubSpot-RateLimit-* headers), N/Ws (e.g. 190/10s), P% of the "
                   "announced limit, or 0 (unlimited)")

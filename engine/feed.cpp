@@ -137,9 +137,10 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   // A file that cannot fit in one window is read twice: first split by
   // from-id into partitions of about half a window, then fed partition by
   // partition (see partition_files). Line lengths vary, so 16 bytes a line is
-  // taken as a cautious estimate of the number of pairs.
+  // taken as a cautious estimate of the number of pairs. An operation whose
+  // input is one pair gains nothing from grouping by from-id: never split.
   std::optional<partition_files> spill;
-  if (regular && j.cfg.partition_input) {
+  if (regular && j.cfg.partition_input && j.op.groups_to_ids()) {
     std::size_t estimate = static_cast<std::size_t>(st.st_size) / 16;
     std::size_t parts = (2 * estimate + j.cfg.group_window - 1) / std::max<std::size_t>(1, j.cfg.group_window);
     if (parts > 1) {
