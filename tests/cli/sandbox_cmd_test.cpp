@@ -98,8 +98,8 @@ std::string capture(const std::string& cmd) {
 }  // namespace
 
 TEST(sandbox_cli, serves_prints_url_answers_curl_and_stops_on_sigterm) {
-  const std::string ca = ::testing::TempDir() + "sandbox_cli_ca.pem";
-  const std::string seed = ::testing::TempDir() + "sandbox_cli_seed.csv";
+  const std::string ca = ::testing::TempDir() + std::to_string(::getpid()) + "-sandbox_cli_ca.pem";
+  const std::string seed = ::testing::TempDir() + std::to_string(::getpid()) + "-sandbox_cli_seed.csv";
   {
     std::ofstream f(seed);
     f << "from_id,to_id\n101,9001\n101,9002\n";
@@ -120,7 +120,7 @@ TEST(sandbox_cli, serves_prints_url_answers_curl_and_stops_on_sigterm) {
   EXPECT_EQ(r.status, 204);
 
   if (access("/usr/bin/curl", X_OK) == 0) {
-    const std::string body = ::testing::TempDir() + "sandbox_cli_body.json";
+    const std::string body = ::testing::TempDir() + std::to_string(::getpid()) + "-sandbox_cli_body.json";
     {
       std::ofstream f(body);
       f << R"({"inputs":[{"from":{"id":"101"},"to":[{"id":"9002"}]}]})";

@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
@@ -121,7 +123,7 @@ asio::ssl::context tls11_only(asio::ssl::context::method m) {
 
 TEST(tls, client_contexts_verify_peers_and_require_tls_1_2) {
   auto pki = hubbatch::io::generate_local_pki();
-  const std::string ca = ::testing::TempDir() + "tls_test_ca.pem";
+  const std::string ca = ::testing::TempDir() + std::to_string(::getpid()) + "-tls_test_ca.pem";
   hubbatch::io::write_file_atomic(ca, pki.ca_cert_pem);
   for (auto* ctx_fn : {+[](const std::string&, const std::string& pem) { return hubbatch::io::make_client_context_from_pem(pem); },
                        +[](const std::string& file, const std::string&) { return hubbatch::io::make_client_context(file); },

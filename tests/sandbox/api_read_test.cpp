@@ -9,6 +9,8 @@
 #include "sandbox/handler.hpp"
 #include "sandbox/helpers.hpp"
 
+#include <unistd.h>
+
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
 
@@ -17,8 +19,10 @@ namespace {
 const char* v4 = "/crm/v4/associations/contacts/companies/batch/";
 const char* v4_reverse = "/crm/v4/associations/companies/contacts/batch/";
 
+// Named after the process: ctest runs the tests of this file at once, each
+// in its own process, and a shared path was rewritten under another's reader.
 std::string temp_file(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + name;
+  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-" + name;
   std::ofstream(path) << text;
   return path;
 }

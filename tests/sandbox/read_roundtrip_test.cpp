@@ -17,6 +17,8 @@
 #include "codec/read_response.hpp"
 #include "sandbox/handler.hpp"
 
+#include <unistd.h>
+
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
 
@@ -119,7 +121,7 @@ TEST(sandbox_read_roundtrip, every_association_read_back_once_with_its_types_and
   for (int i = 0; i < 3000; ++i) seed.push_back({1 + rng() % 120, 1 + rng() % 400});
   config c;
   c.read_page_size = 7;
-  c.labels_file = ::testing::TempDir() + "read_roundtrip_labels.csv";
+  c.labels_file = ::testing::TempDir() + std::to_string(::getpid()) + "-read_roundtrip_labels.csv";
   std::ofstream(c.labels_file) << "USER_DEFINED,36,Billing contact\nUSER_DEFINED,37,Décideur \"final\"\n";
   rig r(c, seed);
   // Labelled pairs from both directions, some on seeds, some new; then archives of either kind.

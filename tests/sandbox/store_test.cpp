@@ -9,6 +9,8 @@
 #include <set>
 #include <vector>
 
+#include <unistd.h>
+
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
 
@@ -115,7 +117,7 @@ TEST(sandbox_store, lookups_and_removals_match_a_set) {
 }
 
 TEST(sandbox_store, seeds_from_csv_with_header_and_memory) {
-  std::string path = ::testing::TempDir() + "sandbox_store_seed.csv";
+  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-sandbox_store_seed.csv";
   {
     std::ofstream f(path);
     f << "from_id,to_id\n1,10\n2,20\r\n3,30";
@@ -132,7 +134,7 @@ TEST(sandbox_store, seeds_from_csv_with_header_and_memory) {
 }
 
 TEST(sandbox_store, bad_seed_line_and_unknown_type_fail_loudly) {
-  std::string path = ::testing::TempDir() + "sandbox_store_bad.csv";
+  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-sandbox_store_bad.csv";
   {
     std::ofstream f(path);
     f << "1,10\nx,20\n";
