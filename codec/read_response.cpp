@@ -15,18 +15,7 @@ using simdjson::SUCCESS;
 
 namespace {
 
-#define HUBBATCH_TRY(expr)                 \
-  do {                                     \
-    if (error_code e_ = (expr)) return e_; \
-  } while (0)
-
-constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim_ws(std::string_view s) noexcept {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::trim_ws;
 
 // A decimal id, as a string ("101") or a number (9001); false otherwise.
 error_code take_id(sj::value& v, std::uint64_t& id, bool& ok) {
@@ -311,26 +300,15 @@ read_response_decoder::~read_response_decoder() = default;
 
 void read_response_decoder::decode(std::string& body, decoded_read& out) {
   out.clear();
-  const std::string_view text = trim_ws(body);
-  if (text.empty()) return;
-  if (text.front() != '{') {
-    out.kind = body_kind::not_json;
-    out.message = detail::excerpt(body);
-    return;
-  }
-  // Padding in the string's own capacity, as codec/response.cpp does.
-  const std::size_t size = body.size();
-  body.append(simdjson::SIMDJSON_PADDING, ' ');
-  body.resize(size);
-  const simdjson::padded_string_view padded(body.data(), size, size + simdjson::SIMDJSON_PADDING);
   std::optional<std::int64_t> num_errors;
-  sj::document doc;
-  error_code err = impl_->parser.iterate(padded).get(doc);
-  if (!err) err = decode_object(doc, out, num_errors);
-  if (err) {
+  std::string excerpt;
+  const body_kind kind = detail::parse_object(body, impl_->parser, excerpt, [&](sj::document& doc) {
+    return decode_object(doc, out, num_errors);
+  });
+  if (kind != body_kind::json_object) {
     out.clear();
-    out.kind = body_kind::invalid_json;
-    out.message = detail::excerpt(body);
+    out.kind = kind;
+    out.message = std::move(excerpt);
     return;
   }
   out.kind = body_kind::json_object;

@@ -32,13 +32,8 @@ bool icontains(std::string_view hay, std::string_view needle) noexcept {
   return false;
 }
 
-constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-std::string_view trim_ws(std::string_view s) noexcept {
-  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
-  return s;
-}
+using detail::is_ws;
+using detail::trim_ws;
 
 bool parse_non_negative(std::string_view s, std::int64_t& out) noexcept {
   std::uint64_t v = 0;
@@ -92,14 +87,6 @@ namespace {
 
 using simdjson::error_code;
 using simdjson::SUCCESS;
-
-// A simdjson error ends the decode; everything else (a field of an
-// unexpected type, an id that is not decimal) is skipped. Checking type()
-// before each getter keeps type mismatches out of the error path.
-#define HUBBATCH_TRY(expr)              \
-  do {                                  \
-    if (error_code e_ = (expr)) return e_; \
-  } while (0)
 
 // Copies a string value into `out`. With `keep_raw`, an object or array is
 // kept as its raw JSON text (subCategory is an object in the spec). Other
@@ -493,33 +480,18 @@ response_decoder::~response_decoder() = default;
 
 void response_decoder::decode(std::string& body, decoded_response& out) {
   out.clear();
-  const std::string_view text = trim_ws(body);
-  if (text.empty()) return;
-  if (text.front() != '{') {
-    // HTML, plain text, or a JSON array or scalar: nothing to decode.
-    out.kind = body_kind::not_json;
-    out.message = detail::excerpt(body);
-    return;
-  }
-
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end; give it room
-  // in the string's own capacity rather than copying the body. Writing the
-  // pad (then shrinking the size back) also makes those bytes initialised;
-  // the capacity stays, so a reused body string allocates only once.
-  const std::size_t size = body.size();
-  body.append(simdjson::SIMDJSON_PADDING, ' ');
-  body.resize(size);
-  const simdjson::padded_string_view padded(body.data(), size, size + simdjson::SIMDJSON_PADDING);
   std::optional<std::int64_t> num_errors;
-  sj::document doc;
-  error_code err = impl_->parser.iterate(padded).get(doc);
-  if (!err) err = decode_object(doc, out, num_errors);
-  if (err) {
-    // Partially decoded fields are dropped: a body that does not parse is
-    // not evidence of anything but itself.
+  std::string excerpt;
+  const body_kind kind = detail::parse_object(body, impl_->parser, excerpt, [&](sj::document& doc) {
+    return decode_object(doc, out, num_errors);
+  });
+  if (kind != body_kind::json_object) {
+    // HTML, plain text, a JSON array or scalar, or a body that does not
+    // parse: partially decoded fields are dropped, such a body is not
+    // evidence of anything but itself.
     out.clear();
-    out.kind = body_kind::invalid_json;
-    out.message = detail::excerpt(body);
+    out.kind = kind;
+    out.message = std::move(excerpt);
     return;
   }
   out.kind = body_kind::json_object;
