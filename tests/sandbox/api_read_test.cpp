@@ -3,13 +3,12 @@
 // route goes through, and --fault-ignore on the archives.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
 
 #include "sandbox/handler.hpp"
+#include "sandbox/handler_rig.hpp"
 #include "sandbox/helpers.hpp"
 
-#include <unistd.h>
 
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
@@ -19,58 +18,12 @@ namespace {
 const char* v4 = "/crm/v4/associations/contacts/companies/batch/";
 const char* v4_reverse = "/crm/v4/associations/companies/contacts/batch/";
 
-// Named after the process: ctest runs the tests of this file at once, each
-// in its own process, and a shared path was rewritten under another's reader.
-std::string temp_file(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-" + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 // A handler over contacts→companies seeds (1, 10), (1, 11) and (2, 10), with
 // the label USER_DEFINED 36 "Billing contact".
-struct rig {
-  config cfg;
-  association_store store;
-  std::unique_ptr<request_handler> handler;
-  session_scratch scratch;
-  std::string out, body;
-  clock_reading now{1'000'000'000, 1'780'000'000'000};
-
-  explicit rig(config c = {}, std::vector<pair_id> seed = {{1, 10}, {1, 11}, {2, 10}}) : cfg(std::move(c)) {
-    cfg.rate.max = cfg.rate.max == 190 ? 0 : cfg.rate.max;  // off unless a test sets one
-    if (cfg.labels_file.empty())
-      cfg.labels_file = temp_file("api_read_labels.csv", "category,type_id,label\nUSER_DEFINED,36,Billing contact\n");
-    store.add(*resolve_object_type("contacts"), *resolve_object_type("companies"), seed);
-    store.finalize();
-    handler = std::make_unique<request_handler>(cfg, store, now);
-  }
-
-  int run(std::string_view method, const std::string& target, std::string b) {
-    body = std::move(b);
-    request_in in;
-    in.method = method;
-    in.target = target;
-    in.authorization = "Bearer t";
-    in.body = &body;
-    in.loopback = true;
-    in.now = now;
-    auto plan = handler->handle(in, scratch, out);
-    if (plan.reset) return 0;
-    return std::stoi(out.substr(9, 3));
-  }
-  int post(const std::string& target, std::string b) { return run("POST", target, std::move(b)); }
-  std::string answer() const {
-    test::http_response r;
-    r.body = out.substr(out.find("\r\n\r\n") + 4);
-    auto id_at = out.find("x-hubspot-correlation-id: ");
-    r.headers.emplace_back("x-hubspot-correlation-id", out.substr(id_at + 26, 36));
-    return test::normalized(r);
-  }
-  std::string pairs(const std::string& query) {
-    run("GET", "/_sandbox/pairs?" + query, "");
-    return out.substr(out.find("\r\n\r\n") + 4);
-  }
+struct rig : test::handler_rig {
+  explicit rig(config c = {}, std::vector<pair_id> seed = {{1, 10}, {1, 11}, {2, 10}})
+      : handler_rig(std::move(c), seed, "category,type_id,label\nUSER_DEFINED,36,Billing contact\n") {}
 };
 
 // {"inputs":[{"id":"1"},{"id":"2","after":"X"}]}: an empty after is left out.
@@ -238,7 +191,7 @@ TEST(sandbox_api_read, bodies_are_validated_as_for_the_other_routes) {
 
 TEST(sandbox_api_read, a_record_objects_does_not_list_is_a_validation_error_item) {
   config c;
-  c.objects_file = temp_file("api_read_objects.csv", "type,id\ncontact,1\ncontact,3\n");
+  c.objects_file = test::scratch_file("api_read_objects.csv", "type,id\ncontact,1\ncontact,3\n");
   rig r(c);
   EXPECT_EQ(r.post(std::string(v4) + "read", reads({{2, ""}, {1, ""}, {3, ""}})), 207);
   const std::string a = r.answer();

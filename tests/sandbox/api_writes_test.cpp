@@ -4,12 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "sandbox/handler.hpp"
+#include "sandbox/handler_rig.hpp"
 #include "sandbox/helpers.hpp"
 
-#include <unistd.h>
 
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
@@ -19,63 +18,14 @@ namespace {
 const char* v4 = "/crm/v4/associations/contacts/companies/batch/";
 const char* dated = "/crm/associations/2026-03/contacts/companies/batch/";
 
-// Named after the process: ctest runs the tests of this file at once, each
-// in its own process, and a shared path was rewritten under another's reader.
-std::string temp_file(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "-" + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 // A handler over a store seeded with contacts→companies (1, 10), the label
 // USER_DEFINED 36 "Billing contact" for every pair and WORK 7 "Mentor" for
 // contacts→contacts only.
-struct rig {
-  config cfg;
-  association_store store;
-  std::unique_ptr<request_handler> handler;
-  session_scratch scratch;
-  std::string out, body;
-  clock_reading now{1'000'000'000, 1'780'000'000'000};
-
-  explicit rig(config c = {}) : cfg(std::move(c)) {
-    cfg.rate.max = 0;
-    if (cfg.labels_file.empty())
-      cfg.labels_file = temp_file("api_writes_labels.csv",
-                                  "category,type_id,label\nUSER_DEFINED,36,Billing contact\n"
-                                  "WORK,7,Mentor,contacts,contacts\n");
-    std::vector<pair_id> seed{{1, 10}};
-    store.add(*resolve_object_type("contacts"), *resolve_object_type("companies"), seed);
-    store.finalize();
-    handler = std::make_unique<request_handler>(cfg, store, now);
-  }
-
-  int run(std::string_view method, std::string target, std::string b) {
-    body = std::move(b);
-    request_in in;
-    in.method = method;
-    in.target = target;
-    in.authorization = "Bearer t";
-    in.body = &body;
-    in.loopback = true;
-    in.now = now;
-    handler->handle(in, scratch, out);
-    return std::stoi(out.substr(9, 3));
-  }
-  int post(const std::string& target, std::string b) { return run("POST", target, std::move(b)); }
-  // The response body, timestamps and the correlation id normalised (helpers.hpp).
-  std::string answer() const {
-    test::http_response r;
-    auto head_end = out.find("\r\n\r\n");
-    r.body = out.substr(head_end + 4);
-    auto id_at = out.find("x-hubspot-correlation-id: ");
-    r.headers.emplace_back("x-hubspot-correlation-id", out.substr(id_at + 26, 36));
-    return test::normalized(r);
-  }
-  std::string pairs(const std::string& query) {
-    run("GET", "/_sandbox/pairs?" + query, "");
-    return out.substr(out.find("\r\n\r\n") + 4);
-  }
+struct rig : test::handler_rig {
+  explicit rig(config c = {})
+      : handler_rig(std::move(c), {{1, 10}},
+                    "category,type_id,label\nUSER_DEFINED,36,Billing contact\nWORK,7,Mentor,contacts,contacts\n") {}
 };
 
 std::string input(std::uint64_t from, std::uint64_t to, const std::string& types) {
@@ -204,7 +154,7 @@ TEST(sandbox_api_writes, create_then_archive_leaves_the_store_as_it_began) {
 
 TEST(sandbox_api_writes, unknown_records_fail_their_input_with_context_ids) {
   config c;
-  c.objects_file = temp_file("api_writes_objects.csv", "type,id\ncontact,1\ncontacts,2\n0-2,10\ncompany,20\n");
+  c.objects_file = test::scratch_file("api_writes_objects.csv", "type,id\ncontact,1\ncontacts,2\n0-2,10\ncompany,20\n");
   rig r(c);
   EXPECT_EQ(r.post(std::string(v4) + "create",
                    inputs({input(123, 10, billing), input(2, 20, billing), input(1, 99, billing)})),
@@ -305,18 +255,18 @@ TEST(sandbox_api_writes, bad_labels_and_objects_files_are_refused_with_file_and_
     }
   };
   config a;
-  a.labels_file = temp_file("api_writes_bad_labels.csv", "USER_DEFINED,36,Billing\nUSER_DEFINED,x,Oops\n");
+  a.labels_file = test::scratch_file("api_writes_bad_labels.csv", "USER_DEFINED,36,Billing\nUSER_DEFINED,x,Oops\n");
   refused(a, "labels file " + a.labels_file + " line 2");
   config b;
-  b.labels_file = temp_file("api_writes_bad_labels2.csv", "\nSOMETIMES,36,Billing\n");
+  b.labels_file = test::scratch_file("api_writes_bad_labels2.csv", "\nSOMETIMES,36,Billing\n");
   refused(b, "line 2: category");
   config d;
-  d.labels_file = temp_file("api_writes_bad_labels3.csv", "USER_DEFINED,36,Billing,contacts,widgets\n");
+  d.labels_file = test::scratch_file("api_writes_bad_labels3.csv", "USER_DEFINED,36,Billing,contacts,widgets\n");
   refused(d, "line 1: unknown object type 'widgets'");
   config o;
-  o.objects_file = temp_file("api_writes_bad_objects.csv", "contact,1\ncontact,1x\n");
+  o.objects_file = test::scratch_file("api_writes_bad_objects.csv", "contact,1\ncontact,1x\n");
   refused(o, "objects file " + o.objects_file + " line 2");
   config o2;
-  o2.objects_file = temp_file("api_writes_bad_objects2.csv", "type,id\nwidget,1\n");
+  o2.objects_file = test::scratch_file("api_writes_bad_objects2.csv", "type,id\nwidget,1\n");
   refused(o2, "line 2: unknown object type 'widget'");
 }

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -16,42 +15,15 @@
 
 #include "codec/read_response.hpp"
 #include "sandbox/handler.hpp"
+#include "sandbox/handler_rig.hpp"
 
-#include <unistd.h>
 
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
 
 namespace {
 
-struct rig {
-  config cfg;
-  association_store store;
-  std::unique_ptr<request_handler> handler;
-  session_scratch scratch;
-  std::string out, body;
-  clock_reading now{1'000'000'000, 1'780'000'000'000};
-
-  rig(config c, const std::vector<pair_id>& seed) : cfg(std::move(c)) {
-    cfg.rate.max = 0;
-    store.add(*resolve_object_type("contacts"), *resolve_object_type("companies"), seed);
-    store.finalize();
-    handler = std::make_unique<request_handler>(cfg, store, now);
-  }
-  int run(std::string_view method, const std::string& target, std::string b) {
-    body = std::move(b);
-    request_in in;
-    in.method = method;
-    in.target = target;
-    in.authorization = "Bearer t";
-    in.body = &body;
-    in.loopback = true;
-    in.now = now;
-    handler->handle(in, scratch, out);
-    return std::stoi(out.substr(9, 3));
-  }
-  std::string response_body() const { return out.substr(out.find("\r\n\r\n") + 4); }
-};
+using rig = test::handler_rig;
 
 using typed = std::tuple<std::uint64_t, std::uint64_t, std::string, std::string>;  // from, to, "CAT:id", label
 
@@ -121,8 +93,8 @@ TEST(sandbox_read_roundtrip, every_association_read_back_once_with_its_types_and
   for (int i = 0; i < 3000; ++i) seed.push_back({1 + rng() % 120, 1 + rng() % 400});
   config c;
   c.read_page_size = 7;
-  c.labels_file = ::testing::TempDir() + std::to_string(::getpid()) + "-read_roundtrip_labels.csv";
-  std::ofstream(c.labels_file) << "USER_DEFINED,36,Billing contact\nUSER_DEFINED,37,Décideur \"final\"\n";
+  c.labels_file = test::scratch_file("read_roundtrip_labels.csv",
+                                     "USER_DEFINED,36,Billing contact\nUSER_DEFINED,37,Décideur \"final\"\n");
   rig r(c, seed);
   // Labelled pairs from both directions, some on seeds, some new; then archives of either kind.
   const char* v4 = "/crm/v4/associations/";
