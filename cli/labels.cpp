@@ -26,9 +26,14 @@ bool refused_token(int status) { return status == 401 || status == 403; }
 
 }  // namespace
 
-label_problem resolve_labels(job_kind kind, const std::string& label, bool include_unlabeled, const std::string& token,
+label_problem resolve_labels(job_kind kind, const std::string& given, bool include_unlabeled, const std::string& token,
                              const std::string& ca_pem, engine::archive_config& cfg) {
   if (kind == job_kind::archive) return {};
+  // Spaces around a pasted name are not part of it.
+  std::string_view trimmed = given;
+  while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
+  while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.remove_suffix(1);
+  const std::string label(trimmed);
   const std::string pair = cfg.from_type + " -> " + cfg.to_type;
   std::optional<engine::labels_answer> portal;
   auto ask = [&]() -> const engine::labels_answer& {

@@ -240,3 +240,11 @@ TEST(create_cmd, a_refused_token_at_the_label_lookup_exits_4) {
   EXPECT_NE(f.err().find("HTTP 401"), std::string::npos) << f.err();
   EXPECT_EQ(f.err().find("--include-unlabeled"), std::string::npos) << f.err();
 }
+
+// A name pasted with spaces around it is the same name.
+TEST(create_cmd, a_label_name_with_spaces_around_it_resolves) {
+  fixture f(pairs_of(5));
+  EXPECT_EQ(test::run(f.run("create", {"--input", f.w.file("pairs.csv"), "--label", "  Billing contact "})), 0)
+      << f.err();
+  EXPECT_EQ(f.listing(), listing_after_create(f.seeded_with(billing_type)));
+}
