@@ -1,4 +1,4 @@
-// `hubbatch archive`, `create` and `archive-labels`: flags -> archive_config,
+// `hubbatch archive`, `create`, `archive-labels` and `export`: flags -> archive_config,
 // token from env or file, labels resolved (cli/labels.cpp), run the job with
 // the command's operation (optionally against an embedded sandbox), print
 // and write the report. The commands share every flag that applies.
@@ -41,7 +41,8 @@ struct archive_flags {
   std::string label;               // --label CATEGORY:TYPEID or NAME ("" = none)
   bool include_unlabeled = false;  // archive-labels: the unlabelled type may be removed
   std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
-  std::string format;      // "" = from the file name
+  std::string format;      // "" = from the file name (export: the output's format, csv or ndjson)
+  std::string input_format;  // export: --input-format ("" = from the file name)
   std::string columns;     // --columns NAMES: "" = not named (parsed into cfg.columns)
   std::string delimiter;   // --delimiter CHAR: "" = a comma (checked into cfg.delimiter)
   std::string rate = "auto";
@@ -198,6 +199,7 @@ const engine::operation& operation_of(job_kind k) {
   switch (k) {
     case job_kind::create: return engine::create_operation();
     case job_kind::archive_labels: return engine::archive_labels_operation();
+    case job_kind::export_records: return engine::read_operation("export");
     case job_kind::archive: break;
   }
   return engine::archive_operation();
@@ -228,7 +230,8 @@ int run_archive(archive_flags& f) {
   io::wipe_on_exit wipe_proxy_flag(f.proxy);
   io::wipe_on_exit wipe_proxy(cfg.proxy);
   setup_logging(f.log_format == "json" ? log_format::json : log_format::text, f.log_level, f.name);
-  if (!f.format.empty()) cfg.format = io::parse_input_format(f.format);
+  const std::string& input_format = f.kind == job_kind::export_records ? f.input_format : f.format;
+  if (!input_format.empty()) cfg.format = io::parse_input_format(input_format);
   if (std::string err = engine::validate(cfg); !err.empty()) {
     print_stderr(notice_level::error, prefix, err);
     return exit_usage;
@@ -267,7 +270,8 @@ int run_archive(archive_flags& f) {
                                    {"--report", cfg.report_path},
                                    {cfg.journal_automatic ? "the journal (--report + .journal)" : "--journal",
                                     cfg.journal_path},
-                                   {"--metrics-file", f.metrics_file}};
+                                   {"--metrics-file", f.metrics_file},
+                                   {"--output", cfg.output_path == "-" ? std::string() : cfg.output_path}};
   if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
     print_stderr(notice_level::error, prefix, clash + ": refusing to overwrite it (nothing was written)");
     return exit_usage;
@@ -364,10 +368,14 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   f->kind = kind;
   engine::archive_config& c = f->cfg;
   const bool create = kind == job_kind::create;
-  f->name = create ? "create" : kind == job_kind::archive_labels ? "archive-labels" : "archive";
+  const bool exporting = kind == job_kind::export_records;
+  f->name = create ? "create" : kind == job_kind::archive_labels ? "archive-labels" : exporting ? "export" : "archive";
   const char* what =
       create ? "Create the associations listed in a file of from_id,to_id pairs (unlabelled, or with a label from "
                "--label or category,type_id columns)"
+      : exporting
+          ? "Write the current associations (with their labels) of each record listed in a file of ids, or in the "
+            "from column of a pairs file, to a CSV or NDJSON file"
       : kind == job_kind::archive_labels
           ? "Remove only the labels listed (--label, or category,type_id columns) from the associations of a file "
             "of from_id,to_id pairs; the associations stay"
@@ -377,15 +385,36 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
   cmd->add_option("--to-type", c.to_type, "Object type of the target records")->required();
-  cmd->add_option("--input", f->inputs,
-                  "Input file of pairs (gzip is read as it streams); repeat for several files, read in order; - "
-                  "reads stdin")
-      ->capture_default_str();
-  cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
-      ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
-  cmd->add_option("--columns", f->columns,
-                  "csv/tsv: the input's columns in order, comma-separated; from/from_id/fromObjectId and "
-                  "to/to_id/toObjectId mark the ids, other names columns to ignore (e.g. index,from,to)");
+  if (exporting) {
+    c.records_input = true;
+    cmd->add_option("--input", f->inputs,
+                    "Input file of record ids, one a line (header optional), or of pairs (their from column); gzip is "
+                    "read as it streams; repeat for several files; - reads stdin")
+        ->capture_default_str();
+    cmd->add_option("--input-format", f->input_format,
+                    "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
+        ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
+    cmd->add_option("--output", c.output_path,
+                    "Write the associations here, one line per association type (- for stdout)")
+        ->required();
+    cmd->add_option("--format", f->format, "Output format: csv (from_id,to_id,category,type_id,label) or ndjson")
+        ->check(CLI::IsMember({"csv", "ndjson", "jsonl"}));
+    cmd->add_flag("--overwrite", c.output_overwrite,
+                  "Replace an existing non-empty --output (without it, a new job refuses to)");
+    cmd->add_option("--columns", f->columns,
+                    "csv/tsv: the input's columns in order, comma-separated; id (or from/from_id) marks the record "
+                    "id, other names columns to ignore (e.g. index,id)");
+  } else {
+    cmd->add_option("--input", f->inputs,
+                    "Input file of pairs (gzip is read as it streams); repeat for several files, read in order; - "
+                    "reads stdin")
+        ->capture_default_str();
+    cmd->add_option("--format", f->format, "Input format: csv, tsv or ndjson (default: from the file name, else csv)")
+        ->check(CLI::IsMember({"csv", "tsv", "ndjson", "jsonl"}));
+    cmd->add_option("--columns", f->columns,
+                    "csv/tsv: the input's columns in order, comma-separated; from/from_id/fromObjectId and "
+                    "to/to_id/toObjectId mark the ids, other names columns to ignore (e.g. index,from,to)");
+  }
   cmd->add_option("--delimiter", f->delimiter, "csv: the column separator, one character (e.g. ';'); default ','");
   cmd->add_option("--token-env", f->token_env, "Environment variable holding the access token")
       ->capture_default_str();
@@ -402,8 +431,11 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  if (exporting) c.batch_size = 1000;  // HubSpot's cap for batch/read
   cmd->add_option("--batch-size", c.batch_size,
-                  kind == job_kind::archive ? "Inputs (distinct from-ids) per request" : "Inputs (pairs) per request")
+                  kind == job_kind::archive ? "Inputs (distinct from-ids) per request"
+                  : exporting               ? "Records per request (HubSpot reads at most 1,000)"
+                                            : "Inputs (pairs) per request")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
@@ -421,7 +453,9 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
     // within it are still sent once) and never a partitioning pass; both
     // cost a create CPU and memory for nothing (bench/results/analysis-create.md).
     c.group_window = 10000;
-    cmd->add_option("--group-window", c.group_window, "Pairs held back before sending; duplicates within it are sent once")
+    cmd->add_option("--group-window", c.group_window,
+                    exporting ? "Records held back before sending; a record listed twice within it is read once"
+                              : "Pairs held back before sending; duplicates within it are sent once")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
     cmd->add_flag("--no-partition", [f](std::int64_t) { f->cfg.partition_input = false; },
@@ -434,9 +468,13 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--max-retries", c.max_retries, "Resends of one batch after 5xx, 423, 477 and transport errors")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
-  cmd->add_option("--failures", c.failures_path, "Write every pair not done (not " + std::string(operation_of(kind).done_word()) + ") to this CSV (readable as --input)");
+  cmd->add_option("--failures", c.failures_path,
+                  exporting ? "Write every record not read (failed, pending) and every rejected line to this CSV "
+                              "(readable as --input)"
+                            : "Write every pair not done (not " + std::string(operation_of(kind).done_word()) +
+                                  ") to this CSV (readable as --input)");
   cmd->add_option("--report", c.report_path, "Write the JSON report to this file");
-  if (kind != job_kind::archive) {
+  if (create || kind == job_kind::archive_labels) {
     cmd->add_option("--label", f->label,
                     create ? "Label every pair the input gives none: CATEGORY:TYPEID (e.g. USER_DEFINED:36) or a "
                              "label's name, looked up once in the portal (default: unlabelled, "
@@ -449,11 +487,13 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
                   "Allow removing the unlabelled type (e.g. HUBSPOT_DEFINED:279), which removes every label and "
                   "the association itself");
   }
-  cmd->add_flag("--sandbox", f->sandbox,
-                create ? "Run against an embedded, empty sandbox (demo, dry run)"
-                       : "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");
-  cmd->add_option("--sandbox-rate", f->sandbox_rate, "With --sandbox: the sandbox's rate limit (N/Ws or 0)")
-      ->capture_default_str();
+  if (!exporting) {  // an embedded sandbox is seeded with pairs; export's input is records
+    cmd->add_flag("--sandbox", f->sandbox,
+                  create ? "Run against an embedded, empty sandbox (demo, dry run)"
+                         : "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");
+    cmd->add_option("--sandbox-rate", f->sandbox_rate, "With --sandbox: the sandbox's rate limit (N/Ws or 0)")
+        ->capture_default_str();
+  }
   cmd->add_flag("--quiet", f->quiet, "Only the summary and errors on stderr");
   cmd->add_option("--journal", c.journal_path,
                   "Append-only journal of settled pairs, for --resume (default: REPORT.journal when --report is "
@@ -521,8 +561,11 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
     f->cfg.extra_inputs.assign(f->inputs.begin() + (f->inputs.empty() ? 0 : 1), f->inputs.end());
     // Columns and separator: a mistake here would read the wrong column as an id.
     // (--format is csv, tsv, ndjson or jsonl: CLI11 checked it.)
-    const bool ndjson = f->format == "ndjson" || f->format == "jsonl";
-    const bool csv = f->format.empty() || f->format == "csv";
+    const std::string& in_format = f->kind == job_kind::export_records ? f->input_format : f->format;
+    const bool ndjson = in_format == "ndjson" || in_format == "jsonl";
+    const bool csv = in_format.empty() || in_format == "csv";
+    if (f->kind == job_kind::export_records && f->format != "" && f->format != "csv")
+      f->cfg.output = engine::output_format::ndjson;
     if (!f->columns.empty()) {
       if (std::string why = io::parse_column_names(f->columns, f->cfg.columns); !why.empty())
         throw CLI::ValidationError("--columns", why + " (got '" + f->columns + "')");

@@ -27,4 +27,21 @@ void encode_pair_inputs(std::span<const pair_id> pairs, bool with_types, std::st
   out += "]}";
 }
 
+void encode_read_inputs(std::span<const pair_id> pairs, std::span<const std::string> after, std::string& out) {
+  out.reserve(out.size() + 16 + pairs.size() * 32);
+  out += "{\"inputs\":[";
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    out += i == 0 ? "{\"id\":\"" : ",{\"id\":\"";
+    io::append_u64(out, pairs[i].from);
+    out += '"';
+    if (i < after.size() && !after[i].empty()) {
+      out += ",\"after\":\"";
+      out += after[i];
+      out += '"';
+    }
+    out += '}';
+  }
+  out += "]}";
+}
+
 }  // namespace hubbatch::codec

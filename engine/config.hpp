@@ -21,6 +21,9 @@ enum class rate_mode {
   unlimited,  // --rate 0: no pacing (sandbox benchmarks)
 };
 
+// How read rows are written (engine/read_output.hpp).
+enum class output_format { csv, ndjson };
+
 struct archive_config {
   std::string from_type;                       // object type of the source records (validated by valid_object_type)
   std::string to_type;                         // object type of the target records
@@ -54,6 +57,12 @@ struct archive_config {
   int max_retries = 8;                         // resends of one batch after 5xx/423/477/transport errors (429s not counted)
   std::string failures_path;                   // CSV of every pair not archived ("" = none)
   std::string report_path;                     // JSON report ("" = none)
+  // --- reading operations (export) ---
+  bool records_input = false;                  // the input lists records (one id a line, or a pairs file's
+                                               // from column), not pairs (io::parse_options::records)
+  std::string output_path;                     // where read rows go ("-" = stdout; "" = nowhere)
+  output_format output = output_format::csv;   // --format of export's output (engine/read_output.hpp)
+  bool output_overwrite = false;               // a new job may replace a non-empty output_path (else refused)
   std::size_t max_line_bytes = 4096;           // longer input lines are rejected
   std::size_t max_response_bytes = 4 << 20;    // larger response bodies are refused (transport error)
   duration connect_timeout = std::chrono::seconds(10);    // TCP connect, per attempt

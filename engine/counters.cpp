@@ -134,6 +134,9 @@ void counters::merge(const counters& o) {
   sent_pairs += o.sent_pairs;
   sent_inputs += o.sent_inputs;
   connections_opened += o.connections_opened;
+  read_pages += o.read_pages;
+  read_rows += o.read_rows;
+  read_associations += o.read_associations;
   already_absent_pairs += o.already_absent_pairs;
   resent_pairs += o.resent_pairs;
   skipped_pairs += o.skipped_pairs;
@@ -261,6 +264,12 @@ std::string report_json(const counters& c, const report_context& ctx) {
       {"skipped_pairs", c.skipped_pairs}, {"retried_failed_pairs", c.retried_failed_pairs},
   };
   for (const auto& [name, value] : fields) fmt::format_to(o, "  \"{}\": {},\n", name, value);
+  if (ctx.reads) {
+    // A reading operation's input is records: the same counts under their names.
+    fmt::format_to(o, "  \"records\": {},\n  \"failed_records\": {},\n  \"pages\": {},\n", c.done_pairs,
+                   c.failed_pairs, c.read_pages);
+    fmt::format_to(o, "  \"associations\": {},\n  \"association_rows\": {},\n", c.read_associations, c.read_rows);
+  }
   fmt::format_to(o, "  \"http_status\": {},\n", json_count_map(c.http_status));
   fmt::format_to(o, "  \"errors_by_category\": {},\n", json_count_map(c.errors_by_category));
   fmt::format_to(o, "  \"rejected_by_reason\": {},\n", json_count_map(c.rejected_by_reason));
@@ -342,6 +351,8 @@ std::string report_summary(const counters& c, const report_context& ctx) {
        fmt::format("{} split, {:.1f} pairs/request", c.split_batches,
                    ratio(static_cast<double>(c.sent_pairs), static_cast<double>(c.requests))));
   line("connections", c.connections_opened, "");
+  if (ctx.reads)
+    line("associations", c.read_associations, fmt::format("{} rows, {} record pages", c.read_rows, c.read_pages));
   text("http status", c.http_status.empty() ? std::string("-") : summary_map(c.http_status));
   text("elapsed", fmt::format("{:.3f} s, {:.1f} pairs/s", ctx.elapsed_s,
                               ratio(static_cast<double>(c.done_pairs), ctx.elapsed_s)));

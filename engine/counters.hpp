@@ -71,6 +71,11 @@ struct counters {
   std::uint64_t sent_inputs = 0;      // inputs carried by all requests
   std::uint64_t connections_opened = 0;  // TLS connections established
 
+  // --- reads (export, backups, verify): what the accepted answers held
+  std::uint64_t read_pages = 0;         // a record's page (one record of one answer) accepted
+  std::uint64_t read_rows = 0;          // association types listed (one output row each)
+  std::uint64_t read_associations = 0;  // (record, associated record) pairs listed
+
   std::map<int, std::uint64_t> http_status;                 // status code -> responses
   // failure category -> failed pairs (sums to failed_pairs). Categories come
   // from the server (errors[].category of 2xx bodies, HTTP_nnn, ...), so their
@@ -119,6 +124,9 @@ struct report_context {
   // its done pairs ("archived", "created"): report field <word>_pairs.
   std::string operation = "archive";
   std::string done_word = "archived";
+  // A reading operation (export, verify): the report adds records,
+  // failed_records, pages, associations and association_rows.
+  bool reads = false;
   std::string from_type, to_type, api_version, base_url;
   int effective_rate_max = 0;          // requests per window actually used at the end (0 = unlimited)
   double effective_rate_window_s = 0;  // that window, seconds

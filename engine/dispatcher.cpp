@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <csignal>
+#include <iterator>
 #include <string>
+#include <utility>
 
 namespace hubbatch::engine {
 namespace {
@@ -77,7 +79,7 @@ void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> line
 
 std::optional<work_item> dispatcher::take(time_point now) {
   if (stop_ != stop_reason::none || now < pause_until_) return std::nullopt;
-  if (opt_.max_requests && handed_out_ >= opt_.max_requests && (!ready_.empty() || !delayed_.empty())) {
+  if (opt_.max_requests && handed_out_ >= opt_.max_requests && queued() != 0) {
     stop(stop_reason::request_budget, "--max-requests " + std::to_string(opt_.max_requests) + " reached");
     return std::nullopt;
   }
@@ -88,6 +90,8 @@ std::optional<work_item> dispatcher::take(time_point now) {
   } else if (!ready_.empty()) {
     out.emplace(std::move(ready_.front()));
     ready_.pop_front();
+  } else if (!continued_.pairs.empty()) {
+    out.emplace(std::exchange(continued_, work_item{}));
   } else {
     return std::nullopt;
   }
@@ -98,7 +102,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
 
 time_point dispatcher::next_due() const {
   time_point earliest = time_point::max();
-  if (!ready_.empty()) earliest = time_point::min();
+  if (!ready_.empty() || !continued_.pairs.empty()) earliest = time_point::min();
   else if (!delayed_.empty()) earliest = delayed_.begin()->first;
   if (earliest == time_point::max()) return earliest;
   return std::max(earliest, pause_until_);
@@ -129,6 +133,7 @@ void dispatcher::drain_pending() {
   ready_.clear();
   for (auto& [t, item] : delayed_) settle_pending(item, to_string(stop_));
   delayed_.clear();
+  if (!continued_.pairs.empty()) settle_pending(std::exchange(continued_, work_item{}), to_string(stop_));
 }
 
 void dispatcher::requeue_now(work_item&& item, bool front) {
@@ -180,6 +185,9 @@ void dispatcher::split_into(work_item&& item, bool front) {
     if (item.lines.size() == item.pairs.size())
       w.lines.assign(item.lines.begin() + static_cast<std::ptrdiff_t>(offset),
                      item.lines.begin() + static_cast<std::ptrdiff_t>(offset + part.size()));
+    if (item.after.size() == item.pairs.size())
+      w.after.assign(std::make_move_iterator(item.after.begin() + static_cast<std::ptrdiff_t>(offset)),
+                     std::make_move_iterator(item.after.begin() + static_cast<std::ptrdiff_t>(offset + part.size())));
     offset += part.size();
     w.pairs = std::move(part);
     pieces.push_back(std::move(w));
@@ -199,6 +207,11 @@ void dispatcher::bisect(work_item&& item) {
     second.lines.assign(item.lines.begin() + static_cast<std::ptrdiff_t>(mid), item.lines.end());
     item.lines.resize(mid);
   }
+  if (item.after.size() == item.pairs.size()) {
+    second.after.assign(std::make_move_iterator(item.after.begin() + static_cast<std::ptrdiff_t>(mid)),
+                        std::make_move_iterator(item.after.end()));
+    item.after.resize(mid);
+  }
   second.attempt = item.attempt;
   second.maybe_applied = item.maybe_applied;
   item.pairs.resize(mid);
@@ -217,10 +230,14 @@ std::span<const std::uint64_t> lines_of(const work_item& w, std::size_t first, s
   return std::span<const std::uint64_t>(w.lines).subspan(first, n);
 }
 
-// Appends pair i of `src` (and its line) to `dst`.
+// Appends pair i of `src` (its line, its cursor) to `dst`, which holds
+// cursors for all its pairs or none.
 void push_pair(work_item& dst, const work_item& src, std::size_t i) {
+  if (src.after.size() == src.pairs.size() && dst.after.size() < dst.pairs.size()) dst.after.resize(dst.pairs.size());
   dst.pairs.push_back(src.pairs[i]);
   if (src.lines.size() == src.pairs.size()) dst.lines.push_back(src.lines[i]);
+  if (src.after.size() == src.pairs.size()) dst.after.push_back(src.after[i]);
+  else if (!dst.after.empty()) dst.after.emplace_back();
 }
 }  // namespace
 
@@ -393,14 +410,34 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
                 r.status, std::string("2xx with ") + codec::to_string(body->kind) + " body");
     return;
   }
+  if (r.read) {
+    on_page(std::move(item), r);
+    return;
+  }
   if (!body || (body->errors.empty() && body->num_errors == 0)) {
     settle_done(item);
     return;
   }
   // Partial failure: match errors[] to pairs through their context ids.
-  std::vector<char> failed(item.pairs.size(), 0);
-  bool unmatched = body->num_errors > static_cast<std::int64_t>(body->errors.size());
-  for (const auto& e : body->errors) {
+  std::vector<char> settled(item.pairs.size(), 0);
+  const bool unmatched = settle_named(item, *body, r.status, settled);
+  work_item rest;
+  rest.attempt = item.attempt;
+  rest.maybe_applied = true;
+  for (std::size_t i = 0; i < item.pairs.size(); ++i)
+    if (!settled[i]) push_pair(rest, item, i);
+  if (rest.pairs.empty()) return;
+  if (!unmatched) {
+    settle_done(rest);
+    return;
+  }
+  settle_unmatched(std::move(rest), *body, r.status);
+}
+
+bool dispatcher::settle_named(const work_item& item, const codec::decoded_response& body, int status,
+                              std::vector<char>& settled) {
+  bool unmatched = body.num_errors > static_cast<std::int64_t>(body.errors.size());
+  for (const auto& e : body.errors) {
     bool matched = false;
     if (!e.from_ids.empty() || !e.to_ids.empty()) {
       for (std::size_t i = 0; i < item.pairs.size(); ++i) {
@@ -412,12 +449,12 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
         // accounted for (HubSpot may send one per input of a missing
         // record): it must not make the rest of the batch look unsure.
         matched = true;
-        if (!failed[i]) {
-          failed[i] = 1;
+        if (!settled[i]) {
+          settled[i] = 1;
           if (auto done = op_.done_despite(e.category, e.sub_category)) {
             settle_done(item, i, *done);
           } else {
-            settle_failed(item, i, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+            settle_failed(item, i, e.category.empty() ? "BATCH_ERROR" : e.category, status,
                           e.message.empty() ? e.sub_category : e.message);
           }
         }
@@ -425,29 +462,95 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
     }
     if (!matched) unmatched = true;
   }
-  work_item rest;
-  rest.attempt = item.attempt;
-  rest.maybe_applied = true;
-  for (std::size_t i = 0; i < item.pairs.size(); ++i)
-    if (!failed[i]) push_pair(rest, item, i);
-  if (rest.pairs.empty()) return;
-  if (!unmatched) {
-    settle_done(rest);
-    return;
-  }
+  return unmatched;
+}
+
+void dispatcher::settle_unmatched(work_item&& rest, const codec::decoded_response& body, int status) {
   // Some error named no pair we can find: the pairs left may or may not have
-  // been archived. Split until each error is pinned to one pair.
+  // been applied. Split until each error is pinned to one pair.
   if (rest.pairs.size() == 1) {
-    const auto& e = body->errors.empty() ? codec::error_item{} : body->errors.front();
+    const auto& e = body.errors.empty() ? codec::error_item{} : body.errors.front();
     if (auto done = op_.done_despite(e.category, e.sub_category)) {
       settle_done(rest, 0, *done);
     } else {
-      settle_failed(rest, 0, e.category.empty() ? "BATCH_ERROR" : e.category, r.status,
+      settle_failed(rest, 0, e.category.empty() ? "BATCH_ERROR" : e.category, status,
                     e.message.empty() ? "batch reported an error for this pair" : e.message);
     }
     return;
   }
   bisect(std::move(rest));
+}
+
+void dispatcher::on_page(work_item&& item, const attempt_result& r) {
+  static const codec::decoded_response empty_body;
+  const codec::decoded_read& page = *r.read;
+  const codec::decoded_response& body = r.body ? *r.body : empty_body;
+  // The item's records by id, to find each row's and each cursor's record.
+  std::vector<std::pair<std::uint64_t, std::size_t>> index;
+  index.reserve(item.pairs.size());
+  for (std::size_t i = 0; i < item.pairs.size(); ++i) index.emplace_back(item.pairs[i].from, i);
+  std::sort(index.begin(), index.end());
+  auto find = [&index](std::uint64_t id) -> std::optional<std::size_t> {
+    auto it = std::lower_bound(index.begin(), index.end(), std::pair<std::uint64_t, std::size_t>{id, 0});
+    if (it == index.end() || it->first != id) return std::nullopt;
+    return it->second;
+  };
+  // Rows first: they reach the sink (and its file) before any record of
+  // this answer settles. Rows naming a record we did not ask for are left out.
+  std::vector<char> answered(item.pairs.size(), 0);
+  std::vector<codec::read_row> own;
+  bool foreign = false;
+  for (const auto& row : page.rows) {
+    if (auto i = find(row.from)) answered[*i] = 1;
+    else foreign = true;
+  }
+  std::span<const codec::read_row> rows(page.rows);
+  if (foreign) {
+    for (const auto& row : page.rows)
+      if (find(row.from)) own.push_back(row);
+    rows = own;
+  }
+  c_.read_rows += rows.size();
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    if (k == 0 || rows[k].from != rows[k - 1].from || rows[k].to != rows[k - 1].to) ++c_.read_associations;
+  if (on_page_ && !rows.empty()) on_page_(rows);
+
+  std::vector<char> settled(item.pairs.size(), 0);
+  const bool unmatched = settle_named(item, body, r.status, settled);
+  std::vector<const std::string*> cursor(item.pairs.size(), nullptr);
+  for (const auto& n : page.next)
+    if (auto i = find(n.from)) cursor[*i] = &n.after;
+  work_item unsure;
+  unsure.attempt = item.attempt;
+  for (std::size_t i = 0; i < item.pairs.size(); ++i) {
+    if (settled[i]) continue;
+    if (cursor[i]) {
+      ++c_.read_pages;
+      if (cursor[i]->empty())
+        settle_failed(item, i, "BAD_CURSOR", r.status, "the server said more pages follow but gave no usable cursor");
+      else
+        continue_read(item, i, *cursor[i]);
+    } else if (answered[i] || !unmatched) {
+      ++c_.read_pages;
+      settle_done(item, i);
+    } else {
+      push_pair(unsure, item, i);  // no rows, and an error we could not pin: ask again
+    }
+  }
+  if (!unsure.pairs.empty()) settle_unmatched(std::move(unsure), body, r.status);
+}
+
+void dispatcher::continue_read(const work_item& item, std::size_t i, std::string after) {
+  if (stop_ != stop_reason::none) {
+    work_item one;
+    push_pair(one, item, i);
+    settle_pending(one, to_string(stop_));
+    return;
+  }
+  continued_.pairs.push_back(item.pairs[i]);
+  if (item.lines.size() == item.pairs.size()) continued_.lines.push_back(item.lines[i]);
+  continued_.after.push_back(std::move(after));
+  if (continued_.pairs.size() >= opt_.max_inputs) ready_.push_back(std::exchange(continued_, work_item{}));
 }
 
 void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time_point now) {

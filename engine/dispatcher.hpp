@@ -8,6 +8,7 @@
 // Single-threaded; unit tests drive it with a fake clock and fake results.
 #pragma once
 
+#include "codec/read_response.hpp"
 #include "codec/response.hpp"
 #include "engine/backoff.hpp"
 #include "engine/clock.hpp"
@@ -33,6 +34,9 @@ namespace hubbatch::engine {
 struct work_item {
   std::vector<pair_id> pairs;
   std::vector<std::uint64_t> lines;  // input line of each pair (parallel to pairs), or empty when not tracked
+  // A reading operation's cursor for each pair (parallel to pairs): the
+  // record's next page; empty when every pair asks for its first page.
+  std::vector<std::string> after;
   int attempt = 0;             // failed attempts so far (429s and bisection not counted)
   bool maybe_applied = false;  // an earlier attempt may have reached the server (reset after write, timeout)
   bool resend = false;         // these exact pairs were sent before (retry after 429, 5xx, transport error)
@@ -51,6 +55,9 @@ struct attempt_result {
   int status = 0;                                   // HTTP status (response only)
   const codec::decoded_response* body = nullptr;    // response only
   const codec::rate_limit_headers* headers = nullptr;  // response only (may be null)
+  // A reading operation's 2xx answer as rows and cursors (body then holds
+  // its kind and errors[]); null otherwise.
+  const codec::decoded_read* read = nullptr;
   std::string_view error;                           // transport error description
   bool request_written = false;                     // transport error: the request may have reached the server
 };
@@ -80,6 +87,11 @@ class dispatcher {
   // line of each pair, or is empty when the batch came without lines.
   using outcome_fn =
       std::function<void(std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome&)>;
+
+  // A reading operation's page was accepted: `rows` are the associations of
+  // `item`'s records the answer held (rows naming other records are left
+  // out), called before those records settle or ask for their next page.
+  using page_fn = std::function<void(std::span<const codec::read_row> rows)>;
 
   struct options {
     int max_retries = 8;
@@ -114,10 +126,13 @@ class dispatcher {
 
   dispatcher(const options& opt, counters& c, outcome_fn on_outcome, const operation& op = archive_operation());
 
+  // Where accepted pages of a reading operation go (export's file, a backup).
+  void set_page_sink(page_fn f) { on_page_ = std::move(f); }
+
   // A new batch from the grouper, with the input line of each pair (or none).
   void add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines = {});
   // Number of items waiting to be sent now or later (not in flight).
-  std::size_t queued() const noexcept { return ready_.size() + delayed_.size(); }
+  std::size_t queued() const noexcept { return ready_.size() + delayed_.size() + (continued_.pairs.empty() ? 0 : 1); }
   std::size_t in_flight() const noexcept { return in_flight_; }
 
   // The next item due at `now`, or nullopt (also when the request budget is
@@ -186,6 +201,18 @@ class dispatcher {
   void settle_pending(const work_item& w, std::string_view reason);
   void on_success(work_item&& item, const attempt_result& r, time_point now);
   void on_client_error(work_item&& item, const attempt_result& r, time_point now);
+  // Settles the pairs errors[] items name (marking them in `settled`); true
+  // when some error named no pair of the item.
+  bool settle_named(const work_item& item, const codec::decoded_response& body, int status,
+                    std::vector<char>& settled);
+  // Pairs left by an answer whose errors[] named no pair: bisected until
+  // each error is pinned to one.
+  void settle_unmatched(work_item&& rest, const codec::decoded_response& body, int status);
+  // A reading operation's 2xx: its rows to the page sink, then each record
+  // settled, failed, or queued for its next page.
+  void on_page(work_item&& item, const attempt_result& r);
+  // Queues pair i of `item` for its next page at `after` (continued_).
+  void continue_read(const work_item& item, std::size_t i, std::string after);
 
   const operation& op_;
   options opt_;
@@ -193,6 +220,10 @@ class dispatcher {
   outcome_fn on_outcome_;
   std::deque<work_item> ready_;
   std::multimap<time_point, work_item> delayed_;
+  // Records whose next page is due, gathered into one item so their reads
+  // fill a request; handed out when full or when nothing else is ready.
+  work_item continued_;
+  page_fn on_page_;
   std::size_t in_flight_ = 0;
   stop_reason stop_ = stop_reason::none;
   std::string stop_message_;

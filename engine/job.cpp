@@ -27,6 +27,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hubbatch::engine {
@@ -77,6 +78,18 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
   }
 }
 
+// A new job never writes its rows over a file that has some (a rerun of a
+// finished export, a backup named as the output) unless told to; a resumed
+// one appends to its own.
+void check_output(const archive_config& cfg, const operation& op, bool resuming) {
+  struct stat st {};
+  if (!op.reads() || cfg.output_path.empty() || cfg.output_path == "-" || resuming || cfg.output_overwrite) return;
+  if (::stat(cfg.output_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    throw std::runtime_error("output '" + cfg.output_path + "' exists (" + std::to_string(st.st_size) +
+                             " bytes): --resume continues the job that wrote it (with its journal), --overwrite "
+                             "replaces it");
+}
+
 void rethrow_if(std::exception_ptr e) {
   if (e) std::rethrow_exception(e);
 }
@@ -112,6 +125,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   if (!cfg.journal_path.empty()) {
     std::string operation(opt.op->name());
     if (!cfg.label.empty()) operation += " " + to_string(cfg.label);
+    if (opt.op->reads() && !cfg.output_path.empty()) operation += " to " + cfg.output_path;  // rows go on there
     job_identity id = identify_job(cfg.input, cfg.from_type, cfg.to_type, cfg.api_version, operation);
     auto existing = read_journal(cfg.journal_path, line_number_bound(cfg.input));
     if (existing && existing->valid_bytes == 0) existing.reset();  // created, never written
@@ -139,8 +153,11 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
         previous = std::move(existing);
       }
     }
+    check_output(cfg, *opt.op, previous.has_value());
     journal.emplace(cfg.journal_path, id, previous ? &*previous : nullptr, cfg.journal_sync_interval);
     journal->run_started();
+  } else {
+    check_output(cfg, *opt.op, false);
   }
 
   // The state outlives the io_context, which outlives the sessions: a
@@ -153,6 +170,15 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   j.input_name = cfg.input == "-" ? "<stdin>" : cfg.input;
   j.previous = previous ? &*previous : nullptr;
   j.journal = journal ? &*journal : nullptr;
+  // A reading operation's rows: appended to what a resumed job wrote, else a
+  // new file, never one with rows in it unless told (a rerun of a finished
+  // export, a backup named as the output).
+  std::optional<read_output> output;
+  if (opt.op->reads() && !cfg.output_path.empty()) {
+    output.emplace(cfg.output_path, cfg.output, !previous);
+    j.output = &*output;
+    j.disp.set_page_sink([&j](std::span<const codec::read_row> rows) { j.output->rows(rows); });
+  }
   auto started = clock::now();
   const std::string path = associations_path(cfg.api_version, cfg.from_type, cfg.to_type);
 
@@ -211,6 +237,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   j.flush_grouper();
   j.disp.drain_pending();
   if (!j.failures.finish() && j.disp.stopped() == stop_reason::none) j.disp.note_local_failure(j.failures.error());
+  if (output && !output->flush() && j.disp.stopped() == stop_reason::none) j.disp.note_local_failure(output->error());
   if (journal && !journal->drain() && j.disp.stopped() == stop_reason::none)
     j.disp.note_local_failure(journal->error().value_or("the journal failed"));
   if (j.disp.stopped() == stop_reason::local_io) {
@@ -232,6 +259,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   auto& ctx = out.context;
   ctx.operation = j.op.name();
   ctx.done_word = j.op.done_word();
+  ctx.reads = j.op.reads();
   ctx.from_type = cfg.from_type;
   ctx.to_type = cfg.to_type;
   ctx.api_version = cfg.api_version;

@@ -16,6 +16,7 @@
 #include "engine/notifier.hpp"
 #include "engine/operation.hpp"
 #include "engine/pair_type.hpp"
+#include "engine/read_output.hpp"
 #include "engine/partitions.hpp"
 #include "engine/rate_limiter.hpp"
 #include "io/pair_reader.hpp"
@@ -187,9 +188,12 @@ struct job_state : io::pair_sink {
 
   // Writes what was settled to the journal, and stops the run when a local
   // file could not be written (the dispatcher decides; pairs end pending).
+  // A reading operation's rows go to disk first: a record the journal
+  // calls read has its rows written (engine/read_output.hpp).
   void flush_journal() {
     std::string failed;
-    if (journal && !journal->flush(clock::now())) failed = journal->error().value_or("the journal failed");
+    if (output && !output->flush()) failed = output->error();
+    else if (journal && !journal->flush(clock::now())) failed = journal->error().value_or("the journal failed");
     else if (!failures.error().empty()) failed = failures.error();
     if (!failed.empty() && disp.stopped() == stop_reason::none) {
       disp.note_local_failure(std::move(failed));
@@ -292,6 +296,7 @@ struct job_state : io::pair_sink {
   // Journal (null without --journal): what earlier runs settled, and the writer.
   const journal_state* previous = nullptr;
   journal_writer* journal = nullptr;
+  read_output* output = nullptr;  // a reading operation's rows (null: none kept)
   std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
   std::function<void(boost::asio::awaitable<void>)> spawn;  // run_job's: a task it waits for and whose
                                                             // exception stops the run

@@ -57,6 +57,17 @@ class operation {
   // the error fails the pair.
   virtual std::optional<std::string_view> done_despite(std::string_view category,
                                                        std::string_view sub_category) const noexcept = 0;
+  // Whether it reads (batch/read): a pair is a record (to-id 0), a 2xx is
+  // decoded into rows (codec/read_response.hpp) for the dispatcher's page
+  // sink, and a record with more pages is asked again at its cursor.
+  virtual bool reads() const noexcept { return false; }
+  // The body for a batch some of whose records continue at a cursor:
+  // `after[i]` for pairs[i], "" for a first page. Reading operations only.
+  virtual void encode_pages(std::span<const pair_id> pairs, std::span<const std::string> after,
+                            std::string& out) const {
+    (void)after;
+    encode(pairs, out);
+  }
 };
 
 // The pairs a batch for `op` may carry under the input and pair caps (0 =
@@ -78,6 +89,11 @@ const operation& create_operation() noexcept;
 // POST …/batch/labels/archive: removes only the pair's type. Every pair
 // needs one; one pair per input; "not associated" counts as done.
 const operation& archive_labels_operation() noexcept;
+
+// POST …/batch/read: each record's associations to the to-type, page by
+// page, under the name of the command that reads ("export", "verify").
+// "No associations" leaves a record done with none.
+const operation& read_operation(std::string_view command);
 
 // The removals' shared reading of an error about a pair: "no association"
 // (NO_ASSOCIATIONS_FOUND, OBJECT_NOT_FOUND) leaves it done, as

@@ -4,6 +4,7 @@
 // attempt_result.
 #include "engine/session.hpp"
 
+#include "codec/read_response.hpp"
 #include "codec/response.hpp"
 #include "io/proxy_tunnel.hpp"
 #include "io/secret.hpp"
@@ -214,7 +215,8 @@ class session {
       }
     }
     body_.clear();
-    j_.op.encode(item.pairs, body_);
+    if (item.after.empty()) j_.op.encode(item.pairs, body_);
+    else j_.op.encode_pages(item.pairs, item.after, body_);
     wire_.assign("POST ");
     wire_ += path_;
     wire_ += j_.op.route(item.pairs);
@@ -260,11 +262,16 @@ class session {
     auto& res = parser_->get();
     headers_ = {};
     for (const auto& f : res) headers_.offer(f.name_string(), f.value());
-    decoder_.decode(res.body(), decoded_);
-    codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
-    bool keep = res.keep_alive();
     attempt_result r;
     r.status = static_cast<int>(res.result_int());
+    if (j_.op.reads() && j_.op.success(r.status)) {
+      decode_page(res.body());  // rows and cursors; errors[] read as everywhere else
+      r.read = &page_;
+    } else {
+      decoder_.decode(res.body(), decoded_);
+    }
+    codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
+    bool keep = res.keep_alive();
     r.body = &decoded_;
     r.headers = &headers_;
     const std::size_t pairs = item.pairs.size();
@@ -273,6 +280,18 @@ class session {
     log_response(r.status, pairs);
     j_.flush_journal();
     if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
+  }
+
+  // A reading operation's 2xx: the page into page_, and what the dispatcher
+  // reads of every answer (kind, errors[]) into decoded_.
+  void decode_page(std::string& body) {
+    read_decoder_.decode(body, page_);
+    decoded_.clear();
+    decoded_.kind = page_.kind;
+    decoded_.status = std::move(page_.status);
+    decoded_.message = std::move(page_.message);
+    decoded_.errors = std::move(page_.errors);
+    decoded_.num_errors = page_.num_errors;
   }
 
   // --rate auto: the headers of this response, and the dispatcher's word on
@@ -333,6 +352,8 @@ class session {
   std::optional<http::response_parser<http::string_body>> parser_;
   codec::response_decoder decoder_;
   codec::decoded_response decoded_;
+  codec::read_response_decoder read_decoder_;  // reading operations' 2xx answers
+  codec::decoded_read page_;
   codec::rate_limit_headers headers_;
   std::string error_text_;
   bool tcp_connected_ = false;  // the last connect() got past TCP connect (the host is reachable)
