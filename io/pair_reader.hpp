@@ -129,7 +129,7 @@ struct parse_options {
   // The file's columns in order (--columns), exactly one from and one to,
   // and one category and one type id or neither (see parse_column_names);
   // empty = not named: a header names them, or a line has two columns.
-  // In records mode, one id column and no to column (see
+  // In records mode, exactly one id column, a to column not needed (see
   // parse_record_column_names).
   std::vector<std::string> columns;
   // Records mode (see above): each line is one record id, yielded as
