@@ -45,34 +45,57 @@ column_role role_of_column(std::string_view name) {
   if (iequals(name, "type_id") || iequals(name, "typeId") || iequals(name, "association_type_id") ||
       iequals(name, "associationTypeId"))
     return column_role::type_id;
+  if (iequals(name, "id") || iequals(name, "record_id") || iequals(name, "hs_object_id") || iequals(name, "object_id"))
+    return column_role::id;
   return column_role::other;
 }
 
-std::string parse_column_names(std::string_view text, std::vector<std::string>& names) {
-  std::vector<std::string> out;
-  int from = 0;
-  int to = 0;
-  int category = 0;
-  int type_id = 0;
+namespace {
+
+// How many names of each column_role a --columns text has, by role.
+struct role_counts {
+  int by_role[static_cast<std::size_t>(column_role::other) + 1] = {};
+  int operator[](column_role r) const { return by_role[static_cast<std::size_t>(r)]; }
+};
+
+// Splits `text` at commas into `out`, counting roles; "" or the problem.
+std::string split_column_names(std::string_view text, std::vector<std::string>& out, role_counts& n) {
   for (std::size_t start = 0;;) {
     const std::size_t comma = text.find(',', start);
     const std::string_view name = trim_spaces(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
     if (name.empty()) return "a column name is empty (expected names separated by commas, e.g. index,from,to)";
-    from += role_of_column(name) == column_role::from;
-    to += role_of_column(name) == column_role::to;
-    category += role_of_column(name) == column_role::category;
-    type_id += role_of_column(name) == column_role::type_id;
+    ++n.by_role[static_cast<std::size_t>(role_of_column(name))];
     out.emplace_back(name);
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos) return {};
     start = comma + 1;
   }
-  if (from != 1 || to != 1)
+}
+
+}  // namespace
+
+std::string parse_column_names(std::string_view text, std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  role_counts n;
+  if (std::string why = split_column_names(text, out, n); !why.empty()) return why;
+  if (n[column_role::from] != 1 || n[column_role::to] != 1)
     return "name exactly one from column (from, from_id or fromObjectId) and one to column (to, to_id or toObjectId); "
            "other names mark columns that are ignored, e.g. index,from,to";
-  if (category > 1 || type_id > 1 || category != type_id)
+  if (n[column_role::category] > 1 || n[column_role::type_id] > 1 ||
+      n[column_role::category] != n[column_role::type_id])
     return "name one category column (category, association_category or associationCategory) and one type id "
            "column (type_id, typeId, association_type_id or associationTypeId), or neither, e.g. "
            "from,to,category,type_id";
+  names = std::move(out);
+  return {};
+}
+
+std::string parse_record_column_names(std::string_view text, std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  role_counts n;
+  if (std::string why = split_column_names(text, out, n); !why.empty()) return why;
+  if (n[column_role::from] + n[column_role::id] != 1)
+    return "name exactly one id column (id, record_id, hs_object_id, object_id, from, from_id or fromObjectId); "
+           "other names mark columns that are ignored, e.g. index,id";
   names = std::move(out);
   return {};
 }
@@ -86,8 +109,8 @@ std::string check_delimiter(char d) {
 }
 
 std::string to_string(const input_columns& c) {
-  std::string out = c.from.name + " (" + std::to_string(c.from.position) + "), " + c.to.name + " (" +
-                    std::to_string(c.to.position) + ")";
+  std::string out = c.from.name + " (" + std::to_string(c.from.position) + ")";
+  if (c.to.position != 0) out += ", " + c.to.name + " (" + std::to_string(c.to.position) + ")";
   for (const auto* label : {&c.category, &c.type_id})
     if (*label) out += ", " + (*label)->name + " (" + std::to_string((*label)->position) + ")";
   for (std::size_t i = 0; i < c.ignored.size(); ++i)

@@ -10,7 +10,7 @@ namespace {
 
 // A small strict scanner for one line holding one JSON object. It validates
 // the whole line (so `{"from":1,"to":2,}` is bad_json) but only materialises
-// the from/to values. Local to this file, so that the compiler inlines its
+// the values of json_pair_fields' keys. Local to this file, so that the compiler inlines its
 // steps as it did when it was local to io/pair_reader.cpp.
 
 class json_line_scanner {
@@ -42,6 +42,9 @@ class json_line_scanner {
         } else if (iequals(key.text, "type_id") || iequals(key.text, "typeId") ||
                    iequals(key.text, "associationTypeId") || iequals(key.text, "association_type_id")) {
           slot = &fields.type_id;
+        } else if (iequals(key.text, "id") || iequals(key.text, "record_id") || iequals(key.text, "hs_object_id") ||
+                   iequals(key.text, "object_id")) {
+          slot = &fields.id;
         }
       }
       json_value_ref value;

@@ -20,6 +20,7 @@ struct json_pair_fields {
   json_value_ref to;        // to, toObjectId, to_id
   json_value_ref category;  // category, association_category, associationCategory
   json_value_ref type_id;   // type_id, typeId, association_type_id, associationTypeId
+  json_value_ref id;        // id, record_id, hs_object_id, object_id (records mode)
 };
 
 // Scans one line holding one JSON object, strictly: false unless the whole

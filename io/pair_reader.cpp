@@ -67,6 +67,15 @@ std::size_t append_printable(std::string& out, std::string_view s, std::size_t b
   return kept;
 }
 
+// An NDJSON id value into `out`: a string without escapes or a number
+// without sign, fraction or exponent, holding an id as parse_id reads one.
+std::optional<reject_reason> parse_json_id(const json_value_ref& v, std::uint64_t& out) {
+  if (v.kind == json_kind::other || v.escaped) return reject_reason::bad_id;
+  if (v.kind == json_kind::number && v.text.find_first_not_of("0123456789") != std::string_view::npos)
+    return reject_reason::bad_id;  // negative, fraction or exponent
+  return parse_id(v.text, out);
+}
+
 }  // namespace
 
 // ------------------------------------------------------------- parser ------
@@ -74,6 +83,9 @@ std::size_t append_printable(std::string& out, std::string_view s, std::size_t b
 struct pair_parser::impl {
   impl(input_format f, const parse_options& o)
       : format(f),
+        records(o.records),
+        kind(f == input_format::ndjson ? (o.records ? line_kind::ndjson_records : line_kind::ndjson_pairs)
+                                       : (o.records ? line_kind::delimited_records : line_kind::delimited_pairs)),
         delim(f == input_format::tsv ? '\t' : o.delimiter),
         max_line_bytes(o.max_line_bytes),
         given_names(o.columns) {
@@ -82,23 +94,33 @@ struct pair_parser::impl {
     partial.reserve(max_line_bytes + 1);
     detail.reserve(4 * detail_bytes + 128);
     raw_prefix.reserve(raw_prefix_bytes);
-    for (std::size_t i = 0; i < given_names.size(); ++i) {
+    for (std::size_t i = 0; i < given_names.size() && !records; ++i) {
       switch (role_of_column(given_names[i])) {
         case column_role::from: from_col = i; break;
         case column_role::to: to_col = i; break;
         case column_role::category: cat_col = i; break;
         case column_role::type_id: type_col = i; break;
+        case column_role::id:  // a record id: pair mode ignores it
         case column_role::other: break;
       }
     }
     named = !given_names.empty();
+    if (records && named) {
+      if (const std::size_t c = record_id_column(given_names); c != none) from_col = c;
+      to_col = none;
+    }
     update_scan_to();
     update_plain();
   }
 
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
+  // Which parse_* function reads a line, chosen once (see process_line).
+  enum class line_kind { delimited_pairs, delimited_records, ndjson_pairs, ndjson_records };
+
   const input_format format;
+  const bool records;    // parse_options::records
+  const line_kind kind;  // from format and records
   const char delim;
   const std::size_t max_line_bytes;
   const std::vector<std::string> given_names;  // parse_options::columns
@@ -113,8 +135,8 @@ struct pair_parser::impl {
   bool header_pending = true;
   bool saw_header = false;
   std::vector<std::string> header_names;  // the header's fields, once read
-  std::size_t from_col = 0;
-  std::size_t to_col = 1;
+  std::size_t from_col = 0;               // records mode: the id column
+  std::size_t to_col = 1;                 // records mode: 1 while no column is named (a pair line's to id), then none
   bool named = false;                // by given_names or a header: lines may have more columns
   std::size_t text_col = none;       // a failures file's text column
   std::size_t cat_col = none;        // the association category column, when named
@@ -124,18 +146,31 @@ struct pair_parser::impl {
   bool plain = false;                // plain_line() may read the next line (see update_plain)
   std::string hint;                  // the separator hint, once given
 
-  void feed(std::string_view chunk, pair_sink& sink);
+  // The mode is chosen once a chunk, so the pairs' loop is the one it was.
+  void feed(std::string_view chunk, pair_sink& sink) {
+    if (records) {
+      feed_lines<true>(chunk, sink);
+    } else {
+      feed_lines<false>(chunk, sink);
+    }
+  }
   void finish(pair_sink& sink, bool input_complete);
   std::optional<input_columns> columns() const;
 
  private:
+  template <bool Records>
+  void feed_lines(std::string_view chunk, pair_sink& sink);
+  template <bool Records>
   const char* plain_line(const char* p, const char* end, pair_sink& sink);
   void complete_line(const char* s, std::size_t n, pair_sink& sink);
   void process_line(const char* s, std::size_t n, pair_sink& sink);
   void parse_delimited(std::string_view text, pair_sink& sink);
   bool try_header(std::string_view text, pair_sink& sink);
+  void parse_record_delimited(std::string_view text, pair_sink& sink);
+  bool try_record_header(std::string_view text, pair_sink& sink);
   void parse_text_cell(std::string_view field, pair_sink& sink);
   void parse_ndjson(std::string_view text, pair_sink& sink);
+  void parse_ndjson_record(std::string_view text, pair_sink& sink);
   bool parse_type(std::string_view category, std::string_view type_id, assoc_type& out, pair_sink& sink);
   void report_too_long(std::string_view a, std::string_view b, pair_sink& sink);
 
@@ -144,15 +179,53 @@ struct pair_parser::impl {
   // question is settled. One flag, so the hot loop tests one byte.
   //
   // With label columns named, such a line has both label cells missing, so
-  // it is an untyped pair on either path.
+  // it is an untyped pair on either path. In records mode the line is
+  // "<digits>" or "<digits><delim><digits>", the id first whatever names the
+  // other columns.
   void update_plain() {
-    plain = format != input_format::ndjson && !header_pending && from_col == 0 && to_col == 1 && !mismatch;
+    plain = format != input_format::ndjson && !header_pending && from_col == 0 && (records || to_col == 1) && !mismatch;
+  }
+
+  // Records mode: the id column of a header or --columns, the first from
+  // column, else the first id column (a pairs file's `id` may be a row
+  // number); none when neither is named.
+  static std::size_t record_id_column(const std::vector<std::string>& names) {
+    std::size_t id = none;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const column_role role = role_of_column(names[i]);
+      if (role == column_role::from) return i;
+      if (role == column_role::id && id == none) id = i;
+    }
+    return id;
+  }
+
+  // Whether a header's fields are parse_options::columns again.
+  bool repeats_given(const std::vector<std::string>& names) const {
+    return !given_names.empty() && names.size() == given_names.size() &&
+           std::equal(names.begin(), names.end(), given_names.begin(),
+                      [](const std::string& a, const std::string& b) { return iequals(a, b); });
   }
 
   void update_scan_to() {
     scan_to = 0;
     for (std::size_t c : {text_col, cat_col, type_col})
       if (c != none) scan_to = std::max(scan_to, c);
+  }
+
+  // A csv/tsv line's first step: ends the header question (`first`: this
+  // line may still be the header) and rejects every line after a header that
+  // contradicted given_names. False when the line was rejected. (plain needs
+  // no update after the first line: what it depends on changes only with
+  // header_pending or in the functions that read a header, which update it.)
+  bool begin_delimited(std::string_view text, bool& first, pair_sink& sink) {
+    first = header_pending;
+    if (first) {
+      header_pending = false;
+      update_plain();
+    }
+    if (!mismatch) return true;
+    reject(reject_reason::header_mismatch, "", text, sink);
+    return false;
   }
 
   void reject(reject_reason r, std::string_view prefix, std::string_view text, pair_sink& sink) {
@@ -250,12 +323,25 @@ std::optional<input_columns> pair_parser::impl::columns() const {
 // of it consumed: the general path reads it and gives the same result, which
 // tests/io/pair_reader_test.cpp checks line by line). Reading lines the
 // general way was the largest user-space cost of the unthrottled client.
+//
+// Records mode reads "<digits>" and "<digits><delim><digits>" lines here,
+// yielding the first.
+template <bool Records>
 const char* pair_parser::impl::plain_line(const char* p, const char* end, pair_sink& sink) {
   pair_id pair;
   const char* q = read_digits(p, end, pair.from);
-  if (!q || q == end || *q != delim) return nullptr;
-  q = read_digits(q + 1, end, pair.to);
-  if (!q || q == end) return nullptr;
+  if constexpr (Records) {
+    if (!q || q == end) return nullptr;
+    if (*q == delim) {
+      std::uint64_t second;
+      q = read_digits(q + 1, end, second);
+      if (!q || q == end) return nullptr;
+    }
+  } else {
+    if (!q || q == end || *q != delim) return nullptr;
+    q = read_digits(q + 1, end, pair.to);
+    if (!q || q == end) return nullptr;
+  }
   const auto n = static_cast<std::size_t>(q - p);
   if (*q == '\r' && ++q == end) return nullptr;
   if (*q != '\n' || n > max_line_bytes) return nullptr;
@@ -264,12 +350,13 @@ const char* pair_parser::impl::plain_line(const char* p, const char* end, pair_s
   return q + 1;
 }
 
-void pair_parser::impl::feed(std::string_view chunk, pair_sink& sink) {
+template <bool Records>
+void pair_parser::impl::feed_lines(std::string_view chunk, pair_sink& sink) {
   const char* p = chunk.data();
   const char* const end = p + chunk.size();
   while (p < end) {
     if (plain && partial.empty() && !skipping) {
-      if (const char* next = plain_line(p, end, sink)) {
+      if (const char* next = plain_line<Records>(p, end, sink)) {
         p = next;
         continue;
       }
@@ -379,21 +466,20 @@ void pair_parser::impl::process_line(const char* s, std::size_t n, pair_sink& si
     reject(reject_reason::invalid_utf8, "", text, sink);
     return;
   }
-  if (format == input_format::ndjson) {
-    parse_ndjson(text, sink);
-  } else {
+  if (kind == line_kind::delimited_pairs) {
     parse_delimited(text, sink);
+  } else if (kind == line_kind::ndjson_pairs) {
+    parse_ndjson(text, sink);
+  } else if (kind == line_kind::delimited_records) {
+    parse_record_delimited(text, sink);
+  } else {
+    parse_ndjson_record(text, sink);
   }
 }
 
 void pair_parser::impl::parse_delimited(std::string_view text, pair_sink& sink) {
-  const bool first = header_pending;
-  header_pending = false;
-  update_plain();
-  if (mismatch) {
-    reject(reject_reason::header_mismatch, "", text, sink);
-    return;
-  }
+  bool first;
+  if (!begin_delimited(text, first, sink)) return;
   std::string_view from_field;
   std::string_view to_field;
   std::string_view text_field;
@@ -467,10 +553,7 @@ bool pair_parser::impl::try_header(std::string_view text, pair_sink& sink) {
     names.emplace_back(unquote(field));
     return true;
   });
-  const bool repeats_given = !given_names.empty() && names.size() == given_names.size() &&
-                             std::equal(names.begin(), names.end(), given_names.begin(),
-                                        [](const std::string& a, const std::string& b) { return iequals(a, b); });
-  if (repeats_given) {
+  if (repeats_given(names)) {
     f = from_col;
     t = to_col;
     c = cat_col;
@@ -595,16 +678,7 @@ void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
   }
   pair_id pair;
   for (auto [ref, out] : {std::pair{&from, &pair.from}, std::pair{&to, &pair.to}}) {
-    std::optional<reject_reason> err;
-    if (ref->kind == json_kind::other || ref->escaped) {
-      err = reject_reason::bad_id;
-    } else if (ref->kind == json_kind::number &&
-               ref->text.find_first_not_of("0123456789") != std::string_view::npos) {
-      err = reject_reason::bad_id;  // negative, fraction or exponent
-    } else {
-      err = parse_id(ref->text, *out);
-    }
-    if (err) {
+    if (std::optional<reject_reason> err = parse_json_id(*ref, *out)) {
       reject(*err, "", ref->text, sink);
       return;
     }
@@ -616,6 +690,110 @@ void pair_parser::impl::parse_ndjson(std::string_view text, pair_sink& sink) {
     return trim_spaces(v.text);
   };
   if (parse_type(label(fields.category), label(fields.type_id), pair.type, sink)) sink.on_pair(pair, line);
+}
+
+// Records mode, csv/tsv. Without named columns a line is read as a pair
+// line whose to cell may be missing or empty ("101,9001" gives 101, a
+// non-empty third cell is unnamed_columns); with them, the id column's cell
+// and nothing else.
+void pair_parser::impl::parse_record_delimited(std::string_view text, pair_sink& sink) {
+  bool first;
+  if (!begin_delimited(text, first, sink)) return;
+  std::string_view id_field;
+  std::string_view to_field;
+  bool extra = false;  // unnamed columns: a non-empty column besides the two ids
+  const std::size_t need = from_col + 1;
+  const std::size_t cols = for_each_field(text, delim, [&](std::size_t col, std::string_view field) {
+    if (col == from_col)
+      id_field = field;
+    else if (col == to_col)
+      to_field = field;
+    else if (!named && !unquote(field).empty())
+      extra = true;
+    return col + 1 < need || (!named && !extra);
+  });
+  if (cols < need) {
+    if (first && try_record_header(text, sink)) return;
+    reject(reject_reason::wrong_column_count, "", text, sink);
+    return;
+  }
+  pair_id pair;
+  std::string_view bad_field = id_field;
+  std::optional<reject_reason> err = parse_id(id_field, pair.from);
+  if (!err && !unquote(to_field).empty()) {
+    // Not an id: then the file is not the pairs file it looks like.
+    std::uint64_t to = 0;
+    bad_field = to_field;
+    err = parse_id(to_field, to);
+  }
+  if (!err && !extra) {
+    sink.on_pair(pair, line);
+    return;
+  }
+  // As parse_delimited's own ending, written out again: sharing it as a call
+  // cost the pairs' general path about 1% of its instructions.
+  if (first && try_record_header(text, sink)) return;
+  if (extra) {
+    reject(reject_reason::unnamed_columns, "", text, sink);
+    return;
+  }
+  if (first && *err == reject_reason::bad_id) {
+    reject(*err, "first line is neither an id nor a header naming an id column (id, record_id, from_id, ...): ", text,
+           sink);
+    return;
+  }
+  reject(*err, "", trim_spaces(bad_field), sink);
+}
+
+// Records mode: takes `text` as the header if it names an id column (see
+// record_id_column) or repeats given_names. Returns false if not (the caller
+// rejects it as data); true if it was handled, as the header or rejected for
+// contradicting given_names.
+bool pair_parser::impl::try_record_header(std::string_view text, pair_sink& sink) {
+  std::vector<std::string> names;
+  for_each_field(text, delim, [&](std::size_t, std::string_view field) {
+    names.emplace_back(unquote(field));
+    return true;
+  });
+  const std::size_t f = repeats_given(names) ? from_col : record_id_column(names);
+  if (f == none) return false;
+  if (!given_names.empty() && f != from_col) {
+    mismatch = true;
+    update_plain();
+    reject(reject_reason::header_mismatch,
+           "header has the id column at " + std::to_string(f + 1) + ", --columns at " + std::to_string(from_col + 1) +
+               ": ",
+           text, sink);
+    return true;
+  }
+  from_col = f;
+  to_col = none;
+  named = true;
+  saw_header = true;
+  header_names = std::move(names);
+  update_plain();
+  return true;
+}
+
+// Records mode, NDJSON: the id from a from key, else an id key.
+void pair_parser::impl::parse_ndjson_record(std::string_view text, pair_sink& sink) {
+  json_pair_fields fields;
+  if (!scan_json_object(text, fields)) {
+    reject(reject_reason::bad_json, "", text, sink);
+    return;
+  }
+  const json_value_ref& id = fields.from.kind != json_kind::none ? fields.from : fields.id;
+  if (id.kind == json_kind::none) {
+    reject(reject_reason::missing_field, "no id/record_id/hs_object_id/object_id/from/from_id/fromObjectId key: ", text,
+           sink);
+    return;
+  }
+  pair_id pair;
+  if (std::optional<reject_reason> err = parse_json_id(id, pair.from)) {
+    reject(*err, "", id.text, sink);
+    return;
+  }
+  sink.on_pair(pair, line);
 }
 
 // The type from a line's two label values (csv cells unquoted, JSON values):

@@ -64,6 +64,29 @@
 // then the format's own rules (ids before the type); each line gets at most
 // one reject.
 //
+// Record ids (parse_options::records: export, archive --all, verify's reads):
+// the parser yields one pair_id{id, 0, {}} per line instead of a pair.
+//   csv/tsv a line whose first column is an id and whose other columns are
+//          empty is that id. A header is optional: a first line that is not
+//          an id and names an id column (a from column or id, record_id,
+//          hs_object_id, object_id) is the header, and its other columns are
+//          ignored (a to column and label columns included), so a pairs file
+//          with a header gives its from ids. A header naming both a from
+//          column and an id column takes the from column (a pairs file's
+//          `id` may be a row number); of two of a kind, the first. Without a
+//          header a line is read as a pair line whose to column may be
+//          missing or empty: "101,9001" (two ids) gives its first, the from
+//          id, and a line with a non-empty third column is unnamed_columns.
+//          parse_options::columns names the columns as in pair mode, with one
+//          id column and no to column needed (parse_record_column_names).
+//          A failures file's header is a header like any other: its rows
+//          with an empty from_id are bad_id, their text cell is not read.
+//   ndjson {"id":"1"} (also the other id names and the from keys, string or
+//          number as pair ids; a from key wins over an id key), every other
+//          key ignored; neither present: missing_field.
+// Every other rule (ids, blank lines, CRLF, BOM, the checks and their order,
+// line_too_long, truncated_line, the separator hint) is the pair mode's.
+//
 // Implemented in io/pair_reader.cpp (pair_parser), io/input_format.cpp
 // (formats, column names, delimiters, reject reasons), io/id_field.cpp
 // (parse_id) and io/read_pairs.cpp (read_pairs_file, input_watch).
@@ -92,9 +115,11 @@ const char* to_string(input_format f);
 
 // What a column name marks: from/from_id/fromObjectId, to/to_id/toObjectId,
 // category/association_category/associationCategory,
-// type_id/typeId/association_type_id/associationTypeId (case-insensitive,
-// spaces and quotes around it ignored), anything else other (ignored).
-enum class column_role { from, to, category, type_id, other };
+// type_id/typeId/association_type_id/associationTypeId,
+// id/record_id/hs_object_id/object_id (a record id: records mode only, other
+// columns in pair mode) (case-insensitive, spaces and quotes around it
+// ignored), anything else other (ignored).
+enum class column_role { from, to, category, type_id, id, other };
 column_role role_of_column(std::string_view name);
 
 // Reading options beyond the format.
@@ -104,13 +129,22 @@ struct parse_options {
   // The file's columns in order (--columns), exactly one from and one to,
   // and one category and one type id or neither (see parse_column_names);
   // empty = not named: a header names them, or a line has two columns.
+  // In records mode, exactly one id column, a to column not needed (see
+  // parse_record_column_names).
   std::vector<std::string> columns;
+  // Records mode (see above): each line is one record id, yielded as
+  // pair_id{id, 0, {}}; false = pairs.
+  bool records = false;
 };
 
 // Splits "index,from,to" at commas into `names`. Returns "" when each name is
 // non-empty, exactly one is a from and one a to column, and the label columns
 // are one category and one type id or absent, else the problem.
 std::string parse_column_names(std::string_view text, std::vector<std::string>& names);
+// The same for records mode: "" when each name is non-empty and exactly one
+// names the id (a from column or id, record_id, hs_object_id, object_id);
+// other names, to and label columns included, mark columns that are ignored.
+std::string parse_record_column_names(std::string_view text, std::vector<std::string>& names);
 // "" when `d` can separate csv columns, else why not (a quote, CR, LF, NUL,
 // a digit or a space cannot).
 std::string check_delimiter(char d);
@@ -122,7 +156,9 @@ struct named_column {
   friend bool operator==(const named_column&, const named_column&) = default;
 };
 // Which columns a csv/tsv input's ids (and association types) came from, when
-// the columns were named (by a header, else by parse_options::columns).
+// the columns were named (by a header, else by parse_options::columns). In
+// records mode `from` is the id column and `to` has position 0 (none): a to
+// column the file has is among the ignored.
 struct input_columns {
   named_column from, to;
   std::vector<named_column> ignored;
@@ -130,7 +166,8 @@ struct input_columns {
   friend bool operator==(const input_columns&, const input_columns&) = default;
 };
 // "from_id (1), to_id (3), category (4), type_id (5); ignored: index (2)"
-// (no label part without label columns, no "; ignored" part when none).
+// (no label part without label columns, no "; ignored" part when none; no to
+// part when to.position is 0, e.g. "id (2); ignored: index (1)").
 std::string to_string(const input_columns& c);
 
 // The header of a failures file (engine/failures_file.hpp), which is read
@@ -152,7 +189,7 @@ enum class reject_reason {
   line_too_long,         // longer than max_line_bytes (CR/LF not counted); reported as soon as
                          // the limit is passed, the rest of the line skipped unbuffered
   bad_json,              // ndjson: not a JSON object
-  missing_field,         // ndjson: no from/to key
+  missing_field,         // ndjson: no from/to key (records mode: no id or from key)
   nul_byte,              // line contains a NUL byte
   truncated_line,        // last line had no newline and the file changed while being read
                          // (pair_parser::finish(sink, false)): it may be cut mid-id, so never sent
@@ -217,6 +254,7 @@ class pair_parser {
   bool saw_header() const noexcept;
   // Which columns were read and which ignored, once known (after the header,
   // or from parse_options::columns); nullopt for ndjson or unnamed columns.
+  // In records mode `to` has position 0 (see input_columns).
   std::optional<input_columns> columns() const;
   // The separator hint given with the first rejection it applied to (e.g.
   // "the line has tabs and no comma: for a tab-separated file use --format

@@ -1,10 +1,11 @@
 // libFuzzer target: the streaming input parser (csv, tsv, ndjson).
 //
 // Input: byte 0 picks the format and max_line_bytes, byte 1 seeds the chunk
-// sizes; the rest is the file. Oracles besides "no crash, no UB": the
+// sizes; the rest is the file, read as pairs and again as record ids
+// (parse_options::records). Oracles besides "no crash, no UB": the
 // parser's output (pairs, rejects, their details and raw text) must not depend on how
-// the input was chunked, every line gets at most one outcome, and details
-// stay printable and short.
+// the input was chunked, every line gets at most one outcome, details
+// stay printable and short, and a record id comes with no to id or type.
 #include "io/pair_reader.hpp"
 
 #include <cstddef>
@@ -18,10 +19,13 @@ namespace {
 using namespace hubbatch;
 
 struct recording_sink : io::pair_sink {
+  explicit recording_sink(bool records_mode) : records(records_mode) {}
+  const bool records;
   std::vector<std::string> events;
   std::uint64_t last_line = 0;
   void on_pair(pair_id p, std::uint64_t line) override {
     check_line(line);
+    if (records && (p.to != 0 || !p.type.empty())) std::abort();
     events.push_back("P" + std::to_string(line) + ":" + std::to_string(p.from) + "," + std::to_string(p.to));
   }
   void on_reject(std::uint64_t line, io::reject_reason r, std::string_view detail, std::string_view raw) override {
@@ -41,22 +45,17 @@ struct recording_sink : io::pair_sink {
   }
 };
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  if (size < 2) return 0;
-  const auto format = static_cast<io::input_format>(data[0] % 3);
-  const std::size_t max_line = (data[0] & 0x80) ? 4096 : 8 + (data[0] >> 2) % 32;  // small limits hit the long-line paths
-  std::uint32_t chunk_seed = data[1];
-  std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
-
-  recording_sink whole;
-  io::pair_parser a(format, max_line);
+// Parses `input` whole and in chunks seeded by `chunk_seed`; aborts unless
+// both give the same.
+void check(io::input_format format, const io::parse_options& options, std::string_view input,
+           std::uint32_t chunk_seed) {
+  recording_sink whole(options.records);
+  io::pair_parser a(format, options);
   a.feed(input, whole);
   a.finish(whole);
 
-  recording_sink chunked;
-  io::pair_parser b(format, max_line);
+  recording_sink chunked(options.records);
+  io::pair_parser b(format, options);
   std::size_t pos = 0;
   while (pos < input.size()) {
     chunk_seed = chunk_seed * 1103515245u + 12345u;
@@ -69,5 +68,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (whole.events != chunked.events) std::abort();
   if (a.lines() != b.lines() || a.saw_header() != b.saw_header()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 2) return 0;
+  const auto format = static_cast<io::input_format>(data[0] % 3);
+  io::parse_options options;
+  options.max_line_bytes = (data[0] & 0x80) ? 4096 : 8 + (data[0] >> 2) % 32;  // small limits hit the long-line paths
+  std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
+  check(format, options, input, data[1]);
+  options.records = true;
+  check(format, options, input, data[1]);
   return 0;
 }
