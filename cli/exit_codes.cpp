@@ -64,4 +64,13 @@ int settle_exit(engine::job_result& r, bool allow_empty) {
   return e.code;
 }
 
+int settle_verify_exit(engine::job_result& r, const engine::job_result& verify) {
+  int& code = r.context.exit_code;
+  const auto& v = verify.totals;
+  if (code != exit_ok && code != exit_partial) return code;  // the archive's own stop speaks first
+  if (verify.stop != engine::stop_reason::none || v.pending_pairs > 0) code = exit_pending;
+  else if (v.failed_pairs > 0) code = exit_partial;  // still_present, or a pair that could not be read
+  return code;
+}
+
 }  // namespace hubbatch::cli

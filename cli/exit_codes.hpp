@@ -23,4 +23,10 @@ job_exit decide_exit(const engine::job_result& r, bool allow_empty);
 // input) from decide_exit(); returns the exit code.
 int settle_exit(engine::job_result& r, bool allow_empty);
 
+// archive --verify: pairs the read-back found still associated make a
+// finished archive exit 1; a read-back that could not finish (pending,
+// refused) makes it exit 3, since nothing proves the removals yet.
+// Updates r.context.exit_code; returns it.
+int settle_verify_exit(engine::job_result& r, const engine::job_result& verify);
+
 }  // namespace hubbatch::cli

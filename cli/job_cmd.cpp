@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/job_passes.hpp"
 #include "cli/labels.hpp"
 #include "cli/logging.hpp"
 #include "cli/plan.hpp"
@@ -40,6 +41,8 @@ struct archive_flags {
   engine::archive_config cfg;
   std::string label;               // --label CATEGORY:TYPEID or NAME ("" = none)
   bool include_unlabeled = false;  // archive-labels: the unlabelled type may be removed
+  std::string backup;              // archive --backup FILE ("" = none)
+  bool verify = false;             // archive --verify
   std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name (export: the output's format, csv or ndjson)
   std::string input_format;  // export: --input-format ("" = from the file name)
@@ -199,7 +202,7 @@ const engine::operation& operation_of(job_kind k) {
   switch (k) {
     case job_kind::create: return engine::create_operation();
     case job_kind::archive_labels: return engine::archive_labels_operation();
-    case job_kind::export_records: return engine::read_operation("export");
+    case job_kind::export_records: return engine::read_operation(engine::operation::read_kind::records);
     case job_kind::archive: break;
   }
   return engine::archive_operation();
@@ -271,7 +274,8 @@ int run_archive(archive_flags& f) {
                                    {cfg.journal_automatic ? "the journal (--report + .journal)" : "--journal",
                                     cfg.journal_path},
                                    {"--metrics-file", f.metrics_file},
-                                   {"--output", cfg.output_path == "-" ? std::string() : cfg.output_path}};
+                                   {"--output", cfg.output_path == "-" ? std::string() : cfg.output_path},
+                                   {"--backup", f.backup}};
   if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
     print_stderr(notice_level::error, prefix, clash + ": refusing to overwrite it (nothing was written)");
     return exit_usage;
@@ -317,8 +321,41 @@ int run_archive(archive_flags& f) {
     return problem.auth ? exit_auth : exit_usage;
   }
 
+  // --backup: everything the archive will remove is on disk first; an
+  // incomplete backup archives nothing.
+  std::optional<engine::job_result> backup;
+  if (!f.backup.empty()) {
+    backup = run_backup_pass(cfg, opt, f.backup);
+    settle_exit(*backup, true);
+    if (!backup_complete(*backup)) {
+      print_summary(engine::report_summary(backup->totals, backup->context),
+                    engine::report_json(backup->totals, backup->context));
+      spdlog::error("backup incomplete ({} pairs failed, {} pending{}): nothing was archived; {}",
+                    backup->totals.failed_pairs, backup->totals.pending_pairs,
+                    backup->stop_message.empty() ? "" : ": " + backup->stop_message,
+                    cfg.journal_path.empty() ? "run again" : "run the same command again with --resume");
+      return backup->context.exit_code != exit_ok ? backup->context.exit_code : exit_partial;
+    }
+    if (!f.quiet)
+      spdlog::info("backup: {} associations ({} rows) of {} pairs appended to {} in {} read requests",
+                   backup->totals.read_associations, backup->totals.read_rows, backup->totals.input_pairs, f.backup,
+                   backup->totals.requests);
+  }
   engine::job_result r = engine::run_job(cfg, opt);
   settle_exit(r, cfg.allow_empty);
+  std::optional<engine::job_result> verify;
+  if (f.verify && r.stop == engine::stop_reason::none) {
+    verify = run_verify_pass(cfg, opt);
+    settle_verify_exit(r, *verify);
+  }
+  if (backup) r.context.sections.emplace_back("backup", pass_json(*backup, f.backup));
+  if (verify) {
+    r.context.sections.emplace_back("verify", pass_json(*verify, ""));
+    r.context.sections.emplace_back(
+        "still_present_pairs", std::to_string(verify->totals.errors_by_category.contains(std::string(engine::still_present))
+                                                  ? verify->totals.errors_by_category.at(std::string(engine::still_present))
+                                                  : 0));
+  }
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
 
   if (!r.invariant_error.empty()) {
@@ -327,6 +364,7 @@ int run_archive(archive_flags& f) {
   std::string json = engine::report_json(r.totals, r.context);
   if (!cfg.report_path.empty()) io::write_file_atomic(cfg.report_path, json + "\n");
   print_summary(engine::report_summary(r.totals, r.context), json);
+  if (verify && !f.quiet) print_stderr(notice_level::info, "", verify_summary(*verify));
   if (sandbox) {
     if (!f.quiet) print_stderr(notice_level::info, "", sandbox->summary());
     fmt::print("{}\n", json);
@@ -474,6 +512,14 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
                             : "Write every pair not done (not " + std::string(operation_of(kind).done_word()) +
                                   ") to this CSV (readable as --input)");
   cmd->add_option("--report", c.report_path, "Write the JSON report to this file");
+  if (kind == job_kind::archive) {
+    cmd->add_option("--backup", f->backup,
+                    "Before archiving, read the listed pairs' associations (labels included) and append those that "
+                    "exist to this CSV, synced; an incomplete backup archives nothing. Restore with create --input");
+    cmd->add_flag("--verify", f->verify,
+                  "After archiving, read the pairs back: any still associated fails as still_present (report, "
+                  "--failures; exit 1)");
+  }
   if (create || kind == job_kind::archive_labels) {
     cmd->add_option("--label", f->label,
                     create ? "Label every pair the input gives none: CATEGORY:TYPEID (e.g. USER_DEFINED:36) or a "
@@ -567,7 +613,10 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
     if (f->kind == job_kind::export_records && f->format != "" && f->format != "csv")
       f->cfg.output = engine::output_format::ndjson;
     if (!f->columns.empty()) {
-      if (std::string why = io::parse_column_names(f->columns, f->cfg.columns); !why.empty())
+      const bool records = f->cfg.records_input;
+      if (std::string why = records ? io::parse_record_column_names(f->columns, f->cfg.columns)
+                                    : io::parse_column_names(f->columns, f->cfg.columns);
+          !why.empty())
         throw CLI::ValidationError("--columns", why + " (got '" + f->columns + "')");
       if (ndjson)
         throw CLI::ValidationError("--columns", "NDJSON names its ids by key; --columns is for csv and tsv");

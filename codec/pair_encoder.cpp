@@ -31,6 +31,7 @@ void encode_read_inputs(std::span<const pair_id> pairs, std::span<const std::str
   out.reserve(out.size() + 16 + pairs.size() * 32);
   out += "{\"inputs\":[";
   for (std::size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0 && pairs[i].from == pairs[i - 1].from) continue;
     out += i == 0 ? "{\"id\":\"" : ",{\"id\":\"";
     io::append_u64(out, pairs[i].from);
     out += '"';

@@ -18,8 +18,9 @@ namespace hubbatch::codec {
 void encode_pair_inputs(std::span<const pair_id> pairs, bool with_types, std::string& out);
 
 // batch/read: appends {"inputs":[{"id":"F"},{"id":"G","after":"CURSOR"}]}
-// for the from-ids of `pairs`; `after` is empty (first pages) or parallel to
-// `pairs` ("" = first page). Cursors come from codec/read_response.hpp, which
+// for the from-ids of `pairs`, one input per run of equal from-ids; `after`
+// is empty (first pages) or parallel to `pairs` ("" = first page; a run's
+// first pair's cursor counts). Cursors come from codec/read_response.hpp, which
 // keeps only printable ASCII without quotes or backslashes: no escaping.
 void encode_read_inputs(std::span<const pair_id> pairs, std::span<const std::string> after, std::string& out);
 

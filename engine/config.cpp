@@ -256,7 +256,9 @@ std::optional<endpoint_url> parse_proxy_url(const std::string& url, std::string&
 }
 
 io::parse_options input_options(const archive_config& cfg) {
-  return io::parse_options{cfg.max_line_bytes, cfg.delimiter, cfg.columns};
+  io::parse_options o{cfg.max_line_bytes, cfg.delimiter, cfg.columns};
+  o.records = cfg.records_input;
+  return o;
 }
 
 std::string validate(const archive_config& cfg) {

@@ -63,6 +63,8 @@ struct archive_config {
   std::string output_path;                     // where read rows go ("-" = stdout; "" = nowhere)
   output_format output = output_format::csv;   // --format of export's output (engine/read_output.hpp)
   bool output_overwrite = false;               // a new job may replace a non-empty output_path (else refused)
+  bool output_append = false;                  // rows always go after what output_path holds (a backup file)
+  bool failures_append = false;                // failures_path is added to, not replaced (archive --verify's pass)
   std::size_t max_line_bytes = 4096;           // longer input lines are rejected
   std::size_t max_response_bytes = 4 << 20;    // larger response bodies are refused (transport error)
   duration connect_timeout = std::chrono::seconds(10);    // TCP connect, per attempt

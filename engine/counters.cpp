@@ -291,6 +291,7 @@ std::string report_json(const counters& c, const report_context& ctx) {
                    t.runs, t.input_pairs, done_field, t.done_pairs, t.already_absent_pairs, t.failed_pairs,
                    t.rejected_pairs, t.duplicate_pairs, t.pending_pairs, json_string(t.journal_path));
   }
+  for (const auto& [key, value] : ctx.sections) fmt::format_to(o, "  {}: {},\n", json_string(key), value);
   fmt::format_to(o, "  \"invariant_ok\": {},\n  \"invariant_error\": {}\n", problem.empty(),
                  problem.empty() ? std::string("null") : json_string(problem));
   out += "}\n";

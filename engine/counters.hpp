@@ -127,6 +127,9 @@ struct report_context {
   // A reading operation (export, verify): the report adds records,
   // failed_records, pages, associations and association_rows.
   bool reads = false;
+  // Objects the command adds (archive's backup and verify passes): key and
+  // its JSON value, in order, before invariant_ok.
+  std::vector<std::pair<std::string, std::string>> sections;
   std::string from_type, to_type, api_version, base_url;
   int effective_rate_max = 0;          // requests per window actually used at the end (0 = unlimited)
   double effective_rate_window_s = 0;  // that window, seconds

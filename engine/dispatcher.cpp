@@ -92,6 +92,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
     ready_.pop_front();
   } else if (!continued_.pairs.empty()) {
     out.emplace(std::exchange(continued_, work_item{}));
+    continued_inputs_ = 0;
   } else {
     return std::nullopt;
   }
@@ -134,6 +135,7 @@ void dispatcher::drain_pending() {
   for (auto& [t, item] : delayed_) settle_pending(item, to_string(stop_));
   delayed_.clear();
   if (!continued_.pairs.empty()) settle_pending(std::exchange(continued_, work_item{}), to_string(stop_));
+  continued_inputs_ = 0;
 }
 
 void dispatcher::requeue_now(work_item&& item, bool front) {
@@ -485,53 +487,78 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
   static const codec::decoded_response empty_body;
   const codec::decoded_read& page = *r.read;
   const codec::decoded_response& body = r.body ? *r.body : empty_body;
-  // The item's records by id, to find each row's and each cursor's record.
-  std::vector<std::pair<std::uint64_t, std::size_t>> index;
-  index.reserve(item.pairs.size());
-  for (std::size_t i = 0; i < item.pairs.size(); ++i) index.emplace_back(item.pairs[i].from, i);
-  std::sort(index.begin(), index.end());
-  auto find = [&index](std::uint64_t id) -> std::optional<std::size_t> {
-    auto it = std::lower_bound(index.begin(), index.end(), std::pair<std::uint64_t, std::size_t>{id, 0});
-    if (it == index.end() || it->first != id) return std::nullopt;
-    return it->second;
+  const auto mode = op_.read_mode();
+  const std::size_t n = item.pairs.size();
+  // The item's pairs by (from, to), to find each row's and each cursor's.
+  struct key {
+    std::uint64_t from, to;
+    std::size_t i;
+    bool operator<(const key& o) const noexcept { return from != o.from ? from < o.from : to < o.to; }
   };
-  // Rows first: they reach the sink (and its file) before any record of
-  // this answer settles. Rows naming a record we did not ask for are left out.
-  std::vector<char> answered(item.pairs.size(), 0);
-  std::vector<codec::read_row> own;
-  bool foreign = false;
-  for (const auto& row : page.rows) {
-    if (auto i = find(row.from)) answered[*i] = 1;
-    else foreign = true;
+  std::vector<key> index;
+  index.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) index.push_back({item.pairs[i].from, item.pairs[i].to, i});
+  std::sort(index.begin(), index.end());
+  auto first_of = [&index](std::uint64_t from) {  // the first pair of `from`, or index.end()
+    auto it = std::lower_bound(index.begin(), index.end(), key{from, 0, 0});
+    return it != index.end() && it->from == from ? it : index.end();
+  };
+  // Rows first: the kept ones reach the sink (and its file) before any pair
+  // of this answer settles. Rows of a record we did not ask for are dropped.
+  std::vector<char> answered(n, 0), present(n, 0);
+  std::vector<codec::read_row> kept;  // when some row is dropped: the kept ones
+  bool keep_all = true;
+  auto drop = [&](std::size_t k) {  // row k is not kept
+    if (!keep_all) return;
+    keep_all = false;
+    kept.assign(page.rows.begin(), page.rows.begin() + static_cast<std::ptrdiff_t>(k));
+  };
+  for (std::size_t k = 0; k < page.rows.size(); ++k) {
+    const auto& row = page.rows[k];
+    auto it = first_of(row.from);
+    if (it == index.end()) {
+      drop(k);
+      continue;
+    }
+    answered[it->i] = 1;
+    bool keep = mode == operation::read_kind::records;
+    if (!keep) {
+      auto hit = std::lower_bound(it, index.end(), key{row.from, row.to, 0});
+      if (hit != index.end() && hit->from == row.from && hit->to == row.to) {
+        present[hit->i] = 1;
+        keep = mode == operation::read_kind::keep;
+      }
+    }
+    if (!keep) drop(k);
+    else if (!keep_all) kept.push_back(row);
   }
-  std::span<const codec::read_row> rows(page.rows);
-  if (foreign) {
-    for (const auto& row : page.rows)
-      if (find(row.from)) own.push_back(row);
-    rows = own;
-  }
+  const std::span<const codec::read_row> rows = keep_all ? std::span<const codec::read_row>(page.rows) : kept;
   c_.read_rows += rows.size();
   for (std::size_t k = 0; k < rows.size(); ++k)
     if (k == 0 || rows[k].from != rows[k - 1].from || rows[k].to != rows[k - 1].to) ++c_.read_associations;
   if (on_page_ && !rows.empty()) on_page_(rows);
 
-  std::vector<char> settled(item.pairs.size(), 0);
+  std::vector<char> settled(n, 0);
   const bool unmatched = settle_named(item, body, r.status, settled);
-  std::vector<const std::string*> cursor(item.pairs.size(), nullptr);
-  for (const auto& n : page.next)
-    if (auto i = find(n.from)) cursor[*i] = &n.after;
+  std::vector<const std::string*> cursor(n, nullptr);  // by the first pair of each from
+  for (const auto& next : page.next)
+    if (auto it = first_of(next.from); it != index.end()) cursor[it->i] = &next.after;
   work_item unsure;
   unsure.attempt = item.attempt;
-  for (std::size_t i = 0; i < item.pairs.size(); ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     if (settled[i]) continue;
-    if (cursor[i]) {
-      ++c_.read_pages;
-      if (cursor[i]->empty())
+    const std::size_t first = first_of(item.pairs[i].from)->i;
+    if (i == 0 || item.pairs[i].from != item.pairs[i - 1].from) ++c_.read_pages;
+    if (present[i] && mode == operation::read_kind::absent) {
+      settle_failed(item, i, still_present, r.status, "still associated after the run");
+    } else if (present[i]) {
+      settle_done(item, i);
+    } else if (cursor[first]) {
+      if (cursor[first]->empty())
         settle_failed(item, i, "BAD_CURSOR", r.status, "the server said more pages follow but gave no usable cursor");
       else
-        continue_read(item, i, *cursor[i]);
-    } else if (answered[i] || !unmatched) {
-      ++c_.read_pages;
+        continue_read(item, i, *cursor[first]);
+    } else if (answered[first] || !unmatched) {
       settle_done(item, i);
     } else {
       push_pair(unsure, item, i);  // no rows, and an error we could not pin: ask again
@@ -547,10 +574,18 @@ void dispatcher::continue_read(const work_item& item, std::size_t i, std::string
     settle_pending(one, to_string(stop_));
     return;
   }
+  // A full item goes to the queue before a new from-id would overfill it
+  // (the pairs of one from-id stay together).
+  if (continued_.pairs.empty() || continued_.pairs.back().from != item.pairs[i].from) {
+    if (continued_inputs_ >= opt_.max_inputs) {
+      ready_.push_back(std::exchange(continued_, work_item{}));
+      continued_inputs_ = 0;
+    }
+    ++continued_inputs_;
+  }
+  continued_.after.push_back(std::move(after));
   continued_.pairs.push_back(item.pairs[i]);
   if (item.lines.size() == item.pairs.size()) continued_.lines.push_back(item.lines[i]);
-  continued_.after.push_back(std::move(after));
-  if (continued_.pairs.size() >= opt_.max_inputs) ready_.push_back(std::exchange(continued_, work_item{}));
 }
 
 void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time_point now) {

@@ -223,6 +223,7 @@ class dispatcher {
   // Records whose next page is due, gathered into one item so their reads
   // fill a request; handed out when full or when nothing else is ready.
   work_item continued_;
+  std::size_t continued_inputs_ = 0;  // its inputs (runs of one from-id)
   page_fn on_page_;
   std::size_t in_flight_ = 0;
   stop_reason stop_ = stop_reason::none;

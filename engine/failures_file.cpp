@@ -19,12 +19,13 @@ std::string csv_field(std::string_view s) {
   return out;
 }
 
-failures_file::failures_file(const std::string& path) : path_(path) {
+failures_file::failures_file(const std::string& path, bool append) : path_(path) {
   if (path.empty()) return;
-  file_ = std::fopen(path.c_str(), "w");
+  file_ = std::fopen(path.c_str(), append ? "a" : "w");
   if (!file_) throw std::runtime_error("cannot write failures file '" + path + "': " + std::strerror(errno));
   std::setvbuf(file_, nullptr, _IOFBF, 1 << 16);
-  std::fwrite(header.data(), 1, header.size(), file_);
+  std::fseek(file_, 0, SEEK_END);
+  if (std::ftell(file_) <= 0) std::fwrite(header.data(), 1, header.size(), file_);
   check();
 }
 

@@ -41,8 +41,9 @@ class failures_file {
   static constexpr std::string_view cut_marker = " [cut]";
 
   // "" = no file: every call does nothing. Throws std::runtime_error naming
-  // the path when it cannot be created.
-  explicit failures_file(const std::string& path);
+  // the path when it cannot be created. With `append` rows go after what
+  // the file holds (its header written only when it is empty).
+  explicit failures_file(const std::string& path, bool append = false);
   ~failures_file();
   failures_file(const failures_file&) = delete;
   failures_file& operator=(const failures_file&) = delete;

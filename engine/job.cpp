@@ -83,7 +83,9 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
 // one appends to its own.
 void check_output(const archive_config& cfg, const operation& op, bool resuming) {
   struct stat st {};
-  if (!op.reads() || cfg.output_path.empty() || cfg.output_path == "-" || resuming || cfg.output_overwrite) return;
+  if (!op.reads() || cfg.output_path.empty() || cfg.output_path == "-" || resuming || cfg.output_overwrite ||
+      cfg.output_append)
+    return;
   if (::stat(cfg.output_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
     throw std::runtime_error("output '" + cfg.output_path + "' exists (" + std::to_string(st.st_size) +
                              " bytes): --resume continues the job that wrote it (with its journal), --overwrite "
@@ -175,7 +177,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   // export, a backup named as the output).
   std::optional<read_output> output;
   if (opt.op->reads() && !cfg.output_path.empty()) {
-    output.emplace(cfg.output_path, cfg.output, !previous);
+    output.emplace(cfg.output_path, cfg.output, !previous && !cfg.output_append);
     j.output = &*output;
     j.disp.set_page_sink([&j](std::span<const codec::read_row> rows) { j.output->rows(rows); });
   }

@@ -45,7 +45,7 @@ struct job_state : io::pair_sink {
         op(operation),
         op_uses_type(operation.uses_type()),
         ioc(io),
-        failures(c.failures_path),
+        failures(c.failures_path, c.failures_append),
         grouper(c.group_window, c.batch_size, c.max_pairs_per_request),
         disp(make_dispatcher_options(c), totals,
              [this](std::span<const pair_id> pairs, std::span<const std::uint64_t> lines, const pair_outcome& out) {

@@ -57,10 +57,17 @@ class operation {
   // the error fails the pair.
   virtual std::optional<std::string_view> done_despite(std::string_view category,
                                                        std::string_view sub_category) const noexcept = 0;
-  // Whether it reads (batch/read): a pair is a record (to-id 0), a 2xx is
-  // decoded into rows (codec/read_response.hpp) for the dispatcher's page
-  // sink, and a record with more pages is asked again at its cursor.
+  // Whether it reads (batch/read): a 2xx is decoded into rows
+  // (codec/read_response.hpp), rows go to the dispatcher's page sink as
+  // read_mode() says, and a record with more pages is asked again at its
+  // cursor. One input per from-id.
   virtual bool reads() const noexcept { return false; }
+  enum class read_kind {
+    records,  // a pair is a record (to-id 0): every row of it is kept (export)
+    keep,     // a pair is an association: its rows are kept, and it is done (archive --backup)
+    absent,   // a pair is an association that should be gone: listed, it fails still_present (verify)
+  };
+  virtual read_kind read_mode() const noexcept { return read_kind::records; }
   // The body for a batch some of whose records continue at a cursor:
   // `after[i]` for pairs[i], "" for a first page. Reading operations only.
   virtual void encode_pages(std::span<const pair_id> pairs, std::span<const std::string> after,
@@ -91,9 +98,15 @@ const operation& create_operation() noexcept;
 const operation& archive_labels_operation() noexcept;
 
 // POST …/batch/read: each record's associations to the to-type, page by
-// page, under the name of the command that reads ("export", "verify").
-// "No associations" leaves a record done with none.
-const operation& read_operation(std::string_view command);
+// page. "No associations" leaves a record (or pair) done with none.
+//   export  the pairs are records (to-id 0); every row is kept
+//   backup  the pairs are associations; the rows of those listed are kept
+//   verify  the pairs are associations that should be gone; one listed
+//           fails "still_present"
+const operation& read_operation(operation::read_kind kind);
+
+// The failure category of a pair verify found still associated.
+inline constexpr std::string_view still_present = "still_present";
 
 // The removals' shared reading of an error about a pair: "no association"
 // (NO_ASSOCIATIONS_FOUND, OBJECT_NOT_FOUND) leaves it done, as
