@@ -28,9 +28,9 @@ using command_runner = std::function<int()>;
 // Registers `hubbatch sandbox`; when its flags parse, sets *run.
 void add_sandbox_command(CLI::App& app, command_runner* run);
 // The commands that run a job (cli/job_cmd.cpp), one per operation.
-enum class job_kind { archive, create, archive_labels, export_records };
-// Registers `hubbatch archive`, `create`, `archive-labels` or `export`; when
-// its flags parse, sets *run.
+enum class job_kind { archive, create, archive_labels, export_records, verify_pairs };
+// Registers `hubbatch archive`, `create` (also named `restore`),
+// `archive-labels`, `export` or `verify`; when its flags parse, sets *run.
 void add_job_command(CLI::App& app, command_runner* run, job_kind kind);
 
 }  // namespace hubbatch::cli

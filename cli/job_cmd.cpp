@@ -43,6 +43,7 @@ struct archive_flags {
   bool include_unlabeled = false;  // archive-labels: the unlabelled type may be removed
   std::string backup;              // archive --backup FILE ("" = none)
   bool verify = false;             // archive --verify
+  bool all = false;                // archive --all: the input lists records; remove all they have
   std::vector<std::string> inputs{"-"};  // --input (repeatable): cfg.input, then cfg.extra_inputs
   std::string format;      // "" = from the file name (export: the output's format, csv or ndjson)
   std::string input_format;  // export: --input-format ("" = from the file name)
@@ -203,6 +204,7 @@ const engine::operation& operation_of(job_kind k) {
     case job_kind::create: return engine::create_operation();
     case job_kind::archive_labels: return engine::archive_labels_operation();
     case job_kind::export_records: return engine::read_operation(engine::operation::read_kind::records);
+    case job_kind::verify_pairs: return engine::read_operation(engine::operation::read_kind::absent);
     case job_kind::archive: break;
   }
   return engine::archive_operation();
@@ -221,8 +223,14 @@ int run_plan(archive_flags& f) {
   // counts any one type stands for it.
   if (!f.label.empty())
     f.cfg.label = parse_assoc_type(f.label).value_or(assoc_type{1, assoc_category::user_defined});
-  plan_figures fig = plan_inputs(f.cfg, operation_of(f.kind), inputs, f.quiet);
+  const engine::operation& op =
+      f.all ? engine::read_operation(engine::operation::read_kind::records) : operation_of(f.kind);
+  plan_figures fig = plan_inputs(f.cfg, op, inputs, f.quiet);
   fmt::print("{}", plan_text(fig, rate_for_plan(f.cfg, plan_rate_cfg), f.daily_budget, inputs, f.cfg));
+  if (f.all)
+    fmt::print(
+        "--all: the figures above are the records and their read requests; what they are associated with, and so "
+        "the archive's pairs and requests, is known only after reading them (nothing was read)\n");
   return fig.rejected > 0 ? exit_partial : exit_ok;
 }
 
@@ -242,7 +250,16 @@ int run_archive(archive_flags& f) {
   if (cfg.input == "-" && ::isatty(STDIN_FILENO) == 1)
     print_stderr(notice_level::info, "hubbatch: ",
                  "reading pairs from stdin (the terminal); end with Ctrl-D, or give --input FILE");
+  if (f.all) cfg.records_input = true;  // the read pass's input; the archive's is what it read
   if (f.plan) return run_plan(f);
+  if (f.all) {
+    if (cfg.report_path.empty() && f.backup.empty()) {
+      print_stderr(notice_level::error, prefix,
+                   "--all needs --report or --backup: the associations it reads are kept next to one of them "
+                   "(REPORT.all.csv or BACKUP.all.csv) for the archive and for --resume");
+      return exit_usage;
+    }
+  }
   if (f.proxy == "direct") cfg.proxy.clear();
   else if (!f.proxy.empty()) cfg.proxy = f.proxy;
   else if (!f.sandbox) cfg.proxy = proxy_from_env(cfg.base_url);
@@ -268,6 +285,7 @@ int run_archive(archive_flags& f) {
   std::vector<io::named_path> ins;
   for (const auto& in : f.inputs) ins.push_back({"--input", in});
   if (!cfg.ca_file.empty()) ins.push_back({"--ca-file", cfg.ca_file});
+  const std::string all_work = f.all ? (cfg.report_path.empty() ? f.backup : cfg.report_path) + ".all.csv" : "";
   if (!f.token_file.empty()) ins.push_back({"--token-file", f.token_file});
   std::vector<io::named_path> outs{{"--failures", cfg.failures_path},
                                    {"--report", cfg.report_path},
@@ -275,7 +293,8 @@ int run_archive(archive_flags& f) {
                                     cfg.journal_path},
                                    {"--metrics-file", f.metrics_file},
                                    {"--output", cfg.output_path == "-" ? std::string() : cfg.output_path},
-                                   {"--backup", f.backup}};
+                                   {"--backup", f.backup},
+                                   {"--all's working file", all_work}};
   if (std::string clash = io::find_path_clash(ins, outs); !clash.empty()) {
     print_stderr(notice_level::error, prefix, clash + ": refusing to overwrite it (nothing was written)");
     return exit_usage;
@@ -323,8 +342,36 @@ int run_archive(archive_flags& f) {
 
   // --backup: everything the archive will remove is on disk first; an
   // incomplete backup archives nothing.
+  // --all: read what the records have first; that file is the archive's input
+  // (and, with --backup, goes into the backup before anything is removed).
+  std::optional<engine::job_result> all_read;
+  if (f.all) {
+    all_read = run_all_read_pass(cfg, opt, all_work);
+    settle_exit(*all_read, true);
+    if (!backup_complete(*all_read)) {
+      print_summary(engine::report_summary(all_read->totals, all_read->context),
+                    engine::report_json(all_read->totals, all_read->context));
+      spdlog::error("reading the records' associations did not finish ({} records failed, {} pending{}): nothing "
+                    "was archived; {}",
+                    all_read->totals.failed_pairs, all_read->totals.pending_pairs,
+                    all_read->stop_message.empty() ? "" : ": " + all_read->stop_message,
+                    cfg.journal_path.empty() ? "run again" : "run the same command again with --resume");
+      return all_read->context.exit_code != exit_ok ? all_read->context.exit_code : exit_partial;
+    }
+    if (!f.backup.empty()) append_rows(all_work, f.backup);
+    if (!f.quiet)
+      spdlog::info("--all: {} associations ({} rows) of {} records read into {}{}", all_read->totals.read_associations,
+                   all_read->totals.read_rows, all_read->totals.done_pairs, all_work,
+                   f.backup.empty() ? "" : " and appended to " + f.backup);
+    cfg.input = all_work;
+    cfg.extra_inputs.clear();
+    cfg.records_input = false;
+    cfg.format = io::input_format::csv;
+    cfg.columns.clear();
+    cfg.delimiter = ',';
+  }
   std::optional<engine::job_result> backup;
-  if (!f.backup.empty()) {
+  if (!f.backup.empty() && !f.all) {
     backup = run_backup_pass(cfg, opt, f.backup);
     settle_exit(*backup, true);
     if (!backup_complete(*backup)) {
@@ -348,14 +395,11 @@ int run_archive(archive_flags& f) {
     verify = run_verify_pass(cfg, opt);
     settle_verify_exit(r, *verify);
   }
+  if (all_read) r.context.sections.emplace_back("all", pass_json(*all_read, all_work));
   if (backup) r.context.sections.emplace_back("backup", pass_json(*backup, f.backup));
-  if (verify) {
-    r.context.sections.emplace_back("verify", pass_json(*verify, ""));
-    r.context.sections.emplace_back(
-        "still_present_pairs", std::to_string(verify->totals.errors_by_category.contains(std::string(engine::still_present))
-                                                  ? verify->totals.errors_by_category.at(std::string(engine::still_present))
-                                                  : 0));
-  }
+  if (verify) r.context.sections.emplace_back("verify", pass_json(*verify, ""));
+  if (verify || f.kind == job_kind::verify_pairs)
+    r.context.sections.emplace_back("still_present_pairs", std::to_string(still_present_pairs(verify ? *verify : r)));
   progress.finish(r.totals, r.context.elapsed_s, r.invariant_error.empty() ? r.context.exit_code : exit_partial);
 
   if (!r.invariant_error.empty()) {
@@ -407,18 +451,28 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   engine::archive_config& c = f->cfg;
   const bool create = kind == job_kind::create;
   const bool exporting = kind == job_kind::export_records;
-  f->name = create ? "create" : kind == job_kind::archive_labels ? "archive-labels" : exporting ? "export" : "archive";
+  const bool verifying = kind == job_kind::verify_pairs;
+  const bool reading = exporting || verifying;
+  f->name = create                              ? "create"
+            : kind == job_kind::archive_labels ? "archive-labels"
+            : exporting                        ? "export"
+            : verifying                        ? "verify"
+                                               : "archive";
   const char* what =
       create ? "Create the associations listed in a file of from_id,to_id pairs (unlabelled, or with a label from "
                "--label or category,type_id columns)"
       : exporting
           ? "Write the current associations (with their labels) of each record listed in a file of ids, or in the "
             "from column of a pairs file, to a CSV or NDJSON file"
+      : verifying
+          ? "Read back the associations of a file of from_id,to_id pairs and report every pair still associated "
+            "(still_present; exit 1), e.g. after an archive"
       : kind == job_kind::archive_labels
           ? "Remove only the labels listed (--label, or category,type_id columns) from the associations of a file "
             "of from_id,to_id pairs; the associations stay"
           : "Archive (remove) the associations listed in a file of from_id,to_id pairs, with every label";
   auto* cmd = app.add_subcommand(f->name, what);
+  if (create) cmd->alias("restore");  // what a user looks for to put a backup or an export back
   add_config_option(*cmd);  // first: its callback feeds the options declared below
   cmd->add_option("--from-type", c.from_type, "Object type of the source records (contacts, 0-1, 2-123, p_name, ...)")
       ->required();
@@ -469,17 +523,18 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  if (exporting) c.batch_size = 1000;  // HubSpot's cap for batch/read
+  if (reading) c.batch_size = 1000;  // HubSpot's cap for batch/read
   cmd->add_option("--batch-size", c.batch_size,
                   kind == job_kind::archive ? "Inputs (distinct from-ids) per request"
                   : exporting               ? "Records per request (HubSpot reads at most 1,000)"
+                  : verifying               ? "From-ids per request (HubSpot reads at most 1,000)"
                                             : "Inputs (pairs) per request")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
   cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
                   "Cap on pairs per request; 0 = no cap beyond --batch-size")
       ->capture_default_str();
-  if (kind == job_kind::archive) {
+  if (kind == job_kind::archive || verifying) {
     cmd->add_option("--group-window", c.group_window,
                     "Pairs held back to group to-ids by from-id (duplicates within it are sent once)")
         ->capture_default_str()
@@ -509,6 +564,8 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--failures", c.failures_path,
                   exporting ? "Write every record not read (failed, pending) and every rejected line to this CSV "
                               "(readable as --input)"
+                  : verifying ? "Write every pair still associated (still_present), not read (failed, pending) and "
+                                "every rejected line to this CSV (readable as --input)"
                             : "Write every pair not done (not " + std::string(operation_of(kind).done_word()) +
                                   ") to this CSV (readable as --input)");
   cmd->add_option("--report", c.report_path, "Write the JSON report to this file");
@@ -516,6 +573,10 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
     cmd->add_option("--backup", f->backup,
                     "Before archiving, read the listed pairs' associations (labels included) and append those that "
                     "exist to this CSV, synced; an incomplete backup archives nothing. Restore with create --input");
+    cmd->add_flag("--all", f->all,
+                  "The input lists records (ids, or a pairs file's from column): remove every association each "
+                  "has to --to-type, as read first (kept in REPORT.all.csv, or BACKUP.all.csv; needs --report or "
+                  "--backup)");
     cmd->add_flag("--verify", f->verify,
                   "After archiving, read the pairs back: any still associated fails as still_present (report, "
                   "--failures; exit 1)");
@@ -533,7 +594,7 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
                   "Allow removing the unlabelled type (e.g. HUBSPOT_DEFINED:279), which removes every label and "
                   "the association itself");
   }
-  if (!exporting) {  // an embedded sandbox is seeded with pairs; export's input is records
+  if (!reading) {  // an embedded sandbox is seeded with pairs, or starts empty: nothing to read
     cmd->add_flag("--sandbox", f->sandbox,
                   create ? "Run against an embedded, empty sandbox (demo, dry run)"
                          : "Run against an embedded sandbox seeded with the input's pairs (demo, dry run)");

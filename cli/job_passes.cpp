@@ -1,8 +1,16 @@
 #include "cli/job_passes.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
 
 #include "engine/operation.hpp"
+#include "engine/read_output.hpp"
 #include "io/text.hpp"
 
 namespace hubbatch::cli {
@@ -53,8 +61,69 @@ engine::job_result run_verify_pass(const engine::archive_config& cfg, const engi
   return engine::run_job(p, pass_options(opt, engine::operation::read_kind::absent));
 }
 
+engine::job_result run_all_read_pass(const engine::archive_config& cfg, const engine::job_options& opt,
+                                     const std::string& work) {
+  engine::archive_config p = pass_config(cfg);
+  p.records_input = true;
+  p.output_path = work;
+  p.output_overwrite = true;  // the job's own working file (a finished job's is refused by its journal)
+  p.failures_path.clear();
+  if (!p.journal_path.empty()) p.journal_path += ".all";
+  return engine::run_job(p, pass_options(opt, engine::operation::read_kind::records));
+}
+
+namespace {
+struct fd_closer {
+  int fd;
+  ~fd_closer() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+[[noreturn]] void fail(const std::string& what, const std::string& path) {
+  throw std::runtime_error(what + " '" + path + "': " + std::strerror(errno ? errno : EIO));
+}
+bool write_all(int fd, const char* p, std::size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+}  // namespace
+
+void append_rows(const std::string& from, const std::string& to) {
+  fd_closer in{::open(from.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) fail("cannot read", from);
+  fd_closer out{::open(to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)};
+  if (out.fd < 0) fail("cannot write backup", to);
+  struct stat st {};
+  if (::fstat(out.fd, &st) != 0) fail("cannot write backup", to);
+  const std::string_view header = engine::read_output::csv_header;
+  if (st.st_size == 0 && !write_all(out.fd, header.data(), header.size())) fail("cannot write backup", to);
+  std::string buf(1 << 16, '\0');
+  bool first = true;
+  for (;;) {
+    ssize_t n = ::read(in.fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot read", from);
+    if (n == 0) break;
+    std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
+    if (first && chunk.starts_with(header)) chunk.remove_prefix(header.size());  // the file's own header
+    first = false;
+    if (!write_all(out.fd, chunk.data(), chunk.size())) fail("cannot write backup", to);
+  }
+  if (::fdatasync(out.fd) != 0) fail("cannot sync backup", to);
+}
+
 bool backup_complete(const engine::job_result& b) {
   return b.stop == engine::stop_reason::none && b.totals.failed_pairs == 0 && b.totals.pending_pairs == 0;
+}
+
+std::uint64_t still_present_pairs(const engine::job_result& v) {
+  return category_count(v.totals, engine::still_present);
 }
 
 std::string verify_summary(const engine::job_result& v) {

@@ -25,8 +25,22 @@ engine::job_result run_backup_pass(const engine::archive_config& cfg, const engi
 // cheap to run again.
 engine::job_result run_verify_pass(const engine::archive_config& cfg, const engine::job_options& opt);
 
+// archive --all: reads every association of the records cfg.input lists
+// (export's pass) into `work`, which the archive then takes as its input.
+// Its journal is cfg.journal_path + ".all".
+engine::job_result run_all_read_pass(const engine::archive_config& cfg, const engine::job_options& opt,
+                                     const std::string& work);
+
+// Appends the rows of export file `from` (its header left out) to `to`
+// (with a header when `to` is empty) and syncs it. Throws
+// std::runtime_error naming the file that failed.
+void append_rows(const std::string& from, const std::string& to);
+
 // Whether a backup pass covered every pair (none failed or pending, no stop).
 bool backup_complete(const engine::job_result& b);
+
+// Pairs a verify job found still associated.
+std::uint64_t still_present_pairs(const engine::job_result& v);
 
 // The verify pass in a line for stderr: pairs read back, still present,
 // not read, requests.

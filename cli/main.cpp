@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::create);
   hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::archive_labels);
   hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::export_records);
+  hubbatch::cli::add_job_command(app, &run, hubbatch::cli::job_kind::verify_pairs);
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
