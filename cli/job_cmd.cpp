@@ -223,6 +223,7 @@ int run_plan(archive_flags& f) {
   // counts any one type stands for it.
   if (!f.label.empty())
     f.cfg.label = parse_assoc_type(f.label).value_or(assoc_type{1, assoc_category::user_defined});
+  if (f.all) f.cfg.batch_size = 1000;  // the plan is of the reads (HubSpot's cap)
   const engine::operation& op =
       f.all ? engine::read_operation(engine::operation::read_kind::records) : operation_of(f.kind);
   plan_figures fig = plan_inputs(f.cfg, op, inputs, f.quiet);

@@ -45,7 +45,9 @@ column_role role_of_column(std::string_view name) {
   if (iequals(name, "type_id") || iequals(name, "typeId") || iequals(name, "association_type_id") ||
       iequals(name, "associationTypeId"))
     return column_role::type_id;
-  if (iequals(name, "id") || iequals(name, "record_id") || iequals(name, "hs_object_id") || iequals(name, "object_id"))
+  // "Record ID": the column HubSpot's own exports name the id.
+  if (iequals(name, "id") || iequals(name, "record_id") || iequals(name, "hs_object_id") || iequals(name, "object_id") ||
+      iequals(name, "Record ID"))
     return column_role::id;
   return column_role::other;
 }
@@ -94,7 +96,7 @@ std::string parse_record_column_names(std::string_view text, std::vector<std::st
   role_counts n;
   if (std::string why = split_column_names(text, out, n); !why.empty()) return why;
   if (n[column_role::from] + n[column_role::id] != 1)
-    return "name exactly one id column (id, record_id, hs_object_id, object_id, from, from_id or fromObjectId); "
+    return "name exactly one id column (id, record_id, Record ID, hs_object_id, object_id, from, from_id or fromObjectId); "
            "other names mark columns that are ignored, e.g. index,id";
   names = std::move(out);
   return {};

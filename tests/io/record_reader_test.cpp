@@ -1,7 +1,5 @@
 // The pair reader's records mode (parse_options::records, issue 14): one
 // record id a line, for export, archive --all and verify's reads.
-#include "io/pair_reader.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "io/pair_reader.hpp"
 
 namespace {
 
@@ -115,8 +115,9 @@ TEST(record_reader_csv, issue_14_one_id_a_line_without_header) {
 }
 
 TEST(record_reader_csv, issue_14_each_id_column_name_makes_a_header) {
-  for (std::string_view name : {"id", "ID", "record_id", "Record_Id", "hs_object_id", "HS_OBJECT_ID", "object_id",
-                                "from", "from_id", "fromObjectId", "FROMOBJECTID", "\"id\"", " id "}) {
+  for (std::string_view name :
+       {"id", "ID", "record_id", "Record_Id", "hs_object_id", "HS_OBJECT_ID", "object_id", "from", "from_id",
+        "fromObjectId", "FROMOBJECTID", "\"id\"", " id ", "Record ID", "\"Record ID\""}) {
     const std::string input = std::string(name) + "\n101\n102\n";
     const auto r = parse(csv, input);
     EXPECT_EQ(r.events, (E{id(2, 101), id(3, 102)})) << name;
@@ -128,7 +129,8 @@ TEST(record_reader_csv, issue_14_each_id_column_name_makes_a_header) {
   }
   EXPECT_EQ(hubbatch::io::to_string(*parse(csv, "hs_object_id\n1\n").columns), "hs_object_id (1)");
   EXPECT_EQ(hubbatch::io::role_of_column(" \"Object_Id\" "), hubbatch::io::column_role::id);
-  EXPECT_EQ(hubbatch::io::role_of_column("record id"), hubbatch::io::column_role::other);
+  EXPECT_EQ(hubbatch::io::role_of_column("record id"), hubbatch::io::column_role::id);  // HubSpot's exports
+  EXPECT_EQ(hubbatch::io::role_of_column("recordid"), hubbatch::io::column_role::other);
 }
 
 TEST(record_reader_csv, issue_14_a_header_puts_the_id_in_any_column) {
@@ -216,11 +218,11 @@ TEST(record_reader_csv, issue_14_bad_ids_keep_the_pair_modes_reasons_and_details
 }
 
 TEST(record_reader_csv, issue_14_a_first_line_neither_id_nor_header_is_rejected) {
-  auto r = parse(csv, "Record ID\n101\n");
+  auto r = parse(csv, "Record No\n101\n");
   EXPECT_EQ(r.events, (E{bad(1, reject_reason::bad_id,
                              "first line is neither an id nor a header naming an id column (id, record_id, from_id, "
-                             "...): Record ID",
-                             "Record ID"),
+                             "...): Record No",
+                             "Record No"),
                          id(2, 101)}));
   EXPECT_FALSE(r.header);
   // A to column alone names no id.
@@ -261,9 +263,10 @@ TEST(record_column_names, issue_14_one_id_column_and_no_to_column_needed) {
     EXPECT_NE(why, "") << bad;
     EXPECT_EQ(untouched, std::vector<std::string>{"kept"}) << bad;
   }
-  EXPECT_EQ(hubbatch::io::parse_record_column_names("x,y", names),
-            "name exactly one id column (id, record_id, hs_object_id, object_id, from, from_id or fromObjectId); "
-            "other names mark columns that are ignored, e.g. index,id");
+  EXPECT_EQ(
+      hubbatch::io::parse_record_column_names("x,y", names),
+      "name exactly one id column (id, record_id, Record ID, hs_object_id, object_id, from, from_id or fromObjectId); "
+      "other names mark columns that are ignored, e.g. index,id");
   // Pair mode ignores an id column as it ignored any other name.
   EXPECT_EQ(hubbatch::io::parse_column_names("id,from,to", names), "");
   EXPECT_NE(hubbatch::io::parse_column_names("id", names), "");
