@@ -92,7 +92,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
     ready_.pop_front();
   } else if (!continued_.pairs.empty()) {
     out.emplace(std::exchange(continued_, work_item{}));
-    continued_inputs_ = 0;
+    continued_inputs_ = continued_rows_ = 0;
   } else {
     return std::nullopt;
   }
@@ -135,7 +135,7 @@ void dispatcher::drain_pending() {
   for (auto& [t, item] : delayed_) settle_pending(item, to_string(stop_));
   delayed_.clear();
   if (!continued_.pairs.empty()) settle_pending(std::exchange(continued_, work_item{}), to_string(stop_));
-  continued_inputs_ = 0;
+  continued_inputs_ = continued_rows_ = 0;
 }
 
 void dispatcher::requeue_now(work_item&& item, bool front) {
@@ -304,6 +304,13 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
     ++c_.transport_errors;
     stop(stop_reason::unreachable, "cannot reach the server: " + std::string(r.error));
     settle_pending(item, to_string(stop_));
+    return;
+  }
+  if (r.too_large && op_.reads() && op_.inputs(item.pairs) > 1) {
+    // A read answer past the response limit (records with many
+    // associations): ask for fewer records at a time.
+    ++c_.transport_errors;
+    bisect(std::move(item));
     return;
   }
   if (r.what == attempt_result::kind::transport_error || r.what == attempt_result::kind::connect_error) {
@@ -506,6 +513,7 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
   // Rows first: the kept ones reach the sink (and its file) before any pair
   // of this answer settles. Rows of a record we did not ask for are dropped.
   std::vector<char> answered(n, 0), present(n, 0);
+  std::vector<std::size_t> row_count(n, 0);  // by the first pair of each from
   std::vector<codec::read_row> kept;  // when some row is dropped: the kept ones
   bool keep_all = true;
   auto drop = [&](std::size_t k) {  // row k is not kept
@@ -521,6 +529,7 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
       continue;
     }
     answered[it->i] = 1;
+    ++row_count[it->i];
     bool keep = mode == operation::read_kind::records;
     if (!keep) {
       auto hit = std::lower_bound(it, index.end(), key{row.from, row.to, 0});
@@ -557,7 +566,7 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
       if (cursor[first]->empty())
         settle_failed(item, i, "BAD_CURSOR", r.status, "the server said more pages follow but gave no usable cursor");
       else
-        continue_read(item, i, *cursor[first]);
+        continue_read(item, i, *cursor[first], row_count[first]);
     } else if (answered[first] || !unmatched) {
       settle_done(item, i);
     } else {
@@ -567,7 +576,7 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
   if (!unsure.pairs.empty()) settle_unmatched(std::move(unsure), body, r.status);
 }
 
-void dispatcher::continue_read(const work_item& item, std::size_t i, std::string after) {
+void dispatcher::continue_read(const work_item& item, std::size_t i, std::string after, std::size_t rows) {
   if (stop_ != stop_reason::none) {
     work_item one;
     push_pair(one, item, i);
@@ -577,11 +586,12 @@ void dispatcher::continue_read(const work_item& item, std::size_t i, std::string
   // A full item goes to the queue before a new from-id would overfill it
   // (the pairs of one from-id stay together).
   if (continued_.pairs.empty() || continued_.pairs.back().from != item.pairs[i].from) {
-    if (continued_inputs_ >= opt_.max_inputs) {
-      ready_.push_back(std::exchange(continued_, work_item{}));
-      continued_inputs_ = 0;
+    if (continued_inputs_ >= opt_.max_inputs || continued_rows_ + rows > continued_row_budget) {
+      if (!continued_.pairs.empty()) ready_.push_back(std::exchange(continued_, work_item{}));
+      continued_inputs_ = continued_rows_ = 0;
     }
     ++continued_inputs_;
+    continued_rows_ += rows;
   }
   continued_.after.push_back(std::move(after));
   continued_.pairs.push_back(item.pairs[i]);

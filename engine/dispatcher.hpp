@@ -60,6 +60,7 @@ struct attempt_result {
   const codec::decoded_read* read = nullptr;
   std::string_view error;                           // transport error description
   bool request_written = false;                     // transport error: the request may have reached the server
+  bool too_large = false;                           // transport error: the response passed max_response_bytes
 };
 
 enum class pair_fate : std::uint8_t { done, failed, pending };  // done: archived (or created, ...)
@@ -92,6 +93,11 @@ class dispatcher {
   // `item`'s records the answer held (rows naming other records are left
   // out), called before those records settle or ask for their next page.
   using page_fn = std::function<void(std::span<const codec::read_row> rows)>;
+
+  // A continued read item is sent once its records' last pages held this
+  // many rows: their next pages are as large, and one answer must stay
+  // well under the response limit.
+  static constexpr std::size_t continued_row_budget = 20000;
 
   struct options {
     int max_retries = 8;
@@ -211,8 +217,9 @@ class dispatcher {
   // A reading operation's 2xx: its rows to the page sink, then each record
   // settled, failed, or queued for its next page.
   void on_page(work_item&& item, const attempt_result& r);
-  // Queues pair i of `item` for its next page at `after` (continued_).
-  void continue_read(const work_item& item, std::size_t i, std::string after);
+  // Queues pair i of `item` for its next page at `after` (continued_);
+  // `rows`: the rows its record had in this page (the next is sized alike).
+  void continue_read(const work_item& item, std::size_t i, std::string after, std::size_t rows);
 
   const operation& op_;
   options opt_;
@@ -224,6 +231,7 @@ class dispatcher {
   // fill a request; handed out when full or when nothing else is ready.
   work_item continued_;
   std::size_t continued_inputs_ = 0;  // its inputs (runs of one from-id)
+  std::size_t continued_rows_ = 0;    // rows its records had in their last page
   page_fn on_page_;
   std::size_t in_flight_ = 0;
   stop_reason stop_ = stop_reason::none;

@@ -196,6 +196,7 @@ class session {
     r.what = kind;
     r.error = error_text_;
     r.request_written = written;
+    r.too_large = ec == http::error::body_limit;
     j_.disp.on_result(std::move(item), r, clock::now());
     j_.flush_journal();
   }
