@@ -48,6 +48,10 @@ class session {
           const endpoint_url* proxy = nullptr)
       : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolve_timer_(j.ioc), resolver_(j.ioc),
         path_(path) {
+    // Beast reads at most max(512, capacity - size) bytes at a time, and an
+    // empty flat_buffer grows only when the parser leaves it full: room
+    // reserved here lets one read take a whole TLS record.
+    buffer_.reserve(read_room);
     // The request head after the target, written by hand up to its
     // Content-Length value: the same for every request of the job (host is
     // validated, the token is visible ASCII: nothing here needs escaping).
@@ -326,6 +330,7 @@ class session {
   // "1;x=eeee…" forever would grow the buffer until the request deadline.
   static constexpr std::size_t response_header_limit = 64 * 1024;
   beast::flat_buffer buffer_{4 * response_header_limit};
+  static constexpr std::size_t read_room = 64 * 1024;  // the most Beast's http::read asks for in one read
   std::string path_;  // associations_path(): the target up to the operation's route
   std::string head_;  // the request head from " HTTP/1.1" up to "Content-Length: " (holds the token)
   std::string body_;  // the current request's JSON body
