@@ -158,7 +158,18 @@ bool pair_grouper::add(pair_id p, std::uint64_t line) {
 }
 
 void pair_grouper::add_many(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
-  if (!holds_typed_ && any_typed(pairs, n)) return add_each(pairs, lines, n, accepted);
+  if (holds_typed_) return add_block(pairs, lines, n, accepted);
+  // Each run of one kind to its grouper: typed pairs to typed_, the others here.
+  for (std::size_t k = 0; k < n;) {
+    const bool typed_run = !pairs[k].type.empty();
+    std::size_t end = k + 1;
+    while (end < n && pairs[end].type.empty() != typed_run) ++end;
+    (typed_run ? typed() : *this).add_block(pairs + k, lines ? lines + k : nullptr, end - k, accepted + k);
+    k = end;
+  }
+}
+
+void pair_grouper::add_block(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted) {
   constexpr std::size_t block = 16;
   std::size_t home[block];
   for (std::size_t base = 0; base < n; base += block) {

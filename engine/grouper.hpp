@@ -159,6 +159,8 @@ class pair_grouper {
   static constexpr std::uint32_t unindexed = ~std::uint32_t{0};
   void rebuild_index(std::size_t live_after_insert);
   bool add_at(pair_id p, std::uint64_t line, std::size_t home);  // add() with the slot index to start probing at
+  // add_many() for pairs all of this grouper's kind (typed in typed_, untyped here).
+  void add_block(const pair_id* pairs, const std::uint64_t* lines, std::size_t n, bool* accepted);
   group* find(pair_id p);                                       // the indexed waiting group of (from, type), or null
   bool join(group& g, std::uint64_t to, std::uint64_t line);    // false: the pair is already waiting
   void start_group(pair_id p, std::uint64_t line, std::uint32_t slot);

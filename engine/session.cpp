@@ -25,8 +25,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
+#include <iterator>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -49,6 +54,10 @@ class session {
           const endpoint_url* proxy = nullptr)
       : j_(j), url_(url), proxy_(proxy), tls_ctx_(tls_ctx), timer_(j.ioc), resolve_timer_(j.ioc), resolver_(j.ioc),
         path_(path) {
+    // Beast reads at most max(512, capacity - size) bytes at a time, and an
+    // empty flat_buffer grows only when the parser leaves it full: room
+    // reserved here lets one read take a whole TLS record.
+    buffer_.reserve(read_room);
     // The request head after the target, written by hand up to its
     // Content-Length value: the same for every request of the job (host is
     // validated, the token is visible ASCII: nothing here needs escaping).
@@ -215,16 +224,7 @@ class session {
         co_return;
       }
     }
-    body_.clear();
-    if (item.after.empty()) j_.op.encode(item.pairs, body_);
-    else j_.op.encode_pages(item.pairs, item.after, body_);
-    wire_.assign("POST ");
-    wire_ += path_;
-    wire_ += j_.op.route(item.pairs);
-    wire_ += head_;
-    wire_ += std::to_string(body_.size());
-    wire_ += "\r\n\r\n";
-    wire_ += body_;
+    const std::string_view request = encode_request(item);
     j_.on_send(item);
     ++j_.totals.requests;
     if (item.resend) ++j_.totals.retries;
@@ -234,7 +234,7 @@ class session {
     auto started = clock::now();
     auto& tcp_layer = beast::get_lowest_layer(*stream_);
     tcp_layer.expires_after(j_.cfg.request_timeout);
-    auto [wec, wn] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple);
+    auto [wec, wn] = co_await asio::async_write(*stream_, asio::buffer(request), use_tuple);
     if (wec) {
       // Some bytes may have reached the server (e.g. a stale keep-alive
       // connection reset mid-write): count the slot, resend later.
@@ -244,6 +244,10 @@ class session {
     parser_.emplace();
     parser_->body_limit(j_.cfg.max_response_bytes);
     parser_->header_limit(response_header_limit);
+    // The last response's body buffer, emptied: with its capacity the body
+    // and the decoder's padding usually fit without an allocation.
+    response_body_.clear();
+    parser_->get().body() = std::move(response_body_);
     auto [rec, rn] = co_await http::async_read(*stream_, buffer_, *parser_, use_tuple);
     if (rec) {
       transport_failure(std::move(item), "read response", rec, true);
@@ -271,6 +275,7 @@ class session {
     } else {
       decoder_.decode(res.body(), decoded_);
     }
+    if (res.body().capacity() <= max_kept_body) response_body_ = std::move(res.body());
     codec::redact(decoded_, j_.opt.token);  // a server echoing the token must not get it logged (issue 7)
     bool keep = res.keep_alive();
     r.body = &decoded_;
@@ -293,6 +298,30 @@ class session {
     decoded_.message = std::move(page_.message);
     decoded_.errors = std::move(page_.errors);
     decoded_.num_errors = page_.num_errors;
+  }
+
+  // The request for `item` in wire_: the body is encoded straight into it
+  // after head_room_ bytes, then the head is written just in front of the
+  // body, so the body is never copied. Returns the bytes to send.
+  std::string_view encode_request(const work_item& item) {
+    const std::string_view route = j_.op.route(item.pairs);
+    constexpr std::string_view method = "POST ", end_of_head = "\r\n\r\n";
+    const std::size_t fixed = method.size() + path_.size() + route.size() + head_.size() + end_of_head.size();
+    // Only grows, so the spaces below overwrite the whole of the last head
+    // (the token) before encode() may move wire_ to a bigger buffer.
+    head_room_ = std::max(head_room_, fixed + std::numeric_limits<std::size_t>::digits10 + 1);
+    wire_.assign(head_room_, ' ');
+    if (item.after.empty()) j_.op.encode(item.pairs, wire_);
+    else j_.op.encode_pages(item.pairs, item.after, wire_);
+    char length[std::numeric_limits<std::size_t>::digits10 + 1];
+    const auto [length_end, ec] = std::to_chars(std::begin(length), std::end(length), wire_.size() - head_room_);
+    const std::string_view length_text(length, static_cast<std::size_t>(length_end - length));
+    const std::size_t start = head_room_ - fixed - length_text.size();
+    char* out = wire_.data() + start;
+    for (std::string_view part :
+         {method, std::string_view(path_), route, std::string_view(head_), length_text, end_of_head})
+      out = std::copy(part.begin(), part.end(), out);
+    return std::string_view(wire_).substr(start);
   }
 
   // --rate auto: the headers of this response, and the dispatcher's word on
@@ -346,11 +375,14 @@ class session {
   // "1;x=eeee…" forever would grow the buffer until the request deadline.
   static constexpr std::size_t response_header_limit = 64 * 1024;
   beast::flat_buffer buffer_{4 * response_header_limit};
+  static constexpr std::size_t read_room = 64 * 1024;  // the most Beast's http::read asks for in one read
   std::string path_;  // associations_path(): the target up to the operation's route
   std::string head_;  // the request head from " HTTP/1.1" up to "Content-Length: " (holds the token)
-  std::string body_;  // the current request's JSON body
-  std::string wire_;  // head, length, body: the bytes of the current request (holds the token)
+  std::string wire_;  // head_room_ bytes, then the body: the current request from its head on (holds the token)
+  std::size_t head_room_ = 0;  // bytes of wire_ before the body: the longest head so far plus its length
   std::optional<http::response_parser<http::string_body>> parser_;
+  std::string response_body_;  // the body buffer handed from one response to the next (capacity only)
+  static constexpr std::size_t max_kept_body = 4 * response_header_limit;  // a bigger one is freed with its parser
   codec::response_decoder decoder_;
   codec::decoded_response decoded_;
   codec::read_response_decoder read_decoder_;  // reading operations' 2xx answers

@@ -461,6 +461,54 @@ TEST(pair_grouper, interleaved_typed_and_untyped_pairs_fill_full_batches) {
   EXPECT_EQ(batches, 20u) << "full batches of 10, not one per change of kind";
 }
 
+// add_many() hands each run of one kind to its own grouper (typed pairs to
+// the typed one): the same answers and batches as add() pair by pair, for
+// blocks that are all typed, all untyped or mixed, duplicates included.
+TEST(pair_grouper, add_many_of_mixed_kinds_answers_and_batches_as_add_does) {
+  const hubbatch::assoc_type primary{1, hubbatch::assoc_category::hubspot_defined};
+  const hubbatch::assoc_type billing{36, hubbatch::assoc_category::user_defined};
+  std::mt19937_64 rng(13);
+  for (int round = 0; round < 50; ++round) {
+    pair_grouper by_many(64, 10, 10), by_add(64, 10, 10);
+    if (round % 2) {
+      by_many.set_one_pair_per_input(true);
+      by_add.set_one_pair_per_input(true);
+    }
+    const int mode = round % 3;  // 0: all typed, 1: all untyped, 2: mixed
+    std::vector<pair_id> in;
+    std::vector<std::uint64_t> lines;
+    for (std::uint64_t i = 0; i < 300; ++i) {
+      pair_id p{rng() % 40, rng() % 6};
+      const int kind = mode == 0 ? 1 + static_cast<int>(rng() % 2) : mode == 1 ? 0 : static_cast<int>(rng() % 3);
+      if (kind > 0) p.type = kind == 1 ? primary : billing;
+      in.push_back(p);
+      lines.push_back(i + 2);
+    }
+    batch b_many, b_add;
+    std::vector<std::uint64_t> l_many, l_add;
+    for (std::size_t at = 0; at < in.size();) {
+      const std::size_t n = std::min<std::size_t>(1 + rng() % 64, in.size() - at);
+      bool ok[64];
+      by_many.add_many(&in[at], &lines[at], n, ok);
+      for (std::size_t k = 0; k < n; ++k) ASSERT_EQ(ok[k], by_add.add(in[at + k], lines[at + k])) << at + k;
+      at += n;
+      ASSERT_EQ(by_many.pending_pairs(), by_add.pending_pairs());
+      while (by_many.full()) {
+        ASSERT_TRUE(by_many.take_batch(b_many, l_many));
+        ASSERT_TRUE(by_add.take_batch(b_add, l_add));
+        ASSERT_EQ(b_many, b_add);
+        ASSERT_EQ(l_many, l_add);
+      }
+    }
+    while (by_many.take_batch(b_many, l_many)) {
+      ASSERT_TRUE(by_add.take_batch(b_add, l_add));
+      ASSERT_EQ(b_many, b_add);
+      ASSERT_EQ(l_many, l_add);
+    }
+    EXPECT_TRUE(by_add.empty());
+  }
+}
+
 TEST(pair_grouper, runs_of_one_from_id_split_into_groups_where_the_type_changes) {
   const hubbatch::assoc_type primary{1, hubbatch::assoc_category::hubspot_defined};
   const hubbatch::assoc_type billing{36, hubbatch::assoc_category::user_defined};

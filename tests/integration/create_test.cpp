@@ -398,6 +398,31 @@ TEST(create_integration, every_pair_created_under_429s_5xx_resets_and_slow_answe
   EXPECT_EQ(test::read_failures(cfg.failures_path).size(), 0u);
 }
 
+// A 200 whose body is garbled or cut short, on a connection that has just
+// read a full answer (the session hands its body buffer from one response to
+// the next): still a bad response, counted and its batch resent.
+TEST(create_integration, garbled_or_cut_2xx_answers_between_full_ones_are_resent) {
+  temp_dir dir;
+  auto sc = labelled_sandbox(dir, {});
+  sc.fault_garbage = 0.3;
+  sc.fault_seed = 5;
+  sandbox::background_sandbox sb(sc);
+  auto input = with_types(make_pairs(2'000, 48), mix);
+  auto cfg = job_for(sb, write_typed_csv(dir.file("create.csv"), input));
+  cfg.batch_size = 50;  // about 40 batches: a dozen garbled answers
+  cfg.connections = 1;  // one session reads every answer
+  cfg.max_retries = 30;
+  auto r = engine::run_job(cfg, create_options(sb));
+
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.done_pairs, input.size());
+  const auto st = sb.stats();
+  EXPECT_GT(st.faults.garbage, 0u);
+  EXPECT_EQ(r.totals.transport_errors, st.faults.garbage) << "each garbled answer is a bad response";
+  EXPECT_EQ(r.totals.retries, st.faults.garbage) << "and its batch is sent again";
+  EXPECT_EQ(typed_listing(sb), listing_after_create(input));
+}
+
 namespace {
 
 // Pulls one integer field out of the report JSON (`"name": 123`), searching
