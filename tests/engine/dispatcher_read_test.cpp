@@ -538,3 +538,65 @@ TEST(dispatcher_read, books_balance_under_random_pages_errors_and_faults) {
     h.expect_balanced();
   }
 }
+
+// Found writing these tests: an answer with parts the decoder could not read
+// (decoded_read::skipped, e.g. a results[] item without a from id) settled
+// the records it gave no rows as done with none: a backup then left a pair
+// out that the archive removed, and verify called a pair gone that was still
+// listed. Such records are unsure, as after an error naming no record:
+// bisected, and failed when one stays so.
+namespace {
+
+codec::decoded_read unreadable_parts(std::vector<codec::read_row> rows) {
+  codec::decoded_read read;
+  read.kind = codec::body_kind::json_object;
+  read.rows = std::move(rows);
+  read.skipped = 1;
+  return read;
+}
+
+void answer_read(harness& h, work_item&& item, const codec::decoded_read& read) {
+  codec::decoded_response body;
+  body.kind = codec::body_kind::json_object;
+  attempt_result r;
+  r.status = 200;
+  r.body = &body;
+  r.read = &read;
+  h.d.on_result(std::move(item), r, h.now);
+}
+
+}  // namespace
+
+TEST(dispatcher_read, records_without_rows_in_an_answer_with_unreadable_parts_are_not_settled_as_empty) {
+  for (const kind mode : {kind::records, kind::keep, kind::absent}) {
+    harness h(mode);
+    h.add({{1, 10}, {2, 20}, {3, 30}});
+    answer_read(h, h.take(), unreadable_parts({row(1, 10)}));
+    EXPECT_EQ(h.c.done_pairs + h.c.failed_pairs, 1u) << "only record 1 settles";
+    ASSERT_EQ(h.d.queued(), 2u) << "records 2 and 3 are asked again";
+    while (h.d.queued() > 0) {
+      auto again = h.take();
+      ASSERT_EQ(again.pairs.size(), 1u);
+      const auto p = again.pairs[0];
+      h.answer(std::move(again), {{row(p.from, p.to)}});
+    }
+    EXPECT_EQ(h.c.done_pairs + h.c.failed_pairs, 3u);
+    if (mode == kind::absent) {
+      EXPECT_EQ(h.c.errors_by_category["still_present"], 3u);
+    }
+    if (mode == kind::keep) {
+      EXPECT_EQ(h.sink.size(), 3u) << "every pair backed up";
+    }
+    h.expect_balanced();
+  }
+}
+
+TEST(dispatcher_read, a_record_whose_answer_stays_unreadable_fails) {
+  harness h(kind::keep);
+  h.add({{2, 20}});
+  answer_read(h, h.take(), unreadable_parts({}));
+  EXPECT_EQ(h.c.done_pairs, 0u) << "not backed up: not done";
+  EXPECT_EQ(h.c.failed_pairs, 1u);
+  EXPECT_EQ(h.d.queued(), 0u);
+  h.expect_balanced();
+}
