@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/dispatcher.hpp"
+#include "support/read_rows.hpp"
 
 using namespace hubbatch;
 using namespace hubbatch::engine;
@@ -22,22 +23,13 @@ namespace {
 
 using kind = operation::read_kind;
 
-constexpr assoc_type unlabelled{279, assoc_category::hubspot_defined};
-constexpr assoc_type billing{36, assoc_category::user_defined};
+constexpr assoc_type billing = test::billing_row_type;
+using test::read_row;
 
 std::vector<pair_id> records(std::initializer_list<std::uint64_t> ids) {
   std::vector<pair_id> v;
   for (auto id : ids) v.push_back({id, 0});
   return v;
-}
-
-codec::read_row row(std::uint64_t from, std::uint64_t to, assoc_type t = unlabelled, std::string label = {}) {
-  codec::read_row r;
-  r.from = from;
-  r.to = to;
-  r.type = t;
-  r.label = std::move(label);
-  return r;
 }
 
 codec::error_item error(std::string category, std::string sub_category, std::vector<std::uint64_t> from_ids) {
@@ -146,8 +138,8 @@ bool same_row(const codec::read_row& a, const codec::read_row& b) {
 TEST(dispatcher_read, one_page_settles_every_record_and_its_rows_reach_the_sink) {
   harness h(kind::records);
   h.add(records({1, 2, 3}));
-  const std::vector<codec::read_row> rows{row(1, 10), row(1, 10, billing, "Billing contact"), row(1, 11), row(2, 20),
-                                          row(3, 30)};
+  const std::vector<codec::read_row> rows{read_row(1, 10), read_row(1, 10, billing, "Billing contact"), read_row(1, 11),
+                                          read_row(2, 20), read_row(3, 30)};
   h.answer(h.take(), {rows});
   EXPECT_EQ(h.c.done_pairs, 3u);
   EXPECT_EQ(h.c.read_pages, 3u);
@@ -166,7 +158,7 @@ TEST(dispatcher_read, a_record_with_a_cursor_is_asked_again_at_it_and_done_after
   h.add(records({1, 2}));
   auto first = h.take();
   EXPECT_TRUE(first.after.empty()) << "first pages carry no cursor";
-  h.answer(std::move(first), {{row(1, 10), row(1, 11), row(2, 20)}, {{1, "CURSOR-1"}}});
+  h.answer(std::move(first), {{read_row(1, 10), read_row(1, 11), read_row(2, 20)}, {{1, "CURSOR-1"}}});
   EXPECT_EQ(h.c.done_pairs, 1u) << "record 2 had no cursor";
   EXPECT_EQ(h.of("done:"), records({2}));
   EXPECT_EQ(h.d.queued(), 1u);
@@ -176,12 +168,12 @@ TEST(dispatcher_read, a_record_with_a_cursor_is_asked_again_at_it_and_done_after
   EXPECT_EQ(ids_of(second), (std::vector<std::uint64_t>{1}));
   EXPECT_EQ(second.after, (std::vector<std::string>{"CURSOR-1"}));
   EXPECT_FALSE(second.resend) << "a next page is not a resend";
-  h.answer(std::move(second), {{row(1, 12)}, {{1, "CURSOR-2"}}});
+  h.answer(std::move(second), {{read_row(1, 12)}, {{1, "CURSOR-2"}}});
   EXPECT_EQ(h.c.done_pairs, 1u);
 
   auto third = h.take();
   EXPECT_EQ(third.after, (std::vector<std::string>{"CURSOR-2"}));
-  h.answer(std::move(third), {{row(1, 13)}});
+  h.answer(std::move(third), {{read_row(1, 13)}});
   EXPECT_EQ(h.c.done_pairs, 2u);
   EXPECT_EQ(h.c.read_pages, 4u);
   EXPECT_EQ(h.c.read_rows, 5u);
@@ -201,7 +193,7 @@ TEST(dispatcher_read, continuations_fill_requests_of_at_most_max_inputs_and_wait
   ASSERT_EQ(first.pairs.size(), 7u);
   page p;
   for (std::uint64_t id = 1; id <= 7; ++id) {
-    p.rows.push_back(row(id, id * 10));
+    p.rows.push_back(read_row(id, id * 10));
     p.next.push_back({id, fmt::format("C{}", id)});
   }
   h.answer(std::move(first), p);
@@ -230,7 +222,7 @@ TEST(dispatcher_read, continuations_fill_requests_of_at_most_max_inputs_and_wait
   for (auto& w : sent) h.answer(std::move(w), {});
   EXPECT_EQ(h.d.in_flight(), 1u);
   EXPECT_EQ(h.c.done_pairs, 7u) << "a record with no rows and no error on its next page is done";
-  h.answer(std::move(fresh), {{row(100, 1)}});
+  h.answer(std::move(fresh), {{read_row(100, 1)}});
   EXPECT_EQ(h.c.done_pairs, 8u);
   h.expect_balanced();
 }
@@ -238,7 +230,7 @@ TEST(dispatcher_read, continuations_fill_requests_of_at_most_max_inputs_and_wait
 TEST(dispatcher_read, no_associations_found_leaves_the_record_done_with_no_rows) {
   harness h(kind::records);
   h.add(records({1, 2, 3}));
-  h.answer(h.take(), {{row(1, 10), row(3, 30)}, {}, {no_associations(2)}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(3, 30)}, {}, {no_associations(2)}});
   EXPECT_EQ(h.c.done_pairs, 3u);
   EXPECT_EQ(h.c.failed_pairs, 0u);
   EXPECT_EQ(h.c.already_absent_pairs, 0u) << "a read has nothing to archive: no already_absent";
@@ -251,8 +243,9 @@ TEST(dispatcher_read, no_associations_found_leaves_the_record_done_with_no_rows)
 TEST(dispatcher_read, an_error_naming_an_unknown_record_fails_it_alone) {
   harness h(kind::records);
   h.add(records({1, 2, 3}));
-  h.answer(h.take(),
-           {{row(1, 10), row(3, 30)}, {}, {error("VALIDATION_ERROR", "crm.associations.INVALID_OBJECT_IDS", {2})}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(3, 30)},
+                      {},
+                      {error("VALIDATION_ERROR", "crm.associations.INVALID_OBJECT_IDS", {2})}});
   EXPECT_EQ(h.of("failed:VALIDATION_ERROR"), records({2}));
   EXPECT_EQ(h.of("done:"), records({1, 3}));
   EXPECT_EQ(h.c.errors_by_category["VALIDATION_ERROR"], 1u);
@@ -263,10 +256,11 @@ TEST(dispatcher_read, an_error_naming_an_unknown_record_fails_it_alone) {
 TEST(dispatcher_read, rows_of_a_record_not_asked_for_never_reach_the_sink) {
   harness h(kind::records);
   h.add(records({1, 2}));
-  h.answer(h.take(), {{row(1, 10), row(99, 990), row(2, 20), row(98, 980), row(98, 981)}, {{99, "FOREIGN"}}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(99, 990), read_row(2, 20), read_row(98, 980), read_row(98, 981)},
+                      {{99, "FOREIGN"}}});
   ASSERT_EQ(h.sink.size(), 2u);
-  EXPECT_TRUE(same_row(h.sink[0], row(1, 10)));
-  EXPECT_TRUE(same_row(h.sink[1], row(2, 20)));
+  EXPECT_TRUE(same_row(h.sink[0], read_row(1, 10)));
+  EXPECT_TRUE(same_row(h.sink[1], read_row(2, 20)));
   EXPECT_EQ(h.c.read_rows, 2u);
   EXPECT_EQ(h.c.read_associations, 2u);
   EXPECT_EQ(h.c.done_pairs, 2u);
@@ -277,7 +271,7 @@ TEST(dispatcher_read, rows_of_a_record_not_asked_for_never_reach_the_sink) {
 TEST(dispatcher_read, an_answer_of_foreign_rows_only_calls_no_sink) {
   harness h(kind::records);
   h.add(records({1}));
-  h.answer(h.take(), {{row(99, 990)}});
+  h.answer(h.take(), {{read_row(99, 990)}});
   EXPECT_EQ(h.sink_calls, 0);
   EXPECT_EQ(h.c.done_pairs, 1u);
   h.expect_balanced();
@@ -286,13 +280,13 @@ TEST(dispatcher_read, an_answer_of_foreign_rows_only_calls_no_sink) {
 TEST(dispatcher_read, a_cursor_unfit_to_send_back_fails_its_record_as_bad_cursor) {
   harness h(kind::records);
   h.add(records({1, 2}));
-  h.answer(h.take(), {{row(1, 10), row(2, 20)}, {{1, ""}, {2, "OK"}}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(2, 20)}, {{1, ""}, {2, "OK"}}});
   EXPECT_EQ(h.of("failed:BAD_CURSOR"), records({1}));
   EXPECT_EQ(h.d.queued(), 1u);
   auto next = h.take();
   EXPECT_EQ(ids_of(next), (std::vector<std::uint64_t>{2}));
   EXPECT_EQ(next.after, (std::vector<std::string>{"OK"}));
-  h.answer(std::move(next), {{row(2, 21)}});
+  h.answer(std::move(next), {{read_row(2, 21)}});
   EXPECT_EQ(h.of("done:"), records({2}));
   EXPECT_EQ(h.sink.size(), 3u) << "the rows before the bad cursor were kept";
   h.expect_balanced();
@@ -303,13 +297,13 @@ TEST(dispatcher_read, verify_fails_a_listed_pair_as_still_present_and_follows_th
   harness h(kind::absent);
   h.add({{1, 10}, {1, 11}, {1, 12}, {2, 20}, {3, 30}});
   auto first = h.take();
-  h.answer(std::move(first), {{row(1, 11), row(1, 13), row(2, 21)}, {{1, "C1"}}, {no_associations(3)}});
+  h.answer(std::move(first), {{read_row(1, 11), read_row(1, 13), read_row(2, 21)}, {{1, "C1"}}, {no_associations(3)}});
   EXPECT_EQ(h.of("failed:still_present"), (std::vector<pair_id>{{1, 11}}));
   EXPECT_EQ(h.of("done:"), (std::vector<pair_id>{{2, 20}, {3, 30}}));
   auto second = h.take();
   EXPECT_EQ(second.pairs, (std::vector<pair_id>{{1, 10}, {1, 12}}));
   EXPECT_EQ(second.after, (std::vector<std::string>{"C1", "C1"}));
-  h.answer(std::move(second), {{row(1, 12, billing, "Billing contact"), row(1, 14)}});
+  h.answer(std::move(second), {{read_row(1, 12, billing, "Billing contact"), read_row(1, 14)}});
   EXPECT_EQ(h.of("failed:still_present"), (std::vector<pair_id>{{1, 11}, {1, 12}}));
   EXPECT_EQ(h.of("done:"), (std::vector<pair_id>{{1, 10}, {2, 20}, {3, 30}}));
   EXPECT_EQ(h.c.errors_by_category["still_present"], 2u);
@@ -325,12 +319,13 @@ TEST(dispatcher_read, backup_keeps_only_the_rows_of_listed_pairs) {
   o.max_inputs = 2;
   harness h(kind::keep, o);
   h.add({{1, 10}, {1, 11}, {1, 12}, {2, 20}, {2, 21}, {3, 30}});
-  h.answer(h.take(), {{row(1, 10), row(1, 10, billing, "Billing contact"), row(1, 15), row(2, 22), row(3, 30)},
+  h.answer(h.take(), {{read_row(1, 10), read_row(1, 10, billing, "Billing contact"), read_row(1, 15), read_row(2, 22),
+                       read_row(3, 30)},
                       {{1, "C1"}, {2, "C2"}}});
   ASSERT_EQ(h.sink.size(), 3u);
-  EXPECT_TRUE(same_row(h.sink[0], row(1, 10)));
-  EXPECT_TRUE(same_row(h.sink[1], row(1, 10, billing, "Billing contact")));
-  EXPECT_TRUE(same_row(h.sink[2], row(3, 30)));
+  EXPECT_TRUE(same_row(h.sink[0], read_row(1, 10)));
+  EXPECT_TRUE(same_row(h.sink[1], read_row(1, 10, billing, "Billing contact")));
+  EXPECT_TRUE(same_row(h.sink[2], read_row(3, 30)));
   EXPECT_EQ(h.c.read_rows, 3u);
   EXPECT_EQ(h.c.read_associations, 2u);
   EXPECT_EQ(h.of("done:"), (std::vector<pair_id>{{1, 10}, {3, 30}}));
@@ -340,9 +335,9 @@ TEST(dispatcher_read, backup_keeps_only_the_rows_of_listed_pairs) {
   EXPECT_EQ(next.pairs, (std::vector<pair_id>{{1, 11}, {1, 12}, {2, 20}, {2, 21}}));
   EXPECT_EQ(next.after, (std::vector<std::string>{"C1", "C1", "C2", "C2"}));
   EXPECT_EQ(h.d.queued(), 0u);
-  h.answer(std::move(next), {{row(1, 12), row(2, 23)}});
+  h.answer(std::move(next), {{read_row(1, 12), read_row(2, 23)}});
   EXPECT_EQ(h.sink.size(), 4u);
-  EXPECT_TRUE(same_row(h.sink[3], row(1, 12)));
+  EXPECT_TRUE(same_row(h.sink[3], read_row(1, 12)));
   EXPECT_EQ(h.c.done_pairs, 6u) << "a listed pair that does not exist has nothing to back up: done";
   h.expect_balanced();
 }
@@ -350,7 +345,7 @@ TEST(dispatcher_read, backup_keeps_only_the_rows_of_listed_pairs) {
 TEST(dispatcher_read, a_garbled_2xx_is_resent_and_keeps_no_rows) {
   harness h(kind::records);
   h.add(records({1, 2}));
-  page garbled{{row(1, 10)}};
+  page garbled{{read_row(1, 10)}};
   garbled.body = codec::body_kind::invalid_json;
   h.answer(h.take(), garbled, 200);
   EXPECT_EQ(h.c.done_pairs, 0u);
@@ -361,7 +356,7 @@ TEST(dispatcher_read, a_garbled_2xx_is_resent_and_keeps_no_rows) {
   auto again = h.take();
   EXPECT_TRUE(again.resend);
   EXPECT_EQ(ids_of(again), (std::vector<std::uint64_t>{1, 2}));
-  h.answer(std::move(again), {{row(1, 10), row(2, 20)}});
+  h.answer(std::move(again), {{read_row(1, 10), read_row(2, 20)}});
   EXPECT_EQ(h.c.done_pairs, 2u);
   EXPECT_EQ(h.sink.size(), 2u);
   h.expect_balanced();
@@ -370,14 +365,14 @@ TEST(dispatcher_read, a_garbled_2xx_is_resent_and_keeps_no_rows) {
 TEST(dispatcher_read, a_garbled_next_page_is_resent_at_the_same_cursor) {
   harness h(kind::records);
   h.add(records({1}));
-  h.answer(h.take(), {{row(1, 10)}, {{1, "C1"}}});
+  h.answer(h.take(), {{read_row(1, 10)}, {{1, "C1"}}});
   page garbled;
   garbled.body = codec::body_kind::not_json;
   h.answer(h.take(), garbled, 200);
   h.now = h.d.next_due();
   auto again = h.take();
   EXPECT_EQ(again.after, (std::vector<std::string>{"C1"}));
-  h.answer(std::move(again), {{row(1, 11)}});
+  h.answer(std::move(again), {{read_row(1, 11)}});
   EXPECT_EQ(h.c.done_pairs, 1u);
   EXPECT_EQ(h.sink.size(), 2u);
   h.expect_balanced();
@@ -386,7 +381,7 @@ TEST(dispatcher_read, a_garbled_next_page_is_resent_at_the_same_cursor) {
 TEST(dispatcher_read, a_stop_leaves_gathered_continuations_pending) {
   harness h(kind::records);
   h.add(records({1, 2, 3}));
-  h.answer(h.take(), {{row(1, 10), row(2, 20), row(3, 30)}, {{1, "C1"}, {2, "C2"}}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(2, 20), read_row(3, 30)}, {{1, "C1"}, {2, "C2"}}});
   EXPECT_EQ(h.c.done_pairs, 1u);
   h.d.note_signal(SIGTERM);
   EXPECT_FALSE(h.d.take(h.now).has_value());
@@ -401,7 +396,7 @@ TEST(dispatcher_read, an_answer_after_a_stop_keeps_its_rows_and_leaves_its_next_
   h.add(records({1, 2}));
   auto item = h.take();
   h.d.note_signal(SIGINT);
-  h.answer(std::move(item), {{row(1, 10), row(2, 20)}, {{1, "C1"}}});
+  h.answer(std::move(item), {{read_row(1, 10), read_row(2, 20)}, {{1, "C1"}}});
   EXPECT_EQ(h.sink.size(), 2u) << "what was read is written";
   EXPECT_EQ(h.of("done:"), records({2}));
   EXPECT_EQ(h.of("pending:interrupted"), records({1}));
@@ -415,7 +410,7 @@ TEST(dispatcher_read, the_request_budget_counts_continuations_as_work_left) {
   o.max_requests = 1;
   harness h(kind::records, o);
   h.add(records({1}));
-  h.answer(h.take(), {{row(1, 10)}, {{1, "C1"}}});
+  h.answer(h.take(), {{read_row(1, 10)}, {{1, "C1"}}});
   EXPECT_FALSE(h.d.take(h.now).has_value());
   EXPECT_EQ(h.d.stopped(), stop_reason::request_budget);
   h.d.drain_pending();
@@ -429,7 +424,7 @@ TEST(dispatcher_read, an_error_naming_no_record_bisects_the_records_that_got_no_
   harness h(kind::records);
   h.add(records({1, 2, 3, 4, 5}));
   const auto anonymous = error("VALIDATION_ERROR", "", {});
-  h.answer(h.take(), {{row(1, 10), row(5, 50)}, {}, {anonymous}});
+  h.answer(h.take(), {{read_row(1, 10), read_row(5, 50)}, {}, {anonymous}});
   EXPECT_EQ(h.of("done:"), records({1, 5}));
   int requests = 0;
   while (h.d.queued() > 0 && requests < 20) {
@@ -438,7 +433,7 @@ TEST(dispatcher_read, an_error_naming_no_record_bisects_the_records_that_got_no_
     const bool has3 = std::find(w.pairs.begin(), w.pairs.end(), pair_id{3, 0}) != w.pairs.end();
     page p;
     for (const auto& r : w.pairs)
-      if (r.from == 2) p.rows.push_back(row(2, 20));
+      if (r.from == 2) p.rows.push_back(read_row(2, 20));
     if (has3)
       p.errors.push_back(anonymous);
     else
@@ -458,14 +453,14 @@ TEST(dispatcher_read, an_error_naming_no_record_bisects_the_records_that_got_no_
 TEST(dispatcher_read, more_errors_than_listed_leave_rowless_records_unsure) {
   harness h(kind::records);
   h.add(records({1, 2, 3}));
-  page unseen{{row(1, 10)}};
+  page unseen{{read_row(1, 10)}};
   unseen.num_errors = 1;
   h.answer(h.take(), unseen, 207);
   EXPECT_EQ(h.of("done:"), records({1}));
   EXPECT_EQ(h.d.queued(), 2u) << "records 2 and 3 are asked again, apart";
   auto two = h.take();
   EXPECT_EQ(ids_of(two), (std::vector<std::uint64_t>{2}));
-  h.answer(std::move(two), {{row(2, 20)}});
+  h.answer(std::move(two), {{read_row(2, 20)}});
   auto three = h.take();
   EXPECT_EQ(ids_of(three), (std::vector<std::uint64_t>{3}));
   page still{};
@@ -522,13 +517,13 @@ TEST(dispatcher_read, books_balance_under_random_pages_errors_and_faults) {
           p.errors.push_back(no_associations(f));
           continue;
         }
-        p.rows.push_back(row(f, f * 100 + rng() % 4));
+        p.rows.push_back(read_row(f, f * 100 + rng() % 4));
         if (pages_left[f] > 0) {
           --pages_left[f];
           p.next.push_back({f, fmt::format("C{}-{}", f, pages_left[f])});
         }
       }
-      if (roll == 1) p.rows.push_back(row(1000, 1));  // foreign
+      if (roll == 1) p.rows.push_back(read_row(1000, 1));  // foreign
       h.answer(std::move(*w), p);
     }
     EXPECT_EQ(h.d.queued(), 0u) << seed;
@@ -571,14 +566,14 @@ TEST(dispatcher_read, records_without_rows_in_an_answer_with_unreadable_parts_ar
   for (const kind mode : {kind::records, kind::keep, kind::absent}) {
     harness h(mode);
     h.add({{1, 10}, {2, 20}, {3, 30}});
-    answer_read(h, h.take(), unreadable_parts({row(1, 10)}));
+    answer_read(h, h.take(), unreadable_parts({read_row(1, 10)}));
     EXPECT_EQ(h.c.done_pairs + h.c.failed_pairs, 1u) << "only record 1 settles";
     ASSERT_EQ(h.d.queued(), 2u) << "records 2 and 3 are asked again";
     while (h.d.queued() > 0) {
       auto again = h.take();
       ASSERT_EQ(again.pairs.size(), 1u);
       const auto p = again.pairs[0];
-      h.answer(std::move(again), {{row(p.from, p.to)}});
+      h.answer(std::move(again), {{read_row(p.from, p.to)}});
     }
     EXPECT_EQ(h.c.done_pairs + h.c.failed_pairs, 3u);
     if (mode == kind::absent) {

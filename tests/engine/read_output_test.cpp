@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "support/read_rows.hpp"
 #include "support/test_data.hpp"
 
 using namespace hubbatch;
@@ -18,23 +19,14 @@ using engine::read_output;
 
 namespace {
 
-constexpr assoc_type unlabelled{279, assoc_category::hubspot_defined};
-constexpr assoc_type billing{36, assoc_category::user_defined};
+constexpr assoc_type billing = test::billing_row_type;
+using test::read_row;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-codec::read_row row(std::uint64_t from, std::uint64_t to, assoc_type t = unlabelled, std::string label = {}) {
-  codec::read_row r;
-  r.from = from;
-  r.to = to;
-  r.type = t;
-  r.label = std::move(label);
-  return r;
 }
 
 void write(const std::string& path, output_format f, bool truncate, const std::vector<codec::read_row>& rows) {
@@ -49,19 +41,19 @@ void write(const std::string& path, output_format f, bool truncate, const std::v
 TEST(read_output, csv_has_its_header_once_and_appends_after_old_rows) {
   test::temp_dir dir;
   const auto path = dir.file("out.csv");
-  write(path, output_format::csv, false, {row(1, 10), row(1, 10, billing, "Billing contact")});
+  write(path, output_format::csv, false, {read_row(1, 10), read_row(1, 10, billing, "Billing contact")});
   EXPECT_EQ(slurp(path),
             "from_id,to_id,category,type_id,label\n"
             "1,10,HUBSPOT_DEFINED,279,\n"
             "1,10,USER_DEFINED,36,Billing contact\n");
-  write(path, output_format::csv, false, {row(18446744073709551615ULL, 2)});
+  write(path, output_format::csv, false, {read_row(18446744073709551615ULL, 2)});
   EXPECT_EQ(slurp(path),
             "from_id,to_id,category,type_id,label\n"
             "1,10,HUBSPOT_DEFINED,279,\n"
             "1,10,USER_DEFINED,36,Billing contact\n"
             "18446744073709551615,2,HUBSPOT_DEFINED,279,\n")
       << "appending: old rows kept, no second header";
-  write(path, output_format::csv, true, {row(3, 30)});
+  write(path, output_format::csv, true, {read_row(3, 30)});
   EXPECT_EQ(slurp(path), "from_id,to_id,category,type_id,label\n3,30,HUBSPOT_DEFINED,279,\n") << "truncated";
 }
 
@@ -77,8 +69,8 @@ TEST(read_output, csv_quotes_labels_with_commas_quotes_and_newlines) {
   test::temp_dir dir;
   const auto path = dir.file("out.csv");
   write(path, output_format::csv, false,
-        {row(1, 2, billing, "Billing, EMEA"), row(1, 3, billing, "the \"final\" one"), row(1, 4, billing, "a\nb"),
-         row(1, 5, billing, "Décideur;tab\there")});
+        {read_row(1, 2, billing, "Billing, EMEA"), read_row(1, 3, billing, "the \"final\" one"),
+         read_row(1, 4, billing, "a\nb"), read_row(1, 5, billing, "Décideur;tab\there")});
   EXPECT_EQ(slurp(path),
             "from_id,to_id,category,type_id,label\n"
             "1,2,USER_DEFINED,36,\"Billing, EMEA\"\n"
@@ -90,7 +82,7 @@ TEST(read_output, csv_quotes_labels_with_commas_quotes_and_newlines) {
 TEST(read_output, csv_a_row_without_a_type_keeps_five_columns) {
   test::temp_dir dir;
   const auto path = dir.file("out.csv");
-  write(path, output_format::csv, false, {row(7, 8, assoc_type{})});
+  write(path, output_format::csv, false, {read_row(7, 8, assoc_type{})});
   EXPECT_EQ(slurp(path), "from_id,to_id,category,type_id,label\n7,8,,,\n");
 }
 
@@ -98,8 +90,8 @@ TEST(read_output, ndjson_escapes_labels_and_writes_nulls) {
   test::temp_dir dir;
   const auto path = dir.file("out.ndjson");
   write(path, output_format::ndjson, false,
-        {row(101, 9001), row(101, 9002, billing, "say \"hi\"\\ \x01\t"), row(5, 6, assoc_type{}),
-         row(5, 7, billing, std::string("bad \xff utf8 é"))});
+        {read_row(101, 9001), read_row(101, 9002, billing, "say \"hi\"\\ \x01\t"), read_row(5, 6, assoc_type{}),
+         read_row(5, 7, billing, std::string("bad \xff utf8 é"))});
   EXPECT_EQ(slurp(path),
             "{\"from_id\":\"101\",\"to_id\":\"9001\",\"category\":\"HUBSPOT_DEFINED\",\"type_id\":279,\"label\":null}\n"
             "{\"from_id\":\"101\",\"to_id\":\"9002\",\"category\":\"USER_DEFINED\",\"type_id\":36,"
@@ -120,9 +112,9 @@ TEST(read_output, rows_wait_in_memory_until_flush_or_a_full_buffer) {
   test::temp_dir dir;
   const auto path = dir.file("out.csv");
   read_output out(path, output_format::csv, false);
-  out.rows(std::vector<codec::read_row>{row(1, 2)});
+  out.rows(std::vector<codec::read_row>{read_row(1, 2)});
   EXPECT_EQ(slurp(path), "") << "nothing written before flush()";
-  std::vector<codec::read_row> many(20'000, row(123456789012, 987654321098, billing, "Billing contact"));
+  std::vector<codec::read_row> many(20'000, read_row(123456789012, 987654321098, billing, "Billing contact"));
   out.rows(many);
   EXPECT_GT(slurp(path).size(), 256u * 1024) << "a full buffer is written out";
   ASSERT_TRUE(out.flush()) << out.error();
@@ -134,12 +126,12 @@ TEST(read_output, rows_wait_in_memory_until_flush_or_a_full_buffer) {
 TEST(read_output, a_full_disk_is_reported_by_flush_not_thrown) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   read_output out("/dev/full", output_format::csv, false);
-  EXPECT_NO_THROW(out.rows(std::vector<codec::read_row>{row(1, 2)}));
+  EXPECT_NO_THROW(out.rows(std::vector<codec::read_row>{read_row(1, 2)}));
   EXPECT_FALSE(out.flush());
   EXPECT_NE(out.error().find("/dev/full"), std::string::npos) << out.error();
   EXPECT_NE(out.error().find("No space"), std::string::npos) << out.error();
   // Later rows are dropped, and the error stays.
-  std::vector<codec::read_row> many(20'000, row(1, 2, billing, "Billing contact"));
+  std::vector<codec::read_row> many(20'000, read_row(1, 2, billing, "Billing contact"));
   EXPECT_NO_THROW(out.rows(many));
   EXPECT_FALSE(out.flush());
   EXPECT_FALSE(out.error().empty());
@@ -148,7 +140,7 @@ TEST(read_output, a_full_disk_is_reported_by_flush_not_thrown) {
 TEST(read_output, a_full_buffer_on_a_full_disk_is_an_error_value_too) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   read_output out("/dev/full", output_format::ndjson, true);
-  std::vector<codec::read_row> many(20'000, row(1, 2, billing, "Billing contact"));
+  std::vector<codec::read_row> many(20'000, read_row(1, 2, billing, "Billing contact"));
   EXPECT_NO_THROW(out.rows(many));
   EXPECT_FALSE(out.error().empty()) << "the write that a full buffer triggers failed";
   EXPECT_FALSE(out.flush());

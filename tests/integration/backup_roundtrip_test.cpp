@@ -26,8 +26,6 @@ using namespace hubbatch;
 
 namespace {
 
-using test::billing_type;
-using test::primary_type;
 using test::temp_dir;
 
 // A labelled portal (USER_DEFINED:36 "Billing contact", Primary) of ~4
@@ -42,15 +40,7 @@ struct portal {
 
   portal(std::size_t n, std::uint64_t seed, void (*faults)(sandbox::config&) = nullptr)
       : seeded(test::make_pairs(n, seed)) {
-    auto sc = test::sandbox_with(seeded);
-    sc.labels_file = test::write_billing_labels(dir.file("labels.csv"));
-    sc.read_page_size = 2;
-    if (faults) faults(sc);
-    sb = std::make_unique<sandbox::background_sandbox>(sc);
-    std::vector<pair_id> labelled;
-    for (std::size_t i = 0; i < seeded.size(); ++i)
-      if (i % 3 != 2) labelled.push_back({seeded[i].from, seeded[i].to, i % 3 == 0 ? billing_type : primary_type});
-    test::create_labels(*sb, dir.file("labels-create.csv"), labelled);
+    sb = test::start_labelled_portal(dir, seeded, faults);
     auto by_from = test::sorted(seeded);
     for (std::size_t i = 0; i < by_from.size(); ++i) {
       const bool keep_contact = by_from[i].from % 2 == 0;

@@ -25,9 +25,7 @@ using namespace hubbatch;
 
 namespace {
 
-using test::billing_type;
 using test::make_pairs;
-using test::primary_type;
 using test::temp_dir;
 
 // A labelled sandbox (USER_DEFINED:36 "Billing contact") with `seeded`
@@ -40,15 +38,7 @@ struct labelled_portal {
 
   explicit labelled_portal(std::size_t n, std::uint64_t seed, void (*faults)(sandbox::config&) = nullptr)
       : seeded(make_pairs(n, seed)) {
-    auto sc = test::sandbox_with(seeded);
-    sc.labels_file = test::write_billing_labels(dir.file("labels.csv"));
-    sc.read_page_size = 2;
-    if (faults) faults(sc);
-    sb = std::make_unique<sandbox::background_sandbox>(sc);
-    std::vector<pair_id> labelled;
-    for (std::size_t i = 0; i < seeded.size(); ++i)
-      if (i % 3 != 2) labelled.push_back({seeded[i].from, seeded[i].to, i % 3 == 0 ? billing_type : primary_type});
-    test::create_labels(*sb, dir.file("labels-create.csv"), labelled);
+    sb = test::start_labelled_portal(dir, seeded, faults);
   }
 
   engine::archive_config export_job(const std::string& input, const std::string& output) const {

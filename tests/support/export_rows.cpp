@@ -76,15 +76,25 @@ std::string write_ids(const std::string& path, const std::vector<pair_id>& pairs
   return path;
 }
 
-void create_labels(const sandbox::background_sandbox& sb, const std::string& input_csv_path,
-                   const std::vector<pair_id>& labelled) {
-  auto cfg = job_for(sb, write_typed_csv(input_csv_path, labelled));
-  auto o = options_for(sb);
+std::unique_ptr<sandbox::background_sandbox> start_labelled_portal(const temp_dir& dir,
+                                                                   const std::vector<pair_id>& seeded,
+                                                                   void (*faults)(sandbox::config&)) {
+  auto sc = sandbox_with(seeded);
+  sc.labels_file = write_billing_labels(dir.file("labels.csv"));
+  sc.read_page_size = 2;
+  if (faults) faults(sc);
+  auto sb = std::make_unique<sandbox::background_sandbox>(sc);
+  std::vector<pair_id> labelled;
+  for (std::size_t i = 0; i < seeded.size(); ++i)
+    if (i % 3 != 2) labelled.push_back({seeded[i].from, seeded[i].to, i % 3 == 0 ? billing_type : primary_type});
+  auto cfg = job_for(*sb, write_typed_csv(dir.file("labels-create.csv"), labelled));
+  auto o = options_for(*sb);
   o.op = &engine::create_operation();
   auto r = engine::run_job(cfg, o);
   if (r.totals.done_pairs != labelled.size())
-    throw std::runtime_error("create_labels: " + std::to_string(r.totals.done_pairs) + " of " +
+    throw std::runtime_error("labelling the portal: " + std::to_string(r.totals.done_pairs) + " of " +
                              std::to_string(labelled.size()) + " created");
+  return sb;
 }
 
 process_spec binary_spec(const sandbox::background_sandbox& sb, const temp_dir& dir, const std::string& command,

@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "io/pair.hpp"
+#include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/process.hpp"
 #include "support/test_data.hpp"
@@ -35,10 +37,15 @@ std::vector<std::string> wrong_labels(const std::string& csv_path);
 std::string write_ids(const std::string& path, const std::vector<pair_id>& pairs,
                       const std::vector<std::uint64_t>& extra = {});
 
-// Creates `labelled` (typed pairs) in the sandbox with the create
-// operation; throws std::runtime_error unless every pair was created.
-void create_labels(const sandbox::background_sandbox& sb, const std::string& input_csv_path,
-                   const std::vector<pair_id>& labelled);
+// A sandbox on 127.0.0.1:0 knowing USER_DEFINED:36 "Billing contact" (a
+// labels file in `dir`), seeded with `seeded` (listed unlabelled), 2
+// associated records a read page, then `faults` applied to its config; one
+// pair in three is then labelled Billing and one in three Primary, through
+// the create operation. Throws std::runtime_error unless every label was
+// created.
+std::unique_ptr<sandbox::background_sandbox> start_labelled_portal(const temp_dir& dir,
+                                                                   const std::vector<pair_id>& seeded,
+                                                                   void (*faults)(sandbox::config&) = nullptr);
 
 // The binary as a user runs it against `sb`: `command` (export, archive,
 // create) contacts → companies, the CA in dir/ca.pem (written here), the
