@@ -548,7 +548,10 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r) {
   if (on_page_ && !rows.empty()) on_page_(rows);
 
   std::vector<char> settled(n, 0);
-  const bool unmatched = settle_named(item, body, r.status, settled);
+  // Parts of the answer the decoder could not read (page.skipped) may have
+  // been a record's rows: a record without rows is then as unsure as after
+  // an error naming nobody, never done with none (a backup would miss it).
+  const bool unmatched = settle_named(item, body, r.status, settled) || page.skipped > 0;
   std::vector<const std::string*> cursor(n, nullptr);  // by the first pair of each from
   for (const auto& next : page.next)
     if (auto it = first_of(next.from); it != index.end()) cursor[it->i] = &next.after;

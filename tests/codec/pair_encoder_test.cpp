@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <string>
+#include <vector>
+
 using namespace hubbatch;
 
 TEST(pair_encoder, one_input_per_pair_without_types) {
@@ -71,4 +74,39 @@ TEST(labels_decoder, other_shapes_are_errors) {
     EXPECT_FALSE(codec::decode_labels(body, error)) << body;
     EXPECT_FALSE(error.empty()) << body;
   }
+}
+
+// Issue 14: batch/read's body, one input per run of one from-id.
+TEST(pair_encoder, read_inputs_one_per_run_of_a_from_id) {
+  std::string out = "kept";
+  const pair_id pairs[] = {
+      {1, 10}, {1, 11}, {1, 12}, {2, 0}, {18446744073709551615ULL, 5}, {18446744073709551615ULL, 6}};
+  codec::encode_read_inputs(pairs, {}, out);
+  EXPECT_EQ(out, R"(kept{"inputs":[{"id":"1"},{"id":"2"},{"id":"18446744073709551615"}]})");
+}
+
+TEST(pair_encoder, read_inputs_carry_after_only_when_not_empty) {
+  std::string out;
+  const pair_id pairs[] = {{1, 0}, {2, 20}, {2, 21}, {3, 0}, {4, 0}};
+  const std::vector<std::string> after = {"", "Q0FTRTE-2", "ignored: not a run's first", "", "x"};
+  codec::encode_read_inputs(pairs, after, out);
+  EXPECT_EQ(out, R"({"inputs":[{"id":"1"},{"id":"2","after":"Q0FTRTE-2"},{"id":"3"},{"id":"4","after":"x"}]})");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(out).get(doc), simdjson::SUCCESS) << out;
+  EXPECT_EQ(simdjson::dom::array(doc["inputs"]).size(), 4u);
+}
+
+TEST(pair_encoder, read_inputs_of_nothing_is_an_empty_list) {
+  std::string out;
+  codec::encode_read_inputs({}, {}, out);
+  EXPECT_EQ(out, R"({"inputs":[]})");
+}
+
+TEST(pair_encoder, read_inputs_after_shorter_than_pairs_means_first_pages) {
+  std::string out;
+  const pair_id pairs[] = {{1, 0}, {2, 0}, {3, 0}};
+  const std::vector<std::string> after = {"A"};
+  codec::encode_read_inputs(pairs, after, out);
+  EXPECT_EQ(out, R"({"inputs":[{"id":"1","after":"A"},{"id":"2"},{"id":"3"}]})");
 }
