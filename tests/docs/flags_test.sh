@@ -1,9 +1,10 @@
 #!/bin/bash
-# Regression, issue 11 item 9 (and issue 13: create, archive-labels): the
-# flags the docs name are the flags the binary has. Every flag of `hubbatch
-# archive|create|archive-labels|sandbox --help` appears in the README and the
+# Regression, issue 11 item 9 (and issue 13: create, archive-labels; issue
+# 14: export, verify, restore): the flags the docs name are the flags the
+# binary has. Every flag of `hubbatch
+# archive|create|archive-labels|export|verify|sandbox --help` appears in the README and the
 # man page and is offered by the bash completion; the README and the man page
-# name every subcommand, and the completion offers them; every --flag the README, the man page and the completion name
+# name every subcommand and alias (restore), and the completion offers them; every --flag the README, the man page and the completion name
 # exists in the binary; the completion offers the values the binary accepts
 # (--format, --api-version, --log-format, --log-level: the {…} sets of --help)
 # and the object types sandbox/object_types.cpp knows after --from-type and
@@ -26,10 +27,12 @@ other_programs_flags="--build --install --prefix --test-dir --output-on-failure 
 help_flags() {  # the option names of `hubbatch SUB --help`, one a line, without --help
   "$bin" "$1" --help | sed -n 's/^  \(-[a-z],\)\{0,1\}\(--[a-z0-9-]*\).*/\2/p' | grep -vx -- '--help' | sort -u
 }
-subcommands="archive create archive-labels sandbox"
+subcommands="archive create archive-labels export verify sandbox"
+aliases="restore"   # restore is create: the same flags
 declare -A sub_flags
 for sub in $subcommands; do sub_flags[$sub]=$(help_flags $sub); done
-for sub in archive create archive-labels; do
+[ "$(help_flags restore)" = "${sub_flags[create]}" ] || problem "restore --help does not list create's flags"
+for sub in archive create archive-labels export verify; do
   [ "$(echo "${sub_flags[$sub]}" | wc -l)" -ge 40 ] || problem "$sub --help lists too few flags: ${sub_flags[$sub]}"
 done
 [ "$(echo "${sub_flags[sandbox]}" | wc -l)" -ge 30 ] || problem "sandbox --help lists too few flags: ${sub_flags[sandbox]}"
@@ -41,10 +44,17 @@ done
 for f in --label --include-unlabeled; do
   grep -qx -- "$f" <<<"${sub_flags[archive-labels]}" || problem "archive-labels --help lacks $f"
 done
+for f in --backup --verify --all; do
+  grep -qx -- "$f" <<<"${sub_flags[archive]}" || problem "archive --help lacks $f"
+done
+for f in --output --overwrite --input-format --format; do
+  grep -qx -- "$f" <<<"${sub_flags[export]}" || problem "export --help lacks $f"
+done
 known=$(printf '%s\n' ${sub_flags[@]} --help --version | sort -u)
 
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g; s/\\%//g; s/\\://g' "$man")
-readme_text=$(cat "$readme")
+# Link targets are not flags: `](#archive---backup-save-before-removing)`.
+readme_text=$(sed 's/](#[^)]*)/]/g' "$readme")
 
 # Does TEXT name FLAG as a whole word (not as the start of a longer flag)?
 names() { grep -Eq -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" <<<"$1"; }
@@ -59,10 +69,12 @@ complete_words() {
     printf "%s\n" "${COMPREPLY[@]}"' _ "$completion" "$@"
 }
 
-# 0. Every subcommand of `hubbatch --help` is documented and completed.
-listed=$("$bin" --help | sed -n '/^Subcommands:/,$s/^  \([a-z][a-z-]*\) .*/\1/p' | sort)
-[ "$listed" = "$(printf '%s\n' $subcommands | sort)" ] ||
-  problem "hubbatch --help lists the subcommands '$(echo $listed)', this test knows '$subcommands'"
+# 0. Every subcommand of `hubbatch --help` (and its aliases, `create, restore`)
+# is documented and completed.
+listed=$("$bin" --help | sed -n '/^Subcommands:/,$s/^  \([a-z][a-z-]*\(, [a-z][a-z-]*\)*\) .*/\1/p' |
+         tr -d ',' | tr ' ' '\n' | sort)
+[ "$listed" = "$(printf '%s\n' $subcommands $aliases | sort)" ] ||
+  problem "hubbatch --help lists the subcommands '$(echo $listed)', this test knows '$subcommands $aliases'"
 offered=$(complete_words "$bin" "")
 for sub in $listed; do
   names "$readme_text" "hubbatch $sub" || problem "README.md does not name hubbatch $sub"
@@ -82,7 +94,7 @@ for sub in $subcommands; do
 done
 
 # 2. Every --flag the docs name exists (or is another program's in the README).
-for f in $(grep -o -- '--[a-z][a-z0-9-]*' "$readme" | sort -u); do
+for f in $(grep -o -- '--[a-z][a-z0-9-]*' <<<"$readme_text" | sort -u); do
   grep -qx -- "$f" <<<"$known" && continue
   echo " $other_programs_flags " | tr -s ' \n' '  ' | grep -q -- " $f " && continue
   problem "README.md names $f, which no hubbatch subcommand ($subcommands) has"

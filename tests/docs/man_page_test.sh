@@ -23,8 +23,10 @@ else
   echo "note: no groff here, the page was not rendered"
 fi
 # Issue 13: create and archive-labels have their options and the labels trap a section.
+# Issue 14: export and verify have their options, backups and restore a section.
 for section in "JOURNALS AND RESUMING" "ENVIRONMENT" "EXIT STATUS" "ACCESS TOKEN" "EXAMPLES" \
-               "CREATE AND ARCHIVE-LABELS OPTIONS" "LABELS"; do
+               "CREATE AND ARCHIVE-LABELS OPTIONS" "LABELS" "EXPORT AND VERIFY OPTIONS" \
+               "BACKUP, VERIFY AND EXPORT"; do
   grep -qx ".SH \"*$section\"*" "$man" || problem "no $section section"
 done
 environment=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /p' "$man")
@@ -35,7 +37,17 @@ labels=$(sed -n '/^\.SH LABELS/,/^\.SH /p' "$man")
 for word in unlabelled include created_pairs operation; do
   echo "$labels" | grep -q -- "$word" || problem "LABELS does not mention $word"
 done
+text_of() { sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\&//g; s/\\://g'; }
+# restore is create under another name: the page says so where a user looks.
+backups=$(sed -n '/^\.SH "*BACKUP, VERIFY AND EXPORT/,/^\.SH /p' "$man" | text_of)
+for word in "hubbatch restore" "hubbatch export" "hubbatch verify" "--backup" "--verify" "--all" still_present \
+            "JOURNAL .backup" association_rows "between pages"; do
+  echo "$backups" | grep -q -- "$word" || problem "BACKUP, VERIFY AND EXPORT does not mention $word"
+done
+sed -n '/^\.SH SYNOPSIS/,/^\.SH /p' "$man" | text_of | grep -q 'hubbatch restore' || problem "SYNOPSIS lacks hubbatch restore"
 exits=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man")
+echo "$exits" | grep -q still_present || problem "EXIT STATUS does not say verify's still_present exits 1"
+echo "$exits" | text_of | grep -q -- '--backup' || problem "EXIT STATUS does not say what an incomplete --backup exits"
 for code in 0 1 2 3 4; do
   echo "$exits" | grep -qx ".B $code" || problem "EXIT STATUS does not describe $code"
 done
