@@ -235,6 +235,18 @@ int run_plan(archive_flags& f) {
   return fig.rejected > 0 ? exit_partial : exit_ok;
 }
 
+// A pass before the archive did not finish, so nothing was archived: its
+// summary on stderr, and the report (when asked for) is the pass's own, with
+// "archived": false, so a scheduled job finds why.
+void report_unfinished_pass(engine::job_result& pass, const std::string& name, const std::string& file,
+                            const std::string& report_path) {
+  pass.context.sections.emplace_back(name, pass_json(pass, file));
+  pass.context.sections.emplace_back("archive_started", "false");
+  const std::string json = engine::report_json(pass.totals, pass.context);
+  if (!report_path.empty()) io::write_file_atomic(report_path, json + "\n");
+  print_summary(engine::report_summary(pass.totals, pass.context), json);
+}
+
 int run_archive(archive_flags& f) {
   engine::archive_config& cfg = f.cfg;
   const std::string prefix = "hubbatch " + f.name + ": ";
@@ -310,6 +322,7 @@ int run_archive(archive_flags& f) {
   ps.metrics_path = f.metrics_file;
   ps.operation = f.name;
   ps.done_word = operation_of(f.kind).done_word();
+  ps.unit = f.kind == job_kind::export_records ? "records" : "pairs";
   ps.from_type = cfg.from_type;
   ps.to_type = cfg.to_type;
   progress_reporter progress(ps);
@@ -350,8 +363,7 @@ int run_archive(archive_flags& f) {
     all_read = run_all_read_pass(cfg, opt, all_work);
     settle_exit(*all_read, true);
     if (!backup_complete(*all_read)) {
-      print_summary(engine::report_summary(all_read->totals, all_read->context),
-                    engine::report_json(all_read->totals, all_read->context));
+      report_unfinished_pass(*all_read, "all", all_work, cfg.report_path);
       spdlog::error("reading the records' associations did not finish ({} records failed, {} pending{}): nothing "
                     "was archived; {}",
                     all_read->totals.failed_pairs, all_read->totals.pending_pairs,
@@ -376,8 +388,7 @@ int run_archive(archive_flags& f) {
     backup = run_backup_pass(cfg, opt, f.backup);
     settle_exit(*backup, true);
     if (!backup_complete(*backup)) {
-      print_summary(engine::report_summary(backup->totals, backup->context),
-                    engine::report_json(backup->totals, backup->context));
+      report_unfinished_pass(*backup, "backup", f.backup, cfg.report_path);
       spdlog::error("backup incomplete ({} pairs failed, {} pending{}): nothing was archived; {}",
                     backup->totals.failed_pairs, backup->totals.pending_pairs,
                     backup->stop_message.empty() ? "" : ": " + backup->stop_message,
@@ -435,7 +446,7 @@ int run_archive(archive_flags& f) {
                               : cfg.failures_path.empty()
                                     ? " (use --report or --journal to be able to resume)"
                                     : "; rerun with --input " + cfg.failures_path + " to finish them";
-        spdlog::warn("{} pairs pending{}", r.totals.pending_pairs, how);
+        spdlog::warn("{} {} pending{}", r.totals.pending_pairs, r.context.unit, how);
       }
       break;
     default: break;

@@ -45,7 +45,7 @@ double unix_now() {
 
 }  // namespace
 
-std::string progress_text(const engine::job_progress& p) {
+std::string progress_text(const engine::job_progress& p, std::string_view unit) {
   const auto& c = p.totals;
   std::uint64_t done = c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs;
   // The total is exact once the input is read; before that, estimated from
@@ -70,11 +70,11 @@ std::string progress_text(const engine::job_progress& p) {
   if (total) {
     auto t = static_cast<std::uint64_t>(std::llround(*total));
     double pct = t ? 100.0 * static_cast<double>(done) / static_cast<double>(t) : 100.0;
-    s = fmt::format("{} of {}{} pairs ({:.1f}%), {:.0f} pairs/s, ETA {}", grouped(done), estimated ? "~" : "",
-                    grouped(t), pct, rate,
+    s = fmt::format("{} of {}{} {} ({:.1f}%), {:.0f} {}/s, ETA {}", grouped(done), estimated ? "~" : "",
+                    grouped(t), unit, pct, rate, unit,
                     eta_rate > 0 ? span((*total - static_cast<double>(done)) / eta_rate) : "?");
   } else {
-    s = fmt::format("{} pairs done, {:.0f} pairs/s", grouped(done), rate);
+    s = fmt::format("{} {} done, {:.0f} {}/s", grouped(done), unit, rate, unit);
   }
   s += fmt::format(", 429s {}, retries {}, failed {}", grouped(c.rate_limited), grouped(c.retries),
                    grouped(c.failed_pairs));
@@ -89,7 +89,7 @@ engine::duration progress_reporter::tick_interval() const {
 void progress_reporter::tick(const engine::job_progress& p) {
   if (!s_.quiet) {
     if (s_.tty) {
-      std::string line = progress_text(p);
+      std::string line = progress_text(p, s_.unit);
       auto cols = static_cast<std::size_t>(terminal_columns());
       if (line.size() >= cols) line.resize(cols - 1);  // a wrapped line could not be redrawn in place
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
@@ -97,7 +97,7 @@ void progress_reporter::tick(const engine::job_progress& p) {
       set_status_line_shown(true);
     } else if (p.elapsed_s - last_line_s_ >= std::chrono::duration<double>(s_.interval).count() * 0.999) {
       last_line_s_ = p.elapsed_s;
-      spdlog::info("progress: {}", progress_text(p));
+      spdlog::info("progress: {}", progress_text(p, s_.unit));
     }
   }
   if (!s_.metrics_path.empty() &&

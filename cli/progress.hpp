@@ -23,11 +23,13 @@ struct progress_settings {
   std::string metrics_path;                             // "" = no metrics file
   std::string operation = "archive", done_word = "archived";  // metrics: info label, <done_word>_pairs_total
   std::string from_type, to_type;                       // metrics labels
+  std::string unit = "pairs";                           // what the input lists: pairs, or records (export)
 };
 
 // The status text shared by the live line and the plain log line, e.g.
 // "1,200 of ~3,000 pairs (40.0%), 240 pairs/s, ETA 8s, 429s 0, retries 1, failed 0".
-std::string progress_text(const engine::job_progress& p);
+// `unit`: what the input lists ("pairs", "records").
+std::string progress_text(const engine::job_progress& p, std::string_view unit = "pairs");
 
 class progress_reporter {
  public:

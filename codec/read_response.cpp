@@ -291,6 +291,8 @@ void decoded_read::clear() {
   skipped = 0;
 }
 
+constexpr std::size_t max_kept_capacity = 512 * 1024;
+
 struct read_response_decoder::impl {
   sj::parser parser;
 };
@@ -305,6 +307,9 @@ void read_response_decoder::decode(std::string& body, decoded_read& out) {
   const body_kind kind = detail::parse_object(body, impl_->parser, excerpt, [&](sj::document& doc) {
     return decode_object(doc, out, num_errors);
   });
+  // The parser keeps index room of about four bytes per byte of the largest
+  // body it saw; one per connection must not hold that for a few big pages.
+  if (impl_->parser.capacity() > max_kept_capacity) impl_->parser = sj::parser{};
   if (kind != body_kind::json_object) {
     out.clear();
     out.kind = kind;

@@ -287,7 +287,9 @@ std::string validate(const archive_config& cfg) {
     std::string joined;
     for (const auto& c : cfg.columns) joined += (joined.empty() ? "" : ",") + c;
     std::vector<std::string> names;
-    if (std::string why = io::parse_column_names(joined, names); !why.empty()) return "invalid --columns: " + why;
+    const std::string why =
+        cfg.records_input ? io::parse_record_column_names(joined, names) : io::parse_column_names(joined, names);
+    if (!why.empty()) return "invalid --columns: " + why;
   }
   std::string error;
   if (!parse_base_url(cfg.base_url, error)) return error;

@@ -338,7 +338,7 @@ std::string report_summary(const counters& c, const report_context& ctx) {
   std::string result = ctx.stop_reason.empty() ? fmt::format("finished, exit {}", ctx.exit_code)
                                                : fmt::format("stopped ({}), exit {}", ctx.stop_reason, ctx.exit_code);
   text("result", result);
-  line("input pairs", c.input_pairs, "");
+  line("input " + ctx.unit, c.input_pairs, "");
   line(ctx.done_word, c.done_pairs,
        c.already_absent_pairs ? fmt::format("{} already absent", c.already_absent_pairs) : std::string());
   line("failed", c.failed_pairs, top_categories(c.errors_by_category, summary_error_categories));

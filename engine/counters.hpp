@@ -127,6 +127,7 @@ struct report_context {
   // A reading operation (export, verify): the report adds records,
   // failed_records, pages, associations and association_rows.
   bool reads = false;
+  std::string unit = "pairs";  // what the input lists: "pairs", or "records" (export) for the summary
   // Objects the command adds (archive's backup and verify passes): key and
   // its JSON value, in order, before invariant_ok.
   std::vector<std::pair<std::string, std::string>> sections;

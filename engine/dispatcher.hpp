@@ -97,7 +97,7 @@ class dispatcher {
   // A continued read item is sent once its records' last pages held this
   // many rows: their next pages are as large, and one answer must stay
   // well under the response limit.
-  static constexpr std::size_t continued_row_budget = 20000;
+  static constexpr std::size_t continued_row_budget = 8000;
 
   struct options {
     int max_retries = 8;
@@ -216,7 +216,7 @@ class dispatcher {
   void settle_unmatched(work_item&& rest, const codec::decoded_response& body, int status);
   // A reading operation's 2xx: its rows to the page sink, then each record
   // settled, failed, or queued for its next page.
-  void on_page(work_item&& item, const attempt_result& r);
+  void on_page(work_item&& item, const attempt_result& r, time_point now);
   // Queues pair i of `item` for its next page at `after` (continued_);
   // `rows`: the rows its record had in this page (the next is sized alike).
   void continue_read(const work_item& item, std::size_t i, std::string after, std::size_t rows);

@@ -148,9 +148,15 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
                                  "): to continue that job, rerun its own command with its input and --resume; to " +
                                  "run this as a new job, " + own_journal);
       } else if (!cfg.resume) {
+        // A finished job has nothing to continue; an export's rows are in its output.
+        const std::string again = opt.op->reads() && !cfg.output_path.empty() && !cfg.output_append
+                                      ? "--restart --overwrite to read everything again into it"
+                                      : "--restart to start over";
         throw std::runtime_error("journal '" + cfg.journal_path + "' exists from " +
-                                 (existing->finished ? "a finished" : "an unfinished") +
-                                 " run of this job: rerun with --resume to continue it, or --restart to start over");
+                                 (existing->finished ? "a finished run of this job (nothing is left to resume): "
+                                                     : "an unfinished run of this job: rerun with --resume to "
+                                                       "continue it, or ") +
+                                 again);
       } else {
         previous = std::move(existing);
       }
@@ -262,6 +268,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.operation = j.op.name();
   ctx.done_word = j.op.done_word();
   ctx.reads = j.op.reads();
+  if (j.op.reads() && j.op.read_mode() == operation::read_kind::records) ctx.unit = "records";
   ctx.from_type = cfg.from_type;
   ctx.to_type = cfg.to_type;
   ctx.api_version = cfg.api_version;

@@ -291,6 +291,7 @@ class session {
   // A reading operation's 2xx: the page into page_, and what the dispatcher
   // reads of every answer (kind, errors[]) into decoded_.
   void decode_page(std::string& body) {
+    if (page_.rows.capacity() > max_kept_rows) page_.rows = {};  // the last page was a big one
     read_decoder_.decode(body, page_);
     decoded_.clear();
     decoded_.kind = page_.kind;
@@ -387,6 +388,7 @@ class session {
   codec::decoded_response decoded_;
   codec::read_response_decoder read_decoder_;  // reading operations' 2xx answers
   codec::decoded_read page_;
+  static constexpr std::size_t max_kept_rows = 8192;  // a bigger page's rows are freed before the next
   codec::rate_limit_headers headers_;
   std::string error_text_;
   bool tcp_connected_ = false;  // the last connect() got past TCP connect (the host is reachable)
