@@ -232,6 +232,13 @@ int run_plan(archive_flags& f) {
     fmt::print(
         "--all: the figures above are the records and their read requests; what they are associated with, and so "
         "the archive's pairs and requests, is known only after reading them (nothing was read)\n");
+  // The read passes' requests: one per 1,000 from-ids at least (more for
+  // records with more associations than a page, known only when read).
+  const std::uint64_t reads = (fig.distinct_from_ids + 999) / 1000;
+  if (!f.all && !f.backup.empty())
+    fmt::print("--backup: at least {} more read requests before the archive (1,000 from-ids each)\n", reads);
+  if (f.verify)
+    fmt::print("--verify: at least {} more read requests after the archive (1,000 from-ids each)\n", reads);
   return fig.rejected > 0 ? exit_partial : exit_ok;
 }
 
