@@ -41,6 +41,10 @@ struct work_item {
   bool maybe_applied = false;  // an earlier attempt may have reached the server (reset after write, timeout)
   bool resend = false;         // these exact pairs were sent before (retry after 429, 5xx, transport error)
   time_point not_before{};     // do not send before this (backoff)
+
+  // Appends pair i of `src` with its line and its cursor (this item holds
+  // lines and cursors for all its pairs, or none).
+  void push_from(const work_item& src, std::size_t i);
 };
 
 // What a session observed for one attempt.
