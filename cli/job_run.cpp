@@ -277,6 +277,7 @@ int run_job_command(job_flags& f) {
   std::optional<engine::job_result> all_read;
   if (f.all) {
     all_read = run_all_read_pass(cfg, opt, all_work);
+    opt.prior_requests = all_read->recent_requests;  // the next pass shares the rate window
     settle_exit(*all_read, true);
     if (!backup_complete(*all_read)) {
       report_unfinished_pass(*all_read, "all", all_work, cfg.report_path);
@@ -302,6 +303,7 @@ int run_job_command(job_flags& f) {
   std::optional<engine::job_result> backup;
   if (!f.backup.empty() && !f.all) {
     backup = run_backup_pass(cfg, opt, f.backup);
+    opt.prior_requests = backup->recent_requests;
     settle_exit(*backup, true);
     if (!backup_complete(*backup)) {
       report_unfinished_pass(*backup, "backup", f.backup, cfg.report_path);
@@ -320,6 +322,7 @@ int run_job_command(job_flags& f) {
   settle_exit(r, cfg.allow_empty);
   std::optional<engine::job_result> verify;
   if (f.verify && r.stop == engine::stop_reason::none) {
+    opt.prior_requests = r.recent_requests;
     verify = run_verify_pass(cfg, opt);
     settle_verify_exit(r, *verify);
   }

@@ -98,7 +98,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
   } else if (!ready_.empty()) {
     out.emplace(std::move(ready_.front()));
     ready_.pop_front();
-  } else if (!continued_.pairs.empty()) {
+  } else if (!continued_.pairs.empty() && in_flight_ == 0) {
     out.emplace(std::exchange(continued_, work_item{}));
     continued_inputs_ = continued_rows_ = 0;
   } else {
@@ -111,7 +111,7 @@ std::optional<work_item> dispatcher::take(time_point now) {
 
 time_point dispatcher::next_due() const {
   time_point earliest = time_point::max();
-  if (!ready_.empty() || !continued_.pairs.empty()) earliest = time_point::min();
+  if (!ready_.empty() || (!continued_.pairs.empty() && in_flight_ == 0)) earliest = time_point::min();
   else if (!delayed_.empty()) earliest = delayed_.begin()->first;
   if (earliest == time_point::max()) return earliest;
   return std::max(earliest, pause_until_);

@@ -232,7 +232,9 @@ class dispatcher {
   std::deque<work_item> ready_;
   std::multimap<time_point, work_item> delayed_;
   // Records whose next page is due, gathered into one item so their reads
-  // fill a request; handed out when full or when nothing else is ready.
+  // fill a request; handed out when full, or when nothing else is ready and
+  // no answer that could add to it is awaited (requests are what the rate
+  // limit counts).
   work_item continued_;
   std::size_t continued_inputs_ = 0;  // its inputs (runs of one from-id)
   std::size_t continued_rows_ = 0;    // rows its records had in their last page

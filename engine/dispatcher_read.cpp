@@ -3,12 +3,12 @@
 // (rows kept by the operation's read_mode(), pairs settled, records with
 // more pages gathered into continued_). Socket-free like the rest of it;
 // tests/engine/dispatcher_read_test.cpp drives it with a fake clock.
-#include "engine/dispatcher.hpp"
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <utility>
+
+#include "engine/dispatcher.hpp"
 
 namespace hubbatch::engine {
 
@@ -45,10 +45,10 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r, time_point n
   // of this answer settles. Rows of a record we did not ask for are dropped.
   std::vector<char> answered(n, 0), present(n, 0);
   std::vector<std::size_t> row_count(n, 0);  // by the first pair of each from
-  std::vector<codec::read_row> kept;  // when some row is dropped: the kept ones
+  std::vector<codec::read_row> kept;         // when some row is dropped: the kept ones
   bool keep_all = true;
   std::uint64_t present_rows = 0, present_pairs = 0;  // verify: rows of listed pairs (not kept)
-  auto drop = [&](std::size_t k) {  // row k is not kept
+  auto drop = [&](std::size_t k) {                    // row k is not kept
     if (!keep_all) return;
     keep_all = false;
     kept.assign(page.rows.begin(), page.rows.begin() + static_cast<std::ptrdiff_t>(k));
@@ -72,8 +72,10 @@ void dispatcher::on_page(work_item&& item, const attempt_result& r, time_point n
         present_rows += !keep;
       }
     }
-    if (!keep) drop(k);
-    else if (!keep_all) kept.push_back(row);
+    if (!keep)
+      drop(k);
+    else if (!keep_all)
+      kept.push_back(row);
   }
   const std::span<const codec::read_row> rows = keep_all ? std::span<const codec::read_row>(page.rows) : kept;
   c_.read_rows += rows.size();

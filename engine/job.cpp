@@ -280,6 +280,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.input_columns = j.input_columns;
   ctx.input_hint = j.input_hint;
   out.stop = j.disp.stopped();
+  out.recent_requests = j.limiter.recent(clock::now());
   out.wakeups = j.work.woken() + j.space.woken() + j.wake.woken();
   const auto& c = out.totals;
   if (journal) {

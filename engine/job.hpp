@@ -4,6 +4,7 @@
 // files and engine/job_state.hpp, out of this header.
 #pragma once
 
+#include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/counters.hpp"
 #include "engine/operation.hpp"
@@ -24,6 +25,8 @@ struct job_result {
   std::vector<std::string> required_scopes;  // from a 403 MISSING_SCOPES body
   std::string stop_message;                  // why the run stopped early ("" when it finished)
   std::string invariant_error;               // counters::check(); "" when the books balance
+  std::vector<time_point> recent_requests;   // completions still in the rate window at the end (job_options::
+                                             // prior_requests of a next job of the same token)
 };
 
 // A look at a running job, for progress displays and metrics (cli/).
@@ -45,6 +48,10 @@ struct job_options {
   // Called on the job's thread every progress_tick while the job runs (not
   // after it ends: the caller has the result then). Empty = no ticks.
   std::function<void(const job_progress&)> on_progress;
+  // Completion times of requests an earlier job of the same token sent
+  // within the rate window (job_result::recent_requests): they count
+  // against this job's window from its start.
+  std::vector<time_point> prior_requests;
   duration progress_tick = std::chrono::milliseconds(100);
 };
 

@@ -64,6 +64,9 @@ struct job_state : io::pair_sink {
       case rate_mode::fixed: limiter.set_limit(c.rate_max, c.rate_window); break;
       case rate_mode::unlimited: limiter.set_limit(0, c.rate_window); break;
     }
+    // A fixed rate cannot see what the server counted of an earlier job of
+    // the token; --rate auto reads it from the first answer's headers.
+    if (c.rate == rate_mode::fixed) limiter.carry(o.prior_requests);
   }
 
   static dispatcher::options make_dispatcher_options(const archive_config& c) {

@@ -63,6 +63,15 @@ void window_limiter::cancel() {
 
 void window_limiter::pause_until(time_point t) { pause_until_ = std::max(pause_until_, t); }
 
+std::vector<time_point> window_limiter::recent(time_point now) {
+  expire(now);
+  return {completed_.begin(), completed_.end()};
+}
+
+void window_limiter::carry(std::span<const time_point> completed) {
+  completed_.insert(completed_.begin(), completed.begin(), completed.end());
+}
+
 int window_limiter::occupied(time_point now) {
   expire(now);
   return in_flight_ + static_cast<int>(completed_.size());

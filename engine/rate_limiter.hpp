@@ -13,6 +13,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <span>
+#include <vector>
 
 namespace hubbatch::engine {
 
@@ -60,6 +62,16 @@ class window_limiter {
   // Slots counted at `now`: requests in flight plus completions within the window.
   int occupied(time_point now);
   int in_flight() const noexcept { return in_flight_; }
+
+  // The completion times of the requests still counted at `now`, for the
+  // next job of the same token (archive's passes run one after another):
+  // see carry().
+  std::vector<time_point> recent(time_point now);
+  // Requests an earlier job of the same token completed at these times
+  // (ascending, none later than this limiter's first): they hold their
+  // slots as if this limiter had sent them, so the next job does not start
+  // with a full window the server has partly used.
+  void carry(std::span<const time_point> completed);
 
  private:
   void expire(time_point now);
