@@ -280,7 +280,9 @@ one_run() {
   # hubbatch keeps a journal next to --report by default (REPORT.journal); a
   # journal left by the previous run of the same input would make it stop
   # with exit 2 ("resume or restart"), so every run starts without one.
-  rm -f "$work/report.json" "$work/report.json.journal" "$work/bg.json.journal" "$work/export.out" "$work/backup.csv"
+  # archive --backup keeps its own journal beside it (REPORT.journal.backup), as
+  # does a backup of BACKUP's; they would stop the next run the same way.
+  rm -f "$work/report.json" "$work"/report.json.journal* "$work/bg.json.journal" "$work/export.out" "$work/backup.csv"
   # Where the client starts in the sandbox's per-second series.
   stats > "$work/pre.json"
   local t_start; t_start=$(date +%s.%N)
