@@ -3,14 +3,14 @@
 # (bench/peer/sdk-archive.mjs) against a fresh `hubbatch sandbox` per run.
 #
 #   bench/run.sh            full run (about 40 minutes on 2 cores)
-#   bench/run.sh --quick    smaller inputs, one run per tool (under 5 minutes)
+#   bench/run.sh --quick    smaller inputs, one run per tool (under 7 minutes)
 #   bench/run.sh --only create [--quick]
 #                           only the Create scenario (about 20 minutes; 4 with
 #                           --quick): keeps the other scenarios' raw files and
 #                           rewrites only the Create section of latest.md
 #   bench/run.sh --only export [--quick]
 #                           only the Export scenarios (export, and archive with
-#                           and without --backup; about 15 minutes, 4 with
+#                           and without --backup; about 15 minutes, 2 with
 #                           --quick); rewrites only the Export section
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
