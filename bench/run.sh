@@ -2,12 +2,16 @@
 # Benchmarks hubbatch side by side with the official HubSpot Node SDK
 # (bench/peer/sdk-archive.mjs) against a fresh `hubbatch sandbox` per run.
 #
-#   bench/run.sh            full run (about 25 minutes on 2 cores)
-#   bench/run.sh --quick    smaller inputs, one run per tool (under 5 minutes)
+#   bench/run.sh            full run (about 40 minutes on 2 cores)
+#   bench/run.sh --quick    smaller inputs, one run per tool (under 7 minutes)
 #   bench/run.sh --only create [--quick]
 #                           only the Create scenario (about 20 minutes; 4 with
 #                           --quick): keeps the other scenarios' raw files and
 #                           rewrites only the Create section of latest.md
+#   bench/run.sh --only export [--quick]
+#                           only the Export scenarios (export, and archive with
+#                           and without --backup; about 15 minutes, 2 with
+#                           --quick); rewrites only the Export section
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
 # bench/results/raw/ (runs.csv plus each run's sandbox stats and client report).
@@ -22,8 +26,8 @@ while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=${2:-}; shift
-            [[ $only == create ]] || { echo "run.sh: --only takes: create" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+            [[ $only == create || $only == export ]] || { echo "run.sh: --only takes: create, export" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -132,6 +136,70 @@ verify_listing() {
   rm -f "$work/listing.txt"
 }
 
+# gen_export NAME ARGS...: the export scenarios' data set (bench/tools/gen_export.py):
+# bench/data/NAME.csv (from_id,to_id: the sandbox's seed and archive's input),
+# NAME.ids.csv (export's input), NAME.labels.csv (the pairs labelled USER_DEFINED 36
+# before each run) and NAME.expected.txt (the sorted labelled listing); regenerated
+# only when missing or made with other arguments. NAME.csv.meta starts with the pairs.
+gen_export() {
+  local name=$1; shift
+  local f="$data/$name.csv" meta="$*"
+  if [[ ! -s "$f" || ! -s "$data/$name.expected.txt" || "$(cut -d' ' -f2- "$f.meta" 2>/dev/null)" != "$meta" ]]; then
+    log "generating $name ($meta)"
+    python3 "$here/tools/gen_export.py" --out-prefix "$data/$name.tmp" "$@"
+    local e
+    for e in ids.csv labels.csv expected.txt; do mv "$data/$name.tmp.$e" "$data/$name.$e"; done
+    mv "$data/$name.tmp.pairs.csv" "$f"
+    echo "$(($(wc -l < "$f") - 1)) $meta" > "$f.meta"
+  fi
+}
+
+# label_pairs: before the client starts, gives the data set's labelled pairs
+# their USER_DEFINED 36 (hubbatch create, unpaced: about 1% of the pairs), checks
+# that it worked, then lets the sandbox's 10 s rate window empty so the client
+# starts with its whole budget.
+label_pairs() {
+  local labels="${input%.csv}.labels.csv"
+  if ! "$hubbatch" create --from-type contacts --to-type companies --input "$labels" --base-url "$base_url" \
+       --ca-file "$work/ca.pem" --rate 0 --no-journal --quiet > /dev/null 2> "$work/label.err"; then
+    cat "$work/label.err" >&2; echo "labelling the pairs failed" >&2; exit 1
+  fi
+  [[ $rate == 0 ]] || sleep 10.5
+}
+
+# sorted_rows FILE: a from_id,to_id,category,type_id,label CSV (export's or
+# backup's, or the SDK peer's) as the sorted from_id,to_id,category,type_id lines.
+sorted_rows() { tail -n +2 "$1" | cut -d, -f1-4 | LC_ALL=C sort; }
+
+# verify_export: the sandbox's labelled listing must be the data set's expected
+# one (the labels were made), and the client's export must list exactly it, as
+# a set (sorted). Sets listing_lines (the export's rows) and listing_ok.
+verify_export() {
+  curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/pairs?from=contacts&to=companies&labels=1" |
+    LC_ALL=C sort > "$work/listing.txt" || true
+  sorted_rows "$work/export.out" > "$work/export.sorted" 2>/dev/null || : > "$work/export.sorted"
+  listing_lines=$(wc -l < "$work/export.sorted")
+  if ! cmp -s "$work/listing.txt" "${input%.csv}.expected.txt"; then
+    listing_ok=no-listing  # the sandbox does not hold what the run was to export
+  elif cmp -s "$work/export.sorted" "$work/listing.txt"; then
+    listing_ok=yes
+  else
+    listing_ok=no
+  fi
+  rm -f "$work/listing.txt" "$work/export.sorted" "$work/export.out"
+}
+
+# verify_backup: after an archive with --backup, the backup must hold exactly the
+# pairs' associations as they were (the expected listing); without --backup there
+# is nothing to check here (the sandbox's pairs left, in the stats, tells).
+verify_backup() {
+  [[ -f "$work/backup.csv" ]] || return 0
+  sorted_rows "$work/backup.csv" > "$work/backup.sorted"
+  listing_lines=$(wc -l < "$work/backup.sorted")
+  if cmp -s "$work/backup.sorted" "${input%.csv}.expected.txt"; then listing_ok=yes; else listing_ok=no; fi
+  rm -f "$work/backup.sorted" "$work/backup.csv"
+}
+
 # ------------------------------------------------------------ one run
 # cpu_ticks PID: user+sys clock ticks of a live process.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -164,14 +232,19 @@ stats() { curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/stats"; }
 # client_cmd TOOL: the command line of one client run into the array `cmd`.
 #   hubbatch     defaults, --rate $hb_rate
 #   sdk          the SDK with DEFAULT_LIMITER_OPTIONS; sdk-nolimit with --no-limit
-# $op is the operation: archive (bench/peer/sdk-archive.mjs) or create (sdk-create.mjs).
+#   hubbatch-backup  archive with --backup (export scenarios)
+# $op is the operation: archive (bench/peer/sdk-archive.mjs), create (sdk-create.mjs)
+# or export (sdk-export.mjs; both tools read NAME.ids.csv and write $work/export.out).
 client_cmd() {
+  local in=$input out=()
+  if [[ $op == export ]]; then in="${input%.csv}.ids.csv"; out=(--output "$work/export.out"); fi
   case "$1" in
-    hubbatch) cmd=("$hubbatch" "$op" --from-type contacts --to-type companies --input "$input"
+    hubbatch) cmd=("$hubbatch" "$op" --from-type contacts --to-type companies --input "$in"
                    --base-url "$base_url" --ca-file "$work/ca.pem" --rate "$hb_rate"
-                   --report "$work/report.json" --quiet) ;;
-    sdk) cmd=(node "$here/peer/sdk-$op.mjs" --input "$input" --base-url "$base_url"
-              --ca-file "$work/ca.pem") ;;
+                   --report "$work/report.json" --quiet "${out[@]}") ;;
+    hubbatch-backup) client_cmd hubbatch; cmd+=(--backup "$work/backup.csv") ;;
+    sdk) cmd=(node "$here/peer/sdk-$op.mjs" --input "$in" --base-url "$base_url"
+              --ca-file "$work/ca.pem" "${out[@]}") ;;
     sdk-nolimit) client_cmd sdk; cmd+=(--no-limit) ;;
   esac
 }
@@ -192,6 +265,8 @@ one_run() {
   fi
   local load; load=$(cut -d' ' -f1 /proc/loadavg)
   start_sandbox "$rate" "$@"
+  # Set-up that must not count as the client's (the export scenarios' labels).
+  if [[ -n ${before_client:-} ]]; then "$before_client"; fi
   local sb_t0; sb_t0=$(cpu_ticks "$sandbox_pid")
   if ((${#bg_args[@]})); then
     # Shared budget: a second integration on the same token, started first.
@@ -205,7 +280,9 @@ one_run() {
   # hubbatch keeps a journal next to --report by default (REPORT.journal); a
   # journal left by the previous run of the same input would make it stop
   # with exit 2 ("resume or restart"), so every run starts without one.
-  rm -f "$work/report.json" "$work/report.json.journal" "$work/bg.json.journal"
+  # archive --backup keeps its own journal beside it (REPORT.journal.backup), as
+  # does a backup of BACKUP's; they would stop the next run the same way.
+  rm -f "$work/report.json" "$work"/report.json.journal* "$work/bg.json.journal" "$work/export.out" "$work/backup.csv"
   # Where the client starts in the sandbox's per-second series.
   stats > "$work/pre.json"
   local t_start; t_start=$(date +%s.%N)
@@ -215,6 +292,7 @@ one_run() {
   local sb_t1; sb_t1=$(cpu_ticks "$sandbox_pid")
   local listing_lines="" listing_ok=""
   [[ $op == create ]] && verify_listing
+  if [[ -n ${after_client:-} ]]; then "$after_client"; fi
   if [[ -n "$bg_pid" ]]; then
     kill -TERM "$bg_pid" 2>/dev/null || true
     wait "$bg_pid" 2>/dev/null || true
@@ -236,8 +314,9 @@ one_run() {
       --sandbox-cpu-s "$(awk -v a="$sb_t0" -v b="$sb_t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/hz}')" \
       --wall-s "$(awk -v a="$t_start" -v b="$t_end" 'BEGIN{print b-a}')" --stats-pre "$work/pre.json" \
       ${bg_args:+--bg-report "$raw/$tag.bg-report.json" --bg-rate "$bg_rate"} \
-      --operation "$op" --listing-lines "$listing_lines" --listing-ok "$listing_ok"
-  log "  $tag: exit $rc, $(tail -n 1 "$runs_csv" | awk -F, '{printf "wall %ss cpu %ss rss %sMB %s pairs/s, %s 429s, %s left", $7, $10, $11, $14, $18, $19}')${listing_ok:+, listing $listing_lines lines, matches input: $listing_ok}"
+      --operation "$op" --listing-lines "$listing_lines" --listing-ok "$listing_ok" \
+      ${count_from_pre:+--count-from-pre}
+  log "  $tag: exit $rc, $(tail -n 1 "$runs_csv" | awk -F, '{printf "wall %ss cpu %ss rss %sMB %s pairs/s, %s requests, %s 429s, %s left", $7, $10, $11, $14, $16, $18, $19}')${listing_ok:+, listing $listing_lines lines, matches: $listing_ok}"
 }
 
 # scenario NAME RATE HB_RATE INPUT RUNS "TOOLS..." [sandbox args...]
@@ -288,16 +367,20 @@ build_tools
 mkdir -p "$data" "$raw"
 op=archive
 runs_csv="$raw/runs.csv"
-if [[ $only == create ]]; then
-  rm -f "$raw"/create*
+if [[ -n $only ]]; then
+  rm -f "$raw"/"$only"*
 else
   rm -f "$raw"/*
 fi
 
 if ((quick)); then
   p_pro=100000; p_unth=200000; p_scale=1000000; p_fault=50000; runs=1; sdk_scale_runs=0; p_create=50000
+  # Export: records, pairs, heavy records (1,000-3,000 pairs each); records of
+  # exactly 4 pairs for archive --backup's overhead; runs of the archive pair.
+  x_records=50000; x_pairs=200000; x_heavy=20; x4_records=12500; x_archive_runs=1
 else
   p_pro=200000; p_unth=1000000; p_scale=10000000; p_fault=200000; runs=3; sdk_scale_runs=1; p_create=200000
+  x_records=250000; x_pairs=1000000; x_heavy=100; x4_records=50000; x_archive_runs=1
 fi
 
 # Create: labelled pairs contacts->companies into an empty sandbox that knows
@@ -319,11 +402,43 @@ create_scenarios() {
   runs_csv=$saved_csv
 }
 
-if [[ $only == create ]]; then
-  create_scenarios
-  log "writing the Create section of $results/latest.md"
+# Export: every association of a list of records (POST .../batch/read, 1,000
+# records a request, later pages by paging.next.after), then archive with and
+# without --backup (which reads the same way first). Data: bench/tools/gen_export.py.
+# Before each run about 1% of the pairs get the label USER_DEFINED 36
+# (label_pairs, not counted); after each export run the output must equal the
+# sandbox's labelled listing as a set (verify_export), after each archive
+# --backup run the backup must equal it as it was (verify_backup).
+export_scenarios() {
+  gen_export export --records "$x_records" --pairs "$x_pairs" --heavy "$x_heavy" --seed 14
+  gen_export export4 --records "$x4_records" --exact 4 --seed 15
+  printf 'category,type_id,label\nUSER_DEFINED,36,Billing contact\n' > "$work/labels.csv"
+  local saved_op=$op saved_csv=$runs_csv
+  runs_csv="$raw/export-runs.csv"
+  bg_args=()
+  before_client=label_pairs
+  count_from_pre=1
+  op=export
+  after_client=verify_export
+  seeds=(--seed "$data/export.csv" --seed-types contacts:companies)
+  scenario export 190/10s 190/10s export "$runs" "hubbatch sdk" --labels "$work/labels.csv"
+  scenario export-unpaced 0 0 export "$runs" "hubbatch sdk-nolimit" --labels "$work/labels.csv"
+  op=archive
+  after_client=verify_backup
+  scenario export-archive 190/10s 190/10s export "$x_archive_runs" "hubbatch hubbatch-backup" \
+      --labels "$work/labels.csv"
+  seeds=(--seed "$data/export4.csv" --seed-types contacts:companies)
+  scenario export-archive4 190/10s 190/10s export4 "$runs" "hubbatch hubbatch-backup" --labels "$work/labels.csv"
+  before_client="" after_client="" count_from_pre=""
+  op=$saved_op
+  runs_csv=$saved_csv
+}
+
+if [[ -n $only ]]; then
+  "${only}_scenarios"
+  log "writing the ${only^} section of $results/latest.md"
   python3 "$here/tools/summarize.py" --raw "$raw" --out "$results" --hubbatch "$hubbatch" \
-      --peer "$here/peer" --mode "$([[ $quick == 1 ]] && echo quick || echo full)" --only create
+      --peer "$here/peer" --mode "$([[ $quick == 1 ]] && echo quick || echo full)" --only "$only"
   log "done: $results/latest.md"
   exit 0
 fi
@@ -364,6 +479,7 @@ scenario shared 190/10s auto pro "$runs" "hubbatch sdk"
 bg_args=()
 
 create_scenarios
+export_scenarios
 
 profile_hubbatch 200000
 

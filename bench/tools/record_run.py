@@ -16,6 +16,7 @@ COLUMNS = [
     "start_s", "active_s", "rate_after_first_window", "share_after_first_window",
     "bg_requests", "bg_rate_limited", "bg_rate_per_s", "loadavg",
     "operation", "listing_lines", "listing_ok",
+    "read_requests", "backup_requests",
 ]
 
 
@@ -62,6 +63,9 @@ def main():
               "sandbox-cpu-s", "wall-s", "stats-pre", "bg-report", "bg-rate", "loadavg",
               "operation", "listing-lines", "listing-ok"]:
         ap.add_argument("--" + a)
+    # The sandbox's counts less those before the client started (the export
+    # scenarios label pairs first, on the same sandbox).
+    ap.add_argument("--count-from-pre", action="store_true")
     a = ap.parse_args()
 
     t = parse_time(a.time)
@@ -74,9 +78,24 @@ def main():
     cpu = t.get("user_s", 0) + t.get("sys_s", 0)
     # Pairs the client reports done: archived, or created (create scenarios;
     # the column keeps its name so runs.csv stays one schema).
-    archived = int(rep.get("archived_pairs", rep.get("created_pairs", 0)))
+    # Export: the associations read (hubbatch's report and the SDK peer's both
+    # say "associations"); pairs/s is then associations/s.
+    if a.operation == "export":
+        archived = int(rep.get("associations", 0))
+    else:
+        archived = int(rep.get("archived_pairs", rep.get("created_pairs", 0)))
     input_pairs = int(a.input_pairs)
     by_status = stats.get("by_status", {})
+    requests, accepted = stats.get("requests", ""), stats.get("accepted", "")
+    rate_limited = by_status.get("429", 0)
+    read_requests = stats.get("read_requests", "")
+    if a.count_from_pre:
+        requests = int(requests or 0) - int(pre.get("requests", 0))
+        accepted = int(accepted or 0) - int(pre.get("accepted", 0))
+        rate_limited = int(rate_limited) - int(pre.get("by_status", {}).get("429", 0))
+        read_requests = int(read_requests or 0) - int(pre.get("read_requests", 0))
+    # archive --backup: its reads are in report.backup, not in report.requests.
+    backup = rep.get("backup") if isinstance(rep.get("backup"), dict) else {}
 
     # The client's stretch of the sandbox's accepted-requests-per-second series.
     rps = stats.get("requests_per_second", [])
@@ -109,8 +128,8 @@ def main():
         "sandbox_cpu_s": round(float(a.sandbox_cpu_s), 2),
         "archived_pairs": archived, "pairs_per_s": round(archived / wall, 1) if wall else 0,
         "cpu_s_per_m_pairs": round(cpu / input_pairs * 1e6, 3),
-        "requests": stats.get("requests", ""), "accepted": stats.get("accepted", ""),
-        "rate_limited": by_status.get("429", 0), "remaining_pairs": stats.get("remaining_pairs", ""),
+        "requests": requests, "accepted": accepted,
+        "rate_limited": rate_limited, "remaining_pairs": stats.get("remaining_pairs", ""),
         "max_requests_in_window": stats.get("max_requests_in_window", ""),
         "faults_injected": stats.get("faults_injected", 0),
         "client_requests": rep.get("requests", rep.get("chunks", "")),
@@ -122,6 +141,7 @@ def main():
         "loadavg": a.loadavg or "",
         "operation": a.operation or "archive",
         "listing_lines": a.listing_lines or "", "listing_ok": a.listing_ok or "",
+        "read_requests": read_requests, "backup_requests": backup.get("requests", ""),
     }
     new = not os.path.exists(a.runs)
     with open(a.runs, "a", newline="") as f:

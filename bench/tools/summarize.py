@@ -141,12 +141,12 @@ def tool_429(r):
     return total - bg
 
 
-def table(rows_by_tool, cols):
+def table(rows_by_tool, cols, names=None):
     head = "| tool | runs | " + " | ".join(c[0] for c in cols) + " |"
     sep = "|---|---|" + "---|" * len(cols)
     out = [head, sep]
     for tool, rows in rows_by_tool.items():
-        cells = [TOOL_NAMES.get(tool, tool), str(len(rows))]
+        cells = [(names or TOOL_NAMES).get(tool, tool), str(len(rows))]
         for _, fn in cols:
             cells.append(fn(rows))
         out.append("| " + " | ".join(cells) + " |")
@@ -551,6 +551,181 @@ def create_section(args, runs):
     return md
 
 
+# ------------------------------------------------------------ Export section
+EXPORT_SCENARIOS = [
+    ("export", "Export at the limit: sandbox --rate 190/10s"),
+    ("export-unpaced", "Export unpaced: sandbox --rate 0"),
+    ("export-archive", "Archive of the export's pairs, with and without --backup: sandbox --rate 190/10s"),
+    ("export-archive4", "Archive, exactly 4 to-ids per from-id, with and without --backup: sandbox --rate 190/10s"),
+]
+EXPORT_NAMES = {
+    "hubbatch": "hubbatch",
+    "hubbatch-backup": "hubbatch --backup",
+    "sdk": "Node SDK getPage, DEFAULT_LIMITER_OPTIONS",
+    "sdk-nolimit": "Node SDK getPage, --no-limit",
+}
+
+
+def col_ratio(num_key, den_key, digits=0):
+    def f(rows):
+        vals = [num(r[num_key]) / num(r[den_key]) for r in rows if num(r.get(num_key)) is not None and num(r.get(den_key))]
+        return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), digits) if vals else "—"
+    return f
+
+
+def col_sum_requests(rows):
+    """archive: the client's own requests (report) plus its backup's reads."""
+    vals = [(num(r["client_requests"]) or 0) + (num(r.get("backup_requests")) or 0) for r in rows]
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), 0)
+
+
+EXPORT_COMMON = [
+    ("associations/s", col("pairs_per_s", 0)),
+    ("wall s", col("wall_s", 1)),
+    ("requests", col("requests", 0)),
+    ("associations/request", col_ratio("archived_pairs", "requests")),
+    ("429s", col("rate_limited", 0)),
+]
+EXPORT_TAIL = [
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("sandbox CPU s", col("sandbox_cpu_s", 2)),
+    ("load avg", col("loadavg", 1)),
+    ("rows written", col("listing_lines", 0)),
+    ("export = listing", col_listing),
+    ("exit", col_exit),
+]
+EXPORT_RATED = EXPORT_COMMON + [("max req in any window (labelling burst included)", col("max_requests_in_window", 0))] + EXPORT_TAIL
+EXPORT_UNRATED = EXPORT_COMMON + EXPORT_TAIL
+ARCHIVE_COLS = [
+    ("pairs/s", col("pairs_per_s", 0)),
+    ("wall s", col("wall_s", 1)),
+    ("requests (sandbox)", col("requests", 0)),
+    ("of which reads", col("read_requests", 0)),
+    ("archive + backup requests (report)", col_sum_requests),
+    ("429s", col("rate_limited", 0)),
+    ("client CPU s", col("cpu_s", 2)),
+    ("peak RSS MB", col("peak_rss_mb", 1)),
+    ("pairs left", col("remaining_pairs", 0)),
+    ("backup rows", col("listing_lines", 0)),
+    ("backup = listing", lambda rows: col_listing(rows) if any(r.get("listing_ok") for r in rows) else "—"),
+    ("load avg", col("loadavg", 1)),
+    ("exit", col_exit),
+]
+
+
+def backup_overhead(by, scenario):
+    """(median requests with --backup / without - 1, the two medians), or None."""
+    ok = lambda rows: [r for r in rows if r["exit"] == "0"]
+    plain = ok(by.get(scenario, {}).get("hubbatch", []))
+    backup = ok(by.get(scenario, {}).get("hubbatch-backup", []))
+    if not plain or not backup:
+        return None
+    a, b = med(plain, "requests"), med(backup, "requests")
+    wa, wb = med(plain, "wall_s"), med(backup, "wall_s")
+    reads = med(backup, "read_requests") or 0
+    return b / a - 1, a, b, wb / wa - 1, wa, wb, reads / a
+
+
+def export_targets(by):
+    out = []
+    g = lambda s, t: by.get(s, {}).get(t, [])
+    hb = g("export", "hubbatch") + g("export-unpaced", "hubbatch")
+    if hb:
+        rss = max(num(r["peak_rss_mb"]) for r in hb)
+        out.append(("hubbatch export peak RSS ≤ 64 MB", rss <= 64, f"{rss:.1f} MB (worst of {len(hb)} runs)"))
+    runs = [r for s in ("export", "export-unpaced") for rows in by.get(s, {}).values() for r in rows]
+    if runs:
+        bad = [f"{r['scenario']}/{r['tool']}/{r['run']} ({r.get('listing_ok') or '?'})" for r in runs
+               if r.get("listing_ok") != "yes"]
+        out.append(("every export = the sandbox's labelled listing, as a set", not bad,
+                    ("PASS" if not bad else "FAIL") + f": {len(runs) - len(bad)}/{len(runs)} runs"
+                    + (f"; mismatched: {', '.join(bad)}" if bad else "")))
+    o = backup_overhead(by, "export-archive4")
+    if o:
+        out.append(("archive --backup ≤ 15% more requests than archive alone, 4 to-ids per from-id", o[0] <= 0.15,
+                    f"+{o[0] * 100:.1f}% ({o[2]:,.0f} vs {o[1]:,.0f} requests at the sandbox, 429s included; "
+                    f"the backup's reads alone +{o[6] * 100:.1f}%); wall +{o[3] * 100:.1f}%"))
+    bk = [r for s in ("export-archive", "export-archive4") for r in g(s, "hubbatch-backup")]
+    if bk:
+        rss = max(num(r["peak_rss_mb"]) for r in bk)
+        out.append(("hubbatch archive --backup peak RSS ≤ 64 MB (the same reads as export)", rss <= 64,
+                    f"{rss:.1f} MB (worst of {len(bk)} runs)"))
+        bad = [f"{r['scenario']}/{r['run']}" for r in bk if r.get("listing_ok") != "yes"]
+        out.append(("every backup = the pairs' labelled listing before the archive", not bad,
+                    f"{len(bk) - len(bad)}/{len(bk)} runs" + (f"; mismatched: {', '.join(bad)}" if bad else "")))
+    return out
+
+
+def export_section(args, runs):
+    by = defaultdict(lambda: defaultdict(list))
+    for r in runs:
+        by[r["scenario"]][r["tool"]].append(r)
+    if not any(s in by for s, _ in EXPORT_SCENARIOS):
+        return []
+    m = dict(machine(args))
+    first = lambda s: next(iter(by[s].values()))[0] if s in by else None
+    x, x4 = first("export") or first("export-archive"), first("export-archive4")
+    md = ["## Export: reading associations back (batch/read), contacts→companies", ""]
+    md.append(
+        f"Written by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}"
+        f"{' --only export' if args.only == 'export' else ''}` at {m['date']}: hubbatch {m['hubbatch']}, "
+        f"Node.js {m['Node.js']}, @hubspot/api-client {m['@hubspot/api-client']}, {m['CPU']}. "
+        "Medians of the runs, min–max in brackets; the tools alternated run by run, each against a fresh "
+        "sandbox seeded with the data set (`bench/tools/gen_export.py`: "
+        + (f"{int(x['input_pairs']):,} pairs" if x else "?")
+        + ", most records with 3 or 4 to-ids and a few with 1,000–3,000, i.e. 2–6 pages at the sandbox's "
+        "`--read-page-size 500`"
+        + (f"; the 4-per-record set {int(x4['input_pairs']):,} pairs" if x4 else "")
+        + "). Before each run about 1% of the pairs (the first pair of every 50th record and every pair of two "
+        "of the large records) get USER_DEFINED 36 with `hubbatch create`, then the 10 s window is let empty; "
+        "those requests are not counted. hubbatch: `hubbatch export --rate 190/10s` (or `--rate 0`), "
+        "`archive --rate 190/10s [--backup FILE]`; SDK: `bench/peer/sdk-export.mjs` "
+        "(`batchApi.getPage`, 1,000 ids a request, later pages by `paging.next.after` in rounds). "
+        "\"export = listing\": the export's rows (from,to,category,type_id), sorted, equal the sandbox's "
+        "`/_sandbox/pairs?labels=1`, which must itself equal the data set's expected listing. "
+        "associations/s = associations read / the client's wall time; requests are the sandbox's, reads "
+        "included. Raw figures: `raw/export-runs.csv`, `raw/export*.stats.json`, `raw/export*.report.json`.")
+    md += ["", "| target | met | measured |", "|---|---|---|"]
+    for t, ok, meas in export_targets(by):
+        md.append(f"| {t} | {'yes' if ok else '**no**'} | {meas} |")
+    md.append("")
+    g = lambda s, t: by.get(s, {}).get(t, [])
+    ratios = []
+    for s, sdk in (("export", "sdk"), ("export-unpaced", "sdk-nolimit")):
+        hb, sd = g(s, "hubbatch"), g(s, sdk)
+        if hb and sd:
+            if any(r.get("listing_ok") != "yes" for r in hb):
+                ratios.append(f"{s}: hubbatch did not export everything (\"export = listing\" is no); "
+                              "its associations/s counts only what it did read")
+            ratios.append(f"{s}: hubbatch {med(hb, 'pairs_per_s') / med(sd, 'pairs_per_s'):.2f}× the SDK's "
+                          f"associations/s, 1/{med(sd, 'cpu_s') / med(hb, 'cpu_s'):.1f} of its CPU, "
+                          f"1/{med(sd, 'peak_rss_mb') / med(hb, 'peak_rss_mb'):.1f} of its peak RSS, "
+                          f"{med(hb, 'requests') / med(sd, 'requests'):.2f}× its requests")
+    for s in ("export-archive", "export-archive4"):
+        o = backup_overhead(by, s)
+        failed = [r for r in g(s, "hubbatch-backup") if r["exit"] != "0"]
+        if failed:
+            ratios.append(f"{s}: {len(failed)} of {len(g(s, 'hubbatch-backup'))} --backup runs failed (exit "
+                          f"{','.join(r['exit'] for r in failed)}, {failed[0]['remaining_pairs']} pairs left: "
+                          "nothing archived), so their overhead is not computed")
+        if o:
+            ratios.append(f"{s}: --backup adds {o[0] * 100:.1f}% requests ({o[2]:,.0f} vs {o[1]:,.0f}; its reads "
+                          f"alone {o[6] * 100:.1f}%) and "
+                          f"{o[3] * 100:.1f}% wall time ({o[5]:.1f} vs {o[4]:.1f} s)")
+    if ratios:
+        md += ["Ratios of the medians:", ""] + [f"- {r}" for r in ratios] + [""]
+    for s, title in EXPORT_SCENARIOS:
+        if s in by:
+            n = int(first(s)["input_pairs"])
+            cols = EXPORT_RATED if s == "export" else EXPORT_UNRATED if s == "export-unpaced" else ARCHIVE_COLS
+            md += [f"### {title}, {n:,} pairs", "", table(by[s], cols, EXPORT_NAMES), ""]
+    notes = os.path.join(args.out, "analysis-export.md")
+    if os.path.exists(notes):
+        md += [open(notes).read().strip(), ""]
+    return md
+
+
 def splice_section(text, section_md, heading="## Create", before="## Charts"):
     """text with the section starting at `heading` replaced (or inserted before `before`)."""
     lines = text.split("\n")
@@ -571,7 +746,8 @@ def main():
     ap.add_argument("--hubbatch", required=True)
     ap.add_argument("--peer", required=True)
     ap.add_argument("--mode", default="full")
-    ap.add_argument("--only", default="", help="create: rewrite only the Create section of an existing latest.md")
+    ap.add_argument("--only", default="",
+                    help="create or export: rewrite only that section of an existing latest.md")
     args = ap.parse_args()
 
     create_csv = os.path.join(args.raw, "create-runs.csv")
@@ -579,11 +755,17 @@ def main():
     if os.path.exists(create_csv):
         with open(create_csv) as f:
             create_md = create_section(args, list(csv.DictReader(f)))
-    if args.only == "create":
+    export_csv = os.path.join(args.raw, "export-runs.csv")
+    export_md = []
+    if os.path.exists(export_csv):
+        with open(export_csv) as f:
+            export_md = export_section(args, list(csv.DictReader(f)))
+    if args.only in ("create", "export"):
         path = os.path.join(args.out, "latest.md")
         text = open(path).read() if os.path.exists(path) else ""
+        section, heading = (create_md, "## Create") if args.only == "create" else (export_md, "## Export")
         with open(path, "w") as f:
-            f.write(splice_section(text, create_md))
+            f.write(splice_section(text, section, heading))
         return
 
     runs = load_runs(args.raw)
@@ -622,6 +804,7 @@ def main():
         md.append("")
 
     md += create_md
+    md += export_md
 
     os.makedirs(args.out, exist_ok=True)
     charts = []
