@@ -146,6 +146,27 @@ TEST(window_limiter, slot_is_held_from_send_until_window_after_response) {
   EXPECT_EQ(lim.occupied(t0 + 12s), 1);
 }
 
+TEST(window_limiter, issue_14_a_job_carries_the_slots_an_earlier_job_of_the_token_still_holds) {
+  // archive --backup: the backup's reads still count in the server's window
+  // when the archive starts; its limiter must not start with a full window.
+  window_limiter backup(3, 10s);
+  backup.acquire(t0);
+  backup.acquire(t0);
+  backup.complete(t0 + 1s);
+  backup.complete(t0 + 2s);
+  EXPECT_EQ(backup.recent(t0 + 5s), (std::vector<time_point>{t0 + 1s, t0 + 2s}));
+  EXPECT_EQ(backup.recent(t0 + 11s), (std::vector<time_point>{t0 + 2s})) << "expired ones are not handed on";
+
+  window_limiter archive(3, 10s);
+  const auto carried = backup.recent(t0 + 5s);
+  archive.carry(carried);
+  EXPECT_EQ(archive.occupied(t0 + 5s), 2);
+  EXPECT_EQ(archive.ready_at(t0 + 5s), t0 + 5s);
+  archive.acquire(t0 + 5s);
+  EXPECT_EQ(archive.ready_at(t0 + 5s), t0 + 11s) << "the window is full until the backup's first read expires";
+  EXPECT_EQ(archive.occupied(t0 + 12s), 1);
+}
+
 TEST(window_limiter, completion_times_out_of_order_hold_the_slot_longer) {
   window_limiter lim(2, 10s);
   lim.acquire(t0);
