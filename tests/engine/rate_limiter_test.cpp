@@ -154,11 +154,11 @@ TEST(window_limiter, issue_14_a_job_carries_the_slots_an_earlier_job_of_the_toke
   backup.acquire(t0);
   backup.complete(t0 + 1s);
   backup.complete(t0 + 2s);
-  EXPECT_EQ(backup.recent(t0 + 5s), (std::vector<time_point>{t0 + 1s, t0 + 2s}));
+  const auto carried = backup.recent(t0 + 5s);
+  EXPECT_EQ(carried, (std::vector<time_point>{t0 + 1s, t0 + 2s}));
   EXPECT_EQ(backup.recent(t0 + 11s), (std::vector<time_point>{t0 + 2s})) << "expired ones are not handed on";
 
   window_limiter archive(3, 10s);
-  const auto carried = backup.recent(t0 + 5s);
   archive.carry(carried);
   EXPECT_EQ(archive.occupied(t0 + 5s), 2);
   EXPECT_EQ(archive.ready_at(t0 + 5s), t0 + 5s);
