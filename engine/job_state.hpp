@@ -5,6 +5,7 @@
 // failures file. Included by the job's own .cpp files only.
 #pragma once
 
+#include "codec/read_response.hpp"
 #include "engine/config.hpp"
 #include "engine/counters.hpp"
 #include "engine/dispatcher.hpp"
@@ -300,6 +301,11 @@ struct job_state : io::pair_sink {
   const journal_state* previous = nullptr;
   journal_writer* journal = nullptr;
   read_output* output = nullptr;  // a reading operation's rows (null: none kept)
+  // A reading operation's 2xx answers, decoded by every session in turn:
+  // decoding and settling happen without a suspension in between, so one
+  // parser (the largest buffers of a read) serves all connections.
+  codec::read_response_decoder read_decoder;
+  codec::decoded_read page;
   std::vector<std::function<void()>> aborters;  // close every session's socket (drain timeout)
   std::function<void(boost::asio::awaitable<void>)> spawn;  // run_job's: a task it waits for and whose
                                                             // exception stops the run

@@ -271,7 +271,7 @@ class session {
     r.status = static_cast<int>(res.result_int());
     if (j_.op.reads() && j_.op.success(r.status)) {
       decode_page(res.body());  // rows and cursors; errors[] read as everywhere else
-      r.read = &page_;
+      r.read = &j_.page;
     } else {
       decoder_.decode(res.body(), decoded_);
     }
@@ -288,17 +288,19 @@ class session {
     if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
   }
 
-  // A reading operation's 2xx: the page into page_, and what the dispatcher
-  // reads of every answer (kind, errors[]) into decoded_.
+  // A reading operation's 2xx: the page into the job's page (one for all
+  // sessions, see job_state::read_decoder), and what the dispatcher reads of
+  // every answer (kind, errors[]) into decoded_.
   void decode_page(std::string& body) {
-    if (page_.rows.capacity() > max_kept_rows) page_.rows = {};  // the last page was a big one
-    read_decoder_.decode(body, page_);
+    codec::decoded_read& page = j_.page;
+    if (page.rows.capacity() > max_kept_rows) page.rows = {};  // the last page was a big one
+    j_.read_decoder.decode(body, page);
     decoded_.clear();
-    decoded_.kind = page_.kind;
-    decoded_.status = std::move(page_.status);
-    decoded_.message = std::move(page_.message);
-    decoded_.errors = std::move(page_.errors);
-    decoded_.num_errors = page_.num_errors;
+    decoded_.kind = page.kind;
+    decoded_.status = std::move(page.status);
+    decoded_.message = std::move(page.message);
+    decoded_.errors = std::move(page.errors);
+    decoded_.num_errors = page.num_errors;
   }
 
   // The request for `item` in wire_: the body is encoded straight into it
@@ -386,8 +388,6 @@ class session {
   static constexpr std::size_t max_kept_body = 4 * response_header_limit;  // a bigger one is freed with its parser
   codec::response_decoder decoder_;
   codec::decoded_response decoded_;
-  codec::read_response_decoder read_decoder_;  // reading operations' 2xx answers
-  codec::decoded_read page_;
   static constexpr std::size_t max_kept_rows = 8192;  // a bigger page's rows are freed before the next
   codec::rate_limit_headers headers_;
   std::string error_text_;
