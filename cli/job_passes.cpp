@@ -11,6 +11,7 @@
 
 #include "engine/operation.hpp"
 #include "engine/read_output.hpp"
+#include "io/files.hpp"
 #include "io/text.hpp"
 
 namespace hubbatch::cli {
@@ -79,43 +80,34 @@ struct fd_closer {
     if (fd >= 0) ::close(fd);
   }
 };
-[[noreturn]] void fail(const std::string& what, const std::string& path) {
-  throw std::runtime_error(what + " '" + path + "': " + std::strerror(errno ? errno : EIO));
-}
-bool write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+  throw std::runtime_error(what + " '" + path + "': " + std::strerror(err ? err : EIO));
 }
 }  // namespace
 
 void append_rows(const std::string& from, const std::string& to) {
   fd_closer in{::open(from.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) fail("cannot read", from);
+  if (in.fd < 0) fail("cannot read", from, errno);
   fd_closer out{::open(to.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)};
-  if (out.fd < 0) fail("cannot write backup", to);
+  if (out.fd < 0) fail("cannot write backup", to, errno);
   struct stat st {};
-  if (::fstat(out.fd, &st) != 0) fail("cannot write backup", to);
+  if (::fstat(out.fd, &st) != 0) fail("cannot write backup", to, errno);
   const std::string_view header = engine::read_output::csv_header;
-  if (st.st_size == 0 && !write_all(out.fd, header.data(), header.size())) fail("cannot write backup", to);
+  if (st.st_size == 0)
+    if (int err = io::write_all(out.fd, header)) fail("cannot write backup", to, err);
   std::string buf(1 << 16, '\0');
   bool first = true;
   for (;;) {
     ssize_t n = ::read(in.fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot read", from);
+    if (n < 0) fail("cannot read", from, errno);
     if (n == 0) break;
     std::string_view chunk(buf.data(), static_cast<std::size_t>(n));
     if (first && chunk.starts_with(header)) chunk.remove_prefix(header.size());  // the file's own header
     first = false;
-    if (!write_all(out.fd, chunk.data(), chunk.size())) fail("cannot write backup", to);
+    if (int err = io::write_all(out.fd, chunk)) fail("cannot write backup", to, err);
   }
-  if (::fdatasync(out.fd) != 0) fail("cannot sync backup", to);
+  if (::fdatasync(out.fd) != 0) fail("cannot sync backup", to, errno);
 }
 
 bool backup_complete(const engine::job_result& b) {

@@ -10,6 +10,7 @@
 
 #include "engine/failures_file.hpp"
 #include "io/decimal.hpp"
+#include "io/files.hpp"
 #include "io/text.hpp"
 
 namespace hubbatch::engine {
@@ -84,16 +85,8 @@ void read_output::rows(std::span<const codec::read_row> rows) {
 }
 
 bool read_output::write_out() {
-  std::size_t done = 0;
-  while (error_.empty() && done < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      error_ = "cannot write output '" + path_ + "': " + std::strerror(n < 0 ? errno : EIO);
-    else
-      done += static_cast<std::size_t>(n);
-  }
-  if (done > 0) dirty_ = true;
+  if (int err = io::write_all(fd_, buffer_)) error_ = "cannot write output '" + path_ + "': " + std::strerror(err);
+  else if (!buffer_.empty()) dirty_ = true;
   buffer_.clear();
   return error_.empty();
 }

@@ -63,6 +63,16 @@ std::string read_file(const std::string& path) {
   }
 }
 
+int write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t put = ::write(fd, data.data(), data.size());
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) return put < 0 ? errno : EIO;
+    data.remove_prefix(static_cast<std::size_t>(put));
+  }
+  return 0;
+}
+
 void write_file_atomic(const std::string& path, std::string_view text) {
   // A name no other writer of `path` uses: this process's id and a counter.
   // O_EXCL: a stale temporary from an earlier process of the same id is
@@ -83,17 +93,7 @@ void write_file_atomic(const std::string& path, std::string_view text) {
     ::unlink(tmp.c_str());
     fail("cannot write", path, err);
   };
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t put = ::write(f.fd, p, left);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      abandon(errno);
-    }
-    p += put;
-    left -= static_cast<std::size_t>(put);
-  }
+  if (int err = write_all(f.fd, text)) abandon(err);
   if (::fsync(f.fd) != 0) abandon(errno);
   const int fd = f.fd;
   f.fd = -1;

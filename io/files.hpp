@@ -22,4 +22,8 @@ std::string read_file(const std::string& path);
 // 'r.json': No space left on device").
 void write_file_atomic(const std::string& path, std::string_view text);
 
+// Writes all of `data` to `fd`, again after EINTR and short writes. 0 on
+// success, else the errno of the write that failed (EIO for a write of 0).
+int write_all(int fd, std::string_view data);
+
 }  // namespace hubbatch::io
