@@ -64,6 +64,10 @@ int settle_exit(engine::job_result& r, bool allow_empty) {
   return e.code;
 }
 
+int unfinished_pass_exit(const engine::job_result& pass) {
+  return pass.context.exit_code != exit_ok ? pass.context.exit_code : exit_partial;
+}
+
 int settle_verify_exit(engine::job_result& r, const engine::job_result& verify) {
   int& code = r.context.exit_code;
   const auto& v = verify.totals;

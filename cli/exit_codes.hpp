@@ -23,6 +23,12 @@ job_exit decide_exit(const engine::job_result& r, bool allow_empty);
 // input) from decide_exit(); returns the exit code.
 int settle_exit(engine::job_result& r, bool allow_empty);
 
+// A pass before the archive (--backup, --all's read) that did not cover
+// every pair, so nothing was archived: its own code when it stopped (3
+// pending, 4 refused, 2 configuration), else 1 (pairs failed). Call after
+// settle_exit(pass).
+int unfinished_pass_exit(const engine::job_result& pass);
+
 // archive --verify: pairs the read-back found still associated make a
 // finished archive exit 1; a read-back that could not finish (pending,
 // refused) makes it exit 3, since nothing proves the removals yet.

@@ -138,16 +138,23 @@ int run_plan(job_flags& f) {
   return fig.rejected > 0 ? exit_partial : exit_ok;
 }
 
-// A pass before the archive did not finish, so nothing was archived: its
-// summary on stderr, and the report (when asked for) is the pass's own, with
-// "archived": false, so a scheduled job finds why.
-void report_unfinished_pass(engine::job_result& pass, const std::string& name, const std::string& file,
-                            const std::string& report_path) {
+// A pass before the archive (`name`: "backup", "all") did not cover every
+// pair, so nothing is archived: its summary and why on stderr, and the
+// report (when asked for) is the pass's own, with "archive_started": false,
+// so a scheduled job finds why. Returns the exit code.
+int stop_before_archive(engine::job_result& pass, const std::string& name, const std::string& file,
+                        const engine::archive_config& cfg) {
   pass.context.sections.emplace_back(name, pass_json(pass, file));
   pass.context.sections.emplace_back("archive_started", "false");
   const std::string json = engine::report_json(pass.totals, pass.context);
-  if (!report_path.empty()) io::write_file_atomic(report_path, json + "\n");
+  if (!cfg.report_path.empty()) io::write_file_atomic(cfg.report_path, json + "\n");
   print_summary(engine::report_summary(pass.totals, pass.context), json);
+  spdlog::error("{} ({} {} failed, {} pending{}): nothing was archived; {}",
+                name == "all" ? "reading the records' associations did not finish" : "backup incomplete",
+                pass.totals.failed_pairs,
+                pass.context.unit, pass.totals.pending_pairs, pass.stop_message.empty() ? "" : ": " + pass.stop_message,
+                cfg.journal_path.empty() ? "run again" : "run the same command again with --resume");
+  return unfinished_pass_exit(pass);
 }
 
 }  // namespace
@@ -279,15 +286,7 @@ int run_job_command(job_flags& f) {
     all_read = run_all_read_pass(cfg, opt, all_work);
     opt.prior_requests = all_read->recent_requests;  // the next pass shares the rate window
     settle_exit(*all_read, true);
-    if (!backup_complete(*all_read)) {
-      report_unfinished_pass(*all_read, "all", all_work, cfg.report_path);
-      spdlog::error("reading the records' associations did not finish ({} records failed, {} pending{}): nothing "
-                    "was archived; {}",
-                    all_read->totals.failed_pairs, all_read->totals.pending_pairs,
-                    all_read->stop_message.empty() ? "" : ": " + all_read->stop_message,
-                    cfg.journal_path.empty() ? "run again" : "run the same command again with --resume");
-      return all_read->context.exit_code != exit_ok ? all_read->context.exit_code : exit_partial;
-    }
+    if (!backup_complete(*all_read)) return stop_before_archive(*all_read, "all", all_work, cfg);
     if (!f.backup.empty()) append_rows(all_work, f.backup);
     if (!f.quiet)
       spdlog::info("--all: {} associations ({} rows) of {} records read into {}{}", all_read->totals.read_associations,
@@ -305,14 +304,7 @@ int run_job_command(job_flags& f) {
     backup = run_backup_pass(cfg, opt, f.backup);
     opt.prior_requests = backup->recent_requests;
     settle_exit(*backup, true);
-    if (!backup_complete(*backup)) {
-      report_unfinished_pass(*backup, "backup", f.backup, cfg.report_path);
-      spdlog::error("backup incomplete ({} pairs failed, {} pending{}): nothing was archived; {}",
-                    backup->totals.failed_pairs, backup->totals.pending_pairs,
-                    backup->stop_message.empty() ? "" : ": " + backup->stop_message,
-                    cfg.journal_path.empty() ? "run again" : "run the same command again with --resume");
-      return backup->context.exit_code != exit_ok ? backup->context.exit_code : exit_partial;
-    }
+    if (!backup_complete(*backup)) return stop_before_archive(*backup, "backup", f.backup, cfg);
     if (!f.quiet)
       spdlog::info("backup: {} associations ({} rows) of {} pairs appended to {} in {} read requests",
                    backup->totals.read_associations, backup->totals.read_rows, backup->totals.input_pairs, f.backup,

@@ -149,7 +149,8 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
                                  "run this as a new job, " + own_journal);
       } else if (!cfg.resume) {
         // A finished job has nothing to continue; an export's rows are in its output.
-        const std::string again = opt.op->reads() && !cfg.output_path.empty() && !cfg.output_append
+        const std::string again = opt.op->reads() && !cfg.output_path.empty() && !cfg.output_append &&
+                                          !cfg.output_overwrite
                                       ? "--restart --overwrite to read everything again into it"
                                       : "--restart to start over";
         throw std::runtime_error("journal '" + cfg.journal_path + "' exists from " +
