@@ -23,7 +23,8 @@ std::string node_type_name(const toml::node& n) {
 }
 
 // What an option takes, from CLI11's type name ("INT", "UINT:...", "TEXT", ...).
-enum class want { flag, integer, number, text, text_list };
+// A type name "UINT|auto" is a number or one word (--batch-size).
+enum class want { flag, integer, number, text, text_list, word_or_integer };
 
 want wanted(const CLI::Option& op) {
   if (op.get_expected_min() == 0) return want::flag;
@@ -31,6 +32,7 @@ want wanted(const CLI::Option& op) {
   t = t.substr(0, t.find(':'));
   bool list = op.get_items_expected_max() > 1;
   if (t == "INT" || t == "UINT") return want::integer;
+  if (t.ends_with("|auto")) return want::word_or_integer;
   if (t == "FLOAT") return want::number;
   return list ? want::text_list : want::text;
 }
@@ -42,6 +44,7 @@ const char* describe(want w) {
     case want::number: return "a number";
     case want::text: return "a string";
     case want::text_list: return "a string or an array of strings";
+    case want::word_or_integer: return "an integer or \"auto\"";
   }
   return "";
 }
@@ -61,6 +64,10 @@ std::optional<std::vector<std::string>> inputs_for(const toml::node& n, want w) 
       return std::nullopt;
     case want::text:
       if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
+      return std::nullopt;
+    case want::word_or_integer:
+      if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
+      if (auto i = n.value_exact<std::int64_t>()) return std::vector<std::string>{std::to_string(*i)};
       return std::nullopt;
     case want::text_list: {
       if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};

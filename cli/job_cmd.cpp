@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 namespace hubbatch::cli {
 
@@ -69,6 +70,46 @@ void parse_rate(const std::string& text, engine::archive_config& cfg, const std:
   cfg.rate = engine::rate_mode::fixed;
   cfg.rate_max = static_cast<int>(n);
   cfg.rate_window = std::chrono::duration_cast<engine::duration>(std::chrono::duration<double>(window));
+}
+
+namespace {
+// The batch size in `text` for a command of `kind` (0 = auto), or the problem.
+std::variant<std::size_t, std::string> read_batch_size(const std::string& text, job_kind kind) {
+  const bool reads = kind == job_kind::export_records || kind == job_kind::verify_pairs;
+  if (text == "auto" && !reads) return std::size_t{0};
+  std::size_t used = 0;
+  unsigned long n = 0;
+  try {
+    n = std::stoul(text, &used);
+  } catch (const std::logic_error&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || n < 1 || n > 10000)
+    return std::string(reads ? "expected N from 1 to 10000" : "expected auto or N from 1 to 10000") + " (got '" +
+           text + "')";
+  return std::size_t{n};
+}
+}  // namespace
+
+void parse_batch_size(const std::string& text, engine::archive_config& cfg, job_kind kind) {
+  auto v = read_batch_size(text, kind);
+  if (auto* why = std::get_if<std::string>(&v)) throw CLI::ValidationError("--batch-size", *why);
+  const std::size_t n = std::get<std::size_t>(v);
+  cfg.batch_size_auto = n == 0;
+  cfg.batch_size = n == 0 ? 100 : n;  // auto starts at the size HubSpot is known to take (docs/hubspot-api.md §2)
+}
+
+// "N/s" or "N/Ws": the adaptive pacer's ceiling in requests per second.
+double parse_max_rate(const std::string& text) {
+  engine::archive_config probe;
+  try {
+    parse_rate(text, probe, "--max-rate");
+  } catch (const std::logic_error&) {
+    probe.rate = engine::rate_mode::automatic;
+  }
+  if (probe.rate != engine::rate_mode::fixed)
+    throw CLI::ValidationError("--max-rate", "expected N/s, e.g. 100/s (got '" + text + "')");
+  return probe.rate_max / std::chrono::duration<double>(probe.rate_window).count();
 }
 
 void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
@@ -149,14 +190,26 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  if (reading) c.batch_size = 1000;  // HubSpot's cap for batch/read
-  cmd->add_option("--batch-size", c.batch_size,
-                  kind == job_kind::archive ? "Inputs (distinct from-ids) per request"
-                  : exporting               ? "Records per request (HubSpot reads at most 1,000)"
-                  : verifying               ? "From-ids per request (HubSpot reads at most 1,000)"
-                                            : "Inputs (pairs) per request")
+  if (reading) {
+    c.batch_size = 1000;  // HubSpot's cap for batch/read (documented): nothing to learn
+    f->batch_size = "1000";
+  }
+  cmd->add_option("--batch-size", f->batch_size,
+                  kind == job_kind::archive ? "Inputs (distinct from-ids) per request: auto (start at 100, grow after "
+                                              "clean answers up to 2000, settle below a size the server refuses) or N"
+                  : exporting ? "Records per request (HubSpot reads at most 1,000)"
+                  : verifying ? "From-ids per request (HubSpot reads at most 1,000)"
+                              : "Inputs (pairs) per request: auto (start at 100, grow after clean answers up to 2000, "
+                                "settle below a size the server refuses) or N")
       ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
+      ->type_name(reading ? "UINT" : "UINT|auto")
+      ->check(CLI::Validator(
+          [kind](std::string& v) {
+            auto r = read_batch_size(v, kind);
+            auto* why = std::get_if<std::string>(&r);
+            return why ? *why : std::string();
+          },
+          "", "batch size"));
   cmd->add_option("--max-pairs-per-request", c.max_pairs_per_request,
                   "Cap on pairs per request; 0 = no cap beyond --batch-size")
       ->capture_default_str();
@@ -184,6 +237,13 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
                   "Request rate: auto (follow X-HubSpot-RateLimit-* headers), N/Ws (e.g. 190/10s), P% of the "
                   "announced limit, or 0 (unlimited)")
       ->capture_default_str();
+  cmd->add_option("--max-rate", f->max_rate,
+                  "With --rate auto on endpoints the 10-second window does not count: the most requests per second "
+                  "the adaptive pacer may reach, N/s")
+      ->capture_default_str();
+  cmd->add_flag("--no-adaptive", [f](std::int64_t) { f->cfg.adaptive = false; },
+                "With --rate auto: stay on the 10-second window even when the headers show it does not count these "
+                "requests");
   cmd->add_option("--max-retries", c.max_retries, "Resends of one batch after 5xx, 423, 477 and transport errors")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
@@ -318,6 +378,8 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
         throw CLI::ValidationError("--delimiter", "only csv input takes a delimiter (tsv is tab-separated)");
       f->cfg.delimiter = f->delimiter[0];
     }
+    parse_batch_size(f->batch_size, f->cfg, f->kind);
+    f->cfg.max_rate = parse_max_rate(f->max_rate);
     f->progress_every = parse_duration("--progress-interval", f->progress_interval);
     if (f->progress_every < std::chrono::milliseconds(100))
       throw CLI::ValidationError("--progress-interval", "must be at least 100ms");

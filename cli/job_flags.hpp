@@ -29,6 +29,8 @@ struct job_flags {
   std::string columns;                   // --columns NAMES: "" = not named (parsed into cfg.columns)
   std::string delimiter;                 // --delimiter CHAR: "" = a comma (checked into cfg.delimiter)
   std::string rate = "auto";
+  std::string batch_size = "auto";       // --batch-size auto | N (reads: N only)
+  std::string max_rate = "100/s";        // --max-rate N/s: the adaptive pacer's ceiling
   std::string token_env = "HUBSPOT_ACCESS_TOKEN";
   std::string token_file;
   bool sandbox = false;
@@ -57,6 +59,10 @@ engine::duration parse_duration(const std::string& flag, const std::string& text
 // "auto", "0", "N/Ws", "N/Wms", "P%" into cfg's rate fields; throws
 // CLI::ValidationError naming `flag` (std::logic_error from a number).
 void parse_rate(const std::string& text, engine::archive_config& cfg, const std::string& flag = "--rate");
+
+// "auto" or N (1-10000) into cfg.batch_size / batch_size_auto; reads take
+// N only (HubSpot documents their cap). Throws CLI::ValidationError.
+void parse_batch_size(const std::string& text, engine::archive_config& cfg, job_kind kind);
 
 // The operation a command runs.
 const engine::operation& operation_of(job_kind k);

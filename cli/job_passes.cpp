@@ -22,6 +22,7 @@ namespace {
 engine::archive_config pass_config(const engine::archive_config& cfg) {
   engine::archive_config p = cfg;
   p.batch_size = 1000;  // HubSpot's batch/read cap; the dispatcher halves it if the server says less
+  p.batch_size_auto = false;
   p.max_pairs_per_request = 0;
   p.report_path.clear();
   p.output_path.clear();

@@ -145,7 +145,9 @@ std::string plan_text(const plan_figures& f, const plan_rate& rate, std::uint64_
   if (!f.hint.empty()) line("hint", f.hint);
   line("duplicates", std::to_string(f.duplicates));
   line("from-ids", std::to_string(f.distinct_from_ids));
-  line("requests", fmt::format("{} (batch size {}, group window {})", f.requests, cfg.batch_size, cfg.group_window));
+  line("requests", fmt::format("{} (batch size {}{}, group window {})", f.requests, cfg.batch_size,
+                               cfg.batch_size_auto ? ": auto starts there, so at most this many" : "",
+                               cfg.group_window));
   double window_s = std::chrono::duration<double>(rate.window).count();
   if (rate.max > 0) {
     double seconds = static_cast<double>(f.requests) * window_s / rate.max;

@@ -78,6 +78,8 @@ std::string progress_text(const engine::job_progress& p, std::string_view unit) 
   }
   s += fmt::format(", 429s {}, retries {}, failed {}", grouped(c.rate_limited), grouped(c.retries),
                    grouped(c.failed_pairs));
+  if (p.rate_mode == "adaptive") s += fmt::format(", pace adaptive {:.1f} req/s", p.request_rate);
+  else s += fmt::format(", pace {}", p.rate_mode);
   return s;
 }
 

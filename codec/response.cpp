@@ -326,6 +326,22 @@ error_code decode_object(sj::document& doc, decoded_response& out, std::optional
 
 constexpr std::string_view too_large_text = "maximum number of inputs";
 
+// The limit a "too many inputs" message states ("... in a batch is 100."):
+// the first number after the phrase; -1 when there is none.
+std::int64_t stated_limit(std::string_view message) {
+  std::size_t at = 0;
+  for (; at + too_large_text.size() <= message.size(); ++at)
+    if (icontains(message.substr(at, too_large_text.size()), too_large_text)) break;
+  std::size_t i = message.find_first_of("0123456789", at);
+  if (i == std::string_view::npos) return -1;
+  std::int64_t n = 0;
+  for (; i < message.size() && message[i] >= '0' && message[i] <= '9'; ++i) {
+    if (n > 1'000'000'000) return -1;
+    n = n * 10 + (message[i] - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ headers -----
@@ -410,6 +426,7 @@ void decoded_response::clear() {
   context_from_ids.clear();
   context_to_ids.clear();
   batch_too_large = false;
+  batch_limit = -1;
 }
 
 // Control characters out: C0 and DEL to '?' (whitespace to ' '), and the
@@ -499,9 +516,12 @@ void response_decoder::decode(std::string& body, decoded_response& out) {
   out.num_errors = num_errors ? *num_errors : static_cast<std::int64_t>(out.errors.size());
   if (icontains(out.message, too_large_text)) {
     out.batch_too_large = true;
+    out.batch_limit = stated_limit(out.message);
   } else {
     for (const auto& e : out.errors) {
-      if (icontains(e.message, too_large_text)) out.batch_too_large = true;
+      if (!icontains(e.message, too_large_text)) continue;
+      out.batch_too_large = true;
+      out.batch_limit = stated_limit(e.message);
     }
   }
 }

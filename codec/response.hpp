@@ -84,6 +84,7 @@ struct decoded_response {
   // errors[] message. The decoder does not see the status: the caller acts on
   // it for a 400 only.
   bool batch_too_large = false;
+  std::int64_t batch_limit = -1;  // the limit that message states ("... in a batch is 100"); -1 = none
 
   void clear();
 };

@@ -277,6 +277,9 @@ std::string validate(const archive_config& cfg) {
   if (!cfg.journal_path.empty() && cfg.input == "-") return "a journal needs --input FILE (stdin cannot be resumed)";
   if (cfg.connections < 1 || cfg.connections > 256) return "--connections must be between 1 and 256";
   if (cfg.batch_size < 1 || cfg.batch_size > 10000) return "--batch-size must be between 1 and 10000";
+  if (cfg.batch_size_auto && (cfg.batch_size_ceiling < cfg.batch_size || cfg.batch_size_ceiling > 10000))
+    return "the batch size ceiling must be between the first size and 10000";
+  if (!(cfg.max_rate >= 0.1 && cfg.max_rate <= 10000)) return "--max-rate must be between 0.1/s and 10000/s";
   if (cfg.group_window < 1) return "--group-window must be at least 1";
   if (cfg.max_retries < 0 || cfg.max_retries > 100) return "--max-retries must be between 0 and 100";
   if (cfg.rate == rate_mode::fixed && (cfg.rate_max < 1 || cfg.rate_window <= duration::zero()))

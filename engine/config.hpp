@@ -44,7 +44,9 @@ struct archive_config {
   std::string proxy;                           // http://HOST[:PORT] of an HTTP CONNECT proxy ("" = direct); cli/
                                                // fills it from --proxy or HTTPS_PROXY minus NO_PROXY
   int connections = 8;                         // concurrent keep-alive TLS connections (sessions)
-  std::size_t batch_size = 100;                // inputs (distinct from-ids) per request
+  std::size_t batch_size = 100;                // inputs (distinct from-ids) per request; with batch_size_auto the first size
+  bool batch_size_auto = false;                // --batch-size auto: grow after clean answers (engine/batch_sizer.hpp)
+  std::size_t batch_size_ceiling = 2000;       // with batch_size_auto: the most inputs ever tried
   std::size_t max_pairs_per_request = 0;       // pairs per request; 0 = no cap beyond batch_size
   std::size_t group_window = 100000;           // pairs held back to group to-ids by from-id
   bool partition_input = true;                 // (archive) a file larger than the window is first split by from-id into
@@ -54,6 +56,9 @@ struct archive_config {
   int rate_max = 0;                            // with rate_mode::fixed: requests per window
   duration rate_window = std::chrono::seconds(10);  // with rate_mode::fixed: the window
   double rate_share = 1.0;                     // with automatic: share of the announced limit to use (0,1]
+  bool adaptive = true;                        // with automatic (share 1): leave the window for the adaptive pacer
+                                               // when the headers show it does not count our requests
+  double max_rate = 100;                       // the adaptive pacer's ceiling, requests per second (--max-rate)
   int max_retries = 8;                         // resends of one batch after 5xx/423/477/transport errors (429s not counted)
   std::string failures_path;                   // CSV of every pair not archived ("" = none)
   std::string report_path;                     // JSON report ("" = none)

@@ -282,6 +282,9 @@ std::string report_json(const counters& c, const report_context& ctx) {
                  json_number(lat.quantile(0.99)), json_number(lat.max()));
   fmt::format_to(o, "  \"rate_limit\": {{\"max\": {}, \"window_s\": {}}},\n", ctx.effective_rate_max,
                  json_number(ctx.effective_rate_window_s));
+  fmt::format_to(o, "  \"rate_mode\": {},\n  \"rate_mode_switches\": {},\n  \"adaptive_rate_per_s\": {},\n",
+                 json_string(ctx.rate_mode), ctx.rate_mode_switches,
+                 ctx.rate_mode == "adaptive" ? json_number(ctx.adaptive_rate) : std::string("null"));
   if (ctx.totals) {
     const auto& t = *ctx.totals;
     fmt::format_to(o,
@@ -359,7 +362,9 @@ std::string report_summary(const counters& c, const report_context& ctx) {
                               ratio(static_cast<double>(c.done_pairs), ctx.elapsed_s)));
   text("latency ms", fmt::format("min {:.1f}  p50 {:.1f}  p95 {:.1f}  p99 {:.1f}  max {:.1f}", lat.min(),
                                  lat.quantile(0.50), lat.quantile(0.95), lat.quantile(0.99), lat.max()));
-  text("rate limit", ctx.effective_rate_max > 0 && c.requests == 0 ? std::string("not learned (nothing sent)")
+  text("rate limit", ctx.rate_mode == "adaptive"
+                         ? fmt::format("adaptive, {:.1f} requests/s at the end", ctx.adaptive_rate)
+                     : ctx.effective_rate_max > 0 && c.requests == 0 ? std::string("not learned (nothing sent)")
                      : ctx.effective_rate_max > 0
                          ? fmt::format("{} per {:g} s", ctx.effective_rate_max, ctx.effective_rate_window_s)
                          : std::string("unlimited"));

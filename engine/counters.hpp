@@ -134,6 +134,9 @@ struct report_context {
   std::string from_type, to_type, api_version, base_url;
   int effective_rate_max = 0;          // requests per window actually used at the end (0 = unlimited)
   double effective_rate_window_s = 0;  // that window, seconds
+  std::string rate_mode = "window";    // engine/pacing.hpp: window | adaptive | fixed | unpaced (at the end)
+  int rate_mode_switches = 0;          // window <-> adaptive switches during the run
+  double adaptive_rate = 0;            // adaptive mode: requests per second in force at the end
   double elapsed_s = 0;
   int exit_code = 0;
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
@@ -152,7 +155,8 @@ struct report_context {
 // http_status / errors_by_category / rejected_by_reason as objects (string
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
 // (done_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
-// rate_limit {max (0 = unlimited), window_s}, invariant_ok, invariant_error
+// rate_limit {max (0 = unlimited), window_s}, rate_mode, rate_mode_switches,
+// adaptive_rate_per_s (null unless adaptive), invariant_ok, invariant_error
 // (check()'s text or null). Reals have three decimals (null if not finite);
 // ratios with a zero denominator are 0. Strings are escaped and invalid UTF-8
 // becomes U+FFFD, so the output always parses.

@@ -71,7 +71,10 @@ void work_item::push_from(const work_item& src, std::size_t i) {
 }
 
 dispatcher::dispatcher(const options& opt, counters& c, outcome_fn on_outcome, const operation& op)
-    : op_(op), opt_(opt), c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
+    : op_(op),
+      opt_(opt),
+      sizer_(batch_sizer::settings{opt.max_inputs, opt.learn_batch_size, opt.batch_ceiling, 4}),
+      c_(c), on_outcome_(std::move(on_outcome)), rng_(opt.seed) {}
 
 void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> lines) {
   if (pairs.empty()) return;
@@ -82,7 +85,8 @@ void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> line
     settle_pending(item, to_string(stop_));
     return;
   }
-  ready_.push_back(std::move(item));
+  if (sizer_.on_cut(op_.inputs(item.pairs))) ready_.push_front(std::move(item));  // a probe: its answer decides
+  else ready_.push_back(std::move(item));
 }
 
 std::optional<work_item> dispatcher::take(time_point now) {
@@ -175,15 +179,19 @@ void dispatcher::retry_later(work_item&& item, time_point now, std::optional<dur
 }
 
 std::size_t dispatcher::pair_cap() const noexcept {
-  return batch_pair_cap(op_, opt_.max_inputs, opt_.max_pairs);
+  return batch_pair_cap(op_, sizer_.size(), opt_.max_pairs);
+}
+
+std::size_t dispatcher::cut_pair_cap() const noexcept {
+  return batch_pair_cap(op_, sizer_.cut_size(), opt_.max_pairs);
 }
 
 void dispatcher::split_into(work_item&& item, bool front) {
-  if (op_.inputs(item.pairs) <= opt_.max_inputs && (pair_cap() == 0 || item.pairs.size() <= pair_cap())) {
+  if (op_.inputs(item.pairs) <= sizer_.size() && (pair_cap() == 0 || item.pairs.size() <= pair_cap())) {
     requeue_now(std::move(item), front);
     return;
   }
-  auto parts = split_batch(item.pairs, opt_.max_inputs, pair_cap());
+  auto parts = split_batch(item.pairs, sizer_.size(), pair_cap());
   c_.split_batches += parts.size() - 1;
   // split_batch keeps order, so the lines are sliced at the same offsets.
   std::vector<work_item> pieces;
@@ -315,6 +323,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   if (r.what == attempt_result::kind::transport_error || r.what == attempt_result::kind::connect_error) {
     throttled_since_.reset();  // not a 429: the "nothing but 429s" clock starts again
     ++c_.transport_errors;
+    sizer_.on_trouble();
     item.maybe_applied = item.maybe_applied || r.request_written;
     retry_later(std::move(item), now, std::nullopt, "TRANSPORT", 0, r.error);
     return;
@@ -322,6 +331,7 @@ void dispatcher::on_result(work_item&& item, const attempt_result& r, time_point
   ++c_.responses;
   ++c_.http_status[r.status];
   if (r.status == 429) ++c_.rate_limited;
+  if (r.status == 429 || r.status >= 500) sizer_.on_trouble();
   static const codec::decoded_response empty_body;
   const codec::decoded_response& body = r.body ? *r.body : empty_body;
   std::optional<duration> retry_after;
@@ -418,6 +428,7 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
                 r.status, std::string("2xx with ") + codec::to_string(body->kind) + " body");
     return;
   }
+  sizer_.on_accepted(op_.inputs(item.pairs), !body || (body->errors.empty() && body->num_errors == 0));
   if (r.read) {
     on_page(std::move(item), r, now);
     return;
@@ -501,9 +512,16 @@ void dispatcher::on_client_error(work_item&& item, const attempt_result& r, time
       settle_failed(item, category, r.status, message);
       return;
     }
-    // Halve the caps for the rest of the run, then resend this batch split.
-    if (inputs > 1) opt_.max_inputs = std::min(opt_.max_inputs, std::max<std::size_t>(1, inputs / 2));
-    else opt_.max_pairs = std::max<std::size_t>(1, item.pairs.size() / 2);
+    // Lower the caps for the rest of the run (batch_sizer: to the limit the
+    // answer states, the last size that passed, or half), then resend this
+    // batch split.
+    if (inputs > 1) {
+      std::optional<std::size_t> named;
+      if (body.batch_limit > 0) named = static_cast<std::size_t>(body.batch_limit);
+      sizer_.on_refused(inputs, named);
+    } else {
+      opt_.max_pairs = std::max<std::size_t>(1, item.pairs.size() / 2);
+    }
     // Batches already waiting were cut to the old caps: cut them again now
     // rather than collect one 400 each.
     std::deque<work_item> waiting;

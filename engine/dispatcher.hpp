@@ -11,6 +11,7 @@
 #include "codec/read_response.hpp"
 #include "codec/response.hpp"
 #include "engine/backoff.hpp"
+#include "engine/batch_sizer.hpp"
 #include "engine/clock.hpp"
 #include "engine/counters.hpp"
 #include "engine/operation.hpp"
@@ -106,7 +107,9 @@ class dispatcher {
   struct options {
     int max_retries = 8;
     backoff_policy backoff;
-    std::size_t max_inputs = 100;   // current batch caps (halved after "batch too large")
+    std::size_t max_inputs = 100;   // the first batch size (--batch-size; see engine/batch_sizer.hpp)
+    bool learn_batch_size = false;  // --batch-size auto: grow from max_inputs after clean answers
+    std::size_t batch_ceiling = 2000;  // the learner never tries more inputs than this
     std::size_t max_pairs = 0;
     std::uint64_t seed = 1;
     duration rate_pause = std::chrono::seconds(1);  // pause after a 429 without Retry-After
@@ -187,12 +190,19 @@ class dispatcher {
   const std::vector<std::string>& required_scopes() const noexcept { return scopes_; }
 
   // Current batch caps (they shrink after a "batch too large" 400).
-  std::size_t max_inputs() const noexcept { return opt_.max_inputs; }
+  // The inputs a batch may carry: the size known to pass (batch_sizer).
+  std::size_t max_inputs() const noexcept { return sizer_.size(); }
   std::size_t max_pairs() const noexcept { return opt_.max_pairs; }
   // The pairs a batch may carry: max_pairs(), and for an operation whose
   // input is one pair (operation::groups_to_ids() false) max_inputs() too;
-  // 0 = no cap. The grouper cuts batches at max_inputs() and this.
+  // 0 = no cap.
   std::size_t pair_cap() const noexcept;
+  // The caps the grouper cuts the next batch at: max_inputs() and
+  // pair_cap(), or the larger size of a probe (--batch-size auto) when one
+  // is due; add() sends the probe first.
+  std::size_t cut_inputs() const noexcept { return sizer_.cut_size(); }
+  std::size_t cut_pair_cap() const noexcept;
+  const batch_sizer& sizing() const noexcept { return sizer_; }
 
  private:
   void requeue_now(work_item&& item, bool front);
@@ -227,6 +237,7 @@ class dispatcher {
 
   const operation& op_;
   options opt_;
+  batch_sizer sizer_;
   counters& c_;
   outcome_fn on_outcome_;
   std::deque<work_item> ready_;

@@ -129,7 +129,7 @@ void dispatcher::continue_read(const work_item& item, std::size_t i, std::string
   // A full item goes to the queue before a new from-id would overfill it
   // (the pairs of one from-id stay together).
   if (continued_.pairs.empty() || continued_.pairs.back().from != item.pairs[i].from) {
-    if (continued_inputs_ >= opt_.max_inputs || continued_rows_ + rows > continued_row_budget) {
+    if (continued_inputs_ >= sizer_.size() || continued_rows_ + rows > continued_row_budget) {
       if (!continued_.pairs.empty()) ready_.push_back(std::exchange(continued_, work_item{}));
       continued_inputs_ = continued_rows_ = 0;
     }

@@ -57,8 +57,7 @@ asio::awaitable<void> linger_flusher(job_state& j) {
 // the largest user-space cost of the unthrottled client, bench/results). A
 // bigger one (an input far beyond 1024 windows, or lines much shorter than
 // the estimate) is streamed through the index in blocks.
-asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio::steady_timer& timer,
-                                      std::size_t high_water) {
+asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio::steady_timer& timer) {
   using record = partition_files::record;
   std::vector<record> recs;
   std::vector<record> scratch;
@@ -78,7 +77,7 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
     }
     // A block at a time: the next of recs[] (grouped), or the next read.
     for (std::size_t fed = 0;;) {
-      while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= high_water)
+      while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= j.queue_high_water())
         co_await j.space.wait(timer, time_point::max());
       const record* first = recs.data();
       std::size_t n = 0;
@@ -131,8 +130,6 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   io::input_decoder decoder(j.input_name);
   std::vector<char> buf(1 << 16);
   asio::steady_timer timer(j.ioc);
-  // Enough ready batches to keep every connection busy; beyond that, stop reading.
-  const std::size_t high_water = static_cast<std::size_t>(j.cfg.connections) * 4 + 4;
 
   // A file that cannot fit in one window is read twice: first split by
   // from-id into partitions of about half a window, then fed partition by
@@ -166,7 +163,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
       if (!regular) break;  // a pipe may never end: stop reading it
       if (!j.spill) j.counting_only = true;  // (the first pass only counts anyway)
     }
-    while (!j.counting_only && j.disp.queued() >= high_water && j.disp.stopped() == stop_reason::none)
+    while (!j.counting_only && j.disp.queued() >= j.queue_high_water() && j.disp.stopped() == stop_reason::none)
       co_await j.space.wait(timer, time_point::max());
     if (j.disp.stopped() != stop_reason::none && !regular) break;
     std::size_t n = 0;
@@ -203,7 +200,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   j.flush_journal();
   if (spill) {
     j.spill = nullptr;
-    co_await feed_partitions(j, *spill, timer, high_water);
+    co_await feed_partitions(j, *spill, timer);
   }
 }
 
@@ -226,7 +223,17 @@ asio::awaitable<void> feed_input(job_state& j) {
     if (j.disp.stopped() != stop_reason::none && p == "-") break;
     co_await feed_one(j, p);
   }
-  j.flush_grouper();
+  // The last window's pairs are cut as the connections take them, not all
+  // at once: a batch cut now is cut at today's size, and --batch-size auto
+  // may grow it meanwhile.
+  asio::steady_timer timer(j.ioc);
+  j.add_staged();
+  while (!j.grouper.empty() && j.disp.stopped() == stop_reason::none) {
+    while (j.disp.stopped() == stop_reason::none && j.disp.queued() >= j.queue_high_water())
+      co_await j.space.wait(timer, time_point::max());
+    j.take_one_batch();
+  }
+  j.flush_grouper();  // after a stop: what is left settles pending
   j.reading_done = true;
   j.notify_everyone();
 }

@@ -70,10 +70,13 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
   while (live_tasks > 1) {
     co_await j.wake.wait(timer, clock::now() + j.opt.progress_tick);
     if (live_tasks <= 1) break;
-    const double window_s = std::chrono::duration<double>(j.limiter.window()).count();
-    job_progress p{j.totals, j.input_bytes_read, j.input_bytes_total, j.reading_done,
+    job_progress p{j.totals,
+                   j.input_bytes_read,
+                   j.input_bytes_total,
+                   j.reading_done,
                    std::chrono::duration<double>(clock::now() - started).count(),
-                   j.limiter.max() > 0 && window_s > 0 ? j.limiter.max() / window_s : 0};
+                   j.pace.requests_per_second(),
+                   to_string(j.pace.mode())};
     j.opt.on_progress(p);
   }
 }
@@ -276,6 +279,13 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.base_url = cfg.base_url;
   ctx.effective_rate_max = j.limiter.max();
   ctx.effective_rate_window_s = std::chrono::duration<double>(j.limiter.window()).count();
+  ctx.rate_mode = to_string(j.pace.mode());
+  ctx.rate_mode_switches = j.pace.switches();
+  if (j.pace.mode() == pace_mode::adaptive) {
+    ctx.adaptive_rate = j.pace.requests_per_second();
+    ctx.effective_rate_max = static_cast<int>(std::lround(ctx.adaptive_rate));  // per second
+    ctx.effective_rate_window_s = 1;
+  }
   ctx.elapsed_s = std::chrono::duration<double>(clock::now() - started).count();
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.input_columns = j.input_columns;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hubbatch::engine {
@@ -37,6 +38,7 @@ struct job_progress {
   bool reading_done = false;           // the whole input was read: totals.input_pairs is final
   double elapsed_s = 0;                // since the job started
   double request_rate = 0;             // requests per second the pacing allows now; 0 = unpaced
+  std::string_view rate_mode = "window";  // engine/pacing.hpp: window | adaptive | fixed | unpaced
 };
 
 struct job_options {

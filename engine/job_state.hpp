@@ -19,6 +19,7 @@
 #include "engine/pair_type.hpp"
 #include "engine/read_output.hpp"
 #include "engine/partitions.hpp"
+#include "engine/pacing.hpp"
 #include "engine/rate_limiter.hpp"
 #include "io/pair_reader.hpp"
 
@@ -53,27 +54,28 @@ struct job_state : io::pair_sink {
                on_outcome(pairs, lines, out);
              },
              operation),
-        limiter(1, std::chrono::seconds(10)) {
+        limiter(1, std::chrono::seconds(10)),
+        pace(c, clock::now()) {
     grouper.set_one_pair_per_input(!operation.groups_to_ids());
-    switch (c.rate) {
-      case rate_mode::automatic: {
-        controller.emplace(rate_controller::limit{100, std::chrono::seconds(10)}, c.rate_share);
-        auto l = controller->current();
-        limiter.set_limit(l.max, l.window);
-        break;
-      }
-      case rate_mode::fixed: limiter.set_limit(c.rate_max, c.rate_window); break;
-      case rate_mode::unlimited: limiter.set_limit(0, c.rate_window); break;
-    }
+    apply_pace();
     // A fixed rate cannot see what the server counted of an earlier job of
     // the token; --rate auto reads it from the first answer's headers.
     if (c.rate == rate_mode::fixed) limiter.carry(o.prior_requests);
+  }
+
+  // The limit pacing decided, into the limiter (pacing owns the decision).
+  void apply_pace() {
+    const pace_limit l = pace.limit();
+    limiter.set_limit(l.max, l.window);
+    limiter.set_spacing(l.spacing);
   }
 
   static dispatcher::options make_dispatcher_options(const archive_config& c) {
     dispatcher::options o;
     o.max_retries = c.max_retries;
     o.max_inputs = c.batch_size;
+    o.learn_batch_size = c.batch_size_auto;
+    o.batch_ceiling = c.batch_size_ceiling;
     o.max_pairs = c.max_pairs_per_request;
     o.seed = c.seed ? c.seed : std::random_device{}();
     o.max_retry_after = c.max_retry_after;
@@ -233,8 +235,16 @@ struct job_state : io::pair_sink {
 
   // Cuts the next batch at the caps the dispatcher holds now (it alone
   // halves them after a "too many inputs"; the grouper only reads them here).
+  // Ready batches beyond which the feeder stops reading: enough to keep
+  // every connection busy. While the batch size is still being learned,
+  // fewer: batches cut ahead at the old size go out at the old size.
+  std::size_t queue_high_water() const {
+    const auto connections = static_cast<std::size_t>(cfg.connections);
+    return disp.sizing().settled() ? connections * 4 + 4 : connections + 1;
+  }
+
   void take_one_batch() {
-    grouper.set_limits(disp.max_inputs(), disp.pair_cap());
+    grouper.set_limits(disp.cut_inputs(), disp.cut_pair_cap());
     std::vector<pair_id> batch;
     std::vector<std::uint64_t> batch_lines;
     if (grouper.take_batch(batch, batch_lines)) {
@@ -276,7 +286,7 @@ struct job_state : io::pair_sink {
   pair_grouper grouper;
   dispatcher disp;
   window_limiter limiter;
-  std::optional<rate_controller> controller;
+  pacing pace;  // which pace is in force; its limit() is what limiter applies
   // Who waits for what: `work`, sessions for a batch due and a rate slot
   // (one woken per batch added or slot released); `space`, the feeder for
   // room in the dispatcher's queue (woken when a session takes a batch);

@@ -23,7 +23,8 @@ void window_limiter::expire(time_point now) {
 }
 
 time_point window_limiter::ready_at(time_point now) {
-  const time_point earliest = std::max(now, pause_until_);
+  time_point earliest = std::max(now, pause_until_);
+  if (spacing_ > duration::zero()) earliest = std::max(earliest, last_acquire_ + spacing_);
   if (max_ <= 0) return earliest;
   expire(now);
   const auto held = static_cast<std::size_t>(in_flight_) + completed_.size();
@@ -39,7 +40,7 @@ time_point window_limiter::ready_at(time_point now) {
 
 void window_limiter::acquire(time_point now) {
   assert(ready_at(now) <= now);
-  (void)now;
+  last_acquire_ = now;
   ++in_flight_;
 }
 

@@ -29,6 +29,10 @@ class window_limiter {
   void set_limit(int max, duration window);
   int max() const noexcept { return max_; }
   duration window() const noexcept { return window_; }
+  // At least `s` between two acquisitions (the adaptive pace, which spreads
+  // its requests evenly rather than letting a window's worth out at once);
+  // zero = none.
+  void set_spacing(duration s) noexcept { spacing_ = s; }
 
   // Every `now` and `at` passed to this class must be non-decreasing across
   // calls (a steady clock): expiry is destructive.
@@ -81,6 +85,8 @@ class window_limiter {
   int in_flight_ = 0;
   std::deque<time_point> completed_;  // completion times, ascending
   time_point pause_until_{};
+  duration spacing_{};
+  time_point last_acquire_{};
 };
 
 // Decides the limit for `--rate auto` from the headers responses carry.

@@ -281,8 +281,15 @@ class session {
     r.body = &decoded_;
     r.headers = &headers_;
     const std::size_t pairs = item.pairs.size();
+    const std::size_t size_before = j_.disp.max_inputs();
+    const int refusals_before = j_.disp.sizing().refusals();
     j_.disp.on_result(std::move(item), r, now);
-    follow_rate_limit(own_occupied, now);
+    if (j_.disp.sizing().refusals() != refusals_before)
+      spdlog::info("batch size settles at {} inputs: the server refused a larger batch ({})", j_.disp.max_inputs(),
+                   decoded_.message.empty() ? "too many inputs" : decoded_.message);
+    else if (j_.disp.max_inputs() != size_before)
+      spdlog::debug("batch size {} -> {} inputs", size_before, j_.disp.max_inputs());
+    follow_pace(own_occupied, now - started, r.status, now);
     log_response(r.status, pairs);
     j_.flush_journal();
     if (!keep || buffer_.size() != 0) close();  // bytes beyond the response: unsolicited, never a later answer
@@ -327,19 +334,32 @@ class session {
     return std::string_view(wire_).substr(start);
   }
 
-  // --rate auto: the headers of this response, and the dispatcher's word on
-  // whether it was a 429 for a short window (the one signal that the limit
-  // is too high even when Remaining, clamped at 0, cannot say by how much).
-  void follow_rate_limit(int own_occupied, time_point now) {
-    if (!j_.controller) return;
-    bool changed = j_.controller->on_response(headers_.max.value_or(-1), headers_.remaining.value_or(-1),
-                                              headers_.interval_ms.value_or(-1), own_occupied, now);
-    if (j_.disp.last_throttled()) changed = j_.controller->on_rate_limited(own_occupied, now) || changed;
-    if (changed) {
-      auto l = j_.controller->current();
-      j_.limiter.set_limit(l.max, l.window);
-      j_.work.notify_all();  // every waiting session's slot time moved
-    }
+  // The pace (engine/pacing.hpp) learns from every answer: its rate
+  // headers, the dispatcher's word on whether it was a 429 for a short
+  // window (the one signal that the limit is too high even when Remaining,
+  // clamped at 0, cannot say by how much), its status and its latency.
+  void follow_pace(int own_occupied, duration latency, int status, time_point now) {
+    pace_answer a;
+    a.max = headers_.max.value_or(-1);
+    a.remaining = headers_.remaining.value_or(-1);
+    a.interval_ms = headers_.interval_ms.value_or(-1);
+    a.daily_headers = headers_.daily || headers_.daily_remaining;
+    a.own_base = own_base_;
+    a.own_occupied = own_occupied;
+    a.status = status;
+    a.policy = decoded_.policy_name;
+    a.throttled = j_.disp.last_throttled();
+    a.latency = latency;
+    const int switches = j_.pace.switches();
+    const auto* pacer = j_.pace.adaptive();
+    const int decreases = pacer ? pacer->decreases() : 0;
+    if (!j_.pace.on_answer(a, now)) return;
+    if (j_.pace.switches() != switches)
+      spdlog::info("rate mode {}: {}", to_string(j_.pace.mode()), j_.pace.last_switch_evidence());
+    else if ((pacer = j_.pace.adaptive()) && pacer->decreases() != decreases)
+      spdlog::info("adaptive rate halved to {:.1f}/s: {}", pacer->rate(), pacer->last_reason());
+    j_.apply_pace();
+    j_.work.notify_all();  // every waiting session's slot time moved
   }
 
   // Responses worth a log line carry HubSpot's correlation id, for support
@@ -349,7 +369,8 @@ class session {
     if (status < 400 && decoded_.num_errors == 0) return;
     const std::string& id = !headers_.correlation_id.empty() ? headers_.correlation_id : decoded_.correlation_id;
     const int retry = j_.disp.last_retry();
-    auto level = status == 429 || status < 400 ? spdlog::level::debug
+    // A batch refused as too large is resent split (and said once, above).
+    auto level = status == 429 || status < 400 || decoded_.batch_too_large ? spdlog::level::debug
                  : retry > 0                   ? (j_.opt.quiet ? spdlog::level::debug : spdlog::level::info)
                                                : spdlog::level::warn;
     if (!spdlog::should_log(level)) return;

@@ -116,7 +116,9 @@ TEST(config_file, errors_name_the_file_line_and_key) {
   };
   std::vector<bad_case> cases = {
       {"rate = \"auto\"\n\nbatchsize = 50\n", ":3:", "unknown key"},
-      {"batch-size = \"fifty\"\n", ":1:", "expected an integer, got a string"},
+      {"batch-size = \"fifty\"\n", ":1:", "expected auto or N from 1 to 10000"},
+      {"batch-size = 1.5\n", ":1:", "expected an integer or \"auto\", got a number"},
+      {"max-retries = \"5\"\n", ":1:", "expected an integer, got a string"},
       {"# comment\nquiet = 1\n", ":2:", "expected true or false"},
       {"rate = 190\n", ":1:", "expected a string, got an integer"},
       {"connections = 0\n", ":1:", "connections"},          // CLI11's range check, with the line

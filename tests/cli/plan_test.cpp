@@ -91,7 +91,7 @@ TEST(plan, binary_prints_the_plan_without_a_token) {
             clean};
   EXPECT_EQ(test::run(s), 0) << test::slurp(err);
   text = test::slurp(out);
-  EXPECT_EQ(line_of(text, "requests"), "20 (batch size 100, group window 100000)");
+  EXPECT_EQ(line_of(text, "requests"), "20 (batch size 100: auto starts there, so at most this many, group window 100000)");
   EXPECT_EQ(line_of(text, "duration"), "~2.0s");
   s.args.insert(s.args.end(), {"--plan-rate", "5/10s"});
   EXPECT_EQ(test::run(s), 0) << test::slurp(err);

@@ -383,6 +383,40 @@ TEST(dispatcher, batch_too_large_halves_caps_and_resends_split) {
   h.expect_balanced();
 }
 
+TEST(dispatcher, a_learned_batch_size_sends_its_probe_first_and_settles_at_the_limit_the_answer_names) {
+  dispatcher::options o;
+  o.max_inputs = 100;
+  o.learn_batch_size = true;
+  o.batch_ceiling = 2000;
+  harness h(o);
+  for (int i = 0; i < 4; ++i) {
+    h.add(make_pairs(1 + i * 100, 100, 1));
+    h.respond(h.take(), 204);
+  }
+  ASSERT_EQ(h.d.cut_inputs(), 200u) << "four clean answers: one batch may try twice the size";
+  h.add(make_pairs(1001, 100, 1));  // cut before the probe
+  h.add(make_pairs(2001, 200, 1));  // the probe
+  EXPECT_EQ(h.d.cut_inputs(), 100u) << "one probe at a time";
+  work_item first = h.take();
+  ASSERT_EQ(codec::count_inputs(first.pairs), 200u) << "the probe goes first";
+  auto too_large = error_body("VALIDATION_ERROR",
+                              "The maximum number of inputs supported in a batch is 150. Please reduce the number of items and try again");
+  too_large.batch_too_large = true;
+  too_large.batch_limit = 150;
+  h.respond(std::move(first), 400, &too_large);
+  EXPECT_EQ(h.d.max_inputs(), 150u);
+  EXPECT_EQ(h.d.cut_inputs(), 150u) << "settled: no more probes";
+  std::multiset<std::size_t> sizes;
+  h.drain([&](work_item&& w) {
+    sizes.insert(codec::count_inputs(w.pairs));
+    h.respond(std::move(w), 204);
+  });
+  EXPECT_EQ(sizes, (std::multiset<std::size_t>{150, 50, 100})) << "the refused batch resent split at the limit";
+  EXPECT_EQ(h.c.done_pairs, 700u);
+  EXPECT_EQ(h.d.sizing().refusals(), 1);
+  h.expect_balanced();
+}
+
 TEST(dispatcher, poisoned_input_is_isolated_by_bisection) {
   harness h;
   auto pairs = make_pairs(1, 100, 4);
