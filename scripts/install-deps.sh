@@ -19,6 +19,7 @@ packages=(
   libspdlog-dev libfmt-dev
   zlib1g-dev
   curl                 # README examples and smoke tests
+  python3-yaml         # deploy/kubernetes manifests test (tests/deploy/)
 )
 for arg in "$@"; do
   case $arg in
