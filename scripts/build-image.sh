@@ -181,10 +181,11 @@ podman build --quiet --pull=never --layers=false --format oci --timestamp "$epoc
   --tag "$image" --file "$stage/Containerfile" "$stage" >/dev/null
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
-layers=$(podman image inspect --format '{{range .RootFS.Layers}}{{.}} {{end}}' "$image")
+layers=$(podman image inspect --format '{{range .RootFS.Layers}}{{.}} {{end}}' "$image" | sed 's/ $//')
 id=$(podman image inspect --format '{{.Id}}' "$image")
 say "built localhost/$image: $(awk -v s="$size" 'BEGIN {printf "%.1f MB", s / 1e6}') ($size bytes)"
 say "  layer  $layers"
 say "  image  sha256:$id"
 say "  revision $revision, created $created"
-say "save it for docker or a registry: podman save --format oci-archive -o hubbatch-$version.tar $image"
+say "for docker: podman save --format docker-archive -o hubbatch-$version.tar $image && docker load -i hubbatch-$version.tar"
+say "for a registry: podman push $image REGISTRY/hubbatch:$version"
