@@ -176,9 +176,16 @@ LABEL org.opencontainers.image.title="hubbatch" \\
 EOF
 
 image=hubbatch:$version
+previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 say "podman build $image"
 podman build --quiet --pull=never --layers=false --format oci --timestamp "$epoch" \
   --tag "$image" --file "$stage/Containerfile" "$stage" >/dev/null
+
+# The image this one replaced (another commit's) would stay as <none>: drop
+# it unless a container still uses it.
+if [[ -n $previous && $previous != "$(podman image inspect --format '{{.Id}}' "$image")" ]]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 
 size=$(podman image inspect --format '{{.Size}}' "$image")
 layers=$(podman image inspect --format '{{range .RootFS.Layers}}{{.}} {{end}}' "$image" | sed 's/ $//')
