@@ -42,7 +42,12 @@ run_id=hubbatch-test-$$
 work=$(mktemp -d)
 containers=() secrets=()
 cleanup() {
-  ((${#containers[@]})) && podman rm -f "${containers[@]}" >/dev/null 2>&1
+  # Newest first: the clients share the sandbox's network namespace, and
+  # podman keeps a container that others depend on.
+  local i
+  for ((i = ${#containers[@]} - 1; i >= 0; i--)); do
+    podman rm -f "${containers[i]}" >/dev/null 2>&1 || echo "image tests: could not remove container ${containers[i]}"
+  done
   ((${#secrets[@]})) && podman secret rm "${secrets[@]}" >/dev/null 2>&1
   rm -rf "$work"
 }
