@@ -5,6 +5,7 @@
 #
 #   scripts/install-deps.sh          # build and test (the README's test command)
 #   scripts/install-deps.sh --fuzz   # also clang and libFuzzer (tests/fuzz/run.sh, CI)
+#   scripts/install-deps.sh --image  # also podman (scripts/build-image.sh, tests/image/run.sh, CI)
 set -euo pipefail
 
 packages=(
@@ -18,12 +19,18 @@ packages=(
   libspdlog-dev libfmt-dev
   zlib1g-dev
   curl                 # README examples and smoke tests
+  python3-yaml         # deploy/kubernetes manifests test (tests/deploy/)
 )
-case "${1:-}" in
-  "") ;;
-  --fuzz) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang 14
-  *) echo "usage: $0 [--fuzz]" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+  case $arg in
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;  # libFuzzer and the sanitizer runtimes for clang 14
+    # The container image: podman with runc (crun, podman's first choice,
+    # refuses cgroups v1+v2 hybrids; scripts/containers.conf), and the CA
+    # bundle the image carries.
+    --image) packages+=(podman runc ca-certificates) ;;
+    *) echo "usage: $0 [--fuzz] [--image]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
