@@ -99,12 +99,14 @@ void parse_batch_size(const std::string& text, engine::archive_config& cfg, job_
   cfg.batch_size = n == 0 ? 100 : n;  // auto starts at the size HubSpot is known to take (docs/hubspot-api.md §2)
 }
 
-// "N/s" or "N/Ws": the adaptive pacer's ceiling in requests per second.
+// "N/s", "N/Ws" or "N" (per second): the adaptive pacer's ceiling in
+// requests per second.
 double parse_max_rate(const std::string& text) {
   engine::archive_config probe;
+  const bool bare = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
   try {
-    parse_rate(text, probe, "--max-rate");
-  } catch (const std::logic_error&) {
+    parse_rate(bare ? text + "/s" : text, probe, "--max-rate");
+  } catch (const std::exception&) {  // CLI::ValidationError, or std::logic_error from a number
     probe.rate = engine::rate_mode::automatic;
   }
   if (probe.rate != engine::rate_mode::fixed)
