@@ -80,7 +80,7 @@ std::variant<std::size_t, std::string> read_batch_size(const std::string& text, 
   std::size_t used = 0;
   unsigned long n = 0;
   try {
-    n = std::stoul(text, &used);
+    if (!text.empty() && text[0] >= '0' && text[0] <= '9') n = std::stoul(text, &used);
   } catch (const std::logic_error&) {
     used = 0;
   }
