@@ -23,11 +23,15 @@ std::string node_type_name(const toml::node& n) {
 }
 
 // What an option takes, from CLI11's type name ("INT", "UINT:...", "TEXT", ...).
-enum class want { flag, integer, number, text, text_list };
+// integer_or_text: a flag whose type name starts with "N|" takes a count or
+// a text form (sandbox --max-inputs N|OP:N,...), so `max-inputs = 100` keeps
+// working beside `max-inputs = "archive:100,create:2000"`.
+enum class want { flag, integer, number, text, text_list, integer_or_text };
 
 want wanted(const CLI::Option& op) {
   if (op.get_expected_min() == 0) return want::flag;
   std::string t = op.get_type_name();
+  if (t.starts_with("N|")) return want::integer_or_text;
   t = t.substr(0, t.find(':'));
   bool list = op.get_items_expected_max() > 1;
   if (t == "INT" || t == "UINT") return want::integer;
@@ -42,6 +46,8 @@ const char* describe(want w) {
     case want::number: return "a number";
     case want::text: return "a string";
     case want::text_list: return "a string or an array of strings";
+    case want::integer_or_text:
+      return "an integer or a string";
   }
   return "";
 }
@@ -60,6 +66,10 @@ std::optional<std::vector<std::string>> inputs_for(const toml::node& n, want w) 
       if (auto d = n.value_exact<double>()) return std::vector<std::string>{fmt::format("{}", *d)};
       return std::nullopt;
     case want::text:
+      if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
+      return std::nullopt;
+    case want::integer_or_text:
+      if (auto i = n.value_exact<std::int64_t>()) return std::vector<std::string>{std::to_string(*i)};
       if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
       return std::nullopt;
     case want::text_list: {

@@ -26,6 +26,7 @@ struct sandbox_flags {
   std::vector<std::string> seed_types;
   std::string missing;
   std::string rate;
+  std::string max_inputs;
   std::string reject_ids;
   std::string fault_slow;
   std::string fault_477;
@@ -36,6 +37,7 @@ struct sandbox_flags {
     listen = cfg.listen_host + ":" + std::to_string(cfg.listen_port);
     missing = sb::to_string(cfg.missing);
     rate = sb::to_string(cfg.rate);
+    max_inputs = sb::to_string(cfg.max_inputs);
     fault_slow = "0:" + std::to_string(cfg.fault_slow_delay.count());
     fault_477 = "0:" + std::to_string(cfg.fault_477_retry_after_s);
     handshake_ms = cfg.handshake_timeout.count();
@@ -87,6 +89,9 @@ void finish_config(sandbox_flags& f) {
   auto rate = sb::parse_rate(f.rate);
   if (!rate) fail("--rate: expected N/Ws (e.g. 190/10s) or 0, got '" + f.rate + "'");
   cfg.rate = *rate;
+
+  if (auto err = sb::parse_input_limits(f.max_inputs, cfg.max_inputs); !err.empty())
+    fail("--max-inputs: " + err + "; expected N or OP:N[,OP:N...] (e.g. archive:100,create:2000)");
 
   std::string_view ids = f.reject_ids;
   while (!ids.empty()) {
@@ -165,7 +170,12 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
                   "Success status of the dated versions (2025-09, 2026-03, 2026-09): 200 with a BatchResponse or 204; "
                   "v4 always answers 204")
       ->capture_default_str();
-  cmd->add_option("--max-inputs", c.max_inputs, "Inputs per request above this get 400 (0 = no limit)")->capture_default_str();
+  cmd->add_option("--max-inputs", f->max_inputs,
+                  "Inputs per write request above this get 400 (0 = no limit): N for every operation, or "
+                  "OP:N[,OP:N...] with OP archive, labels-archive, create or default (associate/default); a bare N "
+                  "in the list sets the operations not named, the others keep 100 (batch/read: --max-read-inputs)")
+      ->type_name("N|OP:N,...")
+      ->capture_default_str();
   cmd->add_option("--max-pairs", c.max_pairs, "(from,to) pairs per request above this get 400 (0 = no limit)")->capture_default_str();
   cmd->add_option("--max-read-inputs", c.max_read_inputs,
                   "batch/read inputs per request above this get 400 (0 = no limit; HubSpot's cap is 1000)")

@@ -312,11 +312,17 @@ bool request_handler::check_limits(api_call& c) {
   auto& s = c.s;
   const std::size_t inputs = s.decoder.inputs();
   const std::size_t pair_count = s.decoder.pairs().size();  // one per input but for archive
+  // The operation's cap: --max-read-inputs for read, --max-inputs per write operation.
+  const std::uint32_t max_inputs = c.r.op == api_op::read                ? cfg_.max_read_inputs
+                                   : c.r.op == api_op::labels_archive    ? cfg_.max_inputs.labels_archive
+                                   : c.r.op == api_op::create            ? cfg_.max_inputs.create
+                                   : c.r.op == api_op::associate_default ? cfg_.max_inputs.associate_default
+                                                                         : cfg_.max_inputs.archive;
   std::uint32_t exceeded = 0;
-  if (c.r.op == api_op::read) {
-    if (cfg_.max_read_inputs && inputs > cfg_.max_read_inputs) exceeded = cfg_.max_read_inputs;
-  } else if (cfg_.max_inputs && inputs > cfg_.max_inputs) exceeded = cfg_.max_inputs;
-  else if (cfg_.max_pairs && pair_count > cfg_.max_pairs) exceeded = cfg_.max_pairs;
+  if (max_inputs && inputs > max_inputs)
+    exceeded = max_inputs;
+  else if (c.r.op != api_op::read && cfg_.max_pairs && pair_count > cfg_.max_pairs)
+    exceeded = cfg_.max_pairs;
   if (!exceeded) return false;
   s.message = "The maximum number of inputs supported in a batch is ";
   append_u64(s.message, exceeded);

@@ -150,6 +150,9 @@ TEST(sandbox_cli, bad_flags_exit_2) {
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--listen", "nowhere"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--fault-ignore", "1.5"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--read-page-size", "0"}), 2);
+  // Issue 15: --max-inputs per operation.
+  for (const char* bad : {"update:5", "create:x", "create:5,create:6", "read:2000", "", "5,", "-1", "5,6"})
+    EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--max-inputs", bad}), 2) << bad;
 }
 
 TEST(sandbox_cli, help_lists_flags_with_defaults) {

@@ -261,7 +261,7 @@ TEST(sandbox_server, batch_limits_answer_400_naming_the_number) {
   EXPECT_EQ(normalized(r),
             R"({"status":"error","message":"The maximum number of inputs supported in a batch is 100. Please reduce the number of items and try again","correlationId":"CID","category":"VALIDATION_ERROR"})");
 
-  c.max_inputs = 5;
+  c.max_inputs = sandbox::input_limits::all(5);
   c.max_pairs = 3;
   sandbox_fixture g(c);
   auto inputs6 = g.client.post(v4_archive, archive_body({{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {6, 1}}));
@@ -743,4 +743,63 @@ TEST(sandbox_server, DISABLED_throughput_keep_alive) {
               threads * per_thread, threads, secs, threads * per_thread / secs, threads * per_thread * 100 / secs,
               static_cast<unsigned long long>(st.archived_pairs));
   EXPECT_EQ(failures.load(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 15: per-operation input caps (--max-inputs OP:N,...)
+
+namespace {
+
+constexpr const char* v4_create = "/crm/v4/associations/contacts/companies/batch/create";
+
+// A batch/create body of `n` unlabelled contact→company inputs (from ids 1..n).
+std::string create_body(std::uint64_t n) {
+  std::string s = "{\"inputs\":[";
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    if (i > 1) s += ',';
+    s += R"({"from":{"id":")" + std::to_string(i) + R"("},"to":{"id":")" + std::to_string(100'000 + i) +
+         R"("},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":279}]})";
+  }
+  return s + "]}";
+}
+
+// A batch/archive body of `n` inputs (from ids 1..n, one to id each).
+std::string archive_inputs(std::uint64_t n) {
+  std::vector<pair_id> pairs;
+  for (std::uint64_t i = 1; i <= n; ++i) pairs.push_back({i, 100'000 + i});
+  return archive_body(pairs);
+}
+
+std::string limit_text(std::uint32_t n) {
+  return "The maximum number of inputs supported in a batch is " + std::to_string(n) +
+         ". Please reduce the number of items and try again";
+}
+
+}  // namespace
+
+TEST(issue_15, max_inputs_per_operation_over_tls) {
+  auto c = local_config();
+  c.rate.max = 0;
+  std::string err = sandbox::parse_input_limits("create:2000", c.max_inputs);  // as --max-inputs create:2000
+  ASSERT_EQ(err, "");
+  sandbox_fixture f(c);
+
+  auto ok = f.client.post(v4_create, create_body(2000));
+  EXPECT_EQ(ok.status, 201) << ok.body.substr(0, 300);
+  EXPECT_EQ(f.sb->stats().created_pairs, 2000u);
+
+  auto over = f.client.post(v4_create, create_body(2001));
+  EXPECT_EQ(over.status, 400);
+  EXPECT_EQ(normalized(over), R"({"status":"error","message":")" + limit_text(2000) +
+                                  R"(","correlationId":"CID","category":"VALIDATION_ERROR"})");
+
+  // archive keeps the default 100.
+  EXPECT_EQ(f.client.post(v4_archive, archive_inputs(100)).status, 204);
+  auto archive_over = f.client.post(v4_archive, archive_inputs(101));
+  EXPECT_EQ(archive_over.status, 400);
+  EXPECT_NE(archive_over.body.find(limit_text(100)), std::string::npos) << archive_over.body;
+  auto st = f.sb->stats();
+  EXPECT_EQ(st.by_status[400], 2u);
+  EXPECT_EQ(st.created_pairs, 2000u);
+  EXPECT_EQ(st.archived_pairs, 100u);  // the 100 created with from ids 1..100
 }
