@@ -34,6 +34,7 @@
 
 #include "io/pair.hpp"
 #include "sandbox/assoc_types.hpp"
+#include "sandbox/clock.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/records.hpp"
 #include "sandbox/stats.hpp"
@@ -49,13 +50,6 @@
 #include <vector>
 
 namespace hubbatch::sandbox {
-
-// Both clocks at one instant (tests may pass any values).
-struct clock_reading {
-  std::int64_t mono_ns = 0;  // monotonic: rate windows, requests_per_second
-  std::int64_t unix_ms = 0;  // wall clock: timestamps, the daily reset
-  static clock_reading now() noexcept;
-};
 
 struct request_in {
   std::string_view method;         // "POST"

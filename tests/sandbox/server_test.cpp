@@ -320,6 +320,25 @@ TEST(sandbox_server, burst_gets_429_then_the_window_recovers) {
   EXPECT_EQ(st.accepted, 7u);  // 429s do not count toward the window
 }
 
+// A fake clock drives the windows of a real server: no race with the
+// machine's speed.
+TEST(sandbox_server, an_injected_clock_drives_the_window) {
+  auto c = seeded_config();
+  c.rate = sandbox::rate_spec{2, std::chrono::milliseconds(10'000)};
+  std::atomic<std::int64_t> mono_ns{5'000'000'000};
+  sandbox::background_sandbox sb(c, [&] { return sandbox::clock_reading{mono_ns.load(), 1'780'000'000'000}; });
+  https_client client("127.0.0.1", sb.port(), sb.ca_pem());
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  mono_ns += 9'999'000'000;  // both inside one window however slow the machine
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 429);
+  mono_ns += 1'000'000;  // the first has left the window
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  auto st = sb.stats();
+  EXPECT_EQ(st.rate_limited, 1u);
+  EXPECT_EQ(st.requests_per_second.size(), 11u);  // seconds 0..10 of the fake clock
+}
+
 TEST(sandbox_server, retry_after_and_no_rate_headers_switches) {
   auto c = seeded_config();
   c.rate = sandbox::rate_spec{1, std::chrono::milliseconds(60'000)};
