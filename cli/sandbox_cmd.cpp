@@ -27,6 +27,8 @@ struct sandbox_flags {
   std::string missing;
   std::string rate;
   std::string max_inputs;
+  std::string capacity;
+  std::int64_t capacity_delay_ms;
   std::string reject_ids;
   std::string fault_slow;
   std::string fault_477;
@@ -38,6 +40,8 @@ struct sandbox_flags {
     missing = sb::to_string(cfg.missing);
     rate = sb::to_string(cfg.rate);
     max_inputs = sb::to_string(cfg.max_inputs);
+    capacity = std::to_string(cfg.capacity);
+    capacity_delay_ms = cfg.capacity_delay.count();
     fault_slow = "0:" + std::to_string(cfg.fault_slow_delay.count());
     fault_477 = "0:" + std::to_string(cfg.fault_477_retry_after_s);
     handshake_ms = cfg.handshake_timeout.count();
@@ -92,6 +96,11 @@ void finish_config(sandbox_flags& f) {
 
   if (auto err = sb::parse_input_limits(f.max_inputs, cfg.max_inputs); !err.empty())
     fail("--max-inputs: " + err + "; expected N or OP:N[,OP:N...] (e.g. archive:100,create:2000)");
+
+  auto capacity = sb::parse_capacity(f.capacity);
+  if (!capacity) fail("--capacity: expected N/s (e.g. 50/s), N (per second) or 0 (off), got '" + f.capacity + "'");
+  cfg.capacity = *capacity;
+  cfg.capacity_delay = std::chrono::milliseconds(f.capacity_delay_ms);
 
   std::string_view ids = f.reject_ids;
   while (!ids.empty()) {
@@ -220,7 +229,20 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
       ->capture_default_str();
   cmd->add_flag("--no-rate-headers", f->no_rate_headers, "Leave out the X-HubSpot-RateLimit-* headers");
   cmd->add_option("--retry-after", c.retry_after_s, "Add Retry-After: S to 429 answers (0 = none)")->capture_default_str();
-  cmd->add_flag("--exempt-batch", c.exempt_batch, "Do not count archive calls toward the rolling window");
+  cmd->add_flag("--exempt-batch", c.exempt_batch,
+                "Do not count the association API calls toward the rolling window (the spec's ten-secondly "
+                "exemption; their Remaining does not fall)");
+  cmd->add_option("--capacity", f->capacity,
+                  "Hidden per-token capacity of the association batch routes (archive, labels/archive, create, "
+                  "associate/default, read), N/s or N; a request that would make more than N accepted in the "
+                  "trailing second gets 429 SECONDLY without Retry-After (0 = off; with or without --exempt-batch)")
+      ->type_name("N/s")
+      ->capture_default_str();
+  cmd->add_option("--capacity-delay", f->capacity_delay_ms,
+                  "Milliseconds an answer is delayed at capacity: none up to 75% of --capacity in the trailing "
+                  "second, then MS * ((load - 0.75) / 0.25)^2")
+      ->type_name("MS")
+      ->capture_default_str();
 
   cmd->add_option("--fault-seed", c.fault_seed, "Seed of the fault RNG (0 = from the clock)")->capture_default_str();
   cmd->add_option("--fault-5xx", c.fault_5xx, "Probability of a 500 (JSON), 502/504 (HTML) or 503 (empty); nothing applied")

@@ -56,6 +56,16 @@ std::optional<rate_spec> parse_rate(std::string_view s) {
   return r;
 }
 
+std::optional<std::uint32_t> parse_capacity(std::string_view s) {
+  if (s.ends_with("/s"))
+    s.remove_suffix(2);
+  else if (s.ends_with("/1s"))
+    s.remove_suffix(3);
+  std::uint64_t n = 0;
+  if (!parse_u64(s, n) || n > 100'000'000) return std::nullopt;
+  return static_cast<std::uint32_t>(n);
+}
+
 std::string to_string(const rate_spec& r) {
   if (r.max == 0) return "0";
   auto ms = r.window.count();
@@ -149,6 +159,8 @@ std::string validate_config(const config& cfg) {
   if (!prob(cfg.fault_477)) return "--fault-477: probability must be within 0..1";
   if (!prob(cfg.fault_ignore)) return "--fault-ignore: probability must be within 0..1";
   if (cfg.read_page_size == 0) return "--read-page-size must be positive";
+  if (cfg.capacity_delay.count() < 0 || cfg.capacity_delay.count() > 600'000)
+    return "--capacity-delay must be within 0..600000 ms";
   if (cfg.fault_slow_delay.count() < 0 || cfg.fault_slow_delay.count() > 600'000)
     return "--fault-slow: delay must be within 0..600000 ms";
   for (const auto& s : cfg.seeds)

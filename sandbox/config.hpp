@@ -47,6 +47,9 @@ struct rate_spec {
 std::optional<rate_spec> parse_rate(std::string_view s);
 std::string to_string(const rate_spec& r);
 
+// --capacity: "N/s", "N/1s" or "N" (per second); "0" = off. nullopt on bad input.
+std::optional<std::uint32_t> parse_capacity(std::string_view s);
+
 // Inputs per request of each write operation (--max-inputs); more get 400
 // with the operation's number in HubSpot's text (docs/hubspot-api.md §2).
 // 0 = no limit. batch/read has its own cap, config::max_read_inputs.
@@ -115,6 +118,14 @@ struct config {
   bool rate_headers = true;        // --no-rate-headers clears it: X-HubSpot-RateLimit-* on API responses
   std::uint32_t retry_after_s = 0;  // --retry-after S: Retry-After on 429s (0 = none, HubSpot's documented default)
   bool exempt_batch = false;       // --exempt-batch: the API routes do not count toward the rolling window
+  // --capacity N/s: a hidden per-token capacity of the association batch routes (archive, labels/archive, create,
+  // associate/default, read; v4 and dated), with or without exempt_batch: a request that would make more than N
+  // accepted in the trailing 1,000 ms gets 429 SECONDLY without Retry-After (0 = no limit). Only accepted requests
+  // count, as for the window.
+  std::uint32_t capacity = 0;
+  // --capacity-delay MS: how much later an answer comes at capacity; from 75% of it the delay grows as the square
+  // of the load (capacity_delay_for in rate_window.hpp), 0 = never slower.
+  std::chrono::milliseconds capacity_delay{200};
 
   // --- faults (each drawn per accepted API request with its probability) ---
   std::uint64_t fault_seed = 0;      // --fault-seed: RNG seed for faults; 0 = seed from the clock

@@ -75,3 +75,19 @@ TEST(issue_15, parse_input_limits_forms) {
     EXPECT_EQ(untouched, (input_limits{1, 2, 3, 4})) << text;
   }
 }
+
+// Issue 15: --capacity N/s, N (per second) or 0 (off).
+TEST(issue_15, parse_capacity_forms) {
+  EXPECT_EQ(parse_capacity("50/s"), 50u);
+  EXPECT_EQ(parse_capacity("50/1s"), 50u);
+  EXPECT_EQ(parse_capacity("50"), 50u);
+  EXPECT_EQ(parse_capacity("0"), 0u);
+  EXPECT_EQ(parse_capacity("0/s"), 0u);
+  for (const char* bad : {"", "/s", "x", "-1", "5/2s", "5/10s", "5/ms", "5/s/s", "1.5/s", "100000001"})
+    EXPECT_FALSE(parse_capacity(bad)) << bad;
+  config c;
+  EXPECT_EQ(c.capacity, 0u);
+  EXPECT_EQ(c.capacity_delay.count(), 200);
+  c.capacity_delay = std::chrono::milliseconds(-1);
+  EXPECT_NE(validate_config(c).find("--capacity-delay"), std::string::npos);
+}

@@ -822,3 +822,55 @@ TEST(issue_15, max_inputs_per_operation_over_tls) {
   EXPECT_EQ(st.created_pairs, 2000u);
   EXPECT_EQ(st.archived_pairs, 100u);  // the 100 created with from ids 1..100
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15: the per-second capacity (--capacity N/s) over TLS, on a fake
+// clock frozen inside one second: more than N to an exempt batch route get
+// HubSpot's SECONDLY 429, without Retry-After, with the usual headers.
+
+TEST(issue_15, capacity_over_tls_answers_secondly_429_without_retry_after) {
+  auto c = seeded_config();
+  c.exempt_batch = true;
+  c.capacity = 3;
+  c.retry_after_s = 5;
+  std::atomic<std::int64_t> mono_ns{7'000'000'000};
+  sandbox::background_sandbox sb(c, [&] { return sandbox::clock_reading{mono_ns.load(), 1'780'000'000'000}; });
+  https_client client("127.0.0.1", sb.port(), sb.ca_pem());
+  const std::string dated = "/crm/associations/2026-03/contacts/companies/batch/archive";
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = client.post(i == 1 ? dated : v4_archive, one_pair_body());  // v4 and dated share the counter
+    auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_EQ(r.status, i == 1 ? 200 : 204) << i;
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Remaining"), "190") << "exempt: the window does not fall";
+    if (i == 2) {
+      EXPECT_GE(took, std::chrono::milliseconds(200)) << "at capacity the answer waits 200 ms";
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto r = client.post(v4_archive, one_pair_body());
+    ASSERT_EQ(r.status, 429) << i;
+    EXPECT_EQ(r.header("Content-Type"), json_ct);
+    EXPECT_EQ(
+        normalized(r),
+        R"({"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":"CID","policyName":"SECONDLY","groupName":"publicapi:private_app-api-calls-secondly:62515"})");
+    EXPECT_FALSE(r.has_header("Retry-After"));
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Max"), "190");
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Remaining"), "190");
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Interval-Milliseconds"), "10000");
+  }
+  EXPECT_EQ(client.post(v4_archive, one_pair_body(), "other-token").status, 204);  // per token
+  // The second has rolled.
+  mono_ns += 1'000'000'000;
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+
+  auto stats = client.get("/_sandbox/stats");
+  ASSERT_EQ(stats.status, 200);
+  EXPECT_NE(stats.body.find(R"("rate_limited":2,"rate_limited_daily":0,"rate_limited_secondly":2,)"), std::string::npos)
+      << stats.body;
+  EXPECT_NE(stats.body.find(R"("max_requests_in_second":3,)"), std::string::npos) << stats.body;
+  auto st = sb.stats();
+  EXPECT_EQ(st.by_status[429], 2u);
+  EXPECT_EQ(st.accepted, 5u);
+  EXPECT_EQ(st.max_requests_in_window, 0u);
+}
