@@ -23,16 +23,18 @@ std::string node_type_name(const toml::node& n) {
 }
 
 // What an option takes, from CLI11's type name ("INT", "UINT:...", "TEXT", ...).
-// A type name "UINT|auto" is a number or one word (--batch-size).
-enum class want { flag, integer, number, text, text_list, word_or_integer };
+// integer_or_text: a flag whose type name starts with "N|" takes a count or
+// a text form (sandbox --max-inputs N|OP:N,...), so `max-inputs = 100` keeps
+// working beside `max-inputs = "archive:100,create:2000"`.
+enum class want { flag, integer, number, text, text_list, integer_or_text };
 
 want wanted(const CLI::Option& op) {
   if (op.get_expected_min() == 0) return want::flag;
   std::string t = op.get_type_name();
+  if (t.starts_with("N|")) return want::integer_or_text;
   t = t.substr(0, t.find(':'));
   bool list = op.get_items_expected_max() > 1;
   if (t == "INT" || t == "UINT") return want::integer;
-  if (t.ends_with("|auto")) return want::word_or_integer;
   if (t == "FLOAT") return want::number;
   return list ? want::text_list : want::text;
 }
@@ -44,7 +46,8 @@ const char* describe(want w) {
     case want::number: return "a number";
     case want::text: return "a string";
     case want::text_list: return "a string or an array of strings";
-    case want::word_or_integer: return "an integer or \"auto\"";
+    case want::integer_or_text:
+      return "an integer or a string";
   }
   return "";
 }
@@ -65,9 +68,9 @@ std::optional<std::vector<std::string>> inputs_for(const toml::node& n, want w) 
     case want::text:
       if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
       return std::nullopt;
-    case want::word_or_integer:
-      if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
+    case want::integer_or_text:
       if (auto i = n.value_exact<std::int64_t>()) return std::vector<std::string>{std::to_string(*i)};
+      if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};
       return std::nullopt;
     case want::text_list: {
       if (auto s = n.value_exact<std::string>()) return std::vector<std::string>{*s};

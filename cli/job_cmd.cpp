@@ -204,7 +204,7 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
                               : "Inputs (pairs) per request: auto (start at 100, grow after clean answers up to 2000, "
                                 "settle below a size the server refuses) or N")
       ->capture_default_str()
-      ->type_name(reading ? "UINT" : "UINT|auto")
+      ->type_name(reading ? "UINT" : "N|auto")
       ->check(CLI::Validator(
           [kind](std::string& v) {
             auto r = read_batch_size(v, kind);

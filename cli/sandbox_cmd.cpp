@@ -26,6 +26,9 @@ struct sandbox_flags {
   std::vector<std::string> seed_types;
   std::string missing;
   std::string rate;
+  std::string max_inputs;
+  std::string capacity;
+  std::int64_t capacity_delay_ms;
   std::string reject_ids;
   std::string fault_slow;
   std::string fault_477;
@@ -36,6 +39,9 @@ struct sandbox_flags {
     listen = cfg.listen_host + ":" + std::to_string(cfg.listen_port);
     missing = sb::to_string(cfg.missing);
     rate = sb::to_string(cfg.rate);
+    max_inputs = sb::to_string(cfg.max_inputs);
+    capacity = std::to_string(cfg.capacity);
+    capacity_delay_ms = cfg.capacity_delay.count();
     fault_slow = "0:" + std::to_string(cfg.fault_slow_delay.count());
     fault_477 = "0:" + std::to_string(cfg.fault_477_retry_after_s);
     handshake_ms = cfg.handshake_timeout.count();
@@ -87,6 +93,14 @@ void finish_config(sandbox_flags& f) {
   auto rate = sb::parse_rate(f.rate);
   if (!rate) fail("--rate: expected N/Ws (e.g. 190/10s) or 0, got '" + f.rate + "'");
   cfg.rate = *rate;
+
+  if (auto err = sb::parse_input_limits(f.max_inputs, cfg.max_inputs); !err.empty())
+    fail("--max-inputs: " + err + "; expected N or OP:N[,OP:N...] (e.g. archive:100,create:2000)");
+
+  auto capacity = sb::parse_capacity(f.capacity);
+  if (!capacity) fail("--capacity: expected N/s (e.g. 50/s), N (per second) or 0 (off), got '" + f.capacity + "'");
+  cfg.capacity = *capacity;
+  cfg.capacity_delay = std::chrono::milliseconds(f.capacity_delay_ms);
 
   std::string_view ids = f.reject_ids;
   while (!ids.empty()) {
@@ -165,7 +179,12 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
                   "Success status of the dated versions (2025-09, 2026-03, 2026-09): 200 with a BatchResponse or 204; "
                   "v4 always answers 204")
       ->capture_default_str();
-  cmd->add_option("--max-inputs", c.max_inputs, "Inputs per request above this get 400 (0 = no limit)")->capture_default_str();
+  cmd->add_option("--max-inputs", f->max_inputs,
+                  "Inputs per write request above this get 400 (0 = no limit): N for every operation, or "
+                  "OP:N[,OP:N...] with OP archive, labels-archive, create or default (associate/default); a bare N "
+                  "in the list sets the operations not named, the others keep 100 (batch/read: --max-read-inputs)")
+      ->type_name("N|OP:N,...")
+      ->capture_default_str();
   cmd->add_option("--max-pairs", c.max_pairs, "(from,to) pairs per request above this get 400 (0 = no limit)")->capture_default_str();
   cmd->add_option("--max-read-inputs", c.max_read_inputs,
                   "batch/read inputs per request above this get 400 (0 = no limit; HubSpot's cap is 1000)")
@@ -210,7 +229,20 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
       ->capture_default_str();
   cmd->add_flag("--no-rate-headers", f->no_rate_headers, "Leave out the X-HubSpot-RateLimit-* headers");
   cmd->add_option("--retry-after", c.retry_after_s, "Add Retry-After: S to 429 answers (0 = none)")->capture_default_str();
-  cmd->add_flag("--exempt-batch", c.exempt_batch, "Do not count archive calls toward the rolling window");
+  cmd->add_flag("--exempt-batch", c.exempt_batch,
+                "Do not count the association API calls toward the rolling window (the spec's ten-secondly "
+                "exemption; their Remaining does not fall)");
+  cmd->add_option("--capacity", f->capacity,
+                  "Hidden per-token capacity of the association batch routes (archive, labels/archive, create, "
+                  "associate/default, read), N/s or N; a request that would make more than N accepted in the "
+                  "trailing second gets 429 SECONDLY without Retry-After (0 = off; with or without --exempt-batch)")
+      ->type_name("N/s")
+      ->capture_default_str();
+  cmd->add_option("--capacity-delay", f->capacity_delay_ms,
+                  "Milliseconds an answer is delayed at capacity: none up to 75% of --capacity in the trailing "
+                  "second, then MS * ((load - 0.75) / 0.25)^2")
+      ->type_name("MS")
+      ->capture_default_str();
 
   cmd->add_option("--fault-seed", c.fault_seed, "Seed of the fault RNG (0 = from the clock)")->capture_default_str();
   cmd->add_option("--fault-5xx", c.fault_5xx, "Probability of a 500 (JSON), 502/504 (HTML) or 503 (empty); nothing applied")

@@ -33,10 +33,10 @@ class embedded final : public embedded_sandbox {
     std::string statuses;
     for (const auto& [code, n] : s.by_status) statuses += fmt::format("{}{}: {}", statuses.empty() ? "" : ", ", code, n);
     return fmt::format(
-        "sandbox: {} requests ({}), {} rate-limited, max {} requests in one window, {} pairs created, {} archived, "
-        "{} labels removed, {} left\n",
-        s.requests, statuses, s.rate_limited, s.max_requests_in_window, s.created_pairs, s.archived_pairs,
-        s.labels_archived, s.remaining_pairs);
+        "sandbox: {} requests ({}), {} rate-limited ({} daily, {} secondly), max {} requests in one window, max {} "
+        "batch requests in one second, {} pairs created, {} archived, {} labels removed, {} left\n",
+        s.requests, statuses, s.rate_limited, s.rate_limited_daily, s.rate_limited_secondly, s.max_requests_in_window,
+        s.max_requests_in_second, s.created_pairs, s.archived_pairs, s.labels_archived, s.remaining_pairs);
   }
 
  private:

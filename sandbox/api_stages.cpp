@@ -87,9 +87,10 @@ bool request_handler::authenticate(api_call& c) {
 }
 
 // ---------------------------------------------------------------------------
-// Rate limits: the daily budget, then the token's rolling window (429s).
-// Passing counts the request as accepted; rate headers go on every answer
-// from here on.
+// Rate limits: the daily budget, then the token's rolling window, then the
+// batch routes' per-second capacity (429s). Passing counts the request as
+// accepted (and may slow its answer near capacity); rate headers go on every
+// answer from here on.
 
 void request_handler::fill_rate_headers(api_call& c) {
   if (!cfg_.rate_headers) return;
@@ -121,10 +122,12 @@ bool request_handler::limit_rate(api_call& c) {
   const auto now = c.in.now;
   auto it = buckets_.find(c.token);
   if (it == buckets_.end())
-    it = buckets_.emplace(std::string(c.token), std::make_unique<bucket>(cfg_.rate, next_app_id_++)).first;
+    it = buckets_.emplace(std::string(c.token), std::make_unique<bucket>(cfg_.rate, cfg_.capacity, next_app_id_++))
+             .first;
   bucket& b = *it->second;
   c.b = &b;
   const bool counts_in_window = !cfg_.exempt_batch;
+  const bool batch_route = c.r.op != api_op::list_labels;  // the routes --capacity covers
   if (!daily_->has_room(now.unix_ms)) {
     ++stats_.rate_limited;
     ++stats_.rate_limited_daily;
@@ -149,6 +152,26 @@ bool request_handler::limit_rate(api_call& c) {
     s.body += "\"}";
     return answer_json_error(c, 429, sandbox_errc::rate_limited);
   }
+  if (batch_route && !b.second.has_room(now.mono_ns)) {
+    // HubSpot's secondly answer (docs/hubspot-api.md §4.2, with the pre-2019
+    // policyName and groupName). No Retry-After even with --retry-after.
+    ++stats_.rate_limited;
+    ++stats_.rate_limited_secondly;
+    fill_rate_headers(c);
+    s.body =
+        "{\"status\":\"error\",\"message\":\"You have reached your secondly limit.\",\"errorType\":\"RATE_LIMIT\","
+        "\"correlationId\":\"";
+    s.body += c.id;
+    s.body += "\",\"policyName\":\"SECONDLY\",\"groupName\":\"publicapi:private_app-api-calls-secondly:";
+    append_u64(s.body, cfg_.portal_id);
+    s.body += "\"}";
+    return answer_json_error(c, 429, sandbox_errc::secondly_limited);
+  }
+  if (batch_route) {
+    b.second.record(now.mono_ns);
+    stats_.max_requests_in_second = std::max<std::uint64_t>(stats_.max_requests_in_second, b.second.max_in_window());
+    c.plan.delay = capacity_delay_for(b.second.count(now.mono_ns), cfg_.capacity, cfg_.capacity_delay);
+  }
   if (counts_in_window) {
     b.window.record(now.mono_ns);
     stats_.max_requests_in_window = std::max<std::uint64_t>(stats_.max_requests_in_window, b.window.max_in_window());
@@ -167,7 +190,7 @@ bool request_handler::inject_faults(api_call& c) {
   auto& s = c.s;
   if (draw(cfg_.fault_slow)) {
     ++stats_.faults.slow;
-    c.plan.delay = cfg_.fault_slow_delay;
+    c.plan.delay += cfg_.fault_slow_delay;  // on top of a --capacity delay
   }
   if (draw(cfg_.fault_reset)) {
     ++stats_.faults.reset;
@@ -312,11 +335,17 @@ bool request_handler::check_limits(api_call& c) {
   auto& s = c.s;
   const std::size_t inputs = s.decoder.inputs();
   const std::size_t pair_count = s.decoder.pairs().size();  // one per input but for archive
+  // The operation's cap: --max-read-inputs for read, --max-inputs per write operation.
+  const std::uint32_t max_inputs = c.r.op == api_op::read                ? cfg_.max_read_inputs
+                                   : c.r.op == api_op::labels_archive    ? cfg_.max_inputs.labels_archive
+                                   : c.r.op == api_op::create            ? cfg_.max_inputs.create
+                                   : c.r.op == api_op::associate_default ? cfg_.max_inputs.associate_default
+                                                                         : cfg_.max_inputs.archive;
   std::uint32_t exceeded = 0;
-  if (c.r.op == api_op::read) {
-    if (cfg_.max_read_inputs && inputs > cfg_.max_read_inputs) exceeded = cfg_.max_read_inputs;
-  } else if (cfg_.max_inputs && inputs > cfg_.max_inputs) exceeded = cfg_.max_inputs;
-  else if (cfg_.max_pairs && pair_count > cfg_.max_pairs) exceeded = cfg_.max_pairs;
+  if (max_inputs && inputs > max_inputs)
+    exceeded = max_inputs;
+  else if (c.r.op != api_op::read && cfg_.max_pairs && pair_count > cfg_.max_pairs)
+    exceeded = cfg_.max_pairs;
   if (!exceeded) return false;
   s.message = "The maximum number of inputs supported in a batch is ";
   append_u64(s.message, exceeded);

@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 
 namespace hubbatch::sandbox {
 
@@ -54,11 +56,78 @@ std::optional<rate_spec> parse_rate(std::string_view s) {
   return r;
 }
 
+std::optional<std::uint32_t> parse_capacity(std::string_view s) {
+  if (s.ends_with("/s"))
+    s.remove_suffix(2);
+  else if (s.ends_with("/1s"))
+    s.remove_suffix(3);
+  std::uint64_t n = 0;
+  if (!parse_u64(s, n) || n > 100'000'000) return std::nullopt;
+  return static_cast<std::uint32_t>(n);
+}
+
 std::string to_string(const rate_spec& r) {
   if (r.max == 0) return "0";
   auto ms = r.window.count();
   if (ms % 1000 == 0) return std::to_string(r.max) + "/" + std::to_string(ms / 1000) + "s";
   return std::to_string(r.max) + "/" + std::to_string(ms) + "ms";
+}
+
+std::string parse_input_limits(std::string_view s, input_limits& out) {
+  struct op_name {
+    std::string_view name;
+    std::uint32_t input_limits::*field;
+  };
+  static constexpr op_name ops[] = {{"archive", &input_limits::archive},
+                                    {"labels-archive", &input_limits::labels_archive},
+                                    {"create", &input_limits::create},
+                                    {"default", &input_limits::associate_default}};
+  auto number = [](std::string_view v, std::uint32_t& n) {
+    std::uint64_t u = 0;
+    if (!parse_u64(v, u) || u > UINT32_MAX) return false;
+    n = static_cast<std::uint32_t>(u);
+    return true;
+  };
+  input_limits l;
+  bool named[std::size(ops)] = {};
+  std::optional<std::uint32_t> rest;  // a bare N: the operations not named
+  if (s.empty()) return "empty value";
+  for (std::string_view list = s; !list.empty();) {
+    auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    if (comma != std::string_view::npos && list.empty()) return "empty item after the last ','";
+    auto colon = item.find(':');
+    std::uint32_t n = 0;
+    if (colon == std::string_view::npos) {
+      if (!number(item, n)) return "bad number '" + std::string(item) + "'";
+      if (rest) return "more than one bare N";
+      rest = n;
+      continue;
+    }
+    std::string_view op = item.substr(0, colon), value = item.substr(colon + 1);
+    std::size_t i = 0;
+    while (i < std::size(ops) && ops[i].name != op) ++i;
+    if (i == std::size(ops)) {
+      if (op == "read") return "batch/read's cap is --max-read-inputs, not --max-inputs read:N";
+      return "unknown operation '" + std::string(op) + "' (expected archive, labels-archive, create or default)";
+    }
+    if (!number(value, n)) return "bad number '" + std::string(value) + "' for " + std::string(op);
+    if (named[i]) return std::string(op) + " named twice";
+    named[i] = true;
+    l.*ops[i].field = n;
+  }
+  if (rest)
+    for (std::size_t i = 0; i < std::size(ops); ++i)
+      if (!named[i]) l.*ops[i].field = *rest;
+  out = l;
+  return {};
+}
+
+std::string to_string(const input_limits& l) {
+  if (l == input_limits::all(l.archive)) return std::to_string(l.archive);
+  return "archive:" + std::to_string(l.archive) + ",labels-archive:" + std::to_string(l.labels_archive) +
+         ",create:" + std::to_string(l.create) + ",default:" + std::to_string(l.associate_default);
 }
 
 std::string validate_config(const config& cfg) {
@@ -90,6 +159,8 @@ std::string validate_config(const config& cfg) {
   if (!prob(cfg.fault_477)) return "--fault-477: probability must be within 0..1";
   if (!prob(cfg.fault_ignore)) return "--fault-ignore: probability must be within 0..1";
   if (cfg.read_page_size == 0) return "--read-page-size must be positive";
+  if (cfg.capacity_delay.count() < 0 || cfg.capacity_delay.count() > 600'000)
+    return "--capacity-delay must be within 0..600000 ms";
   if (cfg.fault_slow_delay.count() < 0 || cfg.fault_slow_delay.count() > 600'000)
     return "--fault-slow: delay must be within 0..600000 ms";
   for (const auto& s : cfg.seeds)

@@ -47,6 +47,28 @@ struct rate_spec {
 std::optional<rate_spec> parse_rate(std::string_view s);
 std::string to_string(const rate_spec& r);
 
+// --capacity: "N/s", "N/1s" or "N" (per second); "0" = off. nullopt on bad input.
+std::optional<std::uint32_t> parse_capacity(std::string_view s);
+
+// Inputs per request of each write operation (--max-inputs); more get 400
+// with the operation's number in HubSpot's text (docs/hubspot-api.md §2).
+// 0 = no limit. batch/read has its own cap, config::max_read_inputs.
+struct input_limits {
+  std::uint32_t archive = 100;            // batch/archive
+  std::uint32_t labels_archive = 100;     // batch/labels/archive
+  std::uint32_t create = 100;             // batch/create
+  std::uint32_t associate_default = 100;  // batch/associate/default
+  static constexpr input_limits all(std::uint32_t n) noexcept { return {n, n, n, n}; }
+  bool operator==(const input_limits&) const = default;
+};
+// "N" (every write operation) or "OP:N[,OP:N...]" with OP one of archive,
+// labels-archive, create, default; a bare N in the list sets the operations
+// it does not name, the others keep 100. Empty on success (`out` set), else
+// what is wrong (unknown operation, bad number, an operation named twice).
+std::string parse_input_limits(std::string_view s, input_limits& out);
+// "N" when all are equal, else every operation as OP:N.
+std::string to_string(const input_limits& l);
+
 struct config {
   // --- network and TLS ---
   std::string listen_host = "127.0.0.1";  // --listen HOST:PORT host part
@@ -68,7 +90,7 @@ struct config {
 
   // --- API behaviour ---
   int archive_status_dated = 200;  // --archive-status 200|204: success code of the dated versions (v4 is always 204)
-  std::uint32_t max_inputs = 100;  // --max-inputs N: more inputs per request get 400 (0 = no limit)
+  input_limits max_inputs;         // --max-inputs N|OP:N,...: per write operation, more inputs per request get 400
   std::uint32_t max_pairs = 0;     // --max-pairs N: more (from,to) pairs per request get 400 (0 = no limit)
   missing_mode missing = missing_mode::ok;  // --missing ok|error|partial
   int partial_status = 200;        // --partial-status 200|207: status of --missing partial responses with errors
@@ -96,6 +118,14 @@ struct config {
   bool rate_headers = true;        // --no-rate-headers clears it: X-HubSpot-RateLimit-* on API responses
   std::uint32_t retry_after_s = 0;  // --retry-after S: Retry-After on 429s (0 = none, HubSpot's documented default)
   bool exempt_batch = false;       // --exempt-batch: the API routes do not count toward the rolling window
+  // --capacity N/s: a hidden per-token capacity of the association batch routes (archive, labels/archive, create,
+  // associate/default, read; v4 and dated), with or without exempt_batch: a request that would make more than N
+  // accepted in the trailing 1,000 ms gets 429 SECONDLY without Retry-After (0 = no limit). Only accepted requests
+  // count, as for the window.
+  std::uint32_t capacity = 0;
+  // --capacity-delay MS: how much later an answer comes at capacity; from 75% of it the delay grows as the square
+  // of the load (capacity_delay_for in rate_window.hpp), 0 = never slower.
+  std::chrono::milliseconds capacity_delay{200};
 
   // --- faults (each drawn per accepted API request with its probability) ---
   std::uint64_t fault_seed = 0;      // --fault-seed: RNG seed for faults; 0 = seed from the clock

@@ -5,14 +5,17 @@
 // Order of checks for an API route (what a client sees first wins):
 //   route (404 HTML) → method (405 HTML) → bearer token (401; no rate headers,
 //   as no app is identified) → daily budget (429 DAILY) → rolling window
-//   (429 TEN_SECONDLY_ROLLING) → [request now counts as accepted] → injected
+//   (429 TEN_SECONDLY_ROLLING) → batch routes: per-second capacity (429
+//   SECONDLY, never Retry-After) → [request now counts as accepted] → injected
 //   pre-apply faults (reset, 5xx, 423, 477) → object types (400) → scopes
-//   (403) → body (400s) → limits (400) → --reject-ids (400) → archive:
+//   (403) → body (400s) → limits (400; --max-inputs per operation) →
+//   --reject-ids (400) → archive:
 //   --missing error (400); create, labels/archive: association types (400);
 //   read: cursors (400) → apply → post-apply faults (reset after apply,
 //   garbage) → success. GET .../labels stops after the scopes and lists the
 //   pair's types. batch/read's cap is --max-read-inputs, its scopes .read.
-//   --fault-slow may delay any answer after acceptance.
+//   --fault-slow, and --capacity-delay near capacity, may delay any answer
+//   after acceptance (the two add up).
 // Rate-limit headers go on every answer from the 429 check on (errors too).
 // create and associate/default fail single inputs (errors[] in the answer,
 // the rest applied) for an unknown record (--objects) or a record at
@@ -34,6 +37,7 @@
 
 #include "io/pair.hpp"
 #include "sandbox/assoc_types.hpp"
+#include "sandbox/clock.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/records.hpp"
 #include "sandbox/stats.hpp"
@@ -49,13 +53,6 @@
 #include <vector>
 
 namespace hubbatch::sandbox {
-
-// Both clocks at one instant (tests may pass any values).
-struct clock_reading {
-  std::int64_t mono_ns = 0;  // monotonic: rate windows, requests_per_second
-  std::int64_t unix_ms = 0;  // wall clock: timestamps, the daily reset
-  static clock_reading now() noexcept;
-};
 
 struct request_in {
   std::string_view method;         // "POST"
@@ -78,7 +75,8 @@ struct correlation_id {
 struct response_plan {
   bool reset = false;        // drop the connection with a TCP RST and send nothing (`out` is empty)
   bool close_after = false;  // send `out`, then close the connection
-  std::chrono::milliseconds delay{0};  // wait this long before sending (fault_slow)
+  std::chrono::milliseconds delay{0};  // wait this long before sending (fault_slow + the capacity delay); the
+                                       // session waits on a timer, other connections go on
   sandbox_errc outcome = sandbox_errc::ok;
 };
 

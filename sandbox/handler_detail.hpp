@@ -39,10 +39,12 @@ struct session_scratch::impl {
   ~impl();
 };
 
-// One token's rolling window.
+// One token's rolling window and per-second capacity counter.
 struct request_handler::bucket {
-  explicit bucket(rate_spec r, std::uint32_t id) : window(r), app_id(id) {}
+  bucket(rate_spec r, std::uint32_t capacity, std::uint32_t id)
+      : window(r), second(rate_spec{capacity, std::chrono::milliseconds(1000)}), app_id(id) {}
   rolling_window window;
+  rolling_window second;  // accepted batch-route requests in the trailing second (--capacity; measured when off)
   std::uint32_t app_id;  // for the 429 groupName
 };
 

@@ -1,6 +1,7 @@
 #include "sandbox/rate_window.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace hubbatch::sandbox {
 
@@ -19,6 +20,15 @@ std::uint32_t rolling_window::count_within(std::int64_t now_ns, std::int64_t spa
 void rolling_window::record(std::int64_t now_ns) {
   times_.push_back(now_ns);
   max_in_window_ = std::max(max_in_window_, count(now_ns));
+}
+
+std::chrono::milliseconds capacity_delay_for(std::uint32_t accepted, std::uint32_t capacity,
+                                             std::chrono::milliseconds at_capacity) {
+  if (capacity == 0) return {};
+  const double u = std::min(1.0, static_cast<double>(accepted) / capacity);
+  if (u <= capacity_delay_knee) return {};
+  const double x = (u - capacity_delay_knee) / (1 - capacity_delay_knee);
+  return std::chrono::milliseconds(std::llround(static_cast<double>(at_capacity.count()) * x * x));
 }
 
 void daily_budget::roll(std::int64_t unix_ms) {

@@ -10,6 +10,7 @@
 
 #include "sandbox/config.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 
@@ -38,6 +39,16 @@ class rolling_window {
   std::deque<std::int64_t> times_;  // ascending; entries older than the window are dropped lazily
   std::uint32_t max_in_window_ = 0;
 };
+
+// The per-second capacity (config::capacity) answers more slowly as load
+// nears it: with u = accepted in the trailing second (this request included)
+// / capacity, no delay up to u = capacity_delay_knee, then
+// at_capacity * ((u - knee) / (1 - knee))^2, at_capacity at u = 1 (HubSpot's
+// curve is unknown; this one is flat at low load and steep near the limit).
+// Rounded to the millisecond; none when capacity is 0 (off).
+inline constexpr double capacity_delay_knee = 0.75;
+std::chrono::milliseconds capacity_delay_for(std::uint32_t accepted, std::uint32_t capacity,
+                                             std::chrono::milliseconds at_capacity);
 
 // Requests per account per day; the day starts at midnight of the account's
 // time zone (UTC + offset).

@@ -47,7 +47,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Everything a running server shares between its coroutines. Touched only
 // from the io thread once serving starts.
 struct server_core {
-  explicit server_core(config c) : cfg(std::move(c)), ssl_ctx(asio::ssl::context::tls_server) {
+  explicit server_core(config c, clock_source clk = {})
+      : cfg(std::move(c)), clock(std::move(clk)), ssl_ctx(asio::ssl::context::tls_server) {
     if (auto err = validate_config(cfg); !err.empty()) throw std::invalid_argument(err);
     if (cfg.cert_file.empty()) {
       auto pki = io::generate_local_pki();
@@ -59,10 +60,13 @@ struct server_core {
     }
     if (!cfg.write_ca.empty()) io::write_file_atomic(cfg.write_ca, ca_pem);
     load_seeds(cfg, store);
-    handler = std::make_unique<request_handler>(cfg, store, clock_reading::now());
+    handler = std::make_unique<request_handler>(cfg, store, now());
   }
 
+  clock_reading now() const { return clock ? clock() : clock_reading::now(); }
+
   config cfg;
+  clock_source clock;  // empty: the real clocks
   // Open connections per peer address (max_connections_per_client). Only
   // the io thread touches it.
   std::unordered_map<std::string, std::uint32_t> open_by_client;
@@ -169,7 +173,7 @@ asio::awaitable<void> session(server_core& core, tcp::socket socket) {
     response_plan plan;
     if (rec) {
       if (!is_http_error(rec)) break;  // closed, reset, timed out, TLS truncation: nothing to answer
-      plan = handler.protocol_error(classify_parse_error(rec), clock_reading::now(), out);
+      plan = handler.protocol_error(classify_parse_error(rec), core.now(), out);
     } else {
       auto& req = parser.get();
       request_in in;
@@ -180,7 +184,7 @@ asio::awaitable<void> session(server_core& core, tcp::socket socket) {
       in.keep_alive = req.keep_alive();
       in.accepts_gzip = accepts_gzip(req[http::field::accept_encoding]);
       in.loopback = loopback;
-      in.now = clock_reading::now();
+      in.now = core.now();
       plan = handler.handle(in, scratch, out);
       body = std::move(req.body());
     }
@@ -284,7 +288,7 @@ void report_exception(std::exception_ptr e) {
 // ---------------------------------------------------------------------------
 
 struct background_sandbox::impl {
-  explicit impl(config cfg) : core(std::move(cfg)) {}
+  impl(config cfg, clock_source clock) : core(std::move(cfg), std::move(clock)) {}
   // Declaration order matters: io is destroyed first, destroying the
   // coroutine frames (sockets, streams) before the core they point into.
   server_core core;
@@ -307,7 +311,8 @@ struct background_sandbox::impl {
   }
 };
 
-background_sandbox::background_sandbox(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+background_sandbox::background_sandbox(config cfg, clock_source clock)
+    : impl_(std::make_unique<impl>(std::move(cfg), std::move(clock))) {
   auto acceptor = bind_acceptor(impl_->io, impl_->core.cfg);
   impl_->port = acceptor.local_endpoint().port();
   asio::co_spawn(impl_->io, accept_loop(impl_->core, std::move(acceptor)), report_exception);
@@ -325,7 +330,7 @@ std::string background_sandbox::base_url() const { return url_for(host(), port()
 const std::string& background_sandbox::ca_pem() const noexcept { return impl_->core.ca_pem; }
 
 stats_snapshot background_sandbox::stats() const {
-  return impl_->on_server_thread([this] { return impl_->core.handler->snapshot(clock_reading::now()); });
+  return impl_->on_server_thread([this] { return impl_->core.handler->snapshot(impl_->core.now()); });
 }
 
 std::vector<pair_id> background_sandbox::remaining_pairs(std::string_view from_type, std::string_view to_type) const {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "io/pair.hpp"
+#include "sandbox/clock.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/stats.hpp"
 
@@ -38,7 +39,11 @@ class background_sandbox {
   // cert_file is set; writes it to cfg.write_ca when set), binds and starts
   // serving on a new thread. Throws std::runtime_error / std::invalid_argument
   // on any failure (invalid config, port in use, unreadable seed).
-  explicit background_sandbox(config cfg);
+  // `clock` (tests) gives the time of each request, of stats() and of the
+  // start; empty = the real clocks. It is called on the server thread. Only
+  // what the handler decides follows it (rate windows, --capacity, the daily
+  // budget, requests_per_second): delays and deadlines run on real timers.
+  explicit background_sandbox(config cfg, clock_source clock = {});
   // Stops accepting, drops open connections and joins the thread.
   ~background_sandbox();
   background_sandbox(const background_sandbox&) = delete;

@@ -24,6 +24,8 @@ const char* to_string(sandbox_errc e) {
     case sandbox_errc::missing_scopes: return "missing scopes";
     case sandbox_errc::rate_limited: return "rolling-window rate limit";
     case sandbox_errc::daily_limited: return "daily rate limit";
+    case sandbox_errc::secondly_limited:
+      return "per-second capacity limit";
     case sandbox_errc::body_missing: return "request body missing";
     case sandbox_errc::bad_json: return "request body is not valid JSON";
     case sandbox_errc::bad_shape: return "request body has the wrong shape";
@@ -93,8 +95,12 @@ std::string stats_snapshot::to_json() const {
   append_u64(o, rate_limited);
   o += ",\"rate_limited_daily\":";
   append_u64(o, rate_limited_daily);
+  o += ",\"rate_limited_secondly\":";
+  append_u64(o, rate_limited_secondly);
   o += ",\"max_requests_in_window\":";
   append_u64(o, max_requests_in_window);
+  o += ",\"max_requests_in_second\":";
+  append_u64(o, max_requests_in_second);
   o += ",\"faults_injected\":";
   append_u64(o, faults.total());
   o += ",\"faults_by_kind\":{\"5xx\":";

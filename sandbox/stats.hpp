@@ -25,6 +25,7 @@ enum class sandbox_errc {
   missing_scopes,       // 403 MISSING_SCOPES
   rate_limited,         // 429 TEN_SECONDLY_ROLLING
   daily_limited,        // 429 DAILY
+  secondly_limited,     // 429 SECONDLY: over --capacity (no Retry-After)
   body_missing,         // 400 "Invalid JSON input: a request body was expected, but none found"
   bad_json,             // 400 "Invalid input JSON on line L, column C: ..." (syntax)
   bad_shape,            // 400 "Invalid input JSON ...: Cannot deserialize ..." (wrong types, missing fields)
@@ -78,9 +79,12 @@ struct stats_snapshot {
   std::uint64_t read_records = 0;      // inputs of those answered in results[] (the rest are in errors[])
   std::uint64_t ignored_pairs = 0;     // pairs an archive answered as removed but kept (--fault-ignore)
   std::uint64_t remaining_pairs = 0;   // associations still in the store
-  std::uint64_t rate_limited = 0;      // 429 answers, both policies (= by_status[429])
+  std::uint64_t rate_limited = 0;      // 429 answers, every policy (= by_status[429])
   std::uint64_t rate_limited_daily = 0;  // subset of rate_limited with policy DAILY
+  std::uint64_t rate_limited_secondly = 0;   // subset of rate_limited with policy SECONDLY (--capacity)
   std::uint64_t max_requests_in_window = 0;  // most accepted requests of one token in any rolling window
+  std::uint64_t max_requests_in_second = 0;  // most accepted batch-route requests of one token in any 1 s (the
+                                             // --capacity counter; measured without --capacity too)
   fault_counts faults;                 // injected faults by kind
   std::uint64_t connections = 0;       // TCP connections accepted
   std::uint64_t tls_failures = 0;      // connections whose TLS handshake failed or timed out

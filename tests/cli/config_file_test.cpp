@@ -110,6 +110,26 @@ TEST(config_file, sandbox_keys_including_arrays) {
   EXPECT_DOUBLE_EQ(a.value<double>("sandbox", "--fault-5xx"), 0.25);
 }
 
+// Issue 15: --max-inputs takes N or OP:N,...; the config key takes both an
+// integer (as before) and the list as a string.
+TEST(issue_15, sandbox_max_inputs_key_takes_an_integer_or_a_list) {
+  for (const char* text : {"max-inputs = 250\n", "max-inputs = \"250\"\n"}) {
+    cli_app a;
+    ASSERT_EQ(a.parse({"sandbox", "--config", temp_file("mi.toml", text)}), "") << text;
+    EXPECT_EQ(a.value<std::string>("sandbox", "--max-inputs"), "250") << text;
+  }
+  cli_app list;
+  ASSERT_EQ(list.parse({"sandbox", "--config", temp_file("mi.toml", "max-inputs = \"archive:100,create:2000\"\n")}),
+            "");
+  EXPECT_EQ(list.value<std::string>("sandbox", "--max-inputs"), "archive:100,create:2000");
+  cli_app bad;
+  auto err = bad.parse({"sandbox", "--config", temp_file("mi.toml", "max-inputs = 1.5\n")});
+  EXPECT_NE(err.find("expected an integer or a string, got a number"), std::string::npos) << err;
+  cli_app unknown;
+  err = unknown.parse({"sandbox", "--config", temp_file("mi.toml", "max-inputs = \"update:5\"\n")});
+  EXPECT_NE(err.find("--max-inputs: unknown operation 'update'"), std::string::npos) << err;
+}
+
 TEST(config_file, errors_name_the_file_line_and_key) {
   struct bad_case {
     std::string text, expect_line, expect;
@@ -117,7 +137,7 @@ TEST(config_file, errors_name_the_file_line_and_key) {
   std::vector<bad_case> cases = {
       {"rate = \"auto\"\n\nbatchsize = 50\n", ":3:", "unknown key"},
       {"batch-size = \"fifty\"\n", ":1:", "expected auto or N from 1 to 10000"},
-      {"batch-size = 1.5\n", ":1:", "expected an integer or \"auto\", got a number"},
+      {"batch-size = 1.5\n", ":1:", "expected an integer or a string, got a number"},
       {"max-retries = \"5\"\n", ":1:", "expected an integer, got a string"},
       {"# comment\nquiet = 1\n", ":2:", "expected true or false"},
       {"rate = 190\n", ":1:", "expected a string, got an integer"},

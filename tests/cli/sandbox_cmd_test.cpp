@@ -150,6 +150,12 @@ TEST(sandbox_cli, bad_flags_exit_2) {
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--listen", "nowhere"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--fault-ignore", "1.5"}), 2);
   EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--read-page-size", "0"}), 2);
+  // Issue 15: --max-inputs per operation.
+  for (const char* bad : {"update:5", "create:x", "create:5,create:6", "read:2000", "", "5,", "-1", "5,6"})
+    EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--max-inputs", bad}), 2) << bad;
+  for (const char* bad : {"x", "5/2s", "-1", "5/m", ""})
+    EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--capacity", bad}), 2) << bad;
+  EXPECT_EQ(run_status({HUBBATCH_BINARY, "sandbox", "--capacity-delay", "-5"}), 2);
 }
 
 TEST(sandbox_cli, help_lists_flags_with_defaults) {
@@ -159,5 +165,7 @@ TEST(sandbox_cli, help_lists_flags_with_defaults) {
                         "--retry-after", "--no-rate-headers", "--write-ca", "--seed-types", "8388608",
                         "--max-header-count", "--max-connections-per-client", "1024", "--max-read-inputs",
                         "--read-page-size", "500", "--fault-ignore"})
+    EXPECT_NE(help.find(s), std::string::npos) << s << "\n" << help;
+  for (const char* s : {"--capacity N/s=0", "--capacity-delay MS=200", "--max-inputs N|OP:N,...=100"})  // issue 15
     EXPECT_NE(help.find(s), std::string::npos) << s << "\n" << help;
 }

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   config cfg;
   cfg.rate.max = (mode & 0x40) ? 2 : 0;
   cfg.missing = static_cast<missing_mode>((mode >> 2) % 3);
-  cfg.max_inputs = 4;
+  cfg.max_inputs = input_limits::all(4);
   cfg.read_page_size = 1;  // batch/read: every record with two pairs pages
   cfg.max_pairs = (mode & 0x80) ? 3 : 0;
   cfg.reject_ids = {777};

@@ -62,7 +62,7 @@ TEST(issue_12, a_response_wakes_a_bounded_number_of_coroutines_whatever_the_conn
 TEST(issue_12, batches_wait_in_the_queue_so_a_resplit_reaches_them_all) {
   auto pairs = make_pairs(8'000, 1);  // about 2,000 from-ids: 20 batches of 100 inputs
   auto sc = sandbox_with(pairs);
-  sc.max_inputs = 50;
+  sc.max_inputs = sandbox::input_limits::all(50);
   sandbox::background_sandbox sb(sc);
   temp_dir dir;
   auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), pairs));

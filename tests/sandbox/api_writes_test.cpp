@@ -218,7 +218,7 @@ TEST(sandbox_api_writes, an_undefined_or_malformed_type_fails_the_whole_request_
 
 TEST(sandbox_api_writes, max_inputs_counts_create_inputs) {
   config c;
-  c.max_inputs = 2;
+  c.max_inputs = input_limits::all(2);
   rig r(c);
   EXPECT_EQ(
       r.post(std::string(v4) + "create", inputs({input(2, 20, billing), input(3, 30, billing), input(4, 40, billing)})),

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 using namespace hubbatch;
 using namespace hubbatch::sandbox;
 
@@ -68,4 +71,103 @@ TEST(sandbox_handler, window_uses_the_injected_clock) {
 TEST(sandbox_handler, outcome_names_are_distinct) {
   EXPECT_STREQ(to_string(sandbox_errc::fault_reset_after_apply), "injected reset after apply");
   EXPECT_STRNE(to_string(sandbox_errc::rate_limited), to_string(sandbox_errc::daily_limited));
+}
+
+namespace {
+
+const std::string one_archive = R"({"inputs":[{"from":{"id":"5"},"to":[{"id":"6"}]}]})";
+constexpr const char* v4_archive_route = "/crm/v4/associations/contacts/companies/batch/archive";
+
+std::string body_of(const std::string& out) { return out.substr(out.find("\r\n\r\n") + 4); }
+std::string header_of(const std::string& out, const std::string& name) {
+  auto at = out.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "<none>";
+  at += name.size() + 4;
+  return out.substr(at, out.find("\r\n", at) - at);
+}
+
+}  // namespace
+
+// Issue 15: --capacity on the injected clock: N accepted per trailing second
+// per token on the batch routes, then 429 SECONDLY (no Retry-After, the usual
+// rate headers), answers slower from 75% of N, GET .../labels not counted.
+TEST(issue_15, capacity_answers_429_secondly_and_slows_near_it) {
+  config c;
+  c.rate = rate_spec{100, std::chrono::milliseconds(10'000)};
+  c.exempt_batch = true;
+  c.capacity = 4;
+  c.retry_after_s = 3;  // never on SECONDLY answers
+  handler_rig rig{c};
+  const std::int64_t t0 = rig.now.mono_ns;
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 4; ++i) {
+    auto plan = rig.run("POST", v4_archive_route, one_archive);
+    ASSERT_EQ(plan.outcome, sandbox_errc::ok) << i;
+    delays.push_back(plan.delay.count());
+    EXPECT_EQ(header_of(rig.out, "X-HubSpot-RateLimit-Remaining"), "100") << "exempt: the window does not fall";
+    rig.now.mono_ns += 100'000'000;  // 0, 100, 200, 300 ms
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{0, 0, 0, 200}));          // u = 1/4, 2/4, 3/4, 4/4
+  rig.run("GET", "/crm/v4/associations/contacts/companies/labels", "");  // not a batch route: not counted
+  EXPECT_TRUE(rig.out.starts_with("HTTP/1.1 200 ")) << rig.out;
+
+  rig.now.mono_ns = t0 + 999'999'999;  // the first still inside the trailing second
+  auto refused = rig.run("POST", v4_archive_route, one_archive);
+  EXPECT_EQ(refused.outcome, sandbox_errc::secondly_limited);
+  EXPECT_EQ(refused.delay.count(), 0);
+  EXPECT_TRUE(rig.out.starts_with("HTTP/1.1 429 ")) << rig.out;
+  const std::string id = header_of(rig.out, "x-hubspot-correlation-id");
+  EXPECT_EQ(
+      body_of(rig.out),
+      R"({"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":")" +
+          id + R"(","policyName":"SECONDLY","groupName":"publicapi:private_app-api-calls-secondly:62515"})");
+  EXPECT_EQ(header_of(rig.out, "Retry-After"), "<none>");
+  EXPECT_EQ(header_of(rig.out, "X-HubSpot-RateLimit-Max"), "100");
+  EXPECT_EQ(header_of(rig.out, "X-HubSpot-RateLimit-Remaining"), "100");
+
+  rig.now.mono_ns = t0 + 1'000'000'000;  // the first has left: 3 in the second, this one the 4th
+  auto again = rig.run("POST", v4_archive_route, one_archive);
+  EXPECT_EQ(again.outcome, sandbox_errc::ok);
+  EXPECT_EQ(again.delay.count(), 200);
+
+  auto st = rig.handler->snapshot(rig.now);
+  EXPECT_EQ(st.rate_limited, 1u);
+  EXPECT_EQ(st.rate_limited_secondly, 1u);
+  EXPECT_EQ(st.by_status[429], 1u);
+  EXPECT_EQ(st.max_requests_in_second, 4u);
+  EXPECT_EQ(st.max_requests_in_window, 0u);  // exempt: nothing counted in the window
+  EXPECT_EQ(st.accepted, 6u);                // 5 archives and the labels GET; not the 429
+  auto json = st.to_json();
+  EXPECT_NE(
+      json.find(
+          R"("rate_limited":1,"rate_limited_daily":0,"rate_limited_secondly":1,"max_requests_in_window":0,"max_requests_in_second":4,)"),
+      std::string::npos)
+      << json;
+  EXPECT_STREQ(to_string(sandbox_errc::secondly_limited), "per-second capacity limit");
+}
+
+// Issue 15: without --exempt-batch the window is checked first and still
+// counts; the capacity is per token; a slow fault adds to the capacity delay.
+TEST(issue_15, capacity_works_beside_the_window_and_adds_to_a_slow_fault) {
+  config c;
+  c.rate = rate_spec{3, std::chrono::milliseconds(10'000)};
+  c.capacity = 2;
+  c.capacity_delay = std::chrono::milliseconds(50);
+  c.fault_slow = 1;
+  c.fault_slow_delay = std::chrono::milliseconds(7);
+  handler_rig rig{c};
+  EXPECT_EQ(rig.run("POST", v4_archive_route, one_archive).delay.count(), 7);  // u = 1/2: no capacity delay
+  auto second = rig.run("POST", v4_archive_route, one_archive);
+  EXPECT_EQ(second.delay.count(), 57);  // at capacity: 50 + the slow fault's 7
+  EXPECT_EQ(header_of(rig.out, "X-HubSpot-RateLimit-Remaining"), "1");
+  EXPECT_EQ(rig.run("POST", v4_archive_route, one_archive).outcome, sandbox_errc::secondly_limited);
+  EXPECT_EQ(header_of(rig.out, "X-HubSpot-RateLimit-Remaining"), "1") << "a refused request is not counted";
+  rig.now.mono_ns += 1'000'000'000;
+  EXPECT_EQ(rig.run("POST", v4_archive_route, one_archive).outcome, sandbox_errc::ok);
+  EXPECT_EQ(rig.run("POST", v4_archive_route, one_archive).outcome, sandbox_errc::rate_limited);  // window first
+  auto st = rig.handler->snapshot(rig.now);
+  EXPECT_EQ(st.rate_limited, 2u);
+  EXPECT_EQ(st.rate_limited_secondly, 1u);
+  EXPECT_EQ(st.max_requests_in_window, 3u);
+  EXPECT_EQ(st.max_requests_in_second, 2u);
 }

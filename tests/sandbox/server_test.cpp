@@ -261,7 +261,7 @@ TEST(sandbox_server, batch_limits_answer_400_naming_the_number) {
   EXPECT_EQ(normalized(r),
             R"({"status":"error","message":"The maximum number of inputs supported in a batch is 100. Please reduce the number of items and try again","correlationId":"CID","category":"VALIDATION_ERROR"})");
 
-  c.max_inputs = 5;
+  c.max_inputs = sandbox::input_limits::all(5);
   c.max_pairs = 3;
   sandbox_fixture g(c);
   auto inputs6 = g.client.post(v4_archive, archive_body({{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {6, 1}}));
@@ -318,6 +318,25 @@ TEST(sandbox_server, burst_gets_429_then_the_window_recovers) {
   EXPECT_EQ(st.by_status[429], st.rate_limited);
   EXPECT_EQ(st.max_requests_in_window, 5u);
   EXPECT_EQ(st.accepted, 7u);  // 429s do not count toward the window
+}
+
+// A fake clock drives the windows of a real server: no race with the
+// machine's speed.
+TEST(sandbox_server, an_injected_clock_drives_the_window) {
+  auto c = seeded_config();
+  c.rate = sandbox::rate_spec{2, std::chrono::milliseconds(10'000)};
+  std::atomic<std::int64_t> mono_ns{5'000'000'000};
+  sandbox::background_sandbox sb(c, [&] { return sandbox::clock_reading{mono_ns.load(), 1'780'000'000'000}; });
+  https_client client("127.0.0.1", sb.port(), sb.ca_pem());
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  mono_ns += 9'999'000'000;  // both inside one window however slow the machine
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 429);
+  mono_ns += 1'000'000;  // the first has left the window
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+  auto st = sb.stats();
+  EXPECT_EQ(st.rate_limited, 1u);
+  EXPECT_EQ(st.requests_per_second.size(), 11u);  // seconds 0..10 of the fake clock
 }
 
 TEST(sandbox_server, retry_after_and_no_rate_headers_switches) {
@@ -743,4 +762,115 @@ TEST(sandbox_server, DISABLED_throughput_keep_alive) {
               threads * per_thread, threads, secs, threads * per_thread / secs, threads * per_thread * 100 / secs,
               static_cast<unsigned long long>(st.archived_pairs));
   EXPECT_EQ(failures.load(), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Issue 15: per-operation input caps (--max-inputs OP:N,...)
+
+namespace {
+
+constexpr const char* v4_create = "/crm/v4/associations/contacts/companies/batch/create";
+
+// A batch/create body of `n` unlabelled contact→company inputs (from ids 1..n).
+std::string create_body(std::uint64_t n) {
+  std::string s = "{\"inputs\":[";
+  for (std::uint64_t i = 1; i <= n; ++i) {
+    if (i > 1) s += ',';
+    s += R"({"from":{"id":")" + std::to_string(i) + R"("},"to":{"id":")" + std::to_string(100'000 + i) +
+         R"("},"types":[{"associationCategory":"HUBSPOT_DEFINED","associationTypeId":279}]})";
+  }
+  return s + "]}";
+}
+
+// A batch/archive body of `n` inputs (from ids 1..n, one to id each).
+std::string archive_inputs(std::uint64_t n) {
+  std::vector<pair_id> pairs;
+  for (std::uint64_t i = 1; i <= n; ++i) pairs.push_back({i, 100'000 + i});
+  return archive_body(pairs);
+}
+
+std::string limit_text(std::uint32_t n) {
+  return "The maximum number of inputs supported in a batch is " + std::to_string(n) +
+         ". Please reduce the number of items and try again";
+}
+
+}  // namespace
+
+TEST(issue_15, max_inputs_per_operation_over_tls) {
+  auto c = local_config();
+  c.rate.max = 0;
+  std::string err = sandbox::parse_input_limits("create:2000", c.max_inputs);  // as --max-inputs create:2000
+  ASSERT_EQ(err, "");
+  sandbox_fixture f(c);
+
+  auto ok = f.client.post(v4_create, create_body(2000));
+  EXPECT_EQ(ok.status, 201) << ok.body.substr(0, 300);
+  EXPECT_EQ(f.sb->stats().created_pairs, 2000u);
+
+  auto over = f.client.post(v4_create, create_body(2001));
+  EXPECT_EQ(over.status, 400);
+  EXPECT_EQ(normalized(over), R"({"status":"error","message":")" + limit_text(2000) +
+                                  R"(","correlationId":"CID","category":"VALIDATION_ERROR"})");
+
+  // archive keeps the default 100.
+  EXPECT_EQ(f.client.post(v4_archive, archive_inputs(100)).status, 204);
+  auto archive_over = f.client.post(v4_archive, archive_inputs(101));
+  EXPECT_EQ(archive_over.status, 400);
+  EXPECT_NE(archive_over.body.find(limit_text(100)), std::string::npos) << archive_over.body;
+  auto st = f.sb->stats();
+  EXPECT_EQ(st.by_status[400], 2u);
+  EXPECT_EQ(st.created_pairs, 2000u);
+  EXPECT_EQ(st.archived_pairs, 100u);  // the 100 created with from ids 1..100
+}
+
+// ---------------------------------------------------------------------------
+// Issue 15: the per-second capacity (--capacity N/s) over TLS, on a fake
+// clock frozen inside one second: more than N to an exempt batch route get
+// HubSpot's SECONDLY 429, without Retry-After, with the usual headers.
+
+TEST(issue_15, capacity_over_tls_answers_secondly_429_without_retry_after) {
+  auto c = seeded_config();
+  c.exempt_batch = true;
+  c.capacity = 3;
+  c.retry_after_s = 5;
+  std::atomic<std::int64_t> mono_ns{7'000'000'000};
+  sandbox::background_sandbox sb(c, [&] { return sandbox::clock_reading{mono_ns.load(), 1'780'000'000'000}; });
+  https_client client("127.0.0.1", sb.port(), sb.ca_pem());
+  const std::string dated = "/crm/associations/2026-03/contacts/companies/batch/archive";
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = client.post(i == 1 ? dated : v4_archive, one_pair_body());  // v4 and dated share the counter
+    auto took = std::chrono::steady_clock::now() - t0;
+    ASSERT_EQ(r.status, i == 1 ? 200 : 204) << i;
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Remaining"), "190") << "exempt: the window does not fall";
+    if (i == 2) {
+      EXPECT_GE(took, std::chrono::milliseconds(200)) << "at capacity the answer waits 200 ms";
+    }
+  }
+  for (int i = 0; i < 2; ++i) {
+    auto r = client.post(v4_archive, one_pair_body());
+    ASSERT_EQ(r.status, 429) << i;
+    EXPECT_EQ(r.header("Content-Type"), json_ct);
+    EXPECT_EQ(
+        normalized(r),
+        R"({"status":"error","message":"You have reached your secondly limit.","errorType":"RATE_LIMIT","correlationId":"CID","policyName":"SECONDLY","groupName":"publicapi:private_app-api-calls-secondly:62515"})");
+    EXPECT_FALSE(r.has_header("Retry-After"));
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Max"), "190");
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Remaining"), "190");
+    EXPECT_EQ(r.header("X-HubSpot-RateLimit-Interval-Milliseconds"), "10000");
+  }
+  EXPECT_EQ(client.post(v4_archive, one_pair_body(), "other-token").status, 204);  // per token
+  // The second has rolled.
+  mono_ns += 1'000'000'000;
+  EXPECT_EQ(client.post(v4_archive, one_pair_body()).status, 204);
+
+  auto stats = client.get("/_sandbox/stats");
+  ASSERT_EQ(stats.status, 200);
+  EXPECT_NE(stats.body.find(R"("rate_limited":2,"rate_limited_daily":0,"rate_limited_secondly":2,)"), std::string::npos)
+      << stats.body;
+  EXPECT_NE(stats.body.find(R"("max_requests_in_second":3,)"), std::string::npos) << stats.body;
+  auto st = sb.stats();
+  EXPECT_EQ(st.by_status[429], 2u);
+  EXPECT_EQ(st.accepted, 5u);
+  EXPECT_EQ(st.max_requests_in_window, 0u);
 }
