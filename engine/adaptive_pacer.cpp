@@ -10,7 +10,9 @@ namespace hubbatch::engine {
 namespace {
 constexpr std::size_t max_samples = 512;      // latencies kept per epoch (the median needs no more)
 constexpr std::size_t baseline_epochs = 240;  // the baseline: the lowest epoch median of these (two minutes)
-constexpr std::size_t latency_epochs = 8;     // the in-flight cap follows the highest median of these
+constexpr std::size_t latency_epochs = 8;
+constexpr int min_samples = 5;  // answers an epoch needs before its median is judged     // the in-flight cap follows
+                                // the highest median of these
 }  // namespace
 
 adaptive_pacer::adaptive_pacer(settings s, time_point now)
@@ -39,8 +41,8 @@ bool adaptive_pacer::on_answer(time_point now, duration latency, answer a) {
     const bool burst = server_errors_ >= 3 || (server_errors_ >= 2 && server_errors_ * 5 >= answers_);
     if (burst && now >= hold_until_) {
       decrease(now, fmt::format("{} 5xx answers of {} in this epoch", server_errors_, answers_));
-    } else if (now - epoch_start_ >= epoch()) {
-      end_epoch(now);
+    } else if (now - epoch_start_ >= epoch() && (answers_ >= min_samples || now - epoch_start_ >= 8 * epoch())) {
+      end_epoch(now);  // a slow pace waits for enough answers to judge (up to eight epochs)
     }
   }
   return rate_ != before || in_flight_ != cap_before;
@@ -65,7 +67,7 @@ bool adaptive_pacer::end_epoch(time_point now) {
   answers_ = server_errors_ = 0;
   latencies_ms_.clear();
   epoch_start_ = now;
-  if (now < hold_until_ || samples < 5) {
+  if (now < hold_until_ || samples == 0) {
     update_in_flight();
     return false;
   }
@@ -83,7 +85,7 @@ bool adaptive_pacer::end_epoch(time_point now) {
     if (above > std::max(50.0, 0.25 * baseline_ms_))
       rate_ *= 1.01;  // warm: creep
     else
-      rate_ *= troubled_ ? 1.05 : 1.25;  // fast
+      rate_ *= halved_ ? 1.05 : 1.25;  // fast
     rate_ = std::min(rate_, std::max(1.0, s_.ceiling));
   }
   update_in_flight();
@@ -92,7 +94,7 @@ bool adaptive_pacer::end_epoch(time_point now) {
 }
 
 void adaptive_pacer::decrease(time_point now, std::string why) {
-  troubled_ = true;
+  halved_ = true;
   rate_ = std::max(1.0, rate_ / 2);
   ++decreases_;
   reason_ = std::move(why);

@@ -8,7 +8,8 @@
 // At the end of each, the epoch's median latency against the baseline (the
 // lowest epoch median of the last two minutes: the server unloaded) decides:
 //   fast   (up to 50 ms or a quarter of the baseline above it): grow, by a
-//          quarter until the first halving, then by 5%;
+//          quarter until the first halving, then by 5% (a quicker return
+//          overshoots: the answers tell of a rate a second old);
 //   warm   (up to 100 ms or half the baseline above): creep, 1%;
 //   slow   (up to 150 ms or the baseline above): ease off, 3%;
 //   clear rise (beyond): halve.
@@ -65,7 +66,7 @@ class adaptive_pacer {
 
   settings s_;
   double rate_;
-  bool troubled_ = false;  // halved at least once: grow by 5%, not a quarter
+  bool halved_ = false;  // halved at least once: fast answers grow the rate by 5%, not a quarter
   int decreases_ = 0;
   int in_flight_ = 2;
   std::string reason_;

@@ -106,7 +106,9 @@ bool pacing::on_answer(const pace_answer& a, time_point now) {
 }
 
 void pacing::to_adaptive(time_point now, std::string evidence) {
-  const auto l = controller_->current();
+  // The window's full rate: 429s from a capacity the window does not know
+  // (SECONDLY) may have lowered the window's own limit before the switch.
+  const auto l = controller_->announced();
   const double window_rate = l.max / std::chrono::duration<double>(l.window).count();
   pacer_.emplace(adaptive_pacer::settings{window_rate, max_rate_, connections_}, now);
   mode_ = pace_mode::adaptive;

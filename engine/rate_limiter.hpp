@@ -140,6 +140,12 @@ class rate_controller {
   // at least one per 429, so repeated 429s always lower the limit.
   bool on_rate_limited(int own_occupied, time_point now);
 
+  // The limit the headers announced, before others' use and the share are
+  // taken off (the fallback before any header came).
+  limit announced() const noexcept {
+    return announced_max_ > 0 ? limit{announced_max_, announced_window_} : fallback_;
+  }
+
   // Estimated use of the window by other clients (0 when alone).
   int foreign_estimate() const noexcept { return foreign_; }
 
