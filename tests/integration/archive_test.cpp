@@ -35,11 +35,7 @@ using test::sandbox_with;
 using test::job_for;
 using test::options_for;
 
-void expect_books_balance(const engine::job_result& r) {
-  const auto& c = r.totals;
-  EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
-}
+using test::expect_books_balance;
 
 std::size_t count_lines(const std::string& path) {
   std::ifstream in(path);

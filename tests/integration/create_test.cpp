@@ -49,11 +49,7 @@ using test::write_typed_csv;
 
 const assoc_type untyped{};
 
-void expect_books_balance(const engine::job_result& r) {
-  const auto& c = r.totals;
-  EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
-}
+using test::expect_books_balance;
 
 // A sandbox knowing the label USER_DEFINED:36 "Billing contact", seeded with
 // untyped contact->company pairs (they list with the default type 279).

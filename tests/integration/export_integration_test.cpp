@@ -55,11 +55,7 @@ struct labelled_portal {
   }
 };
 
-void expect_books_balance(const engine::job_result& r) {
-  const auto& c = r.totals;
-  EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
-}
+using test::expect_books_balance;
 
 std::size_t distinct_froms(const std::vector<pair_id>& pairs) {
   std::vector<std::uint64_t> f;

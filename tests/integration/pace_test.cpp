@@ -26,11 +26,7 @@ using test::options_for;
 using test::sandbox_with;
 using test::temp_dir;
 
-void expect_books_balance(const engine::job_result& r) {
-  const auto& c = r.totals;
-  EXPECT_EQ(r.invariant_error, "");
-  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
-}
+using test::expect_books_balance;
 
 engine::job_result create_at_auto(const sandbox::background_sandbox& sb, const std::string& input,
                                   double max_rate = 100) {

@@ -7,6 +7,8 @@
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +28,13 @@ inline sandbox::config sandbox_with(const std::vector<pair_id>& seeded, const st
   s.pairs = seeded;
   c.seeds.push_back(std::move(s));
   return c;
+}
+
+// Every input pair ended in exactly one state, and the counters agree.
+inline void expect_books_balance(const engine::job_result& r) {
+  const auto& c = r.totals;
+  EXPECT_EQ(r.invariant_error, "");
+  EXPECT_EQ(c.input_pairs, c.done_pairs + c.failed_pairs + c.rejected_pairs + c.duplicate_pairs + c.pending_pairs);
 }
 
 inline engine::archive_config job_for(const sandbox::background_sandbox& sb, const std::string& input) {
