@@ -282,6 +282,14 @@ std::string report_json(const counters& c, const report_context& ctx) {
                  json_number(lat.quantile(0.99)), json_number(lat.max()));
   fmt::format_to(o, "  \"rate_limit\": {{\"max\": {}, \"window_s\": {}}},\n", ctx.effective_rate_max,
                  json_number(ctx.effective_rate_window_s));
+  if (const auto& p = ctx.partition) {
+    fmt::format_to(o,
+                   "  \"partition\": {{\"inputs\": {}, \"files\": {}, \"pairs\": {}, \"bytes\": {}, \"seconds\": {}, "
+                   "\"dir\": {}}},\n",
+                   p->inputs, p->files, p->pairs, p->bytes, json_number(p->seconds), json_string(p->dir));
+  } else {
+    out += "  \"partition\": null,\n";
+  }
   if (ctx.totals) {
     const auto& t = *ctx.totals;
     fmt::format_to(o,

@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace hubbatch::engine {
@@ -104,7 +105,52 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       co_await asio::post(j.ioc, asio::use_awaitable);
     }
     if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+    spill.release(i);  // read: its disk space goes back now, not at the end of the input
   }
+}
+
+// The first pass of a partitioned input is done: what it took, into the
+// report (partition_summary) and the log.
+void note_partition_pass(job_state& j, const partition_files& spill, time_point started) {
+  const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+  const std::uint64_t bytes = spill.records() * sizeof(partition_files::record);
+  auto& p = j.partition;
+  ++p.inputs;
+  p.files += spill.count();
+  p.pairs += spill.records();
+  p.bytes += bytes;
+  p.seconds += seconds;
+  p.dir = spill.dir();
+  spdlog::info("{}: partitioned {} pairs into {} temporary files in {} ({:.1f} MB) in {:.1f} s", j.input_name,
+               spill.records(), spill.count(), spill.dir(), static_cast<double>(bytes) / 1e6, seconds);
+}
+
+// A partition split for a file of `bytes` (0: none): as many files as
+// partition_count() asks for, as the open-file limit allows; a lower limit
+// or little free space in the temporary directory is worth a warning.
+std::size_t plan_partitions(const job_state& j, std::uint64_t bytes) {
+  const std::size_t wanted = partition_count(bytes, j.cfg.group_window, max_partitions);
+  if (wanted == 0) return 0;
+  const std::size_t reserve = 2 * static_cast<std::size_t>(j.cfg.connections) + 64;
+  const std::size_t parts = partition_count(bytes, j.cfg.group_window, partition_file_budget(wanted, reserve));
+  if (parts < wanted)
+    spdlog::warn(
+        "{}: the open-file limit allows {} temporary partitions of the {} wanted: larger partitions are "
+        "grouped more slowly (raise ulimit -n)",
+        j.input_name, parts, wanted);
+  return parts;
+}
+
+void warn_if_little_space(const job_state& j, const partition_files& spill, std::uint64_t bytes) {
+  struct statvfs fs {};
+  if (::statvfs(spill.dir().c_str(), &fs) != 0) return;
+  const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  const std::uint64_t most = 2 * bytes;  // 32 bytes a pair at 16 bytes a line
+  if (free_bytes < most)
+    spdlog::warn(
+        "{}: partitioning may need up to {:.1f} GB of temporary disk (32 bytes a pair) and {} has {:.1f} GB "
+        "free (TMPDIR chooses the directory)",
+        j.input_name, static_cast<double>(most) / 1e9, spill.dir(), static_cast<double>(free_bytes) / 1e9);
 }
 
 // Reads one input to its end (or until a stop) through the gzip-aware decoder.
@@ -136,16 +182,16 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
 
   // A file that cannot fit in one window is read twice: first split by
   // from-id into partitions of about half a window, then fed partition by
-  // partition (see partition_files). Line lengths vary, so 16 bytes a line is
-  // taken as a cautious estimate of the number of pairs. An operation whose
+  // partition (see partition_files, partition_count). An operation whose
   // input is one pair gains nothing from grouping by from-id: never split.
   std::optional<partition_files> spill;
+  time_point pass_started{};
   if (regular && j.cfg.partition_input && j.op.groups_to_ids()) {
-    std::size_t estimate = static_cast<std::size_t>(st.st_size) / 16;
-    std::size_t parts = (2 * estimate + j.cfg.group_window - 1) / std::max<std::size_t>(1, j.cfg.group_window);
-    if (parts > 1) {
-      spill.emplace(std::min<std::size_t>(parts, 1024));
+    if (const std::size_t parts = plan_partitions(j, static_cast<std::uint64_t>(st.st_size)); parts > 0) {
+      pass_started = clock::now();
+      spill.emplace(parts);
       j.spill = &*spill;
+      warn_if_little_space(j, *spill, static_cast<std::uint64_t>(st.st_size));
     }
   }
 
@@ -203,6 +249,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   j.flush_journal();
   if (spill) {
     j.spill = nullptr;
+    note_partition_pass(j, *spill, pass_started);
     co_await feed_partitions(j, *spill, timer, high_water);
   }
 }

@@ -71,9 +71,13 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
     co_await j.wake.wait(timer, clock::now() + j.opt.progress_tick);
     if (live_tasks <= 1) break;
     const double window_s = std::chrono::duration<double>(j.limiter.window()).count();
-    job_progress p{j.totals, j.input_bytes_read, j.input_bytes_total, j.reading_done,
+    job_progress p{j.totals,
+                   j.input_bytes_read,
+                   j.input_bytes_total,
+                   j.reading_done,
                    std::chrono::duration<double>(clock::now() - started).count(),
-                   j.limiter.max() > 0 && window_s > 0 ? j.limiter.max() / window_s : 0};
+                   j.limiter.max() > 0 && window_s > 0 ? j.limiter.max() / window_s : 0,
+                   j.spill != nullptr};
     j.opt.on_progress(p);
   }
 }
@@ -280,6 +284,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.input_columns = j.input_columns;
   ctx.input_hint = j.input_hint;
+  if (j.partition.inputs > 0) ctx.partition = j.partition;
   out.stop = j.disp.stopped();
   out.recent_requests = j.limiter.recent(clock::now());
   out.wakeups = j.work.woken() + j.space.woken() + j.wake.woken();

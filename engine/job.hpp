@@ -37,6 +37,8 @@ struct job_progress {
   bool reading_done = false;           // the whole input was read: totals.input_pairs is final
   double elapsed_s = 0;                // since the job started
   double request_rate = 0;             // requests per second the pacing allows now; 0 = unpaced
+  bool partitioning = false;           // the first pass over a partitioned input: pairs go to temporary
+                                       // files, none is sent yet (engine/partitions.hpp)
 };
 
 struct job_options {

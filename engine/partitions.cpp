@@ -10,14 +10,39 @@
 #include <stdexcept>
 #include <string>
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 namespace hubbatch::engine {
 
+std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files) {
+  const std::uint64_t estimate = input_bytes / 16;
+  const std::uint64_t window = std::max<std::size_t>(1, group_window);
+  const std::uint64_t parts = (2 * estimate + window - 1) / window;
+  if (parts <= 1) return 0;
+  const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>({parts, max_partitions, open_files}));
+  return n < 2 ? 0 : n;
+}
+
+std::size_t partition_file_budget(std::size_t wanted, std::size_t reserve) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  const rlim_t need = static_cast<rlim_t>(wanted + reserve);
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? need : std::min(need, lim.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY) return wanted;
+  const auto soft = static_cast<std::size_t>(lim.rlim_cur);
+  return soft > reserve ? soft - reserve : 0;
+}
+
 partition_files::partition_files(std::size_t count) {
   const char* dir = std::getenv("TMPDIR");
-  std::string base = (dir && *dir ? std::string(dir) : std::string("/tmp")) + "/hubbatch-spill-XXXXXX";
+  dir_ = dir && *dir ? std::string(dir) : std::string("/tmp");
+  std::string base = dir_ + "/hubbatch-spill-XXXXXX";
   for (std::size_t i = 0; i < count; ++i) {
     std::vector<char> name(base.begin(), base.end());
     name.push_back('\0');
@@ -31,16 +56,23 @@ partition_files::partition_files(std::size_t count) {
     }
     files_.push_back(f);
   }
-  // At most 2 MiB of gathered records over all partitions (up to 1024), so
-  // memory stays flat whatever the input size; even 1 KiB a write takes the
-  // per-record locking out of the profile.
+  // At most 2 MiB of gathered records over all partitions (1 KiB each above
+  // 2048 partitions), so memory stays flat whatever the input size; even 1
+  // KiB a write takes the per-record locking out of the profile.
   per_write_ = std::clamp<std::size_t>((2u << 20) / sizeof(record) / std::max<std::size_t>(count, 1),
                                        1024 / sizeof(record), 65536 / sizeof(record));
   pending_.resize(count);
 }
 
 partition_files::~partition_files() {
-  for (auto* f : files_) std::fclose(f);
+  for (auto* f : files_)
+    if (f) std::fclose(f);
+}
+
+void partition_files::release(std::size_t i) noexcept {
+  if (files_[i]) std::fclose(files_[i]);
+  files_[i] = nullptr;
+  std::vector<record>().swap(pending_[i]);
 }
 
 std::size_t partition_files::partition_of(std::uint64_t from) const noexcept {

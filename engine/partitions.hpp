@@ -10,13 +10,34 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 namespace hubbatch::engine {
 
+// How many temporary files a file of `input_bytes` is split into; 0: it is
+// not split (it fits in the group window, or fewer than 2 files may be
+// opened). About half a window each, taking 16 bytes a line (a cautious
+// guess: lines of real ids are longer, so partitions come out smaller), at
+// most max_partitions and at most `open_files`. A partition bigger than the
+// window is still grouped, more slowly (engine/feed.cpp).
+inline constexpr std::size_t max_partitions = 4096;
+std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files);
+
+// The descriptors the partition files may take: the soft limit on open
+// files (RLIMIT_NOFILE), first raised toward `wanted` + `reserve` when it is
+// lower (up to the hard limit: many systems start programs at 1024), less
+// `reserve` for everything else the job opens (connections, journal,
+// failures file, output, stdio).
+std::size_t partition_file_budget(std::size_t wanted, std::size_t reserve);
+
 // Partitions by a hash of the from-id: all pairs of one from-id land in the
 // same partition. The files are unlinked at creation (in $TMPDIR or /tmp),
-// so they vanish with the process.
+// so they vanish with the process; each is closed, and its disk freed, once
+// it has been read back (release()). They take 32 bytes a pair (about 1.3
+// times a CSV of 11-12 digit ids; at most twice the input's size at the 16
+// bytes a line partition_count() assumes), plus per file in memory a stdio
+// buffer (4 KiB) and the records gathered for its next write (at least 1 KiB).
 class partition_files {
  public:
   // One pair as stored: 32 bytes. The type is kept as two plain integers,
@@ -56,6 +77,7 @@ class partition_files {
   // (one locked fwrite per record was ~4% of the client's CPU). Throws
   // std::runtime_error on a write failure (a full disk).
   void write(const pair_id& p, std::uint64_t line) {
+    ++records_;
     const std::size_t i = partition_of(p.from);
     auto& b = pending_[i];
     b.push_back(record{p.from, p.to, line, p.type.id, static_cast<std::uint32_t>(p.type.category)});
@@ -64,6 +86,10 @@ class partition_files {
   std::size_t count() const noexcept { return files_.size(); }
   // Rewinds partition i for reading; `records` receives how many it holds.
   std::FILE* open_for_reading(std::size_t i, std::size_t& records);
+  // Closes partition i once it has been read: its disk space is freed.
+  void release(std::size_t i) noexcept;
+  std::uint64_t records() const noexcept { return records_; }  // written so far (some may still be gathered)
+  const std::string& dir() const noexcept { return dir_; }     // where the files are ($TMPDIR or /tmp)
 
  private:
   // The high half of the id hash (io/pair.hpp), scaled to the partition count
@@ -75,6 +101,8 @@ class partition_files {
   std::vector<std::FILE*> files_;
   std::vector<std::vector<record>> pending_;  // per partition, not yet written
   std::size_t per_write_ = 0;                 // records gathered before a write
+  std::uint64_t records_ = 0;
+  std::string dir_;
 };
 
 }  // namespace hubbatch::engine

@@ -104,3 +104,38 @@ TEST(partition_files, issue_13_reordered_partition_has_one_run_per_from_id_and_t
   ASSERT_EQ(by_line.size(), input.size());
   for (const record& r : input) EXPECT_EQ(by_line.at(r.line).pair(), r.pair());
 }
+
+// Issue 15: how many files an input is split into. None when it fits in the
+// window; about half a window each at 16 bytes a line (a 100-million-pair
+// CSV of 24.5 bytes a line: 3,063 files of about 33,000 pairs; the cap of
+// 1024 made them 97,700, at the edge of the 100,000-pair window); at most
+// max_partitions and what the open-file limit leaves; none below 2.
+TEST(partition_files, issue_15_partition_count) {
+  using engine::partition_count;
+  EXPECT_EQ(partition_count(800'000, 100'000, 4096), 0u);  // 50,000 lines at most: one window
+  EXPECT_EQ(partition_count(24'000'000, 100'000, 4096), 30u);
+  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 4096), 3063u);
+  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 1000), 1000u);
+  EXPECT_EQ(partition_count(100'000'000'000ULL, 100'000, 1'000'000), engine::max_partitions);
+  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 1), 0u);
+  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 0), 0u);
+  EXPECT_EQ(partition_count(1'000, 0, 100), 100u);  // a window of 0 counts as 1
+}
+
+// Issue 15: a partition read back is closed (its disk space freed at once);
+// the others stay readable.
+TEST(partition_files, issue_15_release_closes_a_read_partition) {
+  engine::partition_files spill(4);
+  for (std::uint64_t i = 0; i < 1000; ++i) spill.write(pair_id{i, i + 1}, i + 2);
+  EXPECT_EQ(spill.records(), 1000u);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < spill.count(); ++i) {
+    std::size_t n = 0;
+    std::FILE* f = spill.open_for_reading(i, n);
+    std::vector<record> recs(n);
+    ASSERT_EQ(std::fread(recs.data(), sizeof(record), n, f), n);
+    total += n;
+    spill.release(i);
+  }
+  EXPECT_EQ(total, 1000u);
+}

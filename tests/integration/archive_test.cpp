@@ -3,6 +3,7 @@
 // exactly the pairs that were never in the input) and that the books balance.
 #include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
+#include "engine/partitions.hpp"
 
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
@@ -20,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace hubbatch;
@@ -349,8 +351,54 @@ TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input)
     EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
     if (partition) {
       EXPECT_EQ(r.totals.sent_inputs, froms.size()) << "each from-id sent as exactly one input";
+      // Issue 15: the pass is reported on its own.
+      ASSERT_TRUE(r.context.partition);
+      const auto& p = *r.context.partition;
+      EXPECT_EQ(p.inputs, 1u);
+      EXPECT_EQ(p.files, engine::partition_count(fs::file_size(cfg.input), cfg.group_window, engine::max_partitions));
+      EXPECT_EQ(p.pairs, input.size());
+      EXPECT_EQ(p.bytes, 32 * input.size());
+      EXPECT_GE(p.seconds, 0.0);
+      EXPECT_LT(p.seconds, r.context.elapsed_s);
+      const char* tmp = std::getenv("TMPDIR");
+      EXPECT_EQ(p.dir, tmp && *tmp ? tmp : "/tmp");
     } else {
       EXPECT_GT(r.totals.sent_inputs, froms.size() * 2) << "without partitions a small window splits groups";
+      EXPECT_FALSE(r.context.partition);
     }
   }
+}
+
+// Issue 15: a file split into more partitions than the soft open-file limit
+// allows (1024 on many systems: a 1 GB file at the default window wanted
+// more) failed to make its temporary files. The job raises the soft limit
+// toward the hard one (a hard limit too low gives fewer, larger partitions:
+// engine::partition_count, tested in tests/engine/partitions_test.cpp).
+TEST(archive_integration, issue_15_a_low_open_file_limit_does_not_stop_a_partitioned_input) {
+  auto input = make_pairs(30'000, 16);
+  sandbox::background_sandbox sb(sandbox_with(input));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.group_window = 100;  // about 860 partitions: far more files than the limit below
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 128;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto r = engine::run_job(cfg, options_for(sb));
+  rlimit after{};
+  ::getrlimit(RLIMIT_NOFILE, &after);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.done_pairs, input.size());
+  EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+  ASSERT_TRUE(r.context.partition);
+  const std::size_t reserve = 2 * static_cast<std::size_t>(cfg.connections) + 64;
+  const std::size_t allowed = saved.rlim_max == RLIM_INFINITY
+                                  ? engine::max_partitions
+                                  : std::min<std::size_t>(engine::max_partitions, saved.rlim_max - reserve);
+  const std::size_t wanted = engine::partition_count(fs::file_size(cfg.input), cfg.group_window, allowed);
+  EXPECT_GT(wanted, 500u);
+  EXPECT_EQ(r.context.partition->files, wanted);
+  EXPECT_GT(after.rlim_cur, 128u);
 }
