@@ -125,14 +125,19 @@ void note_partition_pass(job_state& j, const partition_files& spill, time_point 
                spill.records(), spill.count(), spill.dir(), static_cast<double>(bytes) / 1e6, seconds);
 }
 
-// A partition split for a file of `bytes` (0: none): as many files as
-// partition_count() asks for, as the open-file limit allows; a lower limit
-// or little free space in the temporary directory is worth a warning.
-std::size_t plan_partitions(const job_state& j, std::uint64_t bytes) {
-  const std::size_t wanted = partition_count(bytes, j.cfg.group_window, max_partitions);
+// A partition split for the file `fd` of `bytes` (0: none): as many files
+// as partition_count() asks for at the length of its first 64 KiB's lines,
+// as the open-file limit allows; a lower limit or little free space in the
+// temporary directory is worth a warning.
+std::size_t plan_partitions(const job_state& j, int fd, std::uint64_t bytes) {
+  std::vector<char> head(std::min<std::uint64_t>(bytes, 64 << 10));
+  const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
+  double line = bytes_per_line(std::string_view(head.data(), got > 0 ? static_cast<std::size_t>(got) : 0));
+  if (line <= 0) line = default_bytes_per_line;
+  const std::size_t wanted = partition_count(bytes, j.cfg.group_window, max_partitions, line);
   if (wanted == 0) return 0;
   const std::size_t reserve = 2 * static_cast<std::size_t>(j.cfg.connections) + 64;
-  const std::size_t parts = partition_count(bytes, j.cfg.group_window, partition_file_budget(wanted, reserve));
+  const std::size_t parts = partition_count(bytes, j.cfg.group_window, partition_file_budget(wanted, reserve), line);
   if (parts < wanted)
     spdlog::warn(
         "{}: the open-file limit allows {} temporary partitions of the {} wanted: larger partitions are "
@@ -181,13 +186,13 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   const std::size_t high_water = static_cast<std::size_t>(j.cfg.connections) * 4 + 4;
 
   // A file that cannot fit in one window is read twice: first split by
-  // from-id into partitions of about half a window, then fed partition by
+  // from-id into partitions of 3/4 of a window, then fed partition by
   // partition (see partition_files, partition_count). An operation whose
   // input is one pair gains nothing from grouping by from-id: never split.
   std::optional<partition_files> spill;
   time_point pass_started{};
   if (regular && j.cfg.partition_input && j.op.groups_to_ids()) {
-    if (const std::size_t parts = plan_partitions(j, static_cast<std::uint64_t>(st.st_size)); parts > 0) {
+    if (const std::size_t parts = plan_partitions(j, fd, static_cast<std::uint64_t>(st.st_size)); parts > 0) {
       pass_started = clock::now();
       spill.emplace(parts);
       j.spill = &*spill;

@@ -16,13 +16,23 @@
 
 namespace hubbatch::engine {
 
-std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files) {
-  const std::uint64_t estimate = input_bytes / 16;
-  const std::uint64_t window = std::max<std::size_t>(1, group_window);
-  const std::uint64_t parts = (2 * estimate + window - 1) / window;
+std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files,
+                            double bytes_per_line) {
+  const auto estimate = static_cast<std::uint64_t>(static_cast<double>(input_bytes) / std::max(bytes_per_line, 1.0));
+  const std::uint64_t per_partition = std::max<std::uint64_t>(1, std::uint64_t{group_window} * 3 / 4);
+  const std::uint64_t parts = (estimate + per_partition - 1) / per_partition;
   if (parts <= 1) return 0;
   const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>({parts, max_partitions, open_files}));
   return n < 2 ? 0 : n;
+}
+
+double bytes_per_line(std::string_view sample) {
+  if (sample.size() >= 2 && static_cast<unsigned char>(sample[0]) == 0x1f &&
+      static_cast<unsigned char>(sample[1]) == 0x8b)
+    return 0;  // gzip
+  const auto lines = std::count(sample.begin(), sample.end(), '\n');
+  if (lines < 16) return 0;
+  return static_cast<double>(sample.rfind('\n') + 1) / static_cast<double>(lines);
 }
 
 std::size_t partition_file_budget(std::size_t wanted, std::size_t reserve) {

@@ -11,18 +11,30 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hubbatch::engine {
 
 // How many temporary files a file of `input_bytes` is split into; 0: it is
 // not split (it fits in the group window, or fewer than 2 files may be
-// opened). About half a window each, taking 16 bytes a line (a cautious
-// guess: lines of real ids are longer, so partitions come out smaller), at
-// most max_partitions and at most `open_files`. A partition bigger than the
-// window is still grouped, more slowly (engine/feed.cpp).
+// opened). Three quarters of a window each at `bytes_per_line` (measured on
+// the file's start, bytes_per_line(); 16, a cautious guess, when it cannot
+// be), at most max_partitions and at most `open_files`. Fewer, fuller
+// partitions make the first pass cheaper: every pair goes to one of the
+// partitions' buffers, and with thousands of them those writes miss the
+// cache (100M pairs on 2 shared cores: 24-27 s into 3,103 files, 14-20 s
+// into 1,335). A partition bigger than the window (lines much shorter than
+// the start's) is still grouped, more slowly (engine/feed.cpp).
 inline constexpr std::size_t max_partitions = 4096;
-std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files);
+inline constexpr double default_bytes_per_line = 16;
+std::size_t partition_count(std::uint64_t input_bytes, std::size_t group_window, std::size_t open_files,
+                            double bytes_per_line = default_bytes_per_line);
+
+// The mean length of the lines in `sample` (the first bytes of an input), 0
+// when it cannot tell: fewer than 16 whole lines, or gzip data (the size of
+// a compressed file says nothing of its lines).
+double bytes_per_line(std::string_view sample);
 
 // The descriptors the partition files may take: the soft limit on open
 // files (RLIMIT_NOFILE), first raised toward `wanted` + `reserve` when it is
@@ -35,8 +47,8 @@ std::size_t partition_file_budget(std::size_t wanted, std::size_t reserve);
 // same partition. The files are unlinked at creation (in $TMPDIR or /tmp),
 // so they vanish with the process; each is closed, and its disk freed, once
 // it has been read back (release()). They take 32 bytes a pair (about 1.3
-// times a CSV of 11-12 digit ids; at most twice the input's size at the 16
-// bytes a line partition_count() assumes), plus per file in memory a stdio
+// times a CSV of 11-12 digit ids; twice the input's size at 16 bytes a
+// line), plus per file in memory a stdio
 // buffer (4 KiB) and the records gathered for its next write (at least 1 KiB).
 class partition_files {
  public:

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -106,20 +107,34 @@ TEST(partition_files, issue_13_reordered_partition_has_one_run_per_from_id_and_t
 }
 
 // Issue 15: how many files an input is split into. None when it fits in the
-// window; about half a window each at 16 bytes a line (a 100-million-pair
-// CSV of 24.5 bytes a line: 3,063 files of about 33,000 pairs; the cap of
-// 1024 made them 97,700, at the edge of the 100,000-pair window); at most
-// max_partitions and what the open-file limit leaves; none below 2.
+// window; three quarters of a window each at the measured line length (a
+// 100-million-pair CSV of 25 bytes a line: 1,334 files of 75,000 pairs; the
+// cap of 1024 made them 97,700, at the edge of the 100,000-pair window), at
+// 16 bytes a line when it is not known; at most max_partitions and what the
+// open-file limit leaves; none below 2.
 TEST(partition_files, issue_15_partition_count) {
   using engine::partition_count;
-  EXPECT_EQ(partition_count(800'000, 100'000, 4096), 0u);  // 50,000 lines at most: one window
-  EXPECT_EQ(partition_count(24'000'000, 100'000, 4096), 30u);
-  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 4096), 3063u);
+  EXPECT_EQ(partition_count(1'200'000, 100'000, 4096), 0u);  // 75,000 lines at most: one window
+  EXPECT_EQ(partition_count(24'000'000, 100'000, 4096), 20u);
+  EXPECT_EQ(partition_count(2'500'000'000ULL, 100'000, 4096, 25.0), 1334u);
+  EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 4096), 2042u);
   EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 1000), 1000u);
   EXPECT_EQ(partition_count(100'000'000'000ULL, 100'000, 1'000'000), engine::max_partitions);
   EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 1), 0u);
   EXPECT_EQ(partition_count(2'450'000'000ULL, 100'000, 0), 0u);
-  EXPECT_EQ(partition_count(1'000, 0, 100), 100u);  // a window of 0 counts as 1
+  EXPECT_EQ(partition_count(1'000, 0, 100), 62u);  // a window of 0 counts as 1
+}
+
+// Issue 15: the line length partition_count() is given, from an input's
+// first bytes: whole lines only; unknown with too few lines, and for gzip.
+TEST(partition_files, issue_15_bytes_per_line) {
+  std::string csv = "from_id,to_id\n";                             // 14 bytes
+  for (int i = 0; i < 30; ++i) csv += "12345678901,1234567890\n";  // 23 bytes
+  EXPECT_DOUBLE_EQ(engine::bytes_per_line(csv), (14.0 + 30 * 23) / 31);
+  EXPECT_DOUBLE_EQ(engine::bytes_per_line(csv + "9876"), (14.0 + 30 * 23) / 31);  // a cut last line is left out
+  EXPECT_EQ(engine::bytes_per_line("1,2\n3,4\n"), 0.0);
+  EXPECT_EQ(engine::bytes_per_line(""), 0.0);
+  EXPECT_EQ(engine::bytes_per_line(std::string("\x1f\x8b\x08") + csv), 0.0);
 }
 
 // Issue 15: a partition read back is closed (its disk space freed at once);

@@ -10,6 +10,7 @@
 #include "support/engine_job.hpp"
 #include "support/test_data.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -28,6 +29,16 @@ using namespace hubbatch;
 namespace fs = std::filesystem;
 
 namespace {
+
+// The mean line length of a file's first 64 KiB, as the job measures it to
+// size its partitions.
+double line_length(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64 << 10, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return engine::bytes_per_line(head);
+}
 
 using test::make_pairs;
 using test::sorted;
@@ -311,10 +322,11 @@ TEST(archive_integration, unknown_ca_stops_the_run_at_once_with_pairs_pending) {
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
 }
 
-// Lines far shorter than the partition estimate (16 bytes) make partitions
-// larger than the group window: those are streamed through the grouper's
-// index instead of being read whole and grouped. Every pair still goes out
-// exactly once.
+// Lines far shorter than the partition estimate make partitions larger than
+// the group window: those are streamed through the grouper's index instead
+// of being read whole and grouped. Every pair still goes out exactly once.
+// (The estimate is the length of the file's first lines: here ids padded
+// with zeros to 20 digits, 42 bytes a line, then "123,45", 7 bytes.)
 TEST(archive_integration, partitions_larger_than_the_window_are_streamed) {
   std::vector<pair_id> input;
   std::mt19937_64 rng(9);
@@ -326,13 +338,26 @@ TEST(archive_integration, partitions_larger_than_the_window_are_streamed) {
   std::shuffle(input.begin(), input.end(), rng);
   sandbox::background_sandbox sb(sandbox_with(input));
   temp_dir dir;
-  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));  // "123,45\n": about 7 bytes a line
-  cfg.group_window = 5'000;  // partitions of about 5000 * 8 / 7 pairs: above the window (and the 4096-record block)
+  const std::string path = dir.file("pairs.csv");
+  {
+    std::ofstream out(path);
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      if (i < 2'000) {
+        out << fmt::format("{:020},{:020}\n", input[i].from, input[i].to);
+      } else {
+        out << input[i].from << ',' << input[i].to << '\n';
+      }
+    }
+  }
+  auto cfg = job_for(sb, path);
+  cfg.group_window = 5'000;  // partitions of about 2.5 windows: above it (and the 4096-record block)
   auto r = engine::run_job(cfg, options_for(sb));
   expect_books_balance(r);
   EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.duplicate_pairs, 0u);
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+  ASSERT_TRUE(r.context.partition);
+  EXPECT_GT(r.context.partition->pairs / r.context.partition->files, cfg.group_window);
 }
 
 TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input) {
@@ -355,7 +380,8 @@ TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input)
       ASSERT_TRUE(r.context.partition);
       const auto& p = *r.context.partition;
       EXPECT_EQ(p.inputs, 1u);
-      EXPECT_EQ(p.files, engine::partition_count(fs::file_size(cfg.input), cfg.group_window, engine::max_partitions));
+      EXPECT_EQ(p.files, engine::partition_count(fs::file_size(cfg.input), cfg.group_window, engine::max_partitions,
+                                                 line_length(cfg.input)));
       EXPECT_EQ(p.pairs, input.size());
       EXPECT_EQ(p.bytes, 32 * input.size());
       EXPECT_GE(p.seconds, 0.0);
@@ -379,7 +405,7 @@ TEST(archive_integration, issue_15_a_low_open_file_limit_does_not_stop_a_partiti
   sandbox::background_sandbox sb(sandbox_with(input));
   temp_dir dir;
   auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
-  cfg.group_window = 100;  // about 860 partitions: far more files than the limit below
+  cfg.group_window = 100;  // about 400 partitions: far more files than the limit below
   rlimit saved{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
   rlimit low = saved;
@@ -397,8 +423,9 @@ TEST(archive_integration, issue_15_a_low_open_file_limit_does_not_stop_a_partiti
   const std::size_t allowed = saved.rlim_max == RLIM_INFINITY
                                   ? engine::max_partitions
                                   : std::min<std::size_t>(engine::max_partitions, saved.rlim_max - reserve);
-  const std::size_t wanted = engine::partition_count(fs::file_size(cfg.input), cfg.group_window, allowed);
-  EXPECT_GT(wanted, 500u);
+  const std::size_t wanted =
+      engine::partition_count(fs::file_size(cfg.input), cfg.group_window, allowed, line_length(cfg.input));
+  EXPECT_GT(wanted, 300u);
   EXPECT_EQ(r.context.partition->files, wanted);
   EXPECT_GT(after.rlim_cur, 128u);
 }
