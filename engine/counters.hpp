@@ -125,7 +125,7 @@ struct partition_summary {
   std::uint64_t inputs = 0;  // input files split this way
   std::uint64_t files = 0;   // temporary files made (over those inputs)
   std::uint64_t pairs = 0;   // pairs written to them (subset of input_pairs)
-  std::uint64_t bytes = 0;   // bytes written to them (32 a pair): the temporary disk an input takes at the end
+  std::uint64_t bytes = 0;   // bytes written to them (~14 a pair): the temporary disk an input takes at the end
                              // of its pass; each file's share is freed as soon as it has been read back
   double seconds = 0;        // the first pass: reading, parsing and writing the files (nothing is sent meanwhile)
   std::string dir;           // where the files were made: $TMPDIR, or /tmp

@@ -67,14 +67,12 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
   constexpr std::size_t block = 4096;
   j.grouper.begin_runs();
   for (std::size_t i = 0; i < spill.count(); ++i) {
-    std::size_t records = 0;
-    std::FILE* f = spill.open_for_reading(i, records);
+    const std::size_t records = spill.open_for_reading(i);
     const bool grouped = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
     recs.resize(grouped ? records : block);
     if (grouped) {
-      if (std::fread(recs.data(), sizeof(record), recs.size(), f) != recs.size())
-        throw std::runtime_error(std::string("cannot read a temporary partition: ") +
-                                 (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
+      if (spill.read(recs.data(), recs.size()) != recs.size())
+        throw std::runtime_error("cannot read a temporary partition: it is shorter than written");
       order.apply(recs, scratch, [](const record& r) { return r.run_key(); });
     }
     // A block at a time: the next of recs[] (grouped), or the next read.
@@ -88,7 +86,7 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
         n = std::min(block, recs.size() - fed);
         fed += n;
       } else {
-        n = std::fread(recs.data(), sizeof(record), recs.size(), f);
+        n = spill.read(recs.data(), recs.size());
       }
       if (n == 0) break;
       for (const record* r = first; r != first + n; ++r) {
@@ -104,16 +102,16 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       j.flush_journal();
       co_await asio::post(j.ioc, asio::use_awaitable);
     }
-    if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
     spill.release(i);  // read: its disk space goes back now, not at the end of the input
   }
 }
 
 // The first pass of a partitioned input is done: what it took, into the
 // report (partition_summary) and the log.
-void note_partition_pass(job_state& j, const partition_files& spill, time_point started) {
+void note_partition_pass(job_state& j, partition_files& spill, time_point started) {
+  spill.flush();
   const double seconds = std::chrono::duration<double>(clock::now() - started).count();
-  const std::uint64_t bytes = spill.records() * sizeof(partition_files::record);
+  const std::uint64_t bytes = spill.bytes();
   auto& p = j.partition;
   ++p.inputs;
   p.files += spill.count();
@@ -150,10 +148,10 @@ void warn_if_little_space(const job_state& j, const partition_files& spill, std:
   struct statvfs fs {};
   if (::statvfs(spill.dir().c_str(), &fs) != 0) return;
   const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
-  const std::uint64_t most = 2 * bytes;  // 32 bytes a pair at 16 bytes a line
+  const std::uint64_t most = bytes;  // about 0.6 times a CSV of 11-12 digit ids, more for shorter ones
   if (free_bytes < most)
     spdlog::warn(
-        "{}: partitioning may need up to {:.1f} GB of temporary disk (32 bytes a pair) and {} has {:.1f} GB "
+        "{}: partitioning may need about {:.1f} GB of temporary disk (the input's size) and {} has {:.1f} GB "
         "free (TMPDIR chooses the directory)",
         j.input_name, static_cast<double>(most) / 1e9, spill.dir(), static_cast<double>(free_bytes) / 1e9);
 }

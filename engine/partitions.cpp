@@ -72,6 +72,63 @@ partition_files::partition_files(std::size_t count) {
   per_write_ = std::clamp<std::size_t>((2u << 20) / sizeof(record) / std::max<std::size_t>(count, 1),
                                        1024 / sizeof(record), 65536 / sizeof(record));
   pending_.resize(count);
+  last_line_.assign(count, 0);
+  written_.assign(count, 0);
+  encoded_.resize(per_write_ * max_encoded);
+  in_.resize(64 << 10);
+}
+
+namespace {
+
+unsigned char* put_varint(unsigned char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) {
+    *p++ = static_cast<unsigned char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<unsigned char>(v);
+  return p;
+}
+
+// Null when [p, end) ends inside the varint or it runs past 64 bits.
+const unsigned char* get_varint(const unsigned char* p, const unsigned char* end, std::uint64_t& v) noexcept {
+  v = 0;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const unsigned char b = *p++;
+    v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+unsigned char* partition_files::encode_record(unsigned char* p, const record& r, std::uint64_t previous_line) noexcept {
+  const bool typed = r.category != 0;
+  p = put_varint(p, (r.line - previous_line) << 1 | (typed ? 1 : 0));
+  p = put_varint(p, r.from);
+  p = put_varint(p, r.to);
+  if (typed) {
+    *p++ = static_cast<unsigned char>(r.category);
+    p = put_varint(p, static_cast<std::uint32_t>(r.type_id));
+  }
+  return p;
+}
+
+const unsigned char* partition_files::decode_record(const unsigned char* p, const unsigned char* end, record& r,
+                                                    std::uint64_t previous_line) noexcept {
+  std::uint64_t head = 0, type = 0;
+  if (!(p = get_varint(p, end, head)) || !(p = get_varint(p, end, r.from)) || !(p = get_varint(p, end, r.to)))
+    return nullptr;
+  r.line = previous_line + (head >> 1);
+  r.type_id = 0;
+  r.category = 0;
+  if (head & 1) {
+    if (p == end) return nullptr;
+    r.category = *p++;
+    if (!(p = get_varint(p, end, type))) return nullptr;
+    r.type_id = static_cast<std::int32_t>(static_cast<std::uint32_t>(type));
+  }
+  return p;
 }
 
 partition_files::~partition_files() {
@@ -80,6 +137,7 @@ partition_files::~partition_files() {
 }
 
 void partition_files::release(std::size_t i) noexcept {
+  if (reading_ == files_[i]) reading_ = nullptr;
   if (files_[i]) std::fclose(files_[i]);
   files_[i] = nullptr;
   std::vector<record>().swap(pending_[i]);
@@ -90,23 +148,65 @@ std::size_t partition_files::partition_of(std::uint64_t from) const noexcept {
   return static_cast<std::size_t>((h * files_.size()) >> 32);
 }
 
-std::FILE* partition_files::open_for_reading(std::size_t i, std::size_t& records) {
+void partition_files::flush() {
+  for (std::size_t i = 0; i < files_.size(); ++i) write_out(i);
+}
+
+std::size_t partition_files::open_for_reading(std::size_t i) {
   write_out(i);
   std::FILE* f = files_[i];
-  const auto fail = [] {
+  if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0)
     throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
-  };
-  if (std::fflush(f) != 0) fail();
-  const off_t size = ::ftello(f);
-  if (size < 0 || std::fseek(f, 0, SEEK_SET) != 0) fail();
-  records = static_cast<std::size_t>(size) / sizeof(record);
-  return f;
+  reading_ = f;
+  in_at_ = in_end_ = 0;
+  read_line_ = 0;
+  read_eof_ = false;
+  return static_cast<std::size_t>(written_[i]);
+}
+
+std::size_t partition_files::read(record* out, std::size_t max) {
+  std::size_t n = 0;
+  while (n < max) {
+    if (in_end_ - in_at_ < max_encoded && !read_eof_) {  // top up: a whole record is then always there
+      std::copy(in_.begin() + static_cast<std::ptrdiff_t>(in_at_), in_.begin() + static_cast<std::ptrdiff_t>(in_end_),
+                in_.begin());
+      in_end_ -= in_at_;
+      in_at_ = 0;
+      const std::size_t got = std::fread(in_.data() + in_end_, 1, in_.size() - in_end_, reading_);
+      if (got < in_.size() - in_end_) {
+        if (std::ferror(reading_))
+          throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+        read_eof_ = true;
+      }
+      in_end_ += got;
+    }
+    if (in_at_ == in_end_) break;  // the end of the partition
+    const unsigned char* begin = in_.data() + in_at_;
+    const unsigned char* next = decode_record(begin, in_.data() + in_end_, out[n], read_line_);
+    if (!next) throw std::runtime_error("cannot read a temporary partition: it is shorter than written");
+    read_line_ = out[n++].line;
+    in_at_ += static_cast<std::size_t>(next - begin);
+  }
+  return n;
 }
 
 void partition_files::write_out(std::size_t i) {
   auto& b = pending_[i];
-  if (!b.empty() && std::fwrite(b.data(), sizeof(record), b.size(), files_[i]) != b.size())
+  if (b.empty()) return;
+  unsigned char* const start = encoded_.data();
+  unsigned char* p = start;
+  std::uint64_t line = last_line_[i];
+  for (const record& r : b) {
+    if (r.line < line) throw std::logic_error("partition_files: lines must increase within a partition");
+    p = encode_record(p, r, line);
+    line = r.line;
+  }
+  const auto size = static_cast<std::size_t>(p - start);
+  if (std::fwrite(start, 1, size, files_[i]) != size)
     throw local_write_error(std::string("cannot write a temporary partition: ") + std::strerror(errno));
+  last_line_[i] = line;
+  written_[i] += b.size();
+  bytes_ += size;
   b.clear();
 }
 

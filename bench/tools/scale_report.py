@@ -194,7 +194,8 @@ def section(raw, out_dir=None):
         b = big[0]
         md.append(f"| temporary disk stated and cleaned up | {'yes' if b['tmp_left'] == 0 else '**no**'} | peak "
                   f"{summary['spill_peak_bytes'] / 1e9:.2f} GB sampled, {b['partition_bytes'] / 1e9:.2f} GB written "
-                  f"(32 bytes a pair) in {b['partition_files']:,} files; {b['tmp_left']} left in the temporary "
+                  f"({b['partition_bytes'] / max(1, b['pairs']):.1f} bytes a pair) in {b['partition_files']:,} files; "
+                  f"{b['tmp_left']} left in the temporary "
                   f"directory after the run |")
         md.append(f"| partition pass timed on its own | yes | {b['partition_s']:.1f} s of {b['wall_s']:.1f} s "
                   f"(report `partition.seconds`) |")

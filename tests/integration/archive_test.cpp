@@ -383,7 +383,8 @@ TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input)
       EXPECT_EQ(p.files, engine::partition_count(fs::file_size(cfg.input), cfg.group_window, engine::max_partitions,
                                                  line_length(cfg.input)));
       EXPECT_EQ(p.pairs, input.size());
-      EXPECT_EQ(p.bytes, 32 * input.size());
+      EXPECT_GE(p.bytes, 3 * input.size());  // encoded: three varints at least
+      EXPECT_LT(p.bytes, 16 * input.size());
       EXPECT_GE(p.seconds, 0.0);
       EXPECT_LT(p.seconds, r.context.elapsed_s);
       const char* tmp = std::getenv("TMPDIR");
