@@ -16,9 +16,9 @@
 #                           only Scale to 100M: 100,000,000 pairs (a 2.4 GB
 #                           CSV; 10M with --quick) archived unpaced end to end,
 #                           RSS, pairs/s and temporary disk sampled every
-#                           second, and 1M-pair reference runs (about 15
-#                           minutes, 3 with --quick; needs about 7 GB of disk
-#                           in $BENCH_SCALE_DIR, default /tmp); rewrites only
+#                           second, and 1M-pair reference runs (2-5 minutes,
+#                           1 with --quick; needs about 5 GB of disk in
+#                           $BENCH_SCALE_DIR, default /tmp); rewrites only
 #                           that section and results/scale-100m.svg
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
