@@ -12,6 +12,14 @@
 #                           only the Export scenarios (export, and archive with
 #                           and without --backup; about 15 minutes, 2 with
 #                           --quick); rewrites only the Export section
+#   bench/run.sh --only scale [--quick]
+#                           only Scale to 100M: 100,000,000 pairs (a 2.4 GB
+#                           CSV; 10M with --quick) archived unpaced end to end,
+#                           RSS, pairs/s and temporary disk sampled every
+#                           second, and 1M-pair reference runs (2-5 minutes,
+#                           1 with --quick; needs about 5 GB of disk in
+#                           $BENCH_SCALE_DIR, default /tmp); rewrites only
+#                           that section and results/scale-100m.svg
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
 # bench/results/raw/ (runs.csv plus each run's sandbox stats and client report).
@@ -26,8 +34,9 @@ while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=${2:-}; shift
-            [[ $only == create || $only == export ]] || { echo "run.sh: --only takes: create, export" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+            [[ $only == create || $only == export || $only == scale ]] ||
+              { echo "run.sh: --only takes: create, export, scale" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -47,10 +56,16 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 # ------------------------------------------------------------ processes
 sandbox_pid=""
 bg_pid=""
+client_pid=""   # the Scale scenario's client (its /usr/bin/time) and sampler
+sampler_pid=""
+scale_dir=""    # the Scale scenario's pair files and temporary partitions
 cleanup() {
   # Only the processes this script started, by pid.
   [[ -n "$bg_pid" ]] && kill "$bg_pid" 2>/dev/null || true
+  [[ -n "$client_pid" ]] && kill "$client_pid" 2>/dev/null || true
+  [[ -n "$sampler_pid" ]] && kill "$sampler_pid" 2>/dev/null || true
   [[ -n "$sandbox_pid" ]] && kill "$sandbox_pid" 2>/dev/null || true
+  [[ -n "$scale_dir" ]] && rm -rf "$scale_dir"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -334,6 +349,100 @@ scenario() {
   done
 }
 
+# ------------------------------------------------------------ scale to 100M
+# scale_run TAG RUN PAIRS SEED CSV: one unpaced archive of CSV (gen-pairs
+# --keyed PAIRS SEED) against a sandbox holding the same pairs as a generated
+# seed (--seed-generated: 25 MB at 100M pairs where --seed would take about
+# 3.5 GB, twice that while loading). The client's temporary partitions go to
+# a directory of their own ($TMPDIR), which must be empty afterwards;
+# bench/tools/scale_sample.py samples the client every second. Leaves
+# raw/scale100m-TAG-RUN.{meta.json,report.json,stats.json,time.txt,samples.csv}.
+scale_run() {
+  local tag=$1 run=$2 n=$3 seed=$4 csv=$5
+  local rdir="$scale_dir/run" out="$raw/scale100m-$tag-$run"
+  rm -rf "$rdir" && mkdir -p "$rdir/tmp"
+  local load0; load0=$(cut -d' ' -f1-3 /proc/loadavg)
+  local started; started=$(date -u +%Y-%m-%dT%H:%MZ)
+  seeds=(--seed-generated "$n:$seed" --seed-types contacts:companies)
+  start_sandbox 0
+  local sb_t0; sb_t0=$(cpu_ticks "$sandbox_pid")
+  local t_start; t_start=$(date +%s.%N)
+  TMPDIR="$rdir/tmp" /usr/bin/time -v -o "$rdir/time.txt" "$hubbatch" archive --from-type contacts \
+      --to-type companies --input "$csv" --base-url "$base_url" --ca-file "$work/ca.pem" --rate 0 \
+      --report "$rdir/report.json" --metrics-file "$rdir/metrics.prom" --progress-interval 1s \
+      > "$rdir/client.out" 2> "$rdir/client.err" &
+  client_pid=$!
+  python3 "$here/tools/scale_sample.py" --pid "$client_pid" --sandbox-pid "$sandbox_pid" \
+      --metrics "$rdir/metrics.prom" --out "$out.samples.csv" &
+  sampler_pid=$!
+  local rc=0
+  wait "$client_pid" || rc=$?
+  local t_end; t_end=$(date +%s.%N)
+  client_pid=""
+  wait "$sampler_pid" || true
+  sampler_pid=""
+  local sb_t1; sb_t1=$(cpu_ticks "$sandbox_pid")
+  local sb_hwm; sb_hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$sandbox_pid/status")
+  stats > "$out.stats.json"
+  stop_sandbox
+  cp "$rdir/report.json" "$out.report.json" 2>/dev/null || echo '{}' > "$out.report.json"
+  cp "$rdir/time.txt" "$out.time.txt"
+  grep -E 'partitioned|warn' "$rdir/client.err" > "$out.log" || true
+  local tmp_left; tmp_left=$(find "$rdir/tmp" -mindepth 1 | wc -l)
+  local journal_bytes; journal_bytes=$(stat -c %s "$rdir/report.json.journal" 2>/dev/null || echo 0)
+  local wall; wall=$(awk -v a="$t_start" -v b="$t_end" 'BEGIN{print b-a}')
+  local sb_cpu; sb_cpu=$(awk -v a="$sb_t0" -v b="$sb_t1" -v hz="$(getconf CLK_TCK)" 'BEGIN{print (b-a)/hz}')
+  printf '{"tag": "%s", "run": %d, "pairs": %d, "seed": %d, "exit": %d, "wall_s": %s, "sandbox_cpu_s": %s, "sandbox_hwm_kb": %d, "tmp_left": %d, "journal_bytes": %d, "csv_bytes": %d, "gen_s": %s, "load_before": "%s", "load_after": "%s", "started": "%s"}\n' \
+      "$tag" "$run" "$n" "$seed" "$rc" "$wall" "$sb_cpu" "$sb_hwm" "$tmp_left" "$journal_bytes" \
+      "$(stat -c %s "$csv")" "${gen_s[$tag]}" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$started" > "$out.meta.json"
+  rm -rf "$rdir"
+  log "  scale $tag-$run: exit $rc, wall ${wall}s, $(scale_run_summary "$out" "$wall")"
+}
+
+# scale_run_summary RAW_PREFIX WALL_S: one line about a Scale run.
+scale_run_summary() {
+  python3 - "$1" "$2" <<'PY' || echo "no report"
+import json, re, sys
+out, wall = sys.argv[1], float(sys.argv[2])
+r = json.load(open(out + ".report.json"))
+p = r.get("partition") or {}
+try:
+    left = json.load(open(out + ".stats.json")).get("remaining_pairs")
+except ValueError:
+    left = "?"
+rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(out + ".time.txt").read())
+print(f"{r.get('archived_pairs', 0) / wall:,.0f} pairs/s, partition {p.get('seconds', 0)} s in {p.get('files', 0)} "
+      f"files, peak RSS {int(rss.group(1)) / 1024 if rss else 0:.1f} MB, {left} pairs left")
+PY
+}
+
+# Scale to 100M (issue 15): the big file once, the 1M reference twice before
+# and three times after it (a 1M run lasts about a second: its median is
+# compared). The files are generated into a temporary directory under
+# $BENCH_SCALE_DIR (default /tmp) and removed with it.
+declare -A gen_s
+scale_scenarios() {
+  local n_big=100000000 n_ref=1000000
+  ((quick)) && n_big=10000000
+  scale_dir=$(mktemp -d "${BENCH_SCALE_DIR:-/tmp}/hubbatch-scale.XXXXXX")
+  local t0
+  for spec in "big $n_big 15" "ref $n_ref 2"; do
+    set -- $spec
+    log "generating $1 ($2 pairs, gen-pairs --keyed --seed $3) in $scale_dir"
+    t0=$(date +%s.%N)
+    "$build/gen-pairs" --keyed --pairs "$2" --seed "$3" > "$scale_dir/$1.csv"
+    gen_s[$1]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{print b-a}')
+  done
+  log "scale: load before $(cut -d' ' -f1-3 /proc/loadavg); disk free $(df -h --output=avail "$scale_dir" | tail -1)"
+  local r
+  for r in 1 2; do scale_run ref "$r" "$n_ref" 2 "$scale_dir/ref.csv"; done
+  scale_run big 1 "$n_big" 15 "$scale_dir/big.csv"
+  for r in 3 4 5; do scale_run ref "$r" "$n_ref" 2 "$scale_dir/ref.csv"; done
+  log "scale: load after $(cut -d' ' -f1-3 /proc/loadavg)"
+  rm -rf "$scale_dir"
+  scale_dir=""
+}
+
 # ------------------------------------------------------------ profile
 profile_hubbatch() {
   local pairs=$1
@@ -362,12 +471,21 @@ profile_hubbatch() {
 
 # ------------------------------------------------------------ main
 cd "$root"
-install_deps
+if [[ $only == scale ]]; then
+  # Neither the SDK nor gnuplot: the build dependencies, time and python3.
+  "$root/scripts/install-deps.sh"
+  command -v python3 >/dev/null && [[ -x /usr/bin/time ]] || {
+    echo "run.sh: --only scale needs python3 and /usr/bin/time (apt-get install python3 time)" >&2; exit 1; }
+else
+  install_deps
+fi
 build_tools
 mkdir -p "$data" "$raw"
 op=archive
 runs_csv="$raw/runs.csv"
-if [[ -n $only ]]; then
+if [[ $only == scale ]]; then
+  rm -f "$raw"/scale100m*   # not scale-*: the full run's 10M Scale scenario
+elif [[ -n $only ]]; then
   rm -f "$raw"/"$only"*
 else
   rm -f "$raw"/*
@@ -434,6 +552,13 @@ export_scenarios() {
   runs_csv=$saved_csv
 }
 
+if [[ $only == scale ]]; then
+  scale_scenarios
+  log "writing the Scale to 100M section of $results/latest.md and $results/scale-100m.svg"
+  python3 "$here/tools/scale_report.py" --raw "$raw" --out "$results" --splice
+  log "done: $results/latest.md"
+  exit 0
+fi
 if [[ -n $only ]]; then
   "${only}_scenarios"
   log "writing the ${only^} section of $results/latest.md"
@@ -480,6 +605,7 @@ bg_args=()
 
 create_scenarios
 export_scenarios
+scale_scenarios
 
 profile_hubbatch 200000
 

@@ -66,15 +66,15 @@ std::string progress_text(const engine::job_progress& p, std::string_view unit) 
   double eta_rate = rate;
   if (p.request_rate > 0 && c.requests > 0)
     eta_rate = std::min(rate, p.request_rate * static_cast<double>(c.sent_pairs) / static_cast<double>(c.requests));
-  std::string s;
+  // The first pass of a partitioned input sends nothing: say so rather than show a rate of 0.
+  std::string s = p.partitioning ? "partitioning the input: " : "";
   if (total) {
     auto t = static_cast<std::uint64_t>(std::llround(*total));
     double pct = t ? 100.0 * static_cast<double>(done) / static_cast<double>(t) : 100.0;
-    s = fmt::format("{} of {}{} {} ({:.1f}%), {:.0f} {}/s, ETA {}", grouped(done), estimated ? "~" : "",
-                    grouped(t), unit, pct, rate, unit,
-                    eta_rate > 0 ? span((*total - static_cast<double>(done)) / eta_rate) : "?");
+    s += fmt::format("{} of {}{} {} ({:.1f}%), {:.0f} {}/s, ETA {}", grouped(done), estimated ? "~" : "", grouped(t),
+                     unit, pct, rate, unit, eta_rate > 0 ? span((*total - static_cast<double>(done)) / eta_rate) : "?");
   } else {
-    s = fmt::format("{} {} done, {:.0f} {}/s", grouped(done), unit, rate, unit);
+    s += fmt::format("{} {} done, {:.0f} {}/s", grouped(done), unit, rate, unit);
   }
   s += fmt::format(", 429s {}, retries {}, failed {}", grouped(c.rate_limited), grouped(c.retries),
                    grouped(c.failed_pairs));

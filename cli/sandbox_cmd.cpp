@@ -24,6 +24,7 @@ struct sandbox_flags {
   std::string listen;
   std::vector<std::string> seed_files;
   std::vector<std::string> seed_types;
+  std::string seed_generated;
   std::string missing;
   std::string rate;
   std::string max_inputs;
@@ -125,21 +126,33 @@ void finish_config(sandbox_flags& f) {
   cfg.io_timeout = std::chrono::milliseconds(f.io_ms);
   cfg.rate_headers = !f.no_rate_headers;
 
-  // --seed / --seed-types: paired in order; a single --seed-types applies to all seeds.
-  if (!f.seed_types.empty() && f.seed_files.empty()) fail("--seed-types needs --seed");
+  // --seed / --seed-types: paired in order; a single --seed-types applies to all seeds
+  // (--seed-generated's too).
+  if (!f.seed_types.empty() && f.seed_files.empty() && f.seed_generated.empty())
+    fail("--seed-types needs --seed or --seed-generated");
   if (f.seed_types.size() > 1 && f.seed_types.size() != f.seed_files.size())
     fail("--seed-types: give one for all seeds or one per --seed");
+  auto seed_types = [&](const std::string& t, std::string& from, std::string& to) {
+    auto c = t.find(':');
+    if (c == std::string::npos || c == 0 || c + 1 == t.size()) fail("--seed-types: expected FROM:TO, got '" + t + "'");
+    from = t.substr(0, c);
+    to = t.substr(c + 1);
+  };
   for (std::size_t i = 0; i < f.seed_files.size(); ++i) {
     sb::seed_spec seed;
     seed.file = f.seed_files[i];
-    if (!f.seed_types.empty()) {
-      const auto& t = f.seed_types[f.seed_types.size() == 1 ? 0 : i];
-      auto c = t.find(':');
-      if (c == std::string::npos || c == 0 || c + 1 == t.size()) fail("--seed-types: expected FROM:TO, got '" + t + "'");
-      seed.from_type = t.substr(0, c);
-      seed.to_type = t.substr(c + 1);
-    }
+    if (!f.seed_types.empty()) seed_types(f.seed_types[f.seed_types.size() == 1 ? 0 : i], seed.from_type, seed.to_type);
     cfg.seeds.push_back(std::move(seed));
+  }
+  if (!f.seed_generated.empty()) {
+    auto& g = cfg.seed_generated;
+    const std::string_view v = f.seed_generated;
+    const auto c = v.find(':');
+    if (!parse_u64(v.substr(0, c), g.pairs) || g.pairs == 0 ||
+        (c != std::string_view::npos && !parse_u64(v.substr(c + 1), g.seed)))
+      fail("--seed-generated: expected N or N:SEED (N > 0), got '" + f.seed_generated + "'");
+    if (f.seed_types.size() > 1) fail("--seed-generated takes its object types from a single --seed-types");
+    if (f.seed_types.size() == 1) seed_types(f.seed_types[0], g.from_type, g.to_type);
   }
   if (f.cfg.write_ca.size() && !f.cfg.cert_file.empty()) fail("--write-ca writes the generated CA; it cannot be used with --cert");
   if (auto err = sb::validate_config(cfg); !err.empty()) fail(err);
@@ -172,8 +185,12 @@ void add_sandbox_command(CLI::App& app, command_runner* run) {
 
   cmd->add_option("--seed", f->seed_files, "CSV of from_id,to_id pairs to preload (header optional; repeatable)");
   cmd->add_option("--seed-types", f->seed_types,
-                  "Object types FROM:TO of the seeds, paired with --seed in order; one applies to all "
-                  "(default contacts:companies; repeatable)");
+                  "Object types FROM:TO of the seeds, paired with --seed in order; one applies to all, "
+                  "--seed-generated included (default contacts:companies; repeatable)");
+  cmd->add_option("--seed-generated", f->seed_generated,
+                  "N[:SEED]: preload the N pairs 'gen-pairs --keyed --pairs N --seed SEED' writes (SEED default 1), "
+                  "computed from the seed when asked for instead of stored: about 2 bits a pair (100 million in "
+                  "25 MB); reads from the to-ids' side build a 16-byte-a-pair index on first use");
 
   cmd->add_option("--archive-status", c.archive_status_dated,
                   "Success status of the dated versions (2025-09, 2026-03, 2026-09): 200 with a BatchResponse or 204; "

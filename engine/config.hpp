@@ -50,7 +50,7 @@ struct archive_config {
   std::size_t max_pairs_per_request = 0;       // pairs per request; 0 = no cap beyond batch_size
   std::size_t group_window = 100000;           // pairs held back to group to-ids by from-id
   bool partition_input = true;                 // (archive) a file larger than the window is first split by from-id into
-                                               // temporary files of about half a window, so every from-id's
+                                               // temporary files of 3/4 of a window, so every from-id's
                                                // pairs meet in one window whatever the input order
   rate_mode rate = rate_mode::automatic;       // see rate_mode
   int rate_max = 0;                            // with rate_mode::fixed: requests per window

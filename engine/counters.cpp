@@ -285,6 +285,14 @@ std::string report_json(const counters& c, const report_context& ctx) {
   fmt::format_to(o, "  \"rate_mode\": {},\n  \"rate_mode_switches\": {},\n  \"adaptive_rate_per_s\": {},\n",
                  json_string(ctx.rate_mode), ctx.rate_mode_switches,
                  ctx.rate_mode == "adaptive" ? json_number(ctx.adaptive_rate) : std::string("null"));
+  if (const auto& p = ctx.partition) {
+    fmt::format_to(o,
+                   "  \"partition\": {{\"inputs\": {}, \"files\": {}, \"pairs\": {}, \"bytes\": {}, \"seconds\": {}, "
+                   "\"dir\": {}}},\n",
+                   p->inputs, p->files, p->pairs, p->bytes, json_number(p->seconds), json_string(p->dir));
+  } else {
+    out += "  \"partition\": null,\n";
+  }
   if (ctx.totals) {
     const auto& t = *ctx.totals;
     fmt::format_to(o,

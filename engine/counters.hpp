@@ -118,6 +118,19 @@ struct job_totals {
   std::string journal_path;
 };
 
+// The partition pass (engine/feed.cpp): a file larger than the group window
+// is read once, before anything is sent, and split by from-id into
+// temporary files, then read back file by file.
+struct partition_summary {
+  std::uint64_t inputs = 0;  // input files split this way
+  std::uint64_t files = 0;   // temporary files made (over those inputs)
+  std::uint64_t pairs = 0;   // pairs written to them (subset of input_pairs)
+  std::uint64_t bytes = 0;   // bytes written to them (~14 a pair): the temporary disk an input takes at the end
+                             // of its pass; each file's share is freed as soon as it has been read back
+  double seconds = 0;        // the first pass: reading, parsing and writing the files (nothing is sent meanwhile)
+  std::string dir;           // where the files were made: $TMPDIR, or /tmp
+};
+
 // Everything the report prints besides the counters.
 struct report_context {
   // The operation ("archive", "create", "archive-labels") and the word for
@@ -141,6 +154,7 @@ struct report_context {
   int exit_code = 0;
   std::string stop_reason;             // "" when the run finished; "daily_limit", "interrupted", "auth", ...
   std::optional<job_totals> totals;        // with a journal: figures over all runs of the job
+  std::optional<partition_summary> partition;  // an input was partitioned (the report's partition; else null)
   // csv/tsv columns named by a header or --columns: "from_id (1), to_id (3);
   // ignored: index (2)" (io::to_string(input_columns); "FILE: " before each
   // with several inputs); "" when not named.
@@ -156,7 +170,8 @@ struct report_context {
 // keys), pairs_per_request (sent_pairs / requests), elapsed_s, pairs_per_s
 // (done_pairs / elapsed_s), latency_ms {count, min, p50, p95, p99, max},
 // rate_limit {max (0 = unlimited), window_s}, rate_mode, rate_mode_switches,
-// adaptive_rate_per_s (null unless adaptive), invariant_ok, invariant_error
+// adaptive_rate_per_s (null unless adaptive), partition {inputs, files,
+// pairs, bytes, seconds, dir} or null, invariant_ok, invariant_error
 // (check()'s text or null). Reals have three decimals (null if not finite);
 // ratios with a zero denominator are 0. Strings are escaped and invalid UTF-8
 // becomes U+FFFD, so the output always parses.

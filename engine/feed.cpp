@@ -22,6 +22,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 namespace hubbatch::engine {
@@ -65,14 +66,12 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
   constexpr std::size_t block = 4096;
   j.grouper.begin_runs();
   for (std::size_t i = 0; i < spill.count(); ++i) {
-    std::size_t records = 0;
-    std::FILE* f = spill.open_for_reading(i, records);
+    const std::size_t records = spill.open_for_reading(i);
     const bool grouped = records <= std::min(std::max<std::size_t>(j.cfg.group_window, block), run_order::max_size);
     recs.resize(grouped ? records : block);
     if (grouped) {
-      if (std::fread(recs.data(), sizeof(record), recs.size(), f) != recs.size())
-        throw std::runtime_error(std::string("cannot read a temporary partition: ") +
-                                 (std::ferror(f) ? std::strerror(errno) : "it is shorter than written"));
+      if (spill.read(recs.data(), recs.size()) != recs.size())
+        throw std::runtime_error("cannot read a temporary partition: it is shorter than written");
       order.apply(recs, scratch, [](const record& r) { return r.run_key(); });
     }
     // A block at a time: the next of recs[] (grouped), or the next read.
@@ -86,7 +85,7 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
         n = std::min(block, recs.size() - fed);
         fed += n;
       } else {
-        n = std::fread(recs.data(), sizeof(record), recs.size(), f);
+        n = spill.read(recs.data(), recs.size());
       }
       if (n == 0) break;
       for (const record* r = first; r != first + n; ++r) {
@@ -102,8 +101,58 @@ asio::awaitable<void> feed_partitions(job_state& j, partition_files& spill, asio
       j.flush_journal();
       co_await asio::post(j.ioc, asio::use_awaitable);
     }
-    if (std::ferror(f)) throw std::runtime_error(std::string("cannot read a temporary partition: ") + std::strerror(errno));
+    spill.release(i);  // read: its disk space goes back now, not at the end of the input
   }
+}
+
+// The first pass of a partitioned input is done: what it took, into the
+// report (partition_summary) and the log.
+void note_partition_pass(job_state& j, partition_files& spill, time_point started) {
+  spill.flush();
+  const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+  const std::uint64_t bytes = spill.bytes();
+  auto& p = j.partition;
+  ++p.inputs;
+  p.files += spill.count();
+  p.pairs += spill.records();
+  p.bytes += bytes;
+  p.seconds += seconds;
+  p.dir = spill.dir();
+  spdlog::info("{}: partitioned {} pairs into {} temporary files in {} ({:.1f} MB) in {:.1f} s", j.input_name,
+               spill.records(), spill.count(), spill.dir(), static_cast<double>(bytes) / 1e6, seconds);
+}
+
+// A partition split for the file `fd` of `bytes` (0: none): as many files
+// as partition_count() asks for at the length of its first 64 KiB's lines,
+// as the open-file limit allows; a lower limit or little free space in the
+// temporary directory is worth a warning.
+std::size_t plan_partitions(const job_state& j, int fd, std::uint64_t bytes) {
+  std::vector<char> head(std::min<std::uint64_t>(bytes, 64 << 10));
+  const ssize_t got = ::pread(fd, head.data(), head.size(), 0);
+  double line = bytes_per_line(std::string_view(head.data(), got > 0 ? static_cast<std::size_t>(got) : 0));
+  if (line <= 0) line = default_bytes_per_line;
+  const std::size_t wanted = partition_count(bytes, j.cfg.group_window, max_partitions, line);
+  if (wanted == 0) return 0;
+  const std::size_t reserve = 2 * static_cast<std::size_t>(j.cfg.connections) + 64;
+  const std::size_t parts = partition_count(bytes, j.cfg.group_window, partition_file_budget(wanted, reserve), line);
+  if (parts < wanted)
+    spdlog::warn(
+        "{}: the open-file limit allows {} temporary partitions of the {} wanted: larger partitions are "
+        "grouped more slowly (raise ulimit -n)",
+        j.input_name, parts, wanted);
+  return parts;
+}
+
+void warn_if_little_space(const job_state& j, const partition_files& spill, std::uint64_t bytes) {
+  struct statvfs fs {};
+  if (::statvfs(spill.dir().c_str(), &fs) != 0) return;
+  const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  const std::uint64_t most = bytes;  // about 0.6 times a CSV of 11-12 digit ids, more for shorter ones
+  if (free_bytes < most)
+    spdlog::warn(
+        "{}: partitioning may need about {:.1f} GB of temporary disk (the input's size) and {} has {:.1f} GB "
+        "free (TMPDIR chooses the directory)",
+        j.input_name, static_cast<double>(most) / 1e9, spill.dir(), static_cast<double>(free_bytes) / 1e9);
 }
 
 // Reads one input to its end (or until a stop) through the gzip-aware decoder.
@@ -132,17 +181,17 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   asio::steady_timer timer(j.ioc);
 
   // A file that cannot fit in one window is read twice: first split by
-  // from-id into partitions of about half a window, then fed partition by
-  // partition (see partition_files). Line lengths vary, so 16 bytes a line is
-  // taken as a cautious estimate of the number of pairs. An operation whose
+  // from-id into partitions of 3/4 of a window, then fed partition by
+  // partition (see partition_files, partition_count). An operation whose
   // input is one pair gains nothing from grouping by from-id: never split.
   std::optional<partition_files> spill;
+  time_point pass_started{};
   if (regular && j.cfg.partition_input && j.op.groups_to_ids()) {
-    std::size_t estimate = static_cast<std::size_t>(st.st_size) / 16;
-    std::size_t parts = (2 * estimate + j.cfg.group_window - 1) / std::max<std::size_t>(1, j.cfg.group_window);
-    if (parts > 1) {
-      spill.emplace(std::min<std::size_t>(parts, 1024));
+    if (const std::size_t parts = plan_partitions(j, fd, static_cast<std::uint64_t>(st.st_size)); parts > 0) {
+      pass_started = clock::now();
+      spill.emplace(parts);
       j.spill = &*spill;
+      warn_if_little_space(j, *spill, static_cast<std::uint64_t>(st.st_size));
     }
   }
 
@@ -200,6 +249,7 @@ asio::awaitable<void> feed_one(job_state& j, const std::string& path) {
   j.flush_journal();
   if (spill) {
     j.spill = nullptr;
+    note_partition_pass(j, *spill, pass_started);
     co_await feed_partitions(j, *spill, timer);
   }
 }

@@ -76,7 +76,8 @@ asio::awaitable<void> progress_ticker(job_state& j, time_point started, const in
                    j.reading_done,
                    std::chrono::duration<double>(clock::now() - started).count(),
                    j.pace.requests_per_second(),
-                   to_string(j.pace.mode())};
+                   to_string(j.pace.mode()),
+                   j.spill != nullptr};
     j.opt.on_progress(p);
   }
 }
@@ -290,6 +291,7 @@ job_result run_job(const archive_config& cfg, const job_options& opt) {
   ctx.stop_reason = to_string(j.disp.stopped());
   ctx.input_columns = j.input_columns;
   ctx.input_hint = j.input_hint;
+  if (j.partition.inputs > 0) ctx.partition = j.partition;
   out.stop = j.disp.stopped();
   out.recent_requests = j.limiter.recent(clock::now());
   out.wakeups = j.work.woken() + j.space.woken() + j.wake.woken();

@@ -39,6 +39,8 @@ struct job_progress {
   double elapsed_s = 0;                // since the job started
   double request_rate = 0;             // requests per second the pacing allows now; 0 = unpaced
   std::string_view rate_mode = "window";  // engine/pacing.hpp: window | adaptive | fixed | unpaced
+  bool partitioning = false;           // the first pass over a partitioned input: pairs go to temporary
+                                       // files, none is sent yet (engine/partitions.hpp)
 };
 
 struct job_options {

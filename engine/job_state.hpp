@@ -307,6 +307,7 @@ struct job_state : io::pair_sink {
   std::uint64_t staged_lines[stage_size];
   std::size_t staged = 0;
   partition_files* spill = nullptr;  // set during the first pass over a partitioned file
+  partition_summary partition;       // the partition passes so far (report_context::partition)
   // Journal (null without --journal): what earlier runs settled, and the writer.
   const journal_state* previous = nullptr;
   journal_writer* journal = nullptr;

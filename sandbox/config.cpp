@@ -1,5 +1,6 @@
 #include "sandbox/config.hpp"
 
+#include "sandbox/generated_pairs.hpp"
 #include "sandbox/object_types.hpp"
 
 #include <charconv>
@@ -166,6 +167,20 @@ std::string validate_config(const config& cfg) {
   for (const auto& s : cfg.seeds)
     for (const auto& t : {s.from_type, s.to_type})
       if (!resolve_object_type(t)) return "--seed-types: unknown object type '" + t + "'";
+  if (const auto& g = cfg.seed_generated; g.pairs > 0) {
+    if (g.pairs > generated_pairs::max_pairs)
+      return "--seed-generated: at most " + std::to_string(generated_pairs::max_pairs) + " pairs";
+    auto from = resolve_object_type(g.from_type);
+    auto to = resolve_object_type(g.to_type);
+    if (!from || !to) return "--seed-types: unknown object type in '" + g.from_type + ":" + g.to_type + "'";
+    if (from->key == to->key) return "--seed-generated: needs two different object types";
+    for (const auto& s : cfg.seeds) {
+      auto sf = resolve_object_type(s.from_type);
+      auto st = resolve_object_type(s.to_type);
+      if ((sf->key == from->key && st->key == to->key) || (sf->key == to->key && st->key == from->key))
+        return "--seed-generated: another --seed has the same object types";
+    }
+  }
   return {};
 }
 

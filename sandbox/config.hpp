@@ -28,6 +28,16 @@ struct seed_spec {
   std::vector<pair_id> pairs;          // in-memory pairs (tests, archive --sandbox)
 };
 
+// A generated seed (--seed-generated N[:SEED]): the pairs `gen-pairs --keyed
+// --pairs N --seed SEED` writes, computed when asked for instead of read and
+// stored (sandbox/generated_pairs.hpp): 100 million pairs in 25 MB.
+struct generated_seed_spec {
+  std::uint64_t pairs = 0;             // 0 = none
+  std::uint64_t seed = 1;              // gen-pairs' default seed
+  std::string from_type = "contacts";  // a single --seed-types, else contacts:companies
+  std::string to_type = "companies";
+};
+
 // What archiving a pair that is not in the store does (docs/hubspot-api.md section 3).
 enum class missing_mode {
   ok,       // silent success, as for present pairs (default; HubSpot's behaviour is unknown)
@@ -87,6 +97,7 @@ struct config {
 
   // --- store ---
   std::vector<seed_spec> seeds;  // --seed FILE / --seed-types FROM:TO (repeatable); none = empty store
+  generated_seed_spec seed_generated;  // --seed-generated N[:SEED]: pairs computed from a seed, not stored
 
   // --- API behaviour ---
   int archive_status_dated = 200;  // --archive-status 200|204: success code of the dated versions (v4 is always 204)

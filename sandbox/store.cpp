@@ -66,6 +66,11 @@ void association_store::table::build_index() {
 }
 
 std::size_t association_store::table::index_of(pair_id p) const noexcept {
+  if (generated_) {
+    const std::uint64_t s = generated_->slot_of(generated_swapped_ ? pair_id{p.to, p.from} : p);
+    if (s == generated_pairs::npos || removed_.empty()) return npos;  // (removed_ is empty before finalize())
+    return removed_[s / 64] >> (s % 64) & 1 ? npos : static_cast<std::size_t>(s);
+  }
   if (index_.empty()) return npos;  // before finalize()
   const std::size_t mask = index_.size() - 1;
   for (std::size_t h = pair_id_hash{}(p) & mask;; h = (h + 1) & mask) {
@@ -76,6 +81,17 @@ std::size_t association_store::table::index_of(pair_id p) const noexcept {
       return removed_[i / 64] >> (i % 64) & 1 ? npos : i;
     }
   }
+}
+
+template <class F>
+void association_store::table::each_seed(F&& f) const {
+  if (generated_) {
+    generated_->each([&](std::uint64_t slot, pair_id p) {
+      f(static_cast<std::size_t>(slot), generated_swapped_ ? pair_id{p.to, p.from} : p);
+    });
+    return;
+  }
+  for (std::size_t i = 0; i < pairs_.size(); ++i) f(i, pairs_[i]);
 }
 
 template <class F>
@@ -247,13 +263,12 @@ void association_store::table::count_degrees(pair_id k, int delta) {
 std::uint32_t association_store::table::degree(std::uint64_t id, bool first) {
   if (!degrees_built_) {
     degrees_built_ = true;
-    for (std::size_t i = 0; i < pairs_.size(); ++i) {
-      if (removed_[i / 64] >> (i % 64) & 1) continue;
-      const pair_id p = pairs_[i];
+    each_seed([&](std::size_t i, pair_id p) {
+      if (removed_[i / 64] >> (i % 64) & 1) return;
       // A same-type pair seeded in both orientations is one association.
-      if (same_type_ && p.from > p.to && index_of(pair_id{p.to, p.from}) != npos) continue;
+      if (same_type_ && p.from > p.to && index_of(pair_id{p.to, p.from}) != npos) return;
       if (!overlay_.contains(key(p))) count_degrees(key(p), +1);
-    }
+    });
     for (const auto& [k, set] : overlay_) count_degrees(k, +1);
   }
   const auto& m = degree_[same_type_ || first ? 0 : 1];
@@ -274,7 +289,9 @@ bool association_store::table::associated(std::uint64_t id, bool first, std::uin
   auto removed = [&](std::size_t i) { return removed_[i / 64] >> (i % 64) & 1; };
   // Each source gives at most `want` ids above min_id in order: enough for
   // the first `want` of their union.
-  if (same_type_ || first) {
+  if (generated_) {  // never a same-type table
+    generated_associated(id, first != generated_swapped_, min_id, want, out);
+  } else if (same_type_ || first) {
     auto it = std::lower_bound(pairs_.begin(), pairs_.end(), pair_id{id, min_id});
     for (std::size_t n = 0; it != pairs_.end() && it->from == id && n < want; ++it)
       if (!removed(static_cast<std::size_t>(it - pairs_.begin()))) {
@@ -282,7 +299,7 @@ bool association_store::table::associated(std::uint64_t id, bool first, std::uin
         ++n;
       }
   }
-  if (same_type_ || !first) {
+  if (!generated_ && (same_type_ || !first)) {
     if (by_second_.size() != pairs_.size()) {
       by_second_.resize(pairs_.size());
       for (std::size_t i = 0; i < pairs_.size(); ++i) by_second_[i] = static_cast<std::uint32_t>(i);
@@ -331,6 +348,34 @@ bool association_store::table::associated(std::uint64_t id, bool first, std::uin
   return more;
 }
 
+void association_store::table::generated_associated(std::uint64_t id, bool by_from, std::uint64_t min_id,
+                                                    std::size_t want, std::vector<std::uint64_t>& out) {
+  auto removed = [&](std::uint64_t s) { return removed_[s / 64] >> (s % 64) & 1; };
+  const std::size_t before = out.size();
+  if (by_from) {  // a from-id's to-ids are computed: nothing to build
+    const std::uint64_t g = generated_->group_of(id);
+    if (g == generated_pairs::npos) return;
+    std::uint64_t to[generated_pairs::slots_per_from];
+    const std::uint32_t n = generated_->to_ids(g, to);
+    for (std::uint32_t j = 0; j < n; ++j)
+      if (to[j] >= min_id && !removed(g * generated_pairs::slots_per_from + j)) out.push_back(to[j]);
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+    if (out.size() - before > want) out.resize(before + want);
+    return;
+  }
+  if (generated_by_to_.empty()) {
+    generated_by_to_.reserve(generated_->size());
+    generated_->each([&](std::uint64_t, pair_id p) { generated_by_to_.emplace_back(p.to, p.from); });
+    std::sort(generated_by_to_.begin(), generated_by_to_.end());
+  }
+  auto it = std::lower_bound(generated_by_to_.begin(), generated_by_to_.end(), std::pair(id, min_id));
+  for (std::size_t n = 0; it != generated_by_to_.end() && it->first == id && n < want; ++it)
+    if (!removed(generated_->slot_of(pair_id{it->second, it->first}))) {
+      out.push_back(it->second);
+      ++n;
+    }
+}
+
 const association_store::entry* association_store::lookup(const std::string& a, const std::string& b) const noexcept {
   for (const auto& e : tables_)
     if (e.a == a && e.b == b) return &e;
@@ -352,13 +397,35 @@ void association_store::add(const object_type& from, const object_type& to, std:
   const std::string& b = swapped ? from.key : to.key;
   auto* e = const_cast<entry*>(lookup(a, b));
   if (!e) e = &add_table(a, b);
+  if (e->t.generated_ && !pairs.empty())
+    throw std::runtime_error("seed: a generated seed cannot share its object types with another seed");
   auto& v = e->t.pairs_;
   v.reserve(v.size() + pairs.size());
   for (auto p : pairs) v.push_back(swapped ? pair_id{p.to, p.from} : pair_id{p.from, p.to});  // seeds carry no type
 }
 
+void association_store::add_generated(const object_type& from, const object_type& to, std::uint64_t pairs,
+                                      std::uint64_t seed) {
+  if (from.key == to.key) throw std::runtime_error("seed: a generated seed needs two different object types");
+  const bool swapped = to.key < from.key;
+  const std::string& a = swapped ? to.key : from.key;
+  const std::string& b = swapped ? from.key : to.key;
+  auto* e = const_cast<entry*>(lookup(a, b));
+  if (!e) e = &add_table(a, b);
+  if (e->t.generated_ || !e->t.pairs_.empty())
+    throw std::runtime_error("seed: a generated seed cannot share its object types with another seed");
+  e->t.generated_ = std::make_unique<const generated_pairs>(pairs, seed);
+  e->t.generated_swapped_ = swapped;
+}
+
 void association_store::finalize() {
   for (auto& e : tables_) {
+    if (e.t.generated_) {
+      e.t.removed_.assign((e.t.generated_->slots() + 63) / 64, 0);
+      e.t.remaining_ = e.t.generated_->size();
+      e.t.build_index();  // empty: every seed is found through generated_
+      continue;
+    }
     auto& v = e.t.pairs_;
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -394,11 +461,12 @@ std::vector<pair_id> association_store::remaining_pairs(const object_type& from,
   const auto& t = e->t;
   auto turn = [&](pair_id p) { return swapped ? pair_id{p.to, p.from} : p; };
   out.reserve(t.remaining_);
-  for (std::size_t i = 0; i < t.pairs_.size(); ++i)
-    if (!(t.removed_[i / 64] >> (i % 64) & 1)) out.push_back(turn(t.pairs_[i]));
+  t.each_seed([&](std::size_t i, pair_id p) {
+    if (!(t.removed_[i / 64] >> (i % 64) & 1)) out.push_back(turn(p));
+  });
   for (const auto& [k, set] : t.overlay_)
     if (!t.seeded(k)) out.push_back(turn(k));
-  if (swapped || !t.overlay_.empty()) std::sort(out.begin(), out.end());
+  if (swapped || !t.overlay_.empty() || t.generated_) std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -438,6 +506,13 @@ void load_seeds(const config& cfg, association_store& store) {
       io::read_pairs_file(s.file, io::input_format::csv, sink);
       store.add(*from, *to, buf);
     }
+  }
+  std::vector<pair_id>().swap(buf);  // before finalize() copies the arrays
+  if (const auto& g = cfg.seed_generated; g.pairs > 0) {
+    auto from = resolve_object_type(g.from_type);
+    auto to = resolve_object_type(g.to_type);
+    if (!from || !to) throw std::runtime_error("seed: unknown object type in --seed-types");
+    store.add_generated(*from, *to, g.pairs, g.seed);
   }
   store.finalize();
 }

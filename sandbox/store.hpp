@@ -11,19 +11,25 @@
 // An association carries one or more types (sandbox/assoc_types.hpp), in the
 // table's orientation; every one carries the table's unlabelled default type.
 // Seeds have the default type only, so they stay in a flat array: a sorted,
-// deduplicated std::vector<pair_id> (16 bytes a pair), a removed-bitmap (1 bit
-// a pair) and a hash index of positions (4 to 8 bytes a pair; under 2^32 pairs
+// deduplicated std::vector<pair_id> (24 bytes a pair), a removed-bitmap (1 bit
+// a pair) and a hash index of positions (6 to 12 bytes a pair; under 2^32 pairs
 // a table), the large arrays on transparent huge pages where the kernel
 // allows. A pair created later, or a seed that gained a label, has an entry in
 // an overlay (a flat hash map from pair to its whole type set) that wins over
 // the seed arrays; archiving drops both. A pure archive workload leaves the
 // overlay empty and pays one emptiness test per pair for it.
 //
+// A generated seed (--seed-generated, sandbox/generated_pairs.hpp) stores no
+// pairs: they are computed from the seed when asked for, and the
+// removed-bitmap has a bit a slot (about 2 bits a pair), so 100 million pairs
+// take 25 MB instead of about 3.5 GB (and nearly twice that while seeding).
+//
 // A lookup costs a cache miss or two whatever the size, and a request's
 // lookups are prefetched together (a binary search over 10 million pairs took
 // ~13 misses, each with a TLB miss, and made the sandbox, not the client, the
 // bottleneck of the benchmark's Scale scenario). 10 million pairs take about
-// 230 MB (plus 160 MB briefly while seeding). Reads (batch/read) add 4
+// 300 MB (550 MB at the peak while seeding: the parsed file and the sorted
+// copy). Reads (batch/read) add 4
 // bytes a seed when they ask from the second type's side, and an index of
 // the created pairs by id; both are built on the first read.
 // Not thread-safe: the server touches it only from its io thread.
@@ -32,6 +38,7 @@
 #include "io/pair.hpp"
 #include "sandbox/config.hpp"
 #include "sandbox/assoc_types.hpp"
+#include "sandbox/generated_pairs.hpp"
 #include "sandbox/object_types.hpp"
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -39,6 +46,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -113,6 +121,15 @@ class association_store {
     pair_id key(pair_id p) const noexcept;           // the overlay's key: no type; (low, high) for same-type
     void count_degrees(pair_id k, int delta);
     void build_index();
+    // f(position, pair) for every seed, removed or not, oriented as stored:
+    // positions are pairs_' indexes, or a generated seed's slots.
+    template <class F>
+    void each_seed(F&& f) const;
+    // A generated seed's ids associated with `id` from the side of its
+    // from-ids (by_from) or its to-ids, >= min_id, not removed, ascending, at
+    // most `want` of them appended to out.
+    void generated_associated(std::uint64_t id, bool by_from, std::uint64_t min_id, std::size_t want,
+                              std::vector<std::uint64_t>& out);
     void index_overlay(pair_id k);  // adds a new overlay key to overlay_by_ (once it is built)
     // f(i, pair) for each of `pairs`, oriented, a block at a time after
     // prefetching their index slots, then what the slots point at.
@@ -120,7 +137,14 @@ class association_store {
     void each_prefetched(std::span<const pair_id> pairs, bool swapped, F&& f) const;
     bool same_type_ = false;
     std::vector<pair_id> pairs_;            // sorted, unique after finalize()
-    std::vector<std::uint64_t> removed_;    // bit i set: pairs_[i] archived
+    std::vector<std::uint64_t> removed_;    // bit i set: pairs_[i] archived (a generated seed: slot i)
+    // A generated seed instead of pairs_ (the table holds no other seed);
+    // generated_swapped_: its (from, to) are the table's (second, first).
+    std::unique_ptr<const generated_pairs> generated_;
+    bool generated_swapped_ = false;
+    // associated() of a generated seed from its to-ids' side: every pair as
+    // (to, from), sorted, built on the first such read (16 bytes a pair).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> generated_by_to_;
     // Open addressing over pairs_ (linear probing, at most 2/3 full): a slot
     // holds position + 1, 0 = empty. Built by finalize().
     std::vector<std::uint32_t> index_;
@@ -166,6 +190,10 @@ class association_store {
 
   // Seeding, before finalize(): appends pairs for (from → to).
   void add(const object_type& from, const object_type& to, std::span<const pair_id> pairs);
+  // Seeding, before finalize(): the generated pairs (from → to), computed
+  // when asked for (sandbox/generated_pairs.hpp). Throws std::runtime_error
+  // when the type pair has other seeds or is one type with itself.
+  void add_generated(const object_type& from, const object_type& to, std::uint64_t pairs, std::uint64_t seed);
   // Sorts and deduplicates every table; call once after seeding.
   void finalize();
 

@@ -805,6 +805,8 @@ def main():
 
     md += create_md
     md += export_md
+    import scale_report  # same directory; its section is empty without the Scale to 100M runs
+    md += scale_report.section(args.raw, args.out)
 
     os.makedirs(args.out, exist_ok=True)
     charts = []

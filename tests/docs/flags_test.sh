@@ -22,7 +22,7 @@ problem() { echo "FAIL: $*"; fail=1; }
 # Flags of other programs the README shows (cmake, ctest, cpack, curl,
 # debootstrap, podman and docker, the scripts and bench tools), not hubbatch's.
 other_programs_flags="--build --install --prefix --test-dir --output-on-failure --config-file --cacert --variant
-  --fuzz --quick --pairs --image --rm --network --secret"
+  --fuzz --quick --pairs --image --rm --network --secret --keyed"
 
 help_flags() {  # the option names of `hubbatch SUB --help`, one a line, without --help
   "$bin" "$1" --help | sed -n 's/^  \(-[a-z],\)\{0,1\}\(--[a-z0-9-]*\).*/\2/p' | grep -vx -- '--help' | sort -u

@@ -3,12 +3,14 @@
 // exactly the pairs that were never in the input) and that the books balance.
 #include "cli/exit_codes.hpp"
 #include "engine/job.hpp"
+#include "engine/partitions.hpp"
 
 #include "sandbox/config.hpp"
 #include "sandbox/server.hpp"
 #include "support/engine_job.hpp"
 #include "support/test_data.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,12 +22,23 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace hubbatch;
 namespace fs = std::filesystem;
 
 namespace {
+
+// The mean line length of a file's first 64 KiB, as the job measures it to
+// size its partitions.
+double line_length(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(64 << 10, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  return engine::bytes_per_line(head);
+}
 
 using test::make_pairs;
 using test::sorted;
@@ -305,10 +318,11 @@ TEST(archive_integration, unknown_ca_stops_the_run_at_once_with_pairs_pending) {
   EXPECT_EQ(sb.remaining_pairs("contacts", "companies").size(), input.size());
 }
 
-// Lines far shorter than the partition estimate (16 bytes) make partitions
-// larger than the group window: those are streamed through the grouper's
-// index instead of being read whole and grouped. Every pair still goes out
-// exactly once.
+// Lines far shorter than the partition estimate make partitions larger than
+// the group window: those are streamed through the grouper's index instead
+// of being read whole and grouped. Every pair still goes out exactly once.
+// (The estimate is the length of the file's first lines: here ids padded
+// with zeros to 20 digits, 42 bytes a line, then "123,45", 7 bytes.)
 TEST(archive_integration, partitions_larger_than_the_window_are_streamed) {
   std::vector<pair_id> input;
   std::mt19937_64 rng(9);
@@ -320,13 +334,26 @@ TEST(archive_integration, partitions_larger_than_the_window_are_streamed) {
   std::shuffle(input.begin(), input.end(), rng);
   sandbox::background_sandbox sb(sandbox_with(input));
   temp_dir dir;
-  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));  // "123,45\n": about 7 bytes a line
-  cfg.group_window = 5'000;  // partitions of about 5000 * 8 / 7 pairs: above the window (and the 4096-record block)
+  const std::string path = dir.file("pairs.csv");
+  {
+    std::ofstream out(path);
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      if (i < 2'000) {
+        out << fmt::format("{:020},{:020}\n", input[i].from, input[i].to);
+      } else {
+        out << input[i].from << ',' << input[i].to << '\n';
+      }
+    }
+  }
+  auto cfg = job_for(sb, path);
+  cfg.group_window = 5'000;  // partitions of about 2.5 windows: above it (and the 4096-record block)
   auto r = engine::run_job(cfg, options_for(sb));
   expect_books_balance(r);
   EXPECT_EQ(r.totals.done_pairs, input.size());
   EXPECT_EQ(r.totals.duplicate_pairs, 0u);
   EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+  ASSERT_TRUE(r.context.partition);
+  EXPECT_GT(r.context.partition->pairs / r.context.partition->files, cfg.group_window);
 }
 
 TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input) {
@@ -345,8 +372,57 @@ TEST(archive_integration, partitioned_input_groups_every_from_id_into_one_input)
     EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
     if (partition) {
       EXPECT_EQ(r.totals.sent_inputs, froms.size()) << "each from-id sent as exactly one input";
+      // Issue 15: the pass is reported on its own.
+      ASSERT_TRUE(r.context.partition);
+      const auto& p = *r.context.partition;
+      EXPECT_EQ(p.inputs, 1u);
+      EXPECT_EQ(p.files, engine::partition_count(fs::file_size(cfg.input), cfg.group_window, engine::max_partitions,
+                                                 line_length(cfg.input)));
+      EXPECT_EQ(p.pairs, input.size());
+      EXPECT_GE(p.bytes, 3 * input.size());  // encoded: three varints at least
+      EXPECT_LT(p.bytes, 16 * input.size());
+      EXPECT_GE(p.seconds, 0.0);
+      EXPECT_LT(p.seconds, r.context.elapsed_s);
+      const char* tmp = std::getenv("TMPDIR");
+      EXPECT_EQ(p.dir, tmp && *tmp ? tmp : "/tmp");
     } else {
       EXPECT_GT(r.totals.sent_inputs, froms.size() * 2) << "without partitions a small window splits groups";
+      EXPECT_FALSE(r.context.partition);
     }
   }
+}
+
+// Issue 15: a file split into more partitions than the soft open-file limit
+// allows (1024 on many systems: a 1 GB file at the default window wanted
+// more) failed to make its temporary files. The job raises the soft limit
+// toward the hard one (a hard limit too low gives fewer, larger partitions:
+// engine::partition_count, tested in tests/engine/partitions_test.cpp).
+TEST(archive_integration, issue_15_a_low_open_file_limit_does_not_stop_a_partitioned_input) {
+  auto input = make_pairs(30'000, 16);
+  sandbox::background_sandbox sb(sandbox_with(input));
+  temp_dir dir;
+  auto cfg = job_for(sb, write_csv(dir.file("pairs.csv"), input));
+  cfg.group_window = 100;  // about 400 partitions: far more files than the limit below
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 128;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto r = engine::run_job(cfg, options_for(sb));
+  rlimit after{};
+  ::getrlimit(RLIMIT_NOFILE, &after);
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  expect_books_balance(r);
+  EXPECT_EQ(r.totals.done_pairs, input.size());
+  EXPECT_TRUE(sb.remaining_pairs("contacts", "companies").empty());
+  ASSERT_TRUE(r.context.partition);
+  const std::size_t reserve = 2 * static_cast<std::size_t>(cfg.connections) + 64;
+  const std::size_t allowed = saved.rlim_max == RLIM_INFINITY
+                                  ? engine::max_partitions
+                                  : std::min<std::size_t>(engine::max_partitions, saved.rlim_max - reserve);
+  const std::size_t wanted =
+      engine::partition_count(fs::file_size(cfg.input), cfg.group_window, allowed, line_length(cfg.input));
+  EXPECT_GT(wanted, 300u);
+  EXPECT_EQ(r.context.partition->files, wanted);
+  EXPECT_GT(after.rlim_cur, 128u);
 }

@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "sandbox/generated_pairs.hpp"
 #include "sandbox/handler.hpp"
 #include "sandbox/handler_rig.hpp"
 #include "sandbox/helpers.hpp"
@@ -267,4 +268,38 @@ TEST(sandbox_api_read, fault_ignore_answers_success_and_keeps_the_pairs) {
   EXPECT_LT(hs.ignored_pairs, 80u);
   EXPECT_EQ(hs.ignored_pairs + hs.archived_pairs, 100u);
   EXPECT_EQ(hs.remaining_pairs, hs.ignored_pairs);
+}
+
+// Issue 15: a store seeded with --seed-generated answers archives (present,
+// absent, archived twice) and reads (both directions, paged) exactly as one
+// seeded with the same pairs from a file.
+TEST(sandbox_api_read, a_generated_seed_answers_as_the_same_pairs_seeded) {
+  config generated_cfg;
+  generated_cfg.seed_generated = {2000, 5};  // contacts → companies
+  generated_cfg.read_page_size = 3;
+  config plain_cfg;
+  plain_cfg.read_page_size = 3;
+  std::vector<pair_id> pairs;
+  generated_pairs(2000, 5).each([&](std::uint64_t, pair_id p) { pairs.push_back(p); });
+  rig generated(generated_cfg, {});
+  rig plain(plain_cfg, pairs);
+  auto both = [&](const std::string& target, const std::string& body) {
+    const int status = plain.post(target, body);
+    EXPECT_EQ(generated.post(target, body), status) << target << " " << body;
+    EXPECT_EQ(generated.answer(), plain.answer()) << target << " " << body;
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < 600; i += 50) {
+      std::vector<pair_id> batch(pairs.begin() + static_cast<std::ptrdiff_t>(i),
+                                 pairs.begin() + static_cast<std::ptrdiff_t>(i + 50));
+      batch.push_back({pairs[i + 60].from, 12345});  // absent
+      both(std::string(v4) + "archive", test::archive_body(batch));
+    }
+  }
+  for (std::size_t i = 0; i < 1200; i += 90) {
+    both(std::string(v4) + "read", reads({{pairs[i].from, ""}, {pairs[i + 1].from, ""}, {pairs[i + 700].from, ""}}));
+    both(std::string(v4_reverse) + "read", reads({{pairs[i].to, ""}, {pairs[i + 800].to, ""}}));
+  }
+  EXPECT_EQ(generated.pairs("from=contacts&to=companies"), plain.pairs("from=contacts&to=companies"));
+  EXPECT_EQ(generated.store.remaining_total(), 2000u - 600u);
 }

@@ -33,14 +33,17 @@ struct handler_rig {
   std::string out, body;
   sandbox::clock_reading now{1'000'000'000, 1'780'000'000'000};
 
-  // `seed`: contacts→companies pairs. `labels`: the --labels file's text
-  // when cfg names none. The rate limit is off unless cfg sets another than
-  // the default.
+  // `seed`: contacts→companies pairs (and cfg.seed_generated's, when set).
+  // `labels`: the --labels file's text when cfg names none. The rate limit
+  // is off unless cfg sets another than the default.
   handler_rig(sandbox::config c, const std::vector<pair_id>& seed, const std::string& labels = {})
       : cfg(std::move(c)) {
     if (cfg.rate.max == sandbox::config{}.rate.max) cfg.rate.max = 0;
     if (cfg.labels_file.empty() && !labels.empty()) cfg.labels_file = scratch_file("labels.csv", labels);
     store.add(*sandbox::resolve_object_type("contacts"), *sandbox::resolve_object_type("companies"), seed);
+    if (const auto& g = cfg.seed_generated; g.pairs > 0)
+      store.add_generated(*sandbox::resolve_object_type(g.from_type), *sandbox::resolve_object_type(g.to_type), g.pairs,
+                          g.seed);
     store.finalize();
     handler = std::make_unique<sandbox::request_handler>(cfg, store, now);
   }

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <vector>
 
 #include <unistd.h>
@@ -366,4 +368,79 @@ TEST(sandbox_store, associated_pages_from_both_sides_and_follows_later_creates) 
   EXPECT_EQ(page, (std::vector<std::uint64_t>{7, 8, 9}));
   EXPECT_FALSE(fwd.t->associated(999, true, 0, 10, page));
   EXPECT_TRUE(page.empty());
+}
+
+// Issue 15: --seed-generated. The store holds gen-pairs --keyed's pairs
+// without storing them: found, archived once (a second archive finds
+// nothing), gone from reads from either side and from the listing, in
+// either table orientation (contacts:companies is stored turned round).
+TEST(sandbox_store, a_generated_seed_archives_once_and_reads_leave_removed_pairs_out) {
+  for (const char* types : {"contacts:companies", "companies:contacts"}) {
+    SCOPED_TRACE(types);
+    const std::string t = types;
+    config cfg;
+    cfg.seed_generated = {5000, 7, t.substr(0, t.find(':')), t.substr(t.find(':') + 1)};
+    association_store s;
+    load_seeds(cfg, s);
+    const object_type from = type(cfg.seed_generated.from_type.c_str());
+    const object_type to = type(cfg.seed_generated.to_type.c_str());
+    EXPECT_EQ(s.remaining_total(), 5000u);
+    std::vector<pair_id> pairs;
+    generated_pairs(5000, 7).each([&](std::uint64_t, pair_id p) { pairs.push_back(p); });
+    auto h = s.find(from, to);
+    ASSERT_TRUE(h.t);
+    std::set<pair_id> model(pairs.begin(), pairs.end());
+    for (auto p : pairs) ASSERT_TRUE(h.t->contains(h.oriented(p)));
+    EXPECT_FALSE(h.t->contains(h.oriented({pairs[0].from, pairs[0].to + 1})));
+    EXPECT_FALSE(h.t->contains(h.oriented({pairs[0].to, pairs[0].from})));
+    EXPECT_EQ(h.t->remove(h.oriented({1, 2})), 0u);
+
+    // Archive every third pair, half through the batch path; then again.
+    std::vector<pair_id> gone;
+    for (std::size_t i = 0; i < pairs.size(); i += 3) gone.push_back(pairs[i]);
+    const std::vector<std::uint8_t> all(gone.size(), 1);
+    const std::size_t half = gone.size() / 2;
+    EXPECT_EQ(h.remove_many(std::span(gone).first(half), all.data()), half);
+    for (std::size_t i = half; i < gone.size(); ++i) EXPECT_EQ(h.t->remove(h.oriented(gone[i])), 1u);
+    for (auto p : gone) model.erase(p);
+    EXPECT_EQ(s.remaining_total(), model.size());
+    EXPECT_EQ(h.remove_many(gone, all.data()), 0u);  // idempotent
+    EXPECT_EQ(s.remaining_total(), model.size());
+    std::vector<std::uint8_t> present(gone.size());
+    h.contains_many(gone, present.data());
+    EXPECT_EQ(std::count(present.begin(), present.end(), 0), static_cast<std::ptrdiff_t>(gone.size()));
+
+    // Reads from the from-ids' side and from the to-ids' side (the reverse
+    // direction), against the model.
+    auto rev = s.find(to, from);
+    std::vector<std::uint64_t> got;
+    for (std::size_t i = 0; i < 300; ++i) {
+      const pair_id p = pairs[i];
+      std::vector<std::uint64_t> want;
+      for (auto it = model.lower_bound({p.from, 0}); it != model.end() && it->from == p.from; ++it)
+        want.push_back(it->to);
+      EXPECT_FALSE(h.t->associated(p.from, !h.swapped, 0, 100, got));
+      EXPECT_EQ(got, want) << p.from;
+      want.clear();
+      for (auto q : model)
+        if (q.to == p.to) want.push_back(q.from);
+      EXPECT_FALSE(rev.t->associated(p.to, !rev.swapped, 0, 100, got));
+      EXPECT_EQ(got, want) << p.to;
+    }
+    EXPECT_EQ(s.remaining_pairs(from, to), std::vector<pair_id>(model.begin(), model.end()));
+  }
+}
+
+TEST(sandbox_store, a_generated_seed_shares_its_types_with_no_other_seed) {
+  config cfg;
+  cfg.seed_generated = {100, 1, "companies", "contacts"};
+  cfg.seeds.push_back({"contacts", "companies", "", {{4, 40}}});
+  association_store s;
+  EXPECT_THROW(load_seeds(cfg, s), std::runtime_error);
+  EXPECT_NE(validate_config(cfg), "");
+  cfg.seeds.clear();
+  cfg.seed_generated.to_type = "companies";
+  EXPECT_NE(validate_config(cfg), "");  // one type with itself
+  association_store s2;
+  EXPECT_THROW(load_seeds(cfg, s2), std::runtime_error);
 }
