@@ -103,3 +103,25 @@ TEST(pace_integration, batch_size_auto_settles_at_the_limit_the_answer_names_wit
   EXPECT_LE(r.totals.requests, 140u);
   EXPECT_GE(r.totals.requests, 101u);
 }
+
+TEST(pace_integration, the_daily_reserve_stops_an_adaptive_run_as_it_stops_any_other) {
+  temp_dir dir;
+  auto sc = sandbox_with({}, "190/10s");
+  sc.exempt_batch = true;
+  sc.daily = 80;
+  sandbox::background_sandbox sb(sc);
+  const auto input = make_pairs(6000, 13);
+  auto cfg = job_for(sb, write_pairs(dir, input));
+  cfg.rate = engine::rate_mode::automatic;
+  cfg.connections = 8;
+  cfg.daily_reserve = 40;
+  auto o = options_for(sb);
+  o.op = &engine::create_operation();
+  auto r = engine::run_job(cfg, o);
+  expect_books_balance(r);
+  EXPECT_EQ(r.stop, engine::stop_reason::daily_reserve);
+  EXPECT_EQ(r.context.rate_mode, "adaptive") << "the switch came before the reserve";
+  EXPECT_LE(r.totals.requests, 40u + 8u) << "at most the answers in flight pass the reserve";
+  EXPECT_GT(r.totals.pending_pairs, 0u);
+  EXPECT_EQ(cli::decide_exit(r, false).code, 3);
+}
