@@ -417,6 +417,27 @@ TEST(dispatcher, a_learned_batch_size_sends_its_probe_first_and_settles_at_the_l
   h.expect_balanced();
 }
 
+TEST(dispatcher, the_daily_reserve_stops_the_run_whatever_paces_it) {
+  dispatcher::options o;
+  o.daily_reserve = 500;
+  harness h(o);
+  for (int i = 0; i < 5; ++i) h.add(make_pairs(1 + i * 10, 10, 2));
+  codec::rate_limit_headers plenty, low;
+  plenty.daily_remaining = 501;
+  low.daily_remaining = 500;
+  h.respond(h.take(), 204, nullptr, &plenty);
+  EXPECT_EQ(h.d.stopped(), stop_reason::none);
+  work_item in_flight = h.take();
+  h.respond(h.take(), 204, nullptr, &low);
+  EXPECT_EQ(h.d.stopped(), stop_reason::daily_reserve) << "its own answer counts, the rest waits";
+  EXPECT_FALSE(h.d.take(h.now).has_value());
+  h.respond(std::move(in_flight), 204, nullptr, &low);  // an answer already on its way still settles
+  h.d.drain_pending();
+  EXPECT_EQ(h.c.done_pairs, 60u);
+  EXPECT_EQ(h.c.pending_pairs, 40u);
+  h.expect_balanced();
+}
+
 TEST(dispatcher, poisoned_input_is_isolated_by_bisection) {
   harness h;
   auto pairs = make_pairs(1, 100, 4);
