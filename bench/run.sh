@@ -2,8 +2,8 @@
 # Benchmarks hubbatch side by side with the official HubSpot Node SDK
 # (bench/peer/sdk-archive.mjs) against a fresh `hubbatch sandbox` per run.
 #
-#   bench/run.sh            full run (about 40 minutes on 2 cores)
-#   bench/run.sh --quick    smaller inputs, one run per tool (under 7 minutes)
+#   bench/run.sh            full run (about 80 minutes on 2 cores)
+#   bench/run.sh --quick    smaller inputs, one run per tool (under 13 minutes)
 #   bench/run.sh --only create [--quick]
 #                           only the Create scenario (about 20 minutes; 4 with
 #                           --quick): keeps the other scenarios' raw files and
@@ -16,11 +16,11 @@
 #                           only the Exempt scenario: create against a sandbox
 #                           whose batch routes leave the 10 s window but have a
 #                           hidden capacity of 60/s (hubbatch's adaptive pace vs
-#                           the SDK; about 45 minutes, 6 with --quick)
+#                           the SDK; about 30 minutes, 5 with --quick)
 #   bench/run.sh --only batchsize [--quick]
 #                           only the Batch size scenario: create 1M pairs at
 #                           190/10s where batch/create takes 2,000 inputs,
-#                           --batch-size auto vs 100 (about 12 minutes, 2 with
+#                           --batch-size auto vs 100 (about 10 minutes, 2 with
 #                           --quick)
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
