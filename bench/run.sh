@@ -2,8 +2,8 @@
 # Benchmarks hubbatch side by side with the official HubSpot Node SDK
 # (bench/peer/sdk-archive.mjs) against a fresh `hubbatch sandbox` per run.
 #
-#   bench/run.sh            full run (about 40 minutes on 2 cores)
-#   bench/run.sh --quick    smaller inputs, one run per tool (under 7 minutes)
+#   bench/run.sh            full run (about 80 minutes on 2 cores)
+#   bench/run.sh --quick    smaller inputs, one run per tool (under 13 minutes)
 #   bench/run.sh --only create [--quick]
 #                           only the Create scenario (about 20 minutes; 4 with
 #                           --quick): keeps the other scenarios' raw files and
@@ -20,10 +20,21 @@
 #                           1 with --quick; needs about 5 GB of disk in
 #                           $BENCH_SCALE_DIR, default /tmp); rewrites only
 #                           that section and results/scale-100m.svg
+#   bench/run.sh --only exempt [--quick]
+#                           only the Exempt scenario: create against a sandbox
+#                           whose batch routes leave the 10 s window but have a
+#                           hidden capacity of 60/s (hubbatch's adaptive pace vs
+#                           the SDK; about 30 minutes, 5 with --quick)
+#   bench/run.sh --only batchsize [--quick]
+#                           only the Batch size scenario: create 1M pairs at
+#                           190/10s where batch/create takes 2,000 inputs,
+#                           --batch-size auto vs 100 (about 10 minutes, 2 with
+#                           --quick)
 #
 # Writes bench/results/latest.md, bench/results/*.png and the raw figures in
 # bench/results/raw/ (runs.csv plus each run's sandbox stats and client report).
-# Generated pair files go to bench/data/ (gitignored). See bench/README.md.
+# Generated pair files go to bench/data/ (gitignored), or to $BENCH_DATA_DIR
+# when set. See bench/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,15 +45,15 @@ while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --only) only=${2:-}; shift
-            [[ $only == create || $only == export || $only == scale ]] ||
-              { echo "run.sh: --only takes: create, export, scale" >&2; exit 2; } ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+            [[ $only =~ ^(create|export|scale|exempt|batchsize)$ ]] ||
+              { echo "run.sh: --only takes: create, export, scale, exempt, batchsize" >&2; exit 2; } ;;
+    -h|--help) sed -n '2,37p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 
-data="$here/data"
+data="${BENCH_DATA_DIR:-$here/data}"
 results="$here/results"
 raw="$results/raw"
 build="$root/build"
@@ -59,6 +70,7 @@ bg_pid=""
 client_pid=""   # the Scale scenario's client (its /usr/bin/time) and sampler
 sampler_pid=""
 scale_dir=""    # the Scale scenario's pair files and temporary partitions
+hb_log_args=()
 cleanup() {
   # Only the processes this script started, by pid.
   [[ -n "$bg_pid" ]] && kill "$bg_pid" 2>/dev/null || true
@@ -248,6 +260,9 @@ stats() { curl -sf --cacert "$work/ca.pem" "$base_url/_sandbox/stats"; }
 #   hubbatch     defaults, --rate $hb_rate
 #   sdk          the SDK with DEFAULT_LIMITER_OPTIONS; sdk-nolimit with --no-limit
 #   hubbatch-backup  archive with --backup (export scenarios)
+#   hubbatch-bs100   --batch-size 100 (the Batch size scenario)
+# With hb_log_args set (the pace scenarios), hubbatch logs with those flags
+# (e.g. --log-format json --progress-interval 1s) instead of --quiet.
 # $op is the operation: archive (bench/peer/sdk-archive.mjs), create (sdk-create.mjs)
 # or export (sdk-export.mjs; both tools read NAME.ids.csv and write $work/export.out).
 client_cmd() {
@@ -256,8 +271,10 @@ client_cmd() {
   case "$1" in
     hubbatch) cmd=("$hubbatch" "$op" --from-type contacts --to-type companies --input "$in"
                    --base-url "$base_url" --ca-file "$work/ca.pem" --rate "$hb_rate"
-                   --report "$work/report.json" --quiet "${out[@]}") ;;
+                   --report "$work/report.json" "${out[@]}")
+              if ((${#hb_log_args[@]})); then cmd+=("${hb_log_args[@]}"); else cmd+=(--quiet); fi ;;
     hubbatch-backup) client_cmd hubbatch; cmd+=(--backup "$work/backup.csv") ;;
+    hubbatch-bs100) client_cmd hubbatch; cmd+=(--batch-size 100) ;;
     sdk) cmd=(node "$here/peer/sdk-$op.mjs" --input "$in" --base-url "$base_url"
               --ca-file "$work/ca.pem" "${out[@]}") ;;
     sdk-nolimit) client_cmd sdk; cmd+=(--no-limit) ;;
@@ -559,6 +576,89 @@ if [[ $only == scale ]]; then
   log "done: $results/latest.md"
   exit 0
 fi
+# Pace (issue 15): hubbatch create with its defaults where the batch routes
+# leave the 10 s window but the server has a hidden per-second capacity
+# (Exempt), and where batch/create takes 2,000 inputs (Batch size). Each run
+# also keeps a trace: the sandbox's counters about every second
+# (raw/TAG.samples.csv), `uptime` before and after (raw/TAG.uptime.txt) and
+# hubbatch's JSON log (raw/TAG.log.jsonl: the rate mode, each halving of the
+# adaptive rate, the batch size, a progress line with the pace in force).
+sampler_pid=""
+# one_run's hooks; one_run's locals (tag, tool, t_start, t_end) are visible
+# here, bash scoping dynamically.
+pace_before_client() {
+  uptime > "$work/uptime.txt"
+  python3 "$here/tools/sample_stats.py" --url "$base_url" --ca-file "$work/ca.pem" \
+      --out "$work/samples.csv" --sandbox-pid "$sandbox_pid" 2> "$work/sampler.err" &
+  sampler_pid=$!
+}
+pace_after_client() {
+  uptime >> "$work/uptime.txt"
+  echo "client t_start $t_start t_end $t_end" >> "$work/uptime.txt"
+  kill -TERM "$sampler_pid" 2>/dev/null || true
+  wait "$sampler_pid" 2>/dev/null || true
+  sampler_pid=""
+  mv "$work/samples.csv" "$raw/$tag.samples.csv"
+  mv "$work/uptime.txt" "$raw/$tag.uptime.txt"
+  if [[ $tool == hubbatch* ]]; then
+    cp "$work/client.err" "$raw/$tag.log.jsonl"
+  else
+    # The SDK's stderr: its retry lines, counted ("will retry [N] time in [MS] ms").
+    sort "$work/client.err" | uniq -c | sort -rn > "$raw/$tag.sdk-stderr.txt"
+  fi
+}
+
+# Exempt: sandbox --exempt-batch --capacity 60/s (the 10 s window, 190/10s,
+# does not count the batch routes; above 60 accepted requests in a trailing
+# second a 429 SECONDLY without Retry-After; answers slower from 45/s). About
+# 2 minutes of requests at 55/s (30 s with --quick), 100 labelled pairs a
+# request (batch/create takes 100 here). hubbatch with its defaults
+# (--rate auto switches to its adaptive pace) alternated with the SDK and its
+# README limiter; then the SDK unpaced once, to see what it does with 429
+# SECONDLY (its README limiter stays at 9/s, far below the capacity).
+exempt_scenarios() {
+  local pairs=650000 runs_e=2
+  ((quick)) && pairs=165000 runs_e=1
+  gen_labelled exempt "$pairs" 8
+  printf 'category,type_id,label\nUSER_DEFINED,36,Billing contact\n' > "$work/labels.csv"
+  local saved_op=$op saved_csv=$runs_csv
+  op=create
+  runs_csv="$raw/exempt-runs.csv"
+  seeds=()
+  bg_args=()
+  before_client=pace_before_client after_client=pace_after_client
+  hb_log_args=(--log-format json --progress-interval 1s)
+  local sb=(--exempt-batch --capacity 60/s --labels "$work/labels.csv")
+  scenario exempt 190/10s auto exempt "$runs_e" "hubbatch sdk" "${sb[@]}"
+  scenario exempt 190/10s auto exempt 1 "sdk-nolimit" "${sb[@]}"
+  before_client="" after_client="" hb_log_args=()
+  op=$saved_op
+  runs_csv=$saved_csv
+}
+
+# Batch size: sandbox --max-inputs create:2000 at 190/10s (not exempt), 1M
+# labelled pairs (100k with --quick): hubbatch's defaults (--batch-size auto)
+# against --batch-size 100, in that order, then the defaults again in full mode.
+batchsize_scenarios() {
+  local pairs=1000000
+  ((quick)) && pairs=100000
+  gen_labelled batchsize "$pairs" 9
+  printf 'category,type_id,label\nUSER_DEFINED,36,Billing contact\n' > "$work/labels.csv"
+  local saved_op=$op saved_csv=$runs_csv
+  op=create
+  runs_csv="$raw/batchsize-runs.csv"
+  seeds=()
+  bg_args=()
+  before_client=pace_before_client after_client=pace_after_client
+  hb_log_args=(--log-format json --progress-interval 10s)
+  local sb=(--max-inputs create:2000 --labels "$work/labels.csv")
+  scenario batchsize 190/10s auto batchsize 1 "hubbatch hubbatch-bs100" "${sb[@]}"
+  ((quick)) || one_run batchsize hubbatch 2 190/10s "${sb[@]}"
+  before_client="" after_client="" hb_log_args=()
+  op=$saved_op
+  runs_csv=$saved_csv
+}
+
 if [[ -n $only ]]; then
   "${only}_scenarios"
   log "writing the ${only^} section of $results/latest.md"
@@ -606,6 +706,8 @@ bg_args=()
 create_scenarios
 export_scenarios
 scale_scenarios
+exempt_scenarios
+batchsize_scenarios
 
 profile_hubbatch 200000
 

@@ -3,6 +3,7 @@
 bench/results/latest.md and the PNG charts. Called by bench/run.sh."""
 import argparse
 import csv
+import datetime
 import json
 import os
 import platform
@@ -726,6 +727,423 @@ def export_section(args, runs):
     return md
 
 
+# ------------------------------------------------------------ Pace sections (issue 15)
+PACE_NAMES = {
+    "hubbatch": "hubbatch (defaults)",
+    "hubbatch-bs100": "hubbatch --batch-size 100",
+    "sdk": "Node SDK, DEFAULT_LIMITER_OPTIONS",
+    "sdk-nolimit": "Node SDK, --no-limit (once: its 429 SECONDLY handling)",
+}
+EXEMPT_CAPACITY = 60.0
+STEADY_FROM_S = 20  # steady state: from this second of the client's run to its last full second but one
+
+
+def raw_json(raw, tag, ext):
+    return load_json_file(os.path.join(raw, f"{tag}.{ext}"))
+
+
+def load_json_file(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def pace_tag(r):
+    return f"{r['scenario']}-{r['tool']}-{r['run']}"
+
+
+def pace_samples(raw, tag):
+    """The sampler's rows (bench/tools/sample_stats.py) as dicts of floats."""
+    try:
+        with open(os.path.join(raw, f"{tag}.samples.csv")) as f:
+            return [{k: num(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    except OSError:
+        return []
+
+
+def pace_uptime(raw, tag):
+    """(load average before, after, t_start, t_end) from TAG.uptime.txt."""
+    try:
+        lines = open(os.path.join(raw, f"{tag}.uptime.txt")).read().splitlines()
+    except OSError:
+        return None, None, None, None
+    loads = [re.search(r"load average: ([\d.]+)", l) for l in lines]
+    loads = [float(m.group(1)) for m in loads if m]
+    t = re.search(r"t_start ([\d.]+) t_end ([\d.]+)", "\n".join(lines))
+    return (loads[0] if loads else None, loads[1] if len(loads) > 1 else None,
+            float(t.group(1)) if t else None, float(t.group(2)) if t else None)
+
+
+def pace_log(raw, tag, t_start):
+    """hubbatch's JSON log: [(seconds since the client started, msg)]."""
+    out = []
+    try:
+        with open(os.path.join(raw, f"{tag}.log.jsonl")) as f:
+            for line in f:
+                try:
+                    o = json.loads(line)
+                except ValueError:
+                    continue
+                ts = o.get("ts", "")
+                try:
+                    t = datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                        tzinfo=datetime.timezone.utc).timestamp()
+                except ValueError:
+                    t = None
+                out.append(((t - t_start) if (t is not None and t_start) else None, o.get("msg", "")))
+    except OSError:
+        pass
+    return out
+
+
+def pace_trace(raw, r):
+    """Per second of the client's run: accepted requests (the sandbox's series), requests
+    and 429s (the sampler's differences), the adaptive pace in force (hubbatch's progress
+    lines) and the delay the sandbox adds at that rate (its --capacity model, 200 ms at u = 1)."""
+    tag = pace_tag(r)
+    st = raw_json(raw, tag, "stats.json")
+    rps = st.get("requests_per_second", [])
+    start = int(r["start_s"])
+    wall = num(r["wall_s"]) or 0
+    n = int(wall) + 1
+    acc = [rps[start + i] if start + i < len(rps) else 0 for i in range(n)]
+    _, _, t0, _ = pace_uptime(raw, tag)
+    req = [0] * n
+    r429 = [0] * n
+    s = pace_samples(raw, tag)
+    if t0:
+        for a, b in zip(s, s[1:]):
+            i = int((a["t"] + b["t"]) / 2 - t0)
+            if 0 <= i < n:
+                req[i] += (b["requests"] or 0) - (a["requests"] or 0)
+                r429[i] += (b["rate_limited"] or 0) - (a["rate_limited"] or 0)
+    pace = [None] * n
+    for t, msg in pace_log(raw, tag, t0):
+        m = re.search(r"pace adaptive ([\d.]+) req/s", msg)
+        if m and t is not None and 0 <= int(t) < n:
+            pace[int(t)] = float(m.group(1))
+    delay = [200.0 * max(0.0, (a / EXEMPT_CAPACITY - 0.75) / 0.25) ** 2 for a in acc]
+    return acc, req, r429, pace, delay
+
+
+def steady(raw, r):
+    """Figures of the steady state (seconds STEADY_FROM_S .. last full second but one)."""
+    acc, req, r429, _, _ = pace_trace(raw, r)
+    hi = max(STEADY_FROM_S, len(acc) - 2)
+    a = acc[STEADY_FROM_S:hi]
+    if not a:
+        return None
+    q, z = sum(req[STEADY_FROM_S:hi]), sum(r429[STEADY_FROM_S:hi])
+    srt = sorted(a)
+    return {"mean": sum(a) / len(a), "median": statistics.median(a), "min": srt[0], "max": srt[-1],
+            "p10": srt[len(srt) // 10], "seconds": len(a), "share_ge_90": sum(1 for v in a if v >= 0.9 * EXEMPT_CAPACITY) / len(a),
+            "req_per_s": q / len(a), "r429": z, "r429_share": z / q if q else 0.0}
+
+
+def pace_lost(raw, r):
+    """(pairs not created per the client's report, the check's text)."""
+    rep = raw_json(raw, pace_tag(r), "report.json")
+    st = raw_json(raw, pace_tag(r), "stats.json")
+    inp = int(r["input_pairs"])
+    created = int(rep.get("created_pairs", 0))
+    failed = int(rep.get("failed_pairs", 0) or 0)
+    pending = int(rep.get("pending_pairs", 0) or 0)
+    sb = int(st.get("created_pairs", 0))
+    ok = created == inp and failed == 0 and pending == 0 and sb == inp and r.get("listing_ok") == "yes"
+    return ok, inp - created, f"{created:,}/{failed}/{pending}/{sb:,}"
+
+
+def fmt_vals(vals, digits=1, unit=""):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "—"
+    return fmt((statistics.median(vals), min(vals), max(vals), len(vals)), digits, unit)
+
+
+def pace_col(fn, digits=1, unit=""):
+    return lambda raw: lambda rows: fmt_vals([fn(raw, r) for r in rows], digits, unit)
+
+
+def _steady(key, scale=1.0):
+    def f(raw, r):
+        s = steady(raw, r)
+        return s[key] * scale if s else None
+    return f
+
+
+def _stat(key):
+    return lambda raw, r: num(raw_json(raw, pace_tag(r), "stats.json").get(key))
+
+
+def _rep(key):
+    return lambda raw, r: num(raw_json(raw, pace_tag(r), "report.json").get(key))
+
+
+def _latency(q):
+    return lambda raw, r: num((raw_json(raw, pace_tag(r), "report.json").get("latency_ms") or {}).get(q))
+
+
+def _share429(raw, r):
+    req = num(r["requests"]) or 0
+    return (num(r["rate_limited"]) or 0) / req * 100 if req else None
+
+
+def _load(i):
+    return lambda raw, r: pace_uptime(raw, pace_tag(r))[i]
+
+
+def _halvings(raw, r):
+    if not r["tool"].startswith("hubbatch"):
+        return None
+    return sum(1 for _, m in pace_log(raw, pace_tag(r), None) if m.startswith("adaptive rate halved"))
+
+
+def _sdk_retries(raw, r):
+    try:
+        return float(open(os.path.join(raw, f"{pace_tag(r)}.sdk-retries.txt")).read().strip() or 0)
+    except (OSError, ValueError):
+        return None
+
+
+def pace_table(raw, by_tool, cols):
+    head = "| tool | runs | " + " | ".join(c[0] for c in cols) + " |"
+    out = [head, "|---|---|" + "---|" * len(cols)]
+    for tool, rows in by_tool.items():
+        out.append("| " + " | ".join([PACE_NAMES.get(tool, tool), str(len(rows))] + [fn(raw)(rows) for _, fn in cols]) + " |")
+    return "\n".join(out)
+
+
+def col_rate_mode(raw):
+    def f(rows):
+        return ",".join(str(raw_json(raw, pace_tag(r), "report.json").get("rate_mode") or "—") for r in rows)
+    return f
+
+
+def col_lost(raw):
+    return lambda rows: ",".join("0" if pace_lost(raw, r)[0] else f"**{pace_lost(raw, r)[1]:,}**" for r in rows)
+
+
+def col_check(raw):
+    return lambda rows: "; ".join(pace_lost(raw, r)[2] for r in rows)
+
+
+EXEMPT_COLS = [
+    ("steady accepted req/s (mean, s 20..end)", pace_col(_steady("mean"), 1)),
+    ("% of capacity", pace_col(_steady("mean", 100 / EXEMPT_CAPACITY), 1, "%")),
+    ("median / min / p10 of its seconds", lambda raw: lambda rows: "; ".join(
+        f"{s['median']:.0f}/{s['min']:.0f}/{s['p10']:.0f}" for s in (steady(raw, r) for r in rows) if s)),
+    ("seconds ≥ 54", pace_col(_steady("share_ge_90", 100), 0, "%")),
+    ("requests", lambda raw: col("requests", 0)),
+    ("429s", lambda raw: col("rate_limited", 0)),
+    ("429 share", pace_col(lambda raw, r: _share429(raw, r), 2, "%")),
+    ("429 share, steady", pace_col(_steady("r429_share", 100), 2, "%")),
+    ("max accepted in a second", pace_col(_stat("max_requests_in_second"), 0)),
+    ("pairs/s", lambda raw: col("pairs_per_s", 0)),
+    ("wall s", lambda raw: col("wall_s", 1)),
+    ("latency p50 / p95 ms", lambda raw: lambda rows: "; ".join(
+        f"{_latency('p50')(raw, r):.0f} / {_latency('p95')(raw, r):.0f}" for r in rows
+        if _latency("p50")(raw, r) is not None) or "—"),
+    ("halvings", pace_col(_halvings, 0)),
+    ("SDK retry lines", pace_col(_sdk_retries, 0)),
+    ("rate mode", col_rate_mode),
+    ("pairs lost", col_lost),
+    ("created / failed / pending (report) / created (sandbox)", col_check),
+    ("listing = input", lambda raw: col_listing),
+    ("client CPU s", lambda raw: col("cpu_s", 2)),
+    ("load before → after", lambda raw: lambda rows: "; ".join(
+        f"{_load(0)(raw, r)}→{_load(1)(raw, r)}" for r in rows)),
+    ("exit", lambda raw: col_exit),
+]
+
+
+def exempt_targets(raw, by):
+    out = []
+    hb = by.get("exempt", {}).get("hubbatch", [])
+    sdk = by.get("exempt", {}).get("sdk", [])
+    if hb:
+        st = [steady(raw, r) for r in hb]
+        if all(st):
+            worst = min(s["mean"] for s in st)
+            out.append(("≥ 90% of the capacity (54 req/s) in steady state, accepted requests/s from the 20th second",
+                        worst >= 0.9 * EXEMPT_CAPACITY,
+                        f"{worst:.1f} req/s = {worst / EXEMPT_CAPACITY * 100:.1f}% (worst run); median "
+                        f"{statistics.median(s['mean'] for s in st):.1f} req/s"))
+        shares = [_share429(raw, r) for r in hb]
+        out.append(("429s ≤ 1% of requests (whole run)", max(shares) <= 1.0,
+                    f"{max(shares):.2f}% (worst run); 429s/requests per run: "
+                    + "; ".join(f"{int(r['rate_limited']):,}/{int(r['requests']):,}" for r in hb)))
+        lost = [pace_lost(raw, r) for r in hb]
+        out.append(("zero pairs lost (created = input, failed 0, pending 0, sandbox created = input, listing = input)",
+                    all(l[0] for l in lost), f"{sum(1 for l in lost if l[0])}/{len(lost)} runs"))
+    if hb and sdk:
+        ratio = med(hb, "pairs_per_s") / med(sdk, "pairs_per_s")
+        out.append(("(no target) hubbatch pairs/s ÷ the SDK's, README limiter", None,
+                    f"{ratio:.2f}× ({med(hb, 'pairs_per_s'):,.0f} vs {med(sdk, 'pairs_per_s'):,.0f} pairs/s)"))
+    return out
+
+
+def pace_chart(raw, out, by):
+    """Accepted requests per second of each hubbatch run, the SDK's median run and the
+    unpaced SDK, with the capacity and 90% of it; 429s per second dashed."""
+    runs = [(f"hubbatch run {r['run']}", r) for r in by.get("exempt", {}).get("hubbatch", [])]
+    for t in ("sdk", "sdk-nolimit"):
+        if by.get("exempt", {}).get(t):
+            runs.append((PACE_NAMES[t], median_run(by["exempt"][t])))
+    if not runs:
+        return None
+    traces = [pace_trace(raw, r) for _, r in runs]
+    # As long as the longest run but the SDK's README-limited one (flat at 9/s for 12 minutes).
+    short = [len(t[0]) for (name, _), t in zip(runs, traces) if name != PACE_NAMES["sdk"]]
+    n = min(240, (max(short) + 10) if short else max(len(t[0]) for t in traces))
+    dat = os.path.join(raw, "exempt-rps.dat")
+    with open(dat, "w") as f:
+        f.write("# second since the client started, then per run: accepted requests, 429s in that second: "
+                + " | ".join(name for name, _ in runs) + "\n")
+        for i in range(n):
+            f.write(f"{i} " + " ".join(f"{t[0][i]} {t[2][i]}" if i < len(t[0]) else "NaN NaN" for t in traces) + "\n")
+    colors = ["#1f77b4", "#17becf", "#9467bd", "#ff7f0e", "#d62728"]
+    plots = [f"{EXEMPT_CAPACITY} with lines dt 2 lw 1.5 lc rgb 'red' title 'capacity (60/s)'",
+             f"{0.9 * EXEMPT_CAPACITY} with lines dt 3 lw 1.5 lc rgb 'black' title '90% (54/s)'"]
+    for i, (name, _) in enumerate(runs):
+        c = colors[i % len(colors)]
+        plots.append(f"'{dat}' using 1:{2 * i + 2} with lines lw 2 lc rgb '{c}' title '{name}: accepted/s'")
+        plots.append(f"'{dat}' using 1:{2 * i + 3} axes x1y2 with lines lw 1 dt (4,3) lc rgb '{c}' "
+                     f"title '{name}: 429s/s (right axis)'")
+    png = "exempt-requests-per-second.png"
+    gnuplot(f"""
+set terminal pngcairo size 1100,600 font 'DejaVu Sans,11' noenhanced
+set output '{os.path.join(out, png)}'
+set title 'Exempt batch routes, hidden capacity 60/s: accepted requests and 429s per second'
+set xlabel 'seconds since the client started'
+set ylabel 'accepted requests per second'
+set yrange [0:90]
+set y2label '429s per second'
+set y2range [0:*]
+set y2tics
+set key outside bottom center horizontal maxrows 4
+set grid
+plot {', '.join(plots)}
+""")
+    return png
+
+
+def exempt_section(args, rows):
+    by = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by[r["scenario"]][r["tool"]].append(r)
+    if "exempt" not in by:
+        return []
+    raw = args.raw
+    pairs = int(next(iter(by["exempt"].values()))[0]["input_pairs"])
+    m = dict(machine(args))
+    md = ["## Exempt endpoints (adaptive pace)", ""]
+    md.append(
+        f"Written by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}"
+        f"{' --only exempt' if args.only == 'exempt' else ''}` at {m['date']}: {m['hubbatch']}, "
+        f"Node.js {m['Node.js']}, @hubspot/api-client {m['@hubspot/api-client']}, {m['CPU']}. "
+        f"{pairs:,} labelled pairs contacts→companies (`exempt.csv`, gen-pairs seed 8, as the Create input), "
+        "created into a fresh, empty sandbox per run: `hubbatch sandbox --exempt-batch --capacity 60/s --labels "
+        "labels.csv` (window 190/10s, which does not count the batch routes; above 60 accepted requests in a "
+        "trailing second a 429 SECONDLY without Retry-After; answers slower from 45/s, +200 ms at 60/s; "
+        "`batch/create` takes 100 inputs). hubbatch: `hubbatch create` with its defaults (`--rate auto`, "
+        "`--batch-size auto`, `--max-rate 100/s`), logging `--log-format json --progress-interval 1s`; SDK: "
+        "`bench/peer/sdk-create.mjs` with `DEFAULT_LIMITER_OPTIONS`, alternated with hubbatch, then once "
+        "`--no-limit`. \"Steady\": the sandbox's accepted requests per second from the 20th second of the client's "
+        "run to its last full second but one (429s there from `/_sandbox/stats` sampled every second). Pairs "
+        "lost: the report's created = input pairs, failed 0, pending 0, the sandbox's `created_pairs` = input "
+        "pairs, and its sorted labelled listing = the input's (md5). Raw: `raw/exempt-runs.csv`, "
+        "`raw/exempt-*.{stats.json,report.json,samples.csv,log.jsonl,uptime.txt}`.")
+    md += ["", "| target | met | measured |", "|---|---|---|"]
+    for t, ok, meas in exempt_targets(raw, by):
+        md.append(f"| {t} | {'—' if ok is None else 'yes' if ok else '**no**'} | {meas} |")
+    md += ["", pace_table(raw, by["exempt"], EXEMPT_COLS), ""]
+    png = pace_chart(raw, args.out, by)
+    if png:
+        md += [f"![Accepted requests and 429s per second, Exempt scenario]({png})", "",
+               "The chart shows each hubbatch run, the SDK's median run (README limiter; it stays at 9/s to the "
+               "end of its run) and the unpaced SDK run; 429s per second on the right axis.", ""]
+    md += ["Analysis: `bench/results/analysis-pace.md` (at the end of the Batch size section).", ""]
+    return md
+
+
+BATCH_COLS = [
+    ("requests (sandbox)", lambda raw: col("requests", 0)),
+    ("requests (report)", lambda raw: col("client_requests", 0)),
+    ("400s (refused sizes)", pace_col(lambda raw, r: num(raw_json(raw, pace_tag(r), "stats.json")
+                                                          .get("by_status", {}).get("400", 0)), 0)),
+    ("pairs/request", lambda raw: col_pairs_per_req),
+    ("429s", lambda raw: col("rate_limited", 0)),
+    ("pairs/s", lambda raw: col("pairs_per_s", 0)),
+    ("wall s", lambda raw: col("wall_s", 1)),
+    ("max req in any window", lambda raw: col("max_requests_in_window", 0)),
+    ("pairs lost", col_lost),
+    ("created / failed / pending (report) / created (sandbox)", col_check),
+    ("listing = input", lambda raw: col_listing),
+    ("client CPU s", lambda raw: col("cpu_s", 2)),
+    ("peak RSS MB", lambda raw: col("peak_rss_mb", 1)),
+    ("load before → after", lambda raw: lambda rows: "; ".join(
+        f"{_load(0)(raw, r)}→{_load(1)(raw, r)}" for r in rows)),
+    ("exit", lambda raw: col_exit),
+]
+
+
+def batchsize_section(args, rows):
+    by = defaultdict(list)
+    for r in rows:
+        if r["scenario"] == "batchsize":
+            by[r["tool"]].append(r)
+    if not by:
+        return []
+    raw = args.raw
+    pairs = int(next(iter(by.values()))[0]["input_pairs"])
+    m = dict(machine(args))
+    md = ["## Batch size learned", ""]
+    md.append(
+        f"Written by `bench/run.sh{' --quick' if args.mode == 'quick' else ''}"
+        f"{' --only batchsize' if args.only == 'batchsize' else ''}` at {m['date']}: {m['hubbatch']}, "
+        f"{m['CPU']}. {pairs:,} labelled pairs contacts→companies (`batchsize.csv`, gen-pairs seed 9), created "
+        "into a fresh, empty sandbox per run: `hubbatch sandbox --rate 190/10s --max-inputs create:2000 --labels "
+        "labels.csv` (`batch/create` takes 2,000 inputs, the other routes 100; the 10 s window counts the "
+        "requests). hubbatch `create` with its defaults (`--batch-size auto`: starts at 100, doubles after 4 "
+        "clean answers, up to 2,000), against `--batch-size 100`, in that order"
+        + (", then the defaults again" if len(by.get("hubbatch", [])) > 1 else "")
+        + ". Requests are the sandbox's (a refused size's 400 included). Raw: `raw/batchsize-runs.csv`, "
+        "`raw/batchsize-*`.")
+    md += ["", "| target | met | measured |", "|---|---|---|"]
+    auto, fixed = by.get("hubbatch", []), by.get("hubbatch-bs100", [])
+    if auto and fixed:
+        a, f = max(num(r["requests"]) for r in auto), med(fixed, "requests")
+        md.append(f"| defaults use ≤ 1/15 of the requests of `--batch-size 100` | {'yes' if a * 15 <= f else '**no**'} | "
+                  f"1/{f / a:.1f}: {a:,.0f} (worst run) vs {f:,.0f} requests |")
+        md.append(f"| (no target) pairs/s, defaults ÷ `--batch-size 100` | — | {med(auto, 'pairs_per_s') / med(fixed, 'pairs_per_s'):.1f}× "
+                  f"({med(auto, 'pairs_per_s'):,.0f} vs {med(fixed, 'pairs_per_s'):,.0f} pairs/s) |")
+    allr = auto + fixed
+    lost = [pace_lost(raw, r) for r in allr]
+    md.append(f"| every pair created (report, sandbox `created_pairs`, listing = input) | "
+              f"{'yes' if all(l[0] for l in lost) else '**no**'} | {sum(1 for l in lost if l[0])}/{len(lost)} runs |")
+    md += ["", pace_table(raw, by, BATCH_COLS), ""]
+    return md
+
+
+def pace_sections(args):
+    """(exempt_md, batchsize_md); the hand-written analysis-pace.md ends the last present one."""
+    secs = []
+    for name, fn in (("exempt", exempt_section), ("batchsize", batchsize_section)):
+        path = os.path.join(args.raw, f"{name}-runs.csv")
+        md = []
+        if os.path.exists(path):
+            with open(path) as f:
+                md = fn(args, list(csv.DictReader(f)))
+        secs.append(md)
+    notes = os.path.join(args.out, "analysis-pace.md")
+    last = secs[1] if secs[1] else secs[0]
+    if last and os.path.exists(notes):
+        last += [open(notes).read().strip(), ""]
+    return secs
+
+
 def splice_section(text, section_md, heading="## Create", before="## Charts"):
     """text with the section starting at `heading` replaced (or inserted before `before`)."""
     lines = text.split("\n")
@@ -747,7 +1165,7 @@ def main():
     ap.add_argument("--peer", required=True)
     ap.add_argument("--mode", default="full")
     ap.add_argument("--only", default="",
-                    help="create or export: rewrite only that section of an existing latest.md")
+                    help="create, export, exempt or batchsize: rewrite only that section of an existing latest.md")
     args = ap.parse_args()
 
     create_csv = os.path.join(args.raw, "create-runs.csv")
@@ -760,6 +1178,19 @@ def main():
     if os.path.exists(export_csv):
         with open(export_csv) as f:
             export_md = export_section(args, list(csv.DictReader(f)))
+    exempt_md, batchsize_md = pace_sections(args)
+    if args.only in ("exempt", "batchsize"):
+        path = os.path.join(args.out, "latest.md")
+        text = open(path).read() if os.path.exists(path) else ""
+        if args.only == "exempt":
+            before = "## Batch size learned" if "\n## Batch size learned" in text else "## Charts"
+            text = splice_section(text, exempt_md, "## Exempt endpoints", before)
+        else:
+            # The analysis ends this section; without it, the Exempt one.
+            text = splice_section(text, batchsize_md, "## Batch size learned")
+        with open(path, "w") as f:
+            f.write(text)
+        return
     if args.only in ("create", "export"):
         path = os.path.join(args.out, "latest.md")
         text = open(path).read() if os.path.exists(path) else ""
@@ -807,6 +1238,8 @@ def main():
     md += export_md
     import scale_report  # same directory; its section is empty without the Scale to 100M runs
     md += scale_report.section(args.raw, args.out)
+    md += exempt_md
+    md += batchsize_md
 
     os.makedirs(args.out, exist_ok=True)
     charts = []
