@@ -27,13 +27,11 @@
 // Pure: the caller passes every answer and the time; no clock, no I/O.
 #pragma once
 
-#include <cstdint>
+#include "engine/clock.hpp"
+
 #include <deque>
 #include <string>
-#include <utility>
 #include <vector>
-
-#include "engine/clock.hpp"
 
 namespace hubbatch::engine {
 

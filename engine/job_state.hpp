@@ -55,7 +55,7 @@ struct job_state : io::pair_sink {
              },
              operation),
         limiter(1, std::chrono::seconds(10)),
-        pace(c, clock::now()) {
+        pace(c) {
     grouper.set_one_pair_per_input(!operation.groups_to_ids());
     apply_pace();
     // A fixed rate cannot see what the server counted of an earlier job of

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
-
 namespace hubbatch::engine {
 
 namespace {
@@ -25,9 +23,8 @@ std::string_view to_string(pace_mode m) noexcept {
   return "window";
 }
 
-pacing::pacing(const archive_config& cfg, time_point now)
+pacing::pacing(const archive_config& cfg)
     : mode_(pace_mode::window), max_rate_(cfg.max_rate), connections_(cfg.connections) {
-  (void)now;
   switch (cfg.rate) {
     case rate_mode::automatic:
       controller_.emplace(rate_controller::limit{100, std::chrono::seconds(10)}, cfg.rate_share);

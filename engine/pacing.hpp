@@ -18,15 +18,15 @@
 // Pure: the session passes each answer's facts and the time.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-
 #include "engine/adaptive_pacer.hpp"
 #include "engine/clock.hpp"
 #include "engine/config.hpp"
 #include "engine/rate_limiter.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace hubbatch::engine {
 
@@ -58,7 +58,7 @@ struct pace_limit {
 
 class pacing {
  public:
-  pacing(const archive_config& cfg, time_point now);
+  explicit pacing(const archive_config& cfg);
 
   pace_mode mode() const noexcept { return mode_; }
   pace_limit limit() const noexcept;
@@ -71,9 +71,8 @@ class pacing {
   // Mode switches so far, and the last one's evidence (for the log).
   int switches() const noexcept { return switches_; }
   const std::string& last_switch_evidence() const noexcept { return evidence_; }
-  // Why the adaptive rate last dropped ("" when it last grew).
+  // The adaptive pace (its rate, halvings and their causes) once there was one.
   const adaptive_pacer* adaptive() const noexcept { return pacer_ ? &*pacer_ : nullptr; }
-  const rate_controller* window_controller() const noexcept { return controller_ ? &*controller_ : nullptr; }
 
  private:
   void to_adaptive(time_point now, std::string evidence);

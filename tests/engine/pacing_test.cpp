@@ -63,20 +63,20 @@ TEST(pacing, fixed_and_unpaced_never_change) {
   c.rate = rate_mode::fixed;
   c.rate_max = 50;
   c.rate_window = 10s;
-  pacing fixed(c, t0);
+  pacing fixed(c);
   time_point t = t0;
   feed(fixed, ignored(), 50, t);
   EXPECT_EQ(fixed.mode(), pace_mode::fixed);
   EXPECT_EQ(fixed.limit(), (pace_limit{50, 10s, {}}));
   c.rate = rate_mode::unlimited;
-  pacing unpaced(c, t0);
+  pacing unpaced(c);
   EXPECT_EQ(unpaced.mode(), pace_mode::unpaced);
   EXPECT_EQ(unpaced.limit().max, 0);
   EXPECT_EQ(unpaced.requests_per_second(), 0);
 }
 
 TEST(pacing, auto_follows_the_window_headers) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   EXPECT_EQ(p.mode(), pace_mode::window);
   EXPECT_EQ(p.limit(), (pace_limit{1, 10s, {}})) << "one probe request before any answer";
   time_point t = t0;
@@ -87,7 +87,7 @@ TEST(pacing, auto_follows_the_window_headers) {
 }
 
 TEST(pacing, ten_answers_that_remaining_ignores_switch_to_adaptive_at_the_window_rate) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   time_point t = t0;
   feed(p, counted(), 3, t);
   EXPECT_EQ(feed(p, ignored(), 30, t), 10);
@@ -103,7 +103,7 @@ TEST(pacing, ten_answers_that_remaining_ignores_switch_to_adaptive_at_the_window
 }
 
 TEST(pacing, one_counted_answer_restarts_the_evidence) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   time_point t = t0;
   feed(p, ignored(), 9, t);
   feed(p, counted(), 1, t);
@@ -114,20 +114,20 @@ TEST(pacing, one_counted_answer_restarts_the_evidence) {
 }
 
 TEST(pacing, too_few_of_ours_in_the_window_prove_nothing) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   time_point t = t0;
   feed(p, ignored(7), 50, t);  // Remaining at Max with 7 of ours: not enough to tell
   EXPECT_EQ(p.mode(), pace_mode::window);
 }
 
 TEST(pacing, daily_headers_without_window_headers_are_evidence_and_no_headers_are_not) {
-  pacing none(automatic(), t0);
+  pacing none(automatic());
   pace_answer bare;
   bare.status = 204;
   time_point t = t0;
   feed(none, bare, 50, t);
   EXPECT_EQ(none.mode(), pace_mode::window) << "HubSpot leaves headers out when it cannot gather them";
-  pacing daily(automatic(), t0);
+  pacing daily(automatic());
   bare.daily_headers = true;
   t = t0;
   EXPECT_EQ(feed(daily, bare, 50, t), 10);
@@ -136,7 +136,7 @@ TEST(pacing, daily_headers_without_window_headers_are_evidence_and_no_headers_ar
 }
 
 TEST(pacing, a_ten_secondly_429_returns_to_the_window_for_the_rest_of_the_run) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   time_point t = t0;
   feed(p, ignored(), 10, t);
   ASSERT_EQ(p.mode(), pace_mode::adaptive);
@@ -151,7 +151,7 @@ TEST(pacing, a_ten_secondly_429_returns_to_the_window_for_the_rest_of_the_run) {
 }
 
 TEST(pacing, a_secondly_429_halves_the_adaptive_rate_and_keeps_the_mode) {
-  pacing p(automatic(), t0);
+  pacing p(automatic());
   time_point t = t0;
   feed(p, ignored(), 10, t);
   ASSERT_EQ(p.mode(), pace_mode::adaptive);
@@ -168,13 +168,13 @@ TEST(pacing, a_secondly_429_halves_the_adaptive_rate_and_keeps_the_mode) {
 TEST(pacing, no_adaptive_and_a_share_stay_on_the_window) {
   archive_config c = automatic();
   c.adaptive = false;
-  pacing off(c, t0);
+  pacing off(c);
   time_point t = t0;
   feed(off, ignored(), 50, t);
   EXPECT_EQ(off.mode(), pace_mode::window);
   c = automatic();
   c.rate_share = 0.5;
-  pacing share(c, t0);
+  pacing share(c);
   t = t0;
   feed(share, ignored(), 50, t);
   EXPECT_EQ(share.mode(), pace_mode::window);
@@ -183,7 +183,7 @@ TEST(pacing, no_adaptive_and_a_share_stay_on_the_window) {
 TEST(pacing, the_adaptive_rate_grows_to_the_max_rate_and_no_further) {
   archive_config c = automatic();
   c.max_rate = 50;
-  pacing p(c, t0);
+  pacing p(c);
   time_point t = t0;
   feed(p, ignored(), 10, t);
   ASSERT_EQ(p.mode(), pace_mode::adaptive);
