@@ -85,7 +85,9 @@ void dispatcher::add(std::vector<pair_id> pairs, std::vector<std::uint64_t> line
     settle_pending(item, to_string(stop_));
     return;
   }
-  if (sizer_.on_cut(op_.inputs(item.pairs))) ready_.push_front(std::move(item));  // a probe: its answer decides
+  // A probe goes first: its answer decides the size of the batches after it.
+  // (Once the size is settled, counting inputs is work for nothing.)
+  if (!sizer_.settled() && sizer_.on_cut(op_.inputs(item.pairs))) ready_.push_front(std::move(item));
   else ready_.push_back(std::move(item));
 }
 
@@ -428,7 +430,8 @@ void dispatcher::on_success(work_item&& item, const attempt_result& r, time_poin
                 r.status, std::string("2xx with ") + codec::to_string(body->kind) + " body");
     return;
   }
-  sizer_.on_accepted(op_.inputs(item.pairs), !body || (body->errors.empty() && body->num_errors == 0));
+  if (!sizer_.settled())
+    sizer_.on_accepted(op_.inputs(item.pairs), !body || (body->errors.empty() && body->num_errors == 0));
   if (r.read) {
     on_page(std::move(item), r, now);
     return;
