@@ -192,10 +192,7 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--connections", c.connections, "Concurrent keep-alive TLS connections")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  if (reading) {
-    c.batch_size = 1000;  // HubSpot's cap for batch/read (documented): nothing to learn
-    f->batch_size = "1000";
-  }
+  if (reading) f->batch_size = "1000";  // HubSpot's cap for batch/read (documented): nothing to learn
   cmd->add_option("--batch-size", f->batch_size,
                   kind == job_kind::archive ? "Inputs (distinct from-ids) per request: auto (start at 100, grow after "
                                               "clean answers up to 2000, settle below a size the server refuses) or N"
