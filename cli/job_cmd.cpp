@@ -239,7 +239,8 @@ void add_job_command(CLI::App& app, command_runner* run, job_kind kind) {
   cmd->add_option("--max-rate", f->max_rate,
                   "With --rate auto on endpoints the 10-second window does not count: the most requests per second "
                   "the adaptive pacer may reach, N/s")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->type_name("N|N/s");  // a config file may say max-rate = 100
   cmd->add_flag("--no-adaptive", [f](std::int64_t) { f->cfg.adaptive = false; },
                 "With --rate auto: stay on the 10-second window even when the headers show it does not count these "
                 "requests");
